@@ -1,0 +1,204 @@
+"""Actions out: what the core asks an adapter to do.
+
+Features queue actions on their context; the dispatcher hands them to the adapter
+of their platform after the feature's unit of work has committed. An adapter that
+gets an action type it does not know raises `UnsupportedAction`; one that cannot do
+a known action (no roles on Telegram) declares it in its `Capabilities`, and the
+core degrades by the rule written next to the capability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from bot.events import ButtonPressed, Event, Platform
+from bot.markup import Text
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    # Routed by its prefix (before the first ':') to the feature that owns it.
+    # Kept short: Telegram's callback_data holds 64 bytes.
+    action_id: str
+    style: Literal["primary", "secondary", "danger"] = "secondary"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    data: bytes = field(repr=False)
+    mime_type: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Action:
+    platform: Platform
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Send(Action):
+    """A message in a channel of a space."""
+
+    space_id: str
+    channel_id: str
+    text: Text
+    buttons: tuple[Button, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply(Action):
+    """An answer to the event that triggered the handler (message, command, button).
+
+    `private` answers only the actor: an ephemeral reply on Discord, a private
+    message on Telegram and the console.
+    """
+
+    to: Event
+    text: Text
+    private: bool = False
+    buttons: tuple[Button, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendDirect(Action):
+    """A private message to a member.
+
+    If the platform refuses (DMs closed, bot never started on Telegram), the adapter
+    posts once in `fallback_channel_id` of `fallback_space_id` with a mention
+    (Telegram: a deep link that opens the bot and resumes with `start_payload`).
+    """
+
+    user_id: str
+    text: Text
+    buttons: tuple[Button, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    fallback_space_id: str | None = None
+    fallback_channel_id: str | None = None
+    start_payload: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edit(Action):
+    space_id: str
+    channel_id: str
+    message_id: str
+    text: Text
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delete(Action):
+    space_id: str
+    channel_id: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssignRole(Action):
+    space_id: str
+    user_id: str
+    role: str  # a role name or id, as the owner configured it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveRole(Action):
+    space_id: str
+    user_id: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Restrict(Action):
+    """Stop a member from posting (the verification gate on Telegram)."""
+
+    space_id: str
+    user_id: str
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unrestrict(Action):
+    space_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kick(Action):
+    space_id: str
+    user_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateInvite(Action):
+    """A permanent invite owned by one member; the result's `value` is the URL."""
+
+    space_id: str
+    channel_id: str | None
+    name: str  # shown to the owner on the platform (Telegram: up to 32 chars)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApproveJoinRequest(Action):
+    space_id: str
+    user_id: str
+    approve: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncScheduledEvent(Action):
+    """Create, update or cancel the platform's native event for a core event."""
+
+    space_id: str
+    event_key: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str = ""
+    description: str = ""
+    external_event_id: str | None = None  # None: create one
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerButton(Action):
+    """Acknowledge a button press (Telegram needs it; Discord defers)."""
+
+    to: ButtonPressed
+    text: str | None = None
+    alert: bool = False
+
+
+ActionErrorCode = Literal[
+    "dm_closed",  # the member cannot get private messages from the bot
+    "forbidden",  # missing permission or role hierarchy; `detail` says which
+    "not_found",  # channel, message or member gone
+    "rate_limited",  # gave up after retrying
+    "limit_reached",  # a platform cap (e.g. ~1,000 invites per Discord server)
+    "unsupported",  # the adapter cannot do this action here
+    "failed",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    ok: bool
+    message_id: str | None = None
+    value: str | None = None  # e.g. the invite URL
+    error: ActionErrorCode | None = None
+    detail: str = ""
+    # The adapter used a fallback (DM closed: posted in the channel instead).
+    fell_back: bool = False
+
+    @classmethod
+    def failed(cls, error: ActionErrorCode, detail: str = "") -> ActionResult:
+        return cls(ok=False, error=error, detail=detail)
+
+
+class UnsupportedAction(TypeError):
+    """An adapter got an action type it does not know. Always a bug: fail loudly."""

@@ -1,0 +1,145 @@
+"""Command declarations: written once in the core, published by every adapter.
+
+A command has a name, an English description (a translation msgid), typed options
+and a permission level. A command may instead have subcommands (`/config set`).
+Text platforms deliver the words after the command; Discord delivers options by
+name. `parse_args` turns either into typed values or raises `UsageError`.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+OptionType = Literal["string", "text", "integer", "boolean", "choice", "duration"]
+
+
+class Permission(enum.IntEnum):
+    """Who may use a command. Ordered: an owner may do what a moderator may."""
+
+    MEMBER = 0
+    MODERATOR = 1
+    OWNER = 2
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    name: str
+    description: str  # English msgid
+    type: OptionType = "string"
+    required: bool = True
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    description: str  # English msgid
+    options: tuple[OptionSpec, ...] = ()
+    permission: Permission = Permission.MEMBER
+    subcommands: tuple[CommandSpec, ...] = ()
+    # Allowed in a private chat with the bot (outside any space).
+    private_ok: bool = True
+
+    def subcommand(self, name: str) -> CommandSpec | None:
+        return next((s for s in self.subcommands if s.name == name), None)
+
+    def usage(self, prefix: str = "/") -> str:
+        parts = [prefix + self.name]
+        for opt in self.options:
+            label = opt.name.upper() if opt.type != "choice" else "|".join(opt.choices)
+            parts.append(label if opt.required else f"[{label}]")
+        return " ".join(parts)
+
+
+class UsageError(ValueError):
+    """The arguments do not fit the command; `spec` says what does."""
+
+    def __init__(self, spec: CommandSpec, path: str, reason: str = "") -> None:
+        super().__init__(reason or path)
+        self.spec = spec
+        self.path = path
+        self.reason = reason
+
+
+_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: str) -> timedelta:
+    """`90s`, `15m`, `2h`, `3d`, `1w`."""
+    m = _DURATION.match(value.strip().lower())
+    if not m:
+        raise ValueError(value)
+    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+
+
+_TRUE = {"on", "true", "yes", "1"}
+_FALSE = {"off", "false", "no", "0"}
+
+
+def convert(opt: OptionSpec, raw: str) -> Any:
+    if opt.type in ("string", "text"):
+        return raw
+    if opt.type == "integer":
+        return int(raw)
+    if opt.type == "boolean":
+        low = raw.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise ValueError(raw)
+    if opt.type == "choice":
+        if raw.lower() not in opt.choices:
+            raise ValueError(raw)
+        return raw.lower()
+    if opt.type == "duration":
+        return parse_duration(raw)
+    raise AssertionError(opt.type)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCommand:
+    spec: CommandSpec  # the leaf command that runs
+    path: str  # "config set"
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve(
+    root: CommandSpec, args: tuple[str, ...], options: dict[str, str] | None = None
+) -> ParsedCommand:
+    """Walk subcommands, then convert the options of the leaf command."""
+    spec, path, rest = root, root.name, list(args)
+    while spec.subcommands:
+        if not rest:
+            raise UsageError(spec, path)
+        sub = spec.subcommand(rest[0].lower())
+        if sub is None:
+            raise UsageError(spec, path, rest[0])
+        spec, path, rest = sub, f"{path} {sub.name}", rest[1:]
+    values: dict[str, Any] = {}
+    named = dict(options or {})
+    for i, opt in enumerate(spec.options):
+        if opt.name in named:
+            raw: str | None = named[opt.name]
+        elif opt.type == "text":
+            raw = " ".join(rest[i:]) if rest[i:] else None
+            rest = rest[: i + 1]
+        else:
+            raw = rest[i] if i < len(rest) else None
+        if raw is None or raw == "":
+            if opt.required:
+                raise UsageError(spec, path)
+            values[opt.name] = None
+            continue
+        try:
+            values[opt.name] = convert(opt, raw)
+        except ValueError:
+            raise UsageError(spec, path, raw) from None
+    if not named and len(rest) > len(spec.options):
+        raise UsageError(spec, path, rest[len(spec.options)])
+    return ParsedCommand(spec=spec, path=path, values=values)

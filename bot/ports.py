@@ -1,0 +1,56 @@
+"""The adapter port: what the core needs from a platform, and nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.actions import Action, ActionResult
+from bot.commands import CommandSpec
+from bot.events import Event, Platform
+
+EventSink = Callable[[Event], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a platform can do. The core reads these and degrades by rule:
+
+    - `roles` False: a role is recorded as a tag on the member; the verification
+      gate restricts instead of withholding a role.
+    - `direct_messages` False: private replies go to the channel with a mention.
+    - `attachments` False: files are described in text instead.
+    - `scheduled_events` False: `SyncScheduledEvent` is not sent.
+    - `message_content` False: features that read text (questions) say so once.
+    """
+
+    roles: bool
+    direct_messages: bool
+    buttons: bool
+    attachments: bool
+    restrict: bool
+    invites: bool
+    scheduled_events: bool
+    message_content: bool
+    max_text_length: int
+
+
+class Adapter(Protocol):
+    @property
+    def platform(self) -> Platform: ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    async def start(self, sink: EventSink) -> None:
+        """Connect and begin calling `sink` for each event. Returns once started."""
+
+    async def stop(self) -> None: ...
+
+    async def perform(self, action: Action) -> ActionResult:
+        """Do one action. Platform errors come back as a failed result; an action
+        type the adapter does not know raises `UnsupportedAction`."""
+
+    async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
+        """Make the core's commands visible on the platform (menus, slash commands)."""

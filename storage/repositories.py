@@ -1,0 +1,416 @@
+"""Repositories: the queries the core needs, one class per aggregate.
+
+Each takes the unit of work's session; none commits (the unit of work does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    ActivityDaily,
+    Base,
+    ChannelHourly,
+    Community,
+    CommunitySetting,
+    Identity,
+    InteractionDaily,
+    JobRun,
+    JobSchedule,
+    Member,
+    MemberTag,
+    Space,
+)
+
+
+def _insert(session: AsyncSession, table: type[Base]) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL alike)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class Communities(_Repo):
+    async def create(self, name: str, timezone: str, locale: str, now: datetime) -> Community:
+        community = Community(name=name, timezone=timezone, locale=locale, created_at=now)
+        self.session.add(community)
+        await self.session.flush()
+        return community
+
+    async def get(self, community_id: int) -> Community | None:
+        return await self.session.get(Community, community_id)
+
+    async def all(self) -> Sequence[Community]:
+        return (await self.session.scalars(select(Community).order_by(Community.id))).all()
+
+    async def update(self, community_id: int, **fields: Any) -> None:
+        await self.session.execute(
+            update(Community).where(Community.id == community_id).values(**fields)
+        )
+
+
+class Spaces(_Repo):
+    async def find(self, platform: str, external_id: str) -> Space | None:
+        return await self.session.scalar(
+            select(Space).where(Space.platform == platform, Space.external_id == external_id)
+        )
+
+    async def ensure(self, platform: str, external_id: str, title: str, now: datetime) -> Space:
+        space = await self.find(platform, external_id)
+        if space is None:
+            space = Space(platform=platform, external_id=external_id, title=title, added_at=now)
+            self.session.add(space)
+            await self.session.flush()
+        elif not space.active or space.title != title:
+            space.active, space.title = True, title
+        return space
+
+    async def of_community(self, community_id: int) -> Sequence[Space]:
+        return (
+            await self.session.scalars(
+                select(Space).where(Space.community_id == community_id, Space.active)
+            )
+        ).all()
+
+    async def claimed(self) -> Sequence[Space]:
+        return (await self.session.scalars(select(Space).where(Space.community_id.isnot(None)))).all()
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityRow:
+    community_id: int
+    platform: str
+    user_id: str
+    member_id: int
+    role: str
+    display_name: str
+
+
+class Members(_Repo):
+    async def add(
+        self,
+        community_id: int,
+        platform: str,
+        user_id: str,
+        display_name: str,
+        now: datetime,
+        *,
+        is_bot: bool = False,
+        role: str = "member",
+        space_external_id: str | None = None,
+    ) -> Member:
+        member = Member(
+            community_id=community_id,
+            display_name=display_name[:200],
+            role=role,
+            is_bot=is_bot,
+            first_seen_at=now,
+            joined_at=None,
+            left_at=None,
+        )
+        self.session.add(member)
+        await self.session.flush()
+        self.session.add(
+            Identity(
+                member_id=member.id,
+                community_id=community_id,
+                platform=platform,
+                user_id=user_id,
+                space_external_id=space_external_id,
+            )
+        )
+        await self.session.flush()
+        return member
+
+    async def get(self, member_id: int) -> Member | None:
+        return await self.session.get(Member, member_id)
+
+    async def find(self, community_id: int, platform: str, user_id: str) -> Member | None:
+        return await self.session.scalar(
+            select(Member)
+            .join(Identity, Identity.member_id == Member.id)
+            .where(
+                Identity.community_id == community_id,
+                Identity.platform == platform,
+                Identity.user_id == user_id,
+            )
+        )
+
+    async def identities(self, member_id: int) -> Sequence[Identity]:
+        return (
+            await self.session.scalars(
+                select(Identity).where(Identity.member_id == member_id).order_by(Identity.id)
+            )
+        ).all()
+
+    async def index(self) -> list[IdentityRow]:
+        """Every identity with its member's role: the dispatcher's in-memory index."""
+        rows = await self.session.execute(
+            select(
+                Identity.community_id,
+                Identity.platform,
+                Identity.user_id,
+                Member.id,
+                Member.role,
+                Member.display_name,
+            ).join(Member, Member.id == Identity.member_id)
+        )
+        return [IdentityRow(*row) for row in rows]
+
+    async def with_role(self, community_id: int, roles: Iterable[str]) -> Sequence[Member]:
+        return (
+            await self.session.scalars(
+                select(Member)
+                .where(Member.community_id == community_id, Member.role.in_(list(roles)))
+                .order_by(Member.id)
+            )
+        ).all()
+
+    async def set_role(self, member_id: int, role: str) -> None:
+        await self.session.execute(update(Member).where(Member.id == member_id).values(role=role))
+
+    async def mark_joined(self, member_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(Member).where(Member.id == member_id).values(joined_at=now, left_at=None)
+        )
+
+    async def mark_left(self, member_id: int, now: datetime) -> None:
+        await self.session.execute(update(Member).where(Member.id == member_id).values(left_at=now))
+
+    async def count(self, community_id: int, *, present_only: bool = True) -> int:
+        query = select(func.count()).select_from(Member).where(Member.community_id == community_id)
+        if present_only:
+            query = query.where(Member.left_at.is_(None), Member.is_bot.is_(False))
+        return int(await self.session.scalar(query) or 0)
+
+    async def tags(self, member_id: int) -> list[str]:
+        return list(
+            (
+                await self.session.scalars(
+                    select(MemberTag.tag).where(MemberTag.member_id == member_id)
+                )
+            ).all()
+        )
+
+    async def add_tag(self, member_id: int, tag: str) -> None:
+        await self.session.execute(
+            _insert(self.session, MemberTag)
+            .values(member_id=member_id, tag=tag)
+            .on_conflict_do_nothing()
+        )
+
+    async def remove_tag(self, member_id: int, tag: str) -> None:
+        await self.session.execute(
+            delete(MemberTag).where(MemberTag.member_id == member_id, MemberTag.tag == tag)
+        )
+
+    async def delete(self, member_id: int) -> None:
+        """Remove the member and, by cascade, their identities and core rows."""
+        await self.session.execute(delete(MemberTag).where(MemberTag.member_id == member_id))
+        await self.session.execute(delete(Identity).where(Identity.member_id == member_id))
+        await self.session.execute(delete(Member).where(Member.id == member_id))
+
+
+class Settings(_Repo):
+    async def all(self) -> dict[int, dict[str, Any]]:
+        out: dict[int, dict[str, Any]] = {}
+        for row in (await self.session.scalars(select(CommunitySetting))).all():
+            out.setdefault(row.community_id, {})[row.key] = row.value
+        return out
+
+    async def of(self, community_id: int) -> dict[str, Any]:
+        rows = await self.session.scalars(
+            select(CommunitySetting).where(CommunitySetting.community_id == community_id)
+        )
+        return {row.key: row.value for row in rows}
+
+    async def set(self, community_id: int, key: str, value: Any) -> None:
+        stmt = _insert(self.session, CommunitySetting).values(
+            community_id=community_id, key=key, value=value
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["community_id", "key"], set_={"value": stmt.excluded.value}
+            )
+        )
+
+    async def reset(self, community_id: int, key: str) -> None:
+        await self.session.execute(
+            delete(CommunitySetting).where(
+                CommunitySetting.community_id == community_id, CommunitySetting.key == key
+            )
+        )
+
+
+class Jobs(_Repo):
+    async def schedule(
+        self,
+        job: str,
+        key: str,
+        *,
+        community_id: int | None,
+        run_at: datetime | None = None,
+        cron: dict[str, Any] | None = None,
+        timezone: str = "UTC",
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Create or replace the schedule of (job, key)."""
+        values = {
+            "job": job,
+            "key": key,
+            "community_id": community_id,
+            "run_at": run_at,
+            "cron": cron,
+            "timezone": timezone,
+            "payload": payload or {},
+        }
+        stmt = _insert(self.session, JobSchedule).values(**values)
+        changed = {k: stmt.excluded[k] for k in ("community_id", "run_at", "cron", "timezone", "payload")}
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=["job", "key"], set_=changed)
+        )
+
+    async def unschedule(self, job: str, key: str) -> None:
+        await self.session.execute(
+            delete(JobSchedule).where(JobSchedule.job == job, JobSchedule.key == key)
+        )
+
+    async def unschedule_like(self, job: str, key_prefix: str) -> None:
+        await self.session.execute(
+            delete(JobSchedule).where(
+                JobSchedule.job == job, JobSchedule.key.startswith(key_prefix, autoescape=True)
+            )
+        )
+
+    async def get(self, job: str, key: str) -> JobSchedule | None:
+        return await self.session.scalar(
+            select(JobSchedule).where(JobSchedule.job == job, JobSchedule.key == key)
+        )
+
+    async def all(self) -> Sequence[JobSchedule]:
+        return (await self.session.scalars(select(JobSchedule).order_by(JobSchedule.id))).all()
+
+    async def claim(self, job: str, key: str, scheduled_for: datetime, now: datetime, by: str) -> bool:
+        """Insert the run's claim; False when another process (or run) already has it."""
+        result = await self.session.execute(
+            _insert(self.session, JobRun)
+            .values(job=job, key=key, scheduled_for=scheduled_for, claimed_at=now, claimed_by=by)
+            .on_conflict_do_nothing()
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def was_claimed(self, job: str, key: str, scheduled_for: datetime) -> bool:
+        return (
+            await self.session.scalar(
+                select(func.count())
+                .select_from(JobRun)
+                .where(JobRun.job == job, JobRun.key == key, JobRun.scheduled_for == scheduled_for)
+            )
+            or 0
+        ) > 0
+
+    async def ran(self, job: str, key: str, scheduled_for: datetime, *, once: bool) -> None:
+        """Record a finished run: a one-off schedule is removed, a recurring one advances."""
+        if once:
+            await self.unschedule(job, key)
+        else:
+            await self.session.execute(
+                update(JobSchedule)
+                .where(JobSchedule.job == job, JobSchedule.key == key)
+                .values(last_run_for=scheduled_for)
+            )
+
+
+class Activity(_Repo):
+    """Engagement rollups: additive upserts, safe across processes."""
+
+    async def add(self, table: type[Base], keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        stmt = _insert(self.session, table)
+        counters = [c for c in rows[0] if c not in keys]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c: getattr(table, c) + stmt.excluded[c] for c in counters},
+        )
+        await self.session.execute(stmt, rows)
+
+    async def member_totals(self, member_id: int, since: date, until: date) -> dict[str, int]:
+        cols = ("messages", "replies", "replies_received", "reactions", "reactions_received")
+        row = (
+            await self.session.execute(
+                select(
+                    *[func.coalesce(func.sum(getattr(ActivityDaily, c)), 0) for c in cols],
+                    func.count(func.distinct(ActivityDaily.day)).filter(
+                        ActivityDaily.messages + ActivityDaily.replies + ActivityDaily.reactions > 0
+                    ),
+                ).where(
+                    ActivityDaily.member_id == member_id,
+                    ActivityDaily.day >= since,
+                    ActivityDaily.day < until,
+                )
+            )
+        ).one()
+        out = dict(zip(cols, (int(v) for v in row[:-1]), strict=True))
+        out["active_days"] = int(row[-1])
+        return out
+
+    async def community_totals(self, community_id: int, since: date, until: date) -> dict[str, int]:
+        a = ActivityDaily
+        active = a.messages + a.replies + a.reactions > 0
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(func.distinct(a.member_id)).filter(active),
+                    func.coalesce(func.sum(a.messages), 0),
+                    func.coalesce(func.sum(a.replies), 0),
+                    func.coalesce(func.sum(a.reactions), 0),
+                    func.coalesce(func.sum(a.joins), 0),
+                    func.coalesce(func.sum(a.leaves), 0),
+                ).where(a.community_id == community_id, a.day >= since, a.day < until)
+            )
+        ).one()
+        keys = ("active_members", "messages", "replies", "reactions", "joins", "leaves")
+        return dict(zip(keys, (int(v) for v in row), strict=True))
+
+    async def member_rows(self, member_id: int) -> list[dict[str, Any]]:
+        rows = await self.session.scalars(
+            select(ActivityDaily).where(ActivityDaily.member_id == member_id).order_by(ActivityDaily.day)
+        )
+        return [
+            {c.key: getattr(r, c.key) for c in ActivityDaily.__table__.columns} for r in rows
+        ]
+
+    async def delete_member(self, member_id: int) -> None:
+        await self.session.execute(delete(ActivityDaily).where(ActivityDaily.member_id == member_id))
+        await self.session.execute(
+            delete(InteractionDaily).where(
+                (InteractionDaily.from_member_id == member_id)
+                | (InteractionDaily.to_member_id == member_id)
+            )
+        )
+
+
+__all__ = [
+    "Activity",
+    "ChannelHourly",
+    "Communities",
+    "IdentityRow",
+    "InteractionDaily",
+    "Jobs",
+    "Members",
+    "Settings",
+    "Spaces",
+]

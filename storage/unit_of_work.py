@@ -1,0 +1,83 @@
+"""The unit of work: one session, one transaction, per handler run.
+
+Nothing is written until `commit()`; leaving the block without committing rolls
+back. Repositories are created on first use.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.database import Database
+from storage.repositories import Activity, Communities, Jobs, Members, Settings, Spaces
+
+
+class UnitOfWork:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._db.session()
+        return self._session
+
+    @property
+    def dialect(self) -> str:
+        return self._db.dialect
+
+    @cached_property
+    def communities(self) -> Communities:
+        return Communities(self.session)
+
+    @cached_property
+    def spaces(self) -> Spaces:
+        return Spaces(self.session)
+
+    @cached_property
+    def members(self) -> Members:
+        return Members(self.session)
+
+    @cached_property
+    def settings(self) -> Settings:
+        return Settings(self.session)
+
+    @cached_property
+    def jobs(self) -> Jobs:
+        return Jobs(self.session)
+
+    @cached_property
+    def activity(self) -> Activity:
+        return Activity(self.session)
+
+    async def commit(self) -> None:
+        if self._session is not None:
+            await self._session.commit()
+
+    async def rollback(self) -> None:
+        if self._session is not None:
+            await self._session.rollback()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is not None:
+                await self.rollback()
+        finally:
+            await self.close()
