@@ -40,7 +40,8 @@ class Action:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Send(Action):
-    """A message in a channel of a space."""
+    """A message in a channel of a space; `channel_id` "" means the space's main
+    channel (Discord: the system channel; Telegram: the group; console: the room)."""
 
     space_id: str
     channel_id: str

@@ -41,8 +41,9 @@ class CommandSpec:
     options: tuple[OptionSpec, ...] = ()
     permission: Permission = Permission.MEMBER
     subcommands: tuple[CommandSpec, ...] = ()
-    # Allowed in a private chat with the bot (outside any space).
-    private_ok: bool = True
+    # False for the few commands that work before a space belongs to a community
+    # (`/setup`, `/help`).
+    needs_community: bool = True
 
     def subcommand(self, name: str) -> CommandSpec | None:
         return next((s for s in self.subcommands if s.name == name), None)

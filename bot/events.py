@@ -155,4 +155,5 @@ class JobFired(Event):
     community_id: int | None
     scheduled_for: datetime
     late: bool = False
+    recurring: bool = False
     payload: tuple[tuple[str, str], ...] = ()

@@ -169,6 +169,16 @@ class Members(_Repo):
         )
         return [IdentityRow(*row) for row in rows]
 
+    async def by_name(self, community_id: int, name: str) -> Sequence[Member]:
+        return (
+            await self.session.scalars(
+                select(Member).where(
+                    Member.community_id == community_id,
+                    func.lower(Member.display_name) == name.lower(),
+                )
+            )
+        ).all()
+
     async def with_role(self, community_id: int, roles: Iterable[str]) -> Sequence[Member]:
         return (
             await self.session.scalars(
@@ -346,6 +356,19 @@ class Activity(_Repo):
             set_={c: getattr(table, c) + stmt.excluded[c] for c in counters},
         )
         await self.session.execute(stmt, rows)
+
+    async def add_counts(
+        self,
+        activity: list[dict[str, Any]],
+        interactions: list[dict[str, Any]],
+        channels: list[dict[str, Any]],
+    ) -> None:
+        """One flush of the engagement buffer: three executemany upserts."""
+        await self.add(ActivityDaily, ("community_id", "day", "member_id"), activity)
+        await self.add(
+            InteractionDaily, ("community_id", "day", "from_member_id", "to_member_id"), interactions
+        )
+        await self.add(ChannelHourly, ("community_id", "day", "channel_id", "hour"), channels)
 
     async def member_totals(self, member_id: int, since: date, until: date) -> dict[str, int]:
         cols = ("messages", "replies", "replies_received", "reactions", "reactions_received")

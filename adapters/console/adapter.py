@@ -1,0 +1,219 @@
+"""The console adapter: a simulated space where you act as any member.
+
+It is an adapter like the others (events in through the sink, actions out through
+`perform`), plus a small world: who is here, which channel you are in, the last
+message of each member, and the buttons last shown (numbered, for `/click N`).
+Every performed action is kept in `performed`, so tests assert on structured
+actions rather than on rendered text.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.actions import (
+    Action,
+    ActionResult,
+    AnswerButton,
+    ApproveJoinRequest,
+    AssignRole,
+    Button,
+    CreateInvite,
+    Delete,
+    Edit,
+    Kick,
+    RemoveRole,
+    Reply,
+    Restrict,
+    Send,
+    SendDirect,
+    SyncScheduledEvent,
+    Unrestrict,
+    UnsupportedAction,
+)
+from bot.commands import CommandSpec
+from bot.events import Event, Platform
+from bot.markup import Text
+from bot.ports import Capabilities, EventSink
+
+SPACE_ID = "console"
+
+
+@dataclass
+class ConsoleMember:
+    name: str
+    user_id: str
+    admin: bool = False
+    roles: set[str] = field(default_factory=set)
+    restricted: bool = False
+    dms_open: bool = True
+    present: bool = False
+
+
+@dataclass(frozen=True)
+class Performed:
+    """An action the console performed, and who sees its text."""
+
+    action: Action
+    text: str
+    audience: str  # "#channel", or "@name" for private
+
+
+class ConsoleAdapter:
+    platform: Platform = "console"
+    capabilities = Capabilities(
+        roles=True,
+        direct_messages=True,
+        buttons=True,
+        attachments=True,
+        restrict=True,
+        invites=True,
+        scheduled_events=False,
+        message_content=True,
+        max_text_length=100_000,
+    )
+
+    def __init__(
+        self,
+        *,
+        room: str = "general",
+        admin: str = "owner",
+        echo: Callable[[str], None] | None = None,
+        files_dir: Path | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.room = room
+        self.admin = admin
+        self.echo = echo
+        self.files_dir = files_dir
+        self.now = now or (lambda: datetime.now(UTC))
+        self.sink: EventSink | None = None
+        self.members: dict[str, ConsoleMember] = {}
+        self.performed: list[Performed] = []
+        self.buttons: list[tuple[Button, str]] = []  # (button, message id) last shown
+        self.last_message: dict[str, tuple[str, str]] = {}  # user id -> (channel, message id)
+        self.invites: dict[str, str] = {}  # code -> name it was made for
+        self.commands: list[CommandSpec] = []
+        self._ids = itertools.count(1)
+
+    # --- the port ---
+
+    async def start(self, sink: EventSink) -> None:
+        self.sink = sink
+
+    async def stop(self) -> None:
+        self.sink = None
+
+    async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
+        self.commands = list(specs)
+
+    async def perform(self, action: Action) -> ActionResult:
+        if isinstance(action, Send):
+            return self._show(action, action.text, f"#{action.channel_id or self.room}", action.buttons)
+        if isinstance(action, Reply):
+            actor = action.to.actor
+            private = action.private or getattr(action.to, "private", False)
+            audience = f"@{self._name(actor.user_id)}" if private and actor else f"#{getattr(action.to, 'channel_id', '') or self.room}"
+            return self._show(action, action.text, audience, action.buttons)
+        if isinstance(action, SendDirect):
+            member = self._member_by_id(action.user_id)
+            if member is not None and not member.dms_open:
+                if action.fallback_space_id is None:
+                    return ActionResult.failed("dm_closed")
+                note = Text.of(f"@{member.name} ", action.text)
+                result = self._show(action, note, f"#{action.fallback_channel_id or self.room}", action.buttons)
+                return ActionResult(ok=True, message_id=result.message_id, fell_back=True)
+            return self._show(action, action.text, f"@{self._name(action.user_id)}", action.buttons)
+        if isinstance(action, Edit):
+            return self._show(action, action.text, f"#{action.channel_id}", action.buttons)
+        if isinstance(action, Delete):
+            return self._note(action, f"(message {action.message_id} deleted)")
+        if isinstance(action, AssignRole | RemoveRole):
+            member = self._member_by_id(action.user_id)
+            if member is None:
+                return ActionResult.failed("not_found", action.user_id)
+            (member.roles.add if isinstance(action, AssignRole) else member.roles.discard)(action.role)
+            verb = "+" if isinstance(action, AssignRole) else "-"
+            return self._note(action, f"({member.name} {verb}role {action.role})")
+        if isinstance(action, Restrict | Unrestrict):
+            member = self._member_by_id(action.user_id)
+            if member is None:
+                return ActionResult.failed("not_found", action.user_id)
+            member.restricted = isinstance(action, Restrict)
+            state = "restricted" if member.restricted else "may post again"
+            return self._note(action, f"({member.name} {state})")
+        if isinstance(action, Kick):
+            member = self._member_by_id(action.user_id)
+            if member is None:
+                return ActionResult.failed("not_found", action.user_id)
+            member.present = False
+            return self._note(action, f"({member.name} removed)")
+        if isinstance(action, CreateInvite):
+            code = f"inv{next(self._ids)}"
+            self.invites[code] = action.name
+            return ActionResult(ok=True, value=f"console://join/{code}")
+        if isinstance(action, AnswerButton):
+            return ActionResult(ok=True)
+        if isinstance(action, ApproveJoinRequest):
+            return self._note(action, f"(join request {'approved' if action.approve else 'declined'})")
+        if isinstance(action, SyncScheduledEvent):
+            return ActionResult.failed("unsupported")
+        raise UnsupportedAction(type(action).__name__)
+
+    # --- the world ---
+
+    def member(self, name: str) -> ConsoleMember:
+        key = name.lstrip("@").lower()
+        found = self.members.get(key)
+        if found is None:
+            found = self.members[key] = ConsoleMember(name=name.lstrip("@"), user_id=key, admin=key == self.admin.lower())
+        return found
+
+    def _member_by_id(self, user_id: str) -> ConsoleMember | None:
+        return self.members.get(user_id)
+
+    def _name(self, user_id: str) -> str:
+        member = self.members.get(user_id)
+        return member.name if member else user_id
+
+    def next_id(self) -> str:
+        return str(next(self._ids))
+
+    async def emit(self, event: Event) -> None:
+        if self.sink is None:
+            raise RuntimeError("the console adapter is not started")
+        await self.sink(event)
+
+    # --- output ---
+
+    def _show(self, action: Action, text: Text, audience: str, buttons: Sequence[Button]) -> ActionResult:
+        message_id = self.next_id()
+        rendered = text.plain()
+        attachments = getattr(action, "attachments", ())
+        for attachment in attachments:
+            rendered += "\n" + self._save(attachment.filename, attachment.data)
+        if buttons:
+            self.buttons = [(b, message_id) for b in buttons]
+            rendered += "\n" + "  ".join(f"[{i}] {b.label}" for i, b in enumerate(buttons, 1))
+        self.performed.append(Performed(action, rendered, audience))
+        if self.echo:
+            self.echo(f"  kehila → {audience}: " + rendered.replace("\n", "\n    "))
+        return ActionResult(ok=True, message_id=message_id)
+
+    def _note(self, action: Action, text: str) -> ActionResult:
+        self.performed.append(Performed(action, text, "log"))
+        if self.echo:
+            self.echo(f"  {text}")
+        return ActionResult(ok=True)
+
+    def _save(self, filename: str, data: bytes) -> str:
+        if self.files_dir is None:
+            return f"(file {filename}, {len(data):,} bytes)"
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / filename
+        path.write_bytes(data)
+        return f"(file saved: {path})"

@@ -1,0 +1,89 @@
+"""A whole Kehila on the console: the app, the console adapter, a fake clock and the
+line interpreter, wired once for the REPL, the demo and the tests alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from adapters.console.adapter import ConsoleAdapter, Performed
+from adapters.console.script import ConsoleSession
+from bot.actions import Action
+from bot.app import App
+from bot.clock import FakeClock
+from bot.config import Config
+
+
+class ConsoleCommunity:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        start: datetime | None = None,
+        echo: Callable[[str], None] | None = None,
+        files_dir: Path | None = None,
+        title: str = "Console community",
+    ) -> None:
+        self.config = config
+        self.clock = FakeClock(start or datetime.now(UTC).replace(microsecond=0))
+        self.echo = echo
+        self.files_dir = files_dir
+        self.title = title
+        self._build()
+
+    def _build(self) -> None:
+        self.adapter = ConsoleAdapter(
+            room=self.config.console.room,
+            admin=self.config.console.admin,
+            echo=self.echo,
+            files_dir=self.files_dir,
+            now=self.clock.now,
+        )
+        self.app = App(self.config, clock=self.clock, adapters=[self.adapter])
+        self.session = ConsoleSession(self.adapter, self.advance, title=self.title)
+
+    async def start(self, *, migrate: bool | None = None) -> None:
+        await self.app.start(migrate=migrate)
+        await self.session.open()
+
+    async def stop(self) -> None:
+        await self.app.stop()
+
+    async def restart(self) -> None:
+        """Stop and start again on the same database, as after a crash or deploy.
+        The console world (who is present, DMs closed) carries over; buttons shown
+        before the restart can still be clicked."""
+        world, shown, last = self.adapter.members, self.adapter.buttons, self.adapter.last_message
+        actor, channel = self.session.actor.name, self.session.channel
+        await self.app.stop()
+        self._build()
+        self.adapter.members, self.adapter.buttons, self.adapter.last_message = world, shown, last
+        self.session.actor = self.adapter.member(actor)
+        self.session.channel = channel
+        await self.app.start(migrate=False)
+
+    async def advance(self, delta: timedelta) -> int:
+        return await self.app.services.timer.advance_to(self.clock.now() + delta)
+
+    async def run(self, text: str) -> None:
+        await self.session.run(text)
+
+    # --- what happened (for tests and the demo) ---
+
+    @property
+    def performed(self) -> list[Performed]:
+        return self.adapter.performed
+
+    def actions(self, kind: type[Action] | None = None) -> list[Action]:
+        return [p.action for p in self.performed if kind is None or isinstance(p.action, kind)]
+
+    def seen_by(self, audience: str) -> list[str]:
+        """Texts shown to `@name` (privately) or in `#channel`."""
+        return [p.text for p in self.performed if p.audience == audience]
+
+    def last_text(self) -> str:
+        return self.performed[-1].text if self.performed else ""
+
+    def clear(self) -> None:
+        self.adapter.performed.clear()

@@ -1,0 +1,175 @@
+"""The composition root: the one place that knows every layer.
+
+    app = App(config, clock=FakeClock(), adapters=[ConsoleAdapter(...)])
+    await app.start()            # database, migrations, index, jobs, adapters
+    await app.dispatch(event)    # returns when the event is fully handled
+    await app.advance(days=7)    # fake clock only: fires due jobs in order
+    await app.stop()             # adapters, jobs, final flush, database
+
+Adapters are imported by name, lazily (`build_adapters`), so a Telegram-only
+deployment never imports discord.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from datetime import timedelta
+
+from bot.clock import Clock, FakeClock, SystemClock
+from bot.config import Config
+from bot.directory import CommunityInfo, Directory, MemberRef
+from bot.dispatcher import Dispatcher
+from bot.events import Event
+from bot.feature import Feature, Setting
+from bot.features import all_features
+from bot.ports import Adapter
+from bot.schedule import ScheduleEntry
+from bot.services import Services
+from storage.database import Database, StorageUnavailable
+from storage.migrate import upgrade
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger("kehila")
+
+__all__ = ["App", "StorageUnavailable", "build_adapters"]
+
+
+def build_adapters(config: Config, names: Sequence[str]) -> list[Adapter]:
+    """Create adapters by platform name, importing each package only when asked."""
+    adapters = []
+    for name in names:
+        module = importlib.import_module(f"adapters.{name}")
+        adapters.append(module.create_adapter(config))
+    return adapters
+
+
+def _settings(features: Sequence[Feature]) -> dict[str, Setting]:
+    specs: dict[str, Setting] = {}
+    for feature in features:
+        for setting in feature.settings:
+            if setting.key in specs:
+                raise ValueError(f"setting {setting.key} declared twice")
+            specs[setting.key] = setting
+    return specs
+
+
+class App:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        adapters: Sequence[Adapter] = (),
+        features: Sequence[Feature] | None = None,
+        instance_id: str | None = None,
+    ) -> None:
+        from jobs.scheduler import Timer
+
+        self.config = config
+        self.clock = clock or SystemClock()
+        features = list(features if features is not None else all_features())
+        self.services = Services(
+            config=config,
+            clock=self.clock,
+            db=Database(config.database.url, echo=config.database.echo),
+            directory=Directory(_settings(features)),
+            timer=Timer(self.clock, fake=isinstance(self.clock, FakeClock)),
+            features=features,
+            adapters={a.platform: a for a in adapters},
+            instance_id=instance_id or f"{socket.gethostname()}:{os.getpid()}",
+        )
+        self.dispatcher = Dispatcher(self.services, features)
+        self.started = False
+
+    @property
+    def directory(self) -> Directory:
+        return self.services.directory
+
+    async def start(self, *, migrate: bool | None = None) -> None:
+        services = self.services
+        await services.db.ping()
+        if migrate if migrate is not None else self.config.database.migrate_on_start:
+            await upgrade(services.db)
+        await self._load_index()
+        for feature in services.features:
+            for hook in feature.startup:
+                await hook(services)
+        async with UnitOfWork(services.db) as uow:
+            rows = await uow.jobs.all()
+        from jobs.scheduler import entries_from_rows
+
+        await services.timer.start(entries_from_rows(rows), self.dispatcher.dispatch)
+        commands = [spec for f in services.features for spec in f.commands]
+        for adapter in services.adapters.values():
+            await adapter.start(self.dispatch)
+            await adapter.publish_commands(commands)
+        self.started = True
+        log.info(
+            "Kehila started: %d communities, %d members, adapters: %s",
+            len(self.directory.communities),
+            len(self.directory.by_id),
+            ", ".join(services.adapters) or "none",
+        )
+
+    async def _load_index(self) -> None:
+        directory = self.directory
+        async with UnitOfWork(self.services.db) as uow:
+            communities = await uow.communities.all()
+            settings = await uow.settings.all()
+            spaces = await uow.spaces.claimed()
+            identities = await uow.members.index()
+        for c in communities:
+            directory.add_community(
+                CommunityInfo(c.id, c.name, c.timezone, c.locale, settings=settings.get(c.id, {}))
+            )
+        for s in spaces:
+            if s.active:
+                directory.set_space(s.platform, s.external_id, s.community_id)
+        for row in identities:
+            directory.add_member(
+                MemberRef(row.member_id, row.community_id, row.platform, row.user_id, row.display_name, row.role)
+            )
+
+    async def dispatch(self, event: Event) -> None:
+        await self.dispatcher.dispatch(event)
+
+    async def advance(self, delta: timedelta | None = None, **kwargs: float) -> int:
+        """Fake clock only: move time forward, firing due jobs in order."""
+        step = delta if delta is not None else timedelta(**kwargs)
+        return await self.services.timer.advance_to(self.clock.now() + step)
+
+    async def schedule(self, entry: ScheduleEntry) -> None:
+        """Store a schedule outside any handler (setup code, tests)."""
+        async with UnitOfWork(self.services.db) as uow:
+            await uow.jobs.schedule(
+                entry.job,
+                entry.key,
+                community_id=entry.community_id,
+                run_at=entry.run_at,
+                cron=entry.cron,
+                timezone=entry.timezone,
+                payload=entry.payload,
+            )
+            await uow.commit()
+        self.services.timer.put(entry)
+
+    async def stop(self) -> None:
+        services = self.services
+        for adapter in services.adapters.values():
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping the %s adapter failed", adapter.platform)
+        await services.timer.stop()
+        for feature in services.features:
+            for hook in feature.shutdown:
+                try:
+                    await hook(services)
+                except Exception:
+                    log.exception("stopping %s failed", feature.name)
+        await services.db.dispose()
+        self.started = False

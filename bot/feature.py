@@ -1,0 +1,148 @@
+"""Feature registration: what a feature declares to the core.
+
+A feature module creates one `Feature` and registers, with decorators, its event
+handlers, commands, buttons, jobs, settings, digest section and start/stop hooks.
+`delete_member_data` is a constructor argument, so no feature can forget it.
+
+    feature = Feature("engagement", delete_member_data=forget)
+
+    @feature.on(MessagePosted)
+    async def count(ctx: Context, event: MessagePosted) -> None: ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from bot.commands import CommandSpec, OptionSpec, OptionType, convert
+from bot.events import ButtonPressed, Event, JobFired
+from bot.markup import Text
+
+if TYPE_CHECKING:
+    from bot.context import Context
+    from bot.services import Services
+
+EventHandler = Callable[["Context", Any], Awaitable[None]]
+CommandHandler = Callable[["Context", dict[str, Any]], Awaitable[None]]
+ButtonHandler = Callable[["Context", ButtonPressed, str], Awaitable[None]]
+JobHandler = Callable[["Context", JobFired], Awaitable[None]]
+DigestSection = Callable[["Context", date, date], Awaitable[Text | None]]
+MemberDataHandler = Callable[["Context", int], Awaitable[None]]
+MemberExporter = Callable[["Context", int], Awaitable[dict[str, Any]]]
+Hook = Callable[["Services"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A per-community setting with a default; owners change it with /config."""
+
+    key: str
+    default: Any
+    description: str  # English msgid
+    type: OptionType = "string"
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    # Extra check on the converted value; raise ValueError to refuse.
+    check: Callable[[Any], None] | None = None
+
+    def parse(self, raw: str) -> Any:
+        """Convert an owner's text into a stored value, or raise ValueError."""
+        value = convert(OptionSpec(self.key, "", self.type, choices=self.choices), raw)
+        if self.type == "duration":
+            value = int(value.total_seconds())
+        if isinstance(value, int) and not isinstance(value, bool):
+            if self.minimum is not None and value < self.minimum:
+                raise ValueError(raw)
+            if self.maximum is not None and value > self.maximum:
+                raise ValueError(raw)
+        if self.check:
+            self.check(value)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class DigestContribution:
+    order: int
+    render: DigestSection
+
+
+@dataclass
+class Feature:
+    name: str
+    delete_member_data: MemberDataHandler
+    export_member_data: MemberExporter | None = None
+    handlers: dict[type[Event], list[EventHandler]] = field(default_factory=dict)
+    commands: list[CommandSpec] = field(default_factory=list)
+    command_handlers: dict[str, CommandHandler] = field(default_factory=dict)
+    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    jobs: dict[str, JobHandler] = field(default_factory=dict)
+    settings: list[Setting] = field(default_factory=list)
+    digest: DigestContribution | None = None
+    startup: list[Hook] = field(default_factory=list)
+    shutdown: list[Hook] = field(default_factory=list)
+
+    def on(self, *event_types: type[Event]) -> Callable[[EventHandler], EventHandler]:
+        def register(fn: EventHandler) -> EventHandler:
+            for et in event_types:
+                self.handlers.setdefault(et, []).append(fn)
+            return fn
+
+        return register
+
+    def command(self, spec: CommandSpec) -> None:
+        """Declare a command tree; bind handlers to its leaves with `handles`."""
+        self.commands.append(spec)
+
+    def handles(self, path: str) -> Callable[[CommandHandler], CommandHandler]:
+        def register(fn: CommandHandler) -> CommandHandler:
+            self.command_handlers[path] = fn
+            return fn
+
+        return register
+
+    def button(self, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
+        if ":" in prefix:
+            raise ValueError("a button prefix has no ':'")
+
+        def register(fn: ButtonHandler) -> ButtonHandler:
+            self.buttons[prefix] = fn
+            return fn
+
+        return register
+
+    def job(self, name: str) -> Callable[[JobHandler], JobHandler]:
+        def register(fn: JobHandler) -> JobHandler:
+            self.jobs[name] = fn
+            return fn
+
+        return register
+
+    def setting(self, setting: Setting) -> Setting:
+        self.settings.append(setting)
+        return setting
+
+    def digest_section(self, order: int) -> Callable[[DigestSection], DigestSection]:
+        def register(fn: DigestSection) -> DigestSection:
+            self.digest = DigestContribution(order, fn)
+            return fn
+
+        return register
+
+    def on_startup(self, fn: Hook) -> Hook:
+        self.startup.append(fn)
+        return fn
+
+    def on_shutdown(self, fn: Hook) -> Hook:
+        self.shutdown.append(fn)
+        return fn
+
+
+def leaf_paths(spec: CommandSpec, prefix: str = "") -> list[str]:
+    path = f"{prefix} {spec.name}".strip()
+    if not spec.subcommands:
+        return [path]
+    return [p for sub in spec.subcommands for p in leaf_paths(sub, path)]

@@ -1,0 +1,339 @@
+"""Communities and their spaces: /setup, /config, /staff and /help.
+
+A space (server, group, room) the bot is added to is unclaimed until an
+administrator of that space runs /setup, which creates the community and makes
+them its owner. Owners change settings with /config and name moderators with
+/staff.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.commands import CommandSpec, OptionSpec, Permission
+from bot.context import Context
+from bot.directory import CommunityInfo, MemberRef
+from bot.events import SpaceAdded, SpaceMigrated, SpaceRemoved
+from bot.feature import Feature, Setting
+from bot.i18n import LOCALES, N_
+from bot.markup import Bold, Items, Text, lines
+
+
+async def _no_member_data(ctx: Context, member_id: int) -> None:
+    """Membership itself is removed by the privacy feature, after every other feature."""
+
+
+feature = Feature("community", delete_member_data=_no_member_data)
+
+feature.setting(
+    Setting(
+        "community.channel",
+        None,
+        N_("The channel for welcomes and notices (empty: the main channel)"),
+    )
+)
+
+# Stored on the community row itself rather than as settings.
+COMMUNITY_FIELDS = {
+    "name": N_("The community's name"),
+    "timezone": N_("Time zone for schedules, e.g. Europe/Berlin"),
+    "locale": N_("Language: en, he or de"),
+}
+
+feature.command(
+    CommandSpec(
+        "setup",
+        N_("Set up this group or server as a community"),
+        options=(OptionSpec("name", N_("The community's name"), "text", required=False),),
+        needs_community=False,
+    )
+)
+feature.command(
+    CommandSpec(
+        "help",
+        N_("List the commands you can use"),
+        needs_community=False,
+    )
+)
+feature.command(
+    CommandSpec(
+        "config",
+        N_("Show or change this community's settings"),
+        permission=Permission.OWNER,
+        subcommands=(
+            CommandSpec("show", N_("Show every setting"), permission=Permission.OWNER),
+            CommandSpec(
+                "set",
+                N_("Change a setting"),
+                options=(
+                    OptionSpec("key", N_("The setting's name")),
+                    OptionSpec("value", N_("The new value"), "text"),
+                ),
+                permission=Permission.OWNER,
+            ),
+            CommandSpec(
+                "reset",
+                N_("Put a setting back to its default"),
+                options=(OptionSpec("key", N_("The setting's name")),),
+                permission=Permission.OWNER,
+            ),
+        ),
+    )
+)
+feature.command(
+    CommandSpec(
+        "staff",
+        N_("Name owners and moderators"),
+        permission=Permission.OWNER,
+        subcommands=(
+            CommandSpec("list", N_("List owners and moderators"), permission=Permission.OWNER),
+            CommandSpec(
+                "set",
+                N_("Give a member a role"),
+                options=(
+                    OptionSpec("role", N_("owner, moderator or member"), "choice", choices=("owner", "moderator", "member")),
+                    OptionSpec("member", N_("The member's name"), "text"),
+                ),
+                permission=Permission.OWNER,
+            ),
+        ),
+    )
+)
+
+
+# --- spaces ---------------------------------------------------------------------------
+
+
+@feature.on(SpaceAdded)
+async def space_added(ctx: Context, event: SpaceAdded) -> None:
+    space = await ctx.uow.spaces.ensure(event.platform, event.space_id, event.title, ctx.now)
+    community_id = space.community_id
+    ctx.after_commit(lambda: ctx.services.directory.set_space(event.platform, event.space_id, community_id))
+
+
+@feature.on(SpaceRemoved)
+async def space_removed(ctx: Context, event: SpaceRemoved) -> None:
+    space = await ctx.uow.spaces.find(event.platform, event.space_id)
+    if space is not None:
+        space.active = False
+    ctx.after_commit(lambda: ctx.services.directory.forget_space(event.platform, event.space_id))
+
+
+@feature.on(SpaceMigrated)
+async def space_migrated(ctx: Context, event: SpaceMigrated) -> None:
+    space = await ctx.uow.spaces.find(event.platform, event.space_id)
+    if space is None:
+        return
+    space.external_id = event.new_space_id
+    community_id = space.community_id
+    directory = ctx.services.directory
+
+    def move() -> None:
+        directory.forget_space(event.platform, event.space_id)
+        directory.set_space(event.platform, event.new_space_id, community_id)
+
+    ctx.after_commit(move)
+
+
+@feature.handles("setup")
+async def setup(ctx: Context, args: dict[str, Any]) -> None:
+    event, directory = ctx.event, ctx.services.directory
+    if ctx.community is not None:
+        ctx.reply(ctx._(N_("This space already belongs to {community}."), community=ctx.community.name), private=True)
+        return
+    if not event.space_id:
+        ctx.reply(ctx._(N_("Run /setup in the group or server you want to set up.")), private=True)
+        return
+    actor = event.actor
+    if actor is None or not actor.is_platform_admin:
+        ctx.reply(ctx._(N_("Only an administrator of this group or server can run /setup.")), private=True)
+        return
+    config = ctx.services.config.bot
+    space = await ctx.uow.spaces.ensure(event.platform, event.space_id, args.get("name") or event.space_id, ctx.now)
+    name = (args.get("name") or space.title or "Community")[:100]
+    row = await ctx.uow.communities.create(name, config.timezone, config.locale, ctx.now)
+    space.community_id = row.id
+    owner = await ctx.uow.members.add(row.id, event.platform, actor.user_id, actor.display_name, ctx.now, role="owner", space_external_id=event.space_id)
+    info = CommunityInfo(row.id, row.name, row.timezone, row.locale)
+    ref = MemberRef(owner.id, row.id, event.platform, actor.user_id, owner.display_name, "owner")
+
+    def publish() -> None:
+        directory.add_community(info)
+        directory.set_space(event.platform, event.space_id, info.id)
+        directory.add_member(ref)
+
+    ctx.after_commit(publish)
+    ctx.community = info
+    ctx.reply(
+        ctx._(N_("**{community}** is set up, and you are its owner. Send /help to see what you can do, and /config show for the settings."), community=name)
+    )
+
+
+# --- settings -------------------------------------------------------------------------
+
+
+def _specs(ctx: Context) -> dict[str, Setting]:
+    return ctx.services.directory.setting_specs
+
+
+def _describe(ctx: Context, key: str) -> Text:
+    spec = _specs(ctx).get(key)
+    if spec is None:
+        return Text.of(key)
+    if spec.type == "choice":
+        accepts = " | ".join(spec.choices)
+    elif spec.type == "boolean":
+        accepts = "on | off"
+    elif spec.type == "duration":
+        accepts = ctx.gettext(N_("a duration such as 30m, 2h or 3d"))
+    elif spec.type == "integer":
+        low = "" if spec.minimum is None else str(spec.minimum)
+        high = "" if spec.maximum is None else str(spec.maximum)
+        accepts = ctx.gettext(N_("a whole number")) + (f" {low}–{high}" if low or high else "")
+    else:
+        accepts = ctx.gettext(N_("text"))
+    return ctx._(N_("{key} accepts {accepts}: {description}"), key=key, accepts=accepts, description=ctx.gettext(spec.description))
+
+
+@feature.handles("config show")
+async def config_show(ctx: Context, args: dict[str, Any]) -> None:
+    community = ctx.community
+    assert community is not None
+    rows: list[tuple[Text | str, ...]] = [
+        (Bold(("name",)), f" = {community.name}"),
+        (Bold(("timezone",)), f" = {community.timezone}"),
+        (Bold(("locale",)), f" = {community.locale}"),
+    ]
+    for key in sorted(_specs(ctx)):
+        value = ctx.services.directory.setting(community, key)
+        marker = "" if key in community.settings else " " + ctx.gettext(N_("(default)"))
+        rows.append((Bold((key,)), f" = {_show(value)}{marker}"))
+    items = Items(tuple(tuple(n for part in row for n in (part.nodes if isinstance(part, Text) else (part,))) for row in rows))
+    ctx.reply(lines([ctx._(N_("Settings of **{community}**:"), community=community.name), Text.of(items)]), private=True)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+@feature.handles("config set")
+async def config_set(ctx: Context, args: dict[str, Any]) -> None:
+    community = ctx.community
+    assert community is not None
+    key, raw = str(args["key"]).lower(), str(args["value"]).strip()
+    if key in COMMUNITY_FIELDS:
+        await _set_field(ctx, community, key, raw)
+        return
+    spec = _specs(ctx).get(key)
+    if spec is None:
+        ctx.reply(_unknown_key(ctx, key), private=True)
+        return
+    try:
+        value = spec.parse(raw)
+    except ValueError:
+        ctx.reply(ctx._(N_("{value} is not valid for {key}.")  , value=raw, key=key) + "\n" + _describe(ctx, key), private=True)
+        return
+    await ctx.uow.settings.set(community.id, key, value)
+    ctx.after_commit(lambda: community.settings.__setitem__(key, value))
+    ctx.reply(ctx._(N_("{key} is now {value}."), key=key, value=_show(value)), private=True)
+
+
+async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str) -> None:
+    if key == "timezone":
+        try:
+            ZoneInfo(raw)
+        except (ZoneInfoNotFoundError, ValueError):
+            ctx.reply(ctx._(N_("{value} is not a time zone. Use a name such as Europe/Berlin or Asia/Jerusalem."), value=raw), private=True)
+            return
+        ctx.after_commit(lambda: community.set_timezone(raw))
+    elif key == "locale":
+        raw = raw.lower()
+        if raw not in LOCALES:
+            ctx.reply(ctx._(N_("{value} is not a language I speak. Use one of: {choices}."), value=raw, choices=", ".join(LOCALES)), private=True)
+            return
+        ctx.after_commit(lambda: setattr(community, "locale", raw))
+    elif key == "name":
+        if not raw or len(raw) > 100:
+            ctx.reply(ctx._(N_("A name needs 1 to 100 characters.")), private=True)
+            return
+        ctx.after_commit(lambda: setattr(community, "name", raw))
+    await ctx.uow.communities.update(community.id, **{key: raw})
+    ctx.reply(ctx._(N_("{key} is now {value}."), key=key, value=raw), private=True)
+
+
+def _unknown_key(ctx: Context, key: str) -> Text:
+    known = ", ".join([*COMMUNITY_FIELDS, *sorted(_specs(ctx))])
+    return ctx._(N_("There is no setting {key}. Settings: {known}."), key=key, known=known)
+
+
+@feature.handles("config reset")
+async def config_reset(ctx: Context, args: dict[str, Any]) -> None:
+    community = ctx.community
+    assert community is not None
+    key = str(args["key"]).lower()
+    if key not in _specs(ctx):
+        ctx.reply(_unknown_key(ctx, key), private=True)
+        return
+    await ctx.uow.settings.reset(community.id, key)
+    ctx.after_commit(lambda: community.settings.pop(key, None))
+    default = _specs(ctx)[key].default
+    ctx.reply(ctx._(N_("{key} is back to its default, {value}."), key=key, value=_show(default)), private=True)
+
+
+# --- staff ----------------------------------------------------------------------------
+
+
+@feature.handles("staff list")
+async def staff_list(ctx: Context, args: dict[str, Any]) -> None:
+    assert ctx.community is not None
+    staff = await ctx.uow.members.with_role(ctx.community.id, ("owner", "moderator"))
+    items = Items(tuple((f"{m.display_name} — {ctx.gettext(ROLE_NAMES[m.role])}",) for m in staff))
+    ctx.reply(lines([ctx._(N_("Owners and moderators:")), Text.of(items)]), private=True)
+
+
+ROLE_NAMES = {"owner": N_("owner"), "moderator": N_("moderator"), "member": N_("member")}
+
+
+@feature.handles("staff set")
+async def staff_set(ctx: Context, args: dict[str, Any]) -> None:
+    assert ctx.community is not None
+    name = str(args["member"]).lstrip("@").strip()
+    matches = await ctx.uow.members.by_name(ctx.community.id, name)
+    if len(matches) != 1:
+        msg = N_("No member is called {name}.") if not matches else N_("Several members are called {name}; ask them to change their display name first.")
+        ctx.reply(ctx._(msg, name=name), private=True)
+        return
+    member, role = matches[0], str(args["role"])
+    if member.role == "owner" and role != "owner":
+        owners = await ctx.uow.members.with_role(ctx.community.id, ("owner",))
+        if len(owners) == 1:
+            ctx.reply(ctx._(N_("{name} is the only owner; name another owner first.")  , name=member.display_name), private=True)
+            return
+    await ctx.uow.members.set_role(member.id, role)
+    ctx.after_commit(lambda: ctx.services.directory.set_role(member.id, role))
+    ctx.reply(ctx._(N_("{name} is now {role}."), name=member.display_name, role=ctx.gettext(ROLE_NAMES[role])), private=True)
+
+
+# --- help -----------------------------------------------------------------------------
+
+
+@feature.handles("help")
+async def help_(ctx: Context, args: dict[str, Any]) -> None:
+    from bot.dispatcher import Dispatcher
+
+    level = Dispatcher.permission(ctx.member, ctx.event)
+    commands: list[CommandSpec] = [spec for f in ctx.services.features for spec in f.commands]
+    items = []
+    for spec in sorted(commands, key=lambda s: s.name):
+        if spec.permission > level or (ctx.community is None and spec.needs_community):
+            continue
+        items.append((Bold((f"/{spec.name}",)), " — " + ctx.gettext(spec.description)))
+        for sub in spec.subcommands:
+            if sub.permission <= level:
+                items.append(("   ", f"/{spec.name} {sub.usage(prefix='')}", " — " + ctx.gettext(sub.description)))
+    ctx.reply(lines([ctx._(N_("What you can do here:")), Text.of(Items(tuple(items)))]), private=True)

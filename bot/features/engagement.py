@@ -1,0 +1,301 @@
+"""Engagement: counting who takes part, and /stats.
+
+The hot path. Messages, replies (who replied to whom), reactions, joins and leaves
+are folded into in-memory counters per (community, local day, member) and written
+with one batched additive upsert per flush: every `engagement.flush_interval_s`
+seconds, every `engagement.flush_max_events` events, before /stats and on shutdown.
+Additive upserts make flushes from several processes safe. No message text is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from bot.commands import CommandSpec
+from bot.context import Context
+from bot.directory import CommunityInfo
+from bot.events import MemberJoined, MemberLeft, MessagePosted, ReactionAdded
+from bot.feature import Feature
+from bot.i18n import N_
+from bot.markup import Items, Text, lines
+from bot.services import Services
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger("kehila.engagement")
+
+# Counter positions in an ActivityDaily buffer row.
+MESSAGES, REPLIES, REPLIES_RECEIVED, REACTIONS, REACTIONS_RECEIVED, JOINS, LEAVES = range(7)
+ACTIVITY_COLUMNS = ("messages", "replies", "replies_received", "reactions", "reactions_received", "joins", "leaves")
+
+
+class Buffer:
+    """Counter deltas not yet written. Swapped out whole at each flush."""
+
+    __slots__ = ("activity", "channels", "events", "interactions")
+
+    def __init__(self) -> None:
+        self.activity: defaultdict[tuple[int, date, int], list[int]] = defaultdict(lambda: [0] * 7)
+        self.interactions: defaultdict[tuple[int, date, int, int], list[int]] = defaultdict(lambda: [0, 0])
+        self.channels: defaultdict[tuple[int, date, str, int], int] = defaultdict(int)
+        self.events = 0
+
+
+class Engagement:
+    """The runtime state of the feature: the buffer and its flusher."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.buffer = Buffer()
+        config = services.config.engagement
+        self.interval = config.flush_interval_s
+        self.max_events = config.flush_max_events
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._every_interval())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self.flush()
+
+    async def _every_interval(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("engagement flush failed; will retry")
+
+    def counted(self) -> None:
+        buffer = self.buffer
+        buffer.events += 1
+        if buffer.events >= self.max_events and not self._lock.locked():
+            task = asyncio.get_running_loop().create_task(self.flush())
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def flush(self) -> int:
+        """Write the buffered counters; returns how many events they held."""
+        async with self._lock:
+            buffer, self.buffer = self.buffer, Buffer()
+            if not buffer.events:
+                return 0
+            activity = [
+                {"community_id": c, "day": d, "member_id": m, **dict(zip(ACTIVITY_COLUMNS, v, strict=True))}
+                for (c, d, m), v in buffer.activity.items()
+            ]
+            interactions = [
+                {"community_id": c, "day": d, "from_member_id": f, "to_member_id": t, "replies": v[0], "reactions": v[1]}
+                for (c, d, f, t), v in buffer.interactions.items()
+            ]
+            channels = [
+                {"community_id": c, "day": d, "channel_id": ch, "hour": h, "messages": n}
+                for (c, d, ch, h), n in buffer.channels.items()
+            ]
+            try:
+                async with UnitOfWork(self.services.db) as uow:
+                    await uow.activity.add_counts(activity, interactions, channels)
+                    await uow.commit()
+            except Exception:
+                self._merge_back(buffer)
+                raise
+            return buffer.events
+
+    def _merge_back(self, old: Buffer) -> None:
+        """A failed flush keeps its counts for the next one instead of losing them,
+        except those of members deleted meanwhile (their rows would fail again)."""
+        new, known = self.buffer, self.services.directory.by_id
+        for key, values in old.activity.items():
+            if key[2] not in known:
+                continue
+            row = new.activity[key]
+            for i, v in enumerate(values):
+                row[i] += v
+        for ikey, pair in old.interactions.items():
+            if ikey[2] not in known or ikey[3] not in known:
+                continue
+            row = new.interactions[ikey]
+            row[0] += pair[0]
+            row[1] += pair[1]
+        for ckey, n in old.channels.items():
+            new.channels[ckey] += n
+        new.events += old.events
+
+    def forget(self, member_id: int) -> None:
+        """Drop a member's unwritten counts (they asked to be forgotten)."""
+        buffer = self.buffer
+        for key in [k for k in buffer.activity if k[2] == member_id]:
+            del buffer.activity[key]
+        for ikey in [k for k in buffer.interactions if member_id in (k[2], k[3])]:
+            del buffer.interactions[ikey]
+
+
+def engagement(services: Services) -> Engagement:
+    state = services.state.get("engagement")
+    if state is None:
+        state = services.state["engagement"] = Engagement(services)
+    assert isinstance(state, Engagement)
+    return state
+
+
+async def forget(ctx: Context, member_id: int) -> None:
+    engagement(ctx.services).forget(member_id)
+    await ctx.uow.activity.delete_member(member_id)
+
+
+async def export(ctx: Context, member_id: int) -> dict[str, Any]:
+    await engagement(ctx.services).flush()
+    rows = await ctx.uow.activity.member_rows(member_id)
+    return {"daily_activity": [{**r, "day": r["day"].isoformat()} for r in rows]}
+
+
+feature = Feature("engagement", delete_member_data=forget, export_member_data=export)
+
+
+@feature.on_startup
+async def _start(services: Services) -> None:
+    engagement(services).start()
+
+
+@feature.on_shutdown
+async def _stop(services: Services) -> None:
+    await engagement(services).stop()
+
+
+# --- the hot path: no I/O here ----------------------------------------------------------
+
+
+@feature.on(MessagePosted)
+async def on_message(ctx: Context, event: MessagePosted) -> None:
+    community, member = ctx.community, ctx.member
+    if community is None or member is None or event.private:
+        return
+    state = engagement(ctx.services)
+    buffer = state.buffer
+    day = community.local_day(event.at)
+    row = buffer.activity[(community.id, day, member.id)]
+    row[MESSAGES] += 1
+    if event.reply_to_user_id is not None and event.reply_to_user_id != event.actor.user_id:  # type: ignore[union-attr]
+        target = ctx.services.directory.member(community.id, event.platform, event.reply_to_user_id)
+        if target is not None:
+            row[REPLIES] += 1
+            buffer.activity[(community.id, day, target.id)][REPLIES_RECEIVED] += 1
+            buffer.interactions[(community.id, day, member.id, target.id)][0] += 1
+    hour = community.local(event.at).hour
+    buffer.channels[(community.id, day, event.channel_id, hour)] += 1
+    state.counted()
+
+
+@feature.on(ReactionAdded)
+async def on_reaction(ctx: Context, event: ReactionAdded) -> None:
+    community, member = ctx.community, ctx.member
+    if community is None or member is None:
+        return
+    state = engagement(ctx.services)
+    buffer = state.buffer
+    day = community.local_day(event.at)
+    buffer.activity[(community.id, day, member.id)][REACTIONS] += 1
+    author = event.message_author_id
+    if author is not None and author != member.user_id:
+        target = ctx.services.directory.member(community.id, event.platform, author)
+        if target is not None:
+            buffer.activity[(community.id, day, target.id)][REACTIONS_RECEIVED] += 1
+            buffer.interactions[(community.id, day, member.id, target.id)][1] += 1
+    state.counted()
+
+
+@feature.on(MemberJoined)
+async def on_join(ctx: Context, event: MemberJoined) -> None:
+    if ctx.community is None or ctx.member is None:
+        return
+    await ctx.uow.members.mark_joined(ctx.member.id, event.at)
+    _count(ctx, ctx.community, ctx.member.id, JOINS, event)
+
+
+@feature.on(MemberLeft)
+async def on_leave(ctx: Context, event: MemberLeft) -> None:
+    if ctx.community is None or ctx.member is None:
+        return
+    await ctx.uow.members.mark_left(ctx.member.id, event.at)
+    _count(ctx, ctx.community, ctx.member.id, LEAVES, event)
+
+
+def _count(ctx: Context, community: CommunityInfo, member_id: int, column: int, event: Any) -> None:
+    def add() -> None:
+        state = engagement(ctx.services)
+        state.buffer.activity[(community.id, community.local_day(event.at), member_id)][column] += 1
+        state.counted()
+
+    ctx.after_commit(add)
+
+
+# --- /stats ---------------------------------------------------------------------------
+
+feature.command(CommandSpec("stats", N_("Activity: yours, or the community's for owners")))
+
+
+@feature.handles("stats")
+async def stats(ctx: Context, args: dict[str, Any]) -> None:
+    from bot.commands import Permission
+    from bot.dispatcher import Dispatcher
+
+    community, member = ctx.community, ctx.member
+    assert community is not None and member is not None
+    await engagement(ctx.services).flush()
+    today = community.local_day(ctx.now)
+    tomorrow = today + timedelta(days=1)
+    if Dispatcher.permission(member, ctx.event) >= Permission.MODERATOR:
+        week = await ctx.uow.activity.community_totals(community.id, tomorrow - timedelta(days=7), tomorrow)
+        month = await ctx.uow.activity.community_totals(community.id, tomorrow - timedelta(days=28), tomorrow)
+        present = await ctx.uow.members.count(community.id)
+        rows = [
+            (N_("Active members"), "active_members"),
+            (N_("Messages"), "messages"),
+            (N_("Replies"), "replies"),
+            (N_("Reactions"), "reactions"),
+            (N_("Joined"), "joins"),
+            (N_("Left"), "leaves"),
+        ]
+        table = Items(
+            tuple(
+                (ctx.gettext(label) + ": ", f"{week[key]:,}", " / ", f"{month[key]:,}")
+                for label, key in rows
+            )
+        )
+        ctx.reply(
+            lines(
+                [
+                    ctx._(N_("**{community}**: last 7 days / last 28 days"), community=community.name),
+                    Text.of(table),
+                    ctx._(N_("Members now: {count}"), count=present),
+                ]
+            ),
+            private=True,
+        )
+        return
+    week = await ctx.uow.activity.member_totals(member.id, tomorrow - timedelta(days=7), tomorrow)
+    month = await ctx.uow.activity.member_totals(member.id, tomorrow - timedelta(days=28), tomorrow)
+    rows = [
+        (N_("Messages"), "messages"),
+        (N_("Replies"), "replies"),
+        (N_("Replies you received"), "replies_received"),
+        (N_("Reactions"), "reactions"),
+        (N_("Active days"), "active_days"),
+    ]
+    table = Items(tuple((ctx.gettext(label) + ": ", f"{week[k]:,}", " / ", f"{month[k]:,}") for label, k in rows))
+    ctx.reply(
+        lines([ctx._(N_("Your activity in **{community}**: last 7 days / last 28 days"), community=community.name), Text.of(table)]),
+        private=True,
+    )

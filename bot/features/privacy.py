@@ -1,0 +1,92 @@
+"""Privacy: /mydata sends a member what is stored about them; /forgetme deletes it.
+
+/forgetme asks first, with a button; confirming calls every feature's
+`delete_member_data` in one unit of work, then removes the member record itself.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from bot.actions import Attachment, Button
+from bot.commands import CommandSpec
+from bot.context import Context
+from bot.events import ButtonPressed
+from bot.feature import Feature
+from bot.i18n import N_
+
+
+async def _nothing_extra(ctx: Context, member_id: int) -> None:
+    """This feature stores nothing of its own."""
+
+
+feature = Feature("privacy", delete_member_data=_nothing_extra)
+feature.command(CommandSpec("mydata", N_("Get a copy of what is stored about you")))
+feature.command(CommandSpec("forgetme", N_("Delete what is stored about you")))
+
+CONFIRM = "forget:yes"
+CANCEL = "forget:no"
+
+
+@feature.handles("mydata")
+async def mydata(ctx: Context, args: dict[str, Any]) -> None:
+    member, community = ctx.member, ctx.community
+    assert member is not None and community is not None
+    row = await ctx.uow.members.get(member.id)
+    identities = await ctx.uow.members.identities(member.id)
+    data: dict[str, Any] = {
+        "community": community.name,
+        "member": {
+            "display_name": row.display_name if row else member.display_name,
+            "role": member.role,
+            "first_seen_at": _iso(row.first_seen_at if row else None),
+            "joined_at": _iso(row.joined_at if row else None),
+            "left_at": _iso(row.left_at if row else None),
+            "tags": await ctx.uow.members.tags(member.id),
+        },
+        "accounts": [{"platform": i.platform, "user_id": i.user_id} for i in identities],
+    }
+    for f in ctx.services.features:
+        if f.export_member_data is not None:
+            data[f.name] = await f.export_member_data(ctx, member.id)
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    adapter = ctx.services.adapters.get(ctx.event.platform)
+    if adapter is not None and adapter.capabilities.attachments:
+        file = Attachment("kehila-my-data.json", body.encode(), "application/json")
+        ctx.reply(ctx._(N_("Here is everything {community} stores about you.")  , community=community.name), private=True, attachments=[file])
+    else:
+        ctx.reply(ctx._(N_("Here is everything {community} stores about you.")  , community=community.name) + "\n" + body, private=True)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@feature.handles("forgetme")
+async def forgetme(ctx: Context, args: dict[str, Any]) -> None:
+    ctx.reply(
+        ctx._(N_("This deletes your activity, answers and everything else stored about you in this community. It cannot be undone. Are you sure?")),
+        private=True,
+        buttons=[
+            Button(ctx.gettext(N_("Yes, delete my data")), CONFIRM, "danger"),
+            Button(ctx.gettext(N_("No, keep it")), CANCEL),
+        ],
+    )
+
+
+@feature.button("forget")
+async def on_confirm(ctx: Context, event: ButtonPressed, payload: str) -> None:
+    member = ctx.member
+    if member is None:
+        ctx.reply(ctx._(N_("There is nothing stored about you here.")), private=True)
+        return
+    if payload != "yes":
+        ctx.reply(ctx._(N_("Nothing was deleted.")), private=True)
+        return
+    for f in ctx.services.features:
+        await f.delete_member_data(ctx, member.id)
+    await ctx.uow.members.delete(member.id)
+    ctx.after_commit(lambda: ctx.services.directory.remove_member(member.id))
+    ctx.reply(ctx._(N_("Done: everything stored about you here is deleted. If you write again, you start afresh.")), private=True)

@@ -1,0 +1,52 @@
+"""The port to the clock-driven scheduler (implemented in jobs/).
+
+Features ask for jobs through their context; the rows are stored by the unit of
+work, and after commit the core hands the entry to the `Timer`, which fires
+`JobFired` through the dispatcher when it is due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.events import JobFired
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleEntry:
+    job: str
+    key: str
+    community_id: int | None
+    # Exactly one of these: a one-off time, or cron fields (day_of_week, hour, minute)
+    # read in `timezone`, so a weekly run stays at 09:00 local across DST.
+    run_at: datetime | None = None
+    cron: dict[str, Any] | None = None
+    timezone: str = "UTC"
+    payload: dict[str, Any] = field(default_factory=dict)
+    # The latest occurrence already run (or not due: set when scheduled).
+    last_run_for: datetime | None = None
+
+    @property
+    def recurring(self) -> bool:
+        return self.cron is not None
+
+
+Fire = Callable[[JobFired], Awaitable[None]]
+
+
+class Timer(Protocol):
+    async def start(self, entries: list[ScheduleEntry], fire: Fire) -> None:
+        """Load every stored entry; fire, once and late, runs missed while down."""
+
+    def put(self, entry: ScheduleEntry) -> None: ...
+
+    def remove(self, job: str, key: str) -> None: ...
+
+    async def advance_to(self, when: datetime) -> int:
+        """Fake clock only: move time to `when`, firing due jobs in order. Returns
+        how many fired."""
+
+    async def stop(self) -> None: ...
