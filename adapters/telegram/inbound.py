@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import (
     Chat,
@@ -39,6 +40,7 @@ from bot.events import (
     Actor,
     ButtonPressed,
     CommandInvoked,
+    Confidence,
     Event,
     JoinRequested,
     MemberJoined,
@@ -132,7 +134,7 @@ class Inbound:
 
     def __init__(
         self,
-        bot: ExtBot[None],
+        bot: ExtBot[Any],
         *,
         admin_ttl: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
@@ -236,7 +238,11 @@ class Inbound:
         user = msg.from_user
         if msg.sender_chat is not None or user is None:
             # Sent as the group (anonymous admin) or as a channel: no person to act as.
-            if command is not None and msg.sender_chat is not None and msg.sender_chat.id == chat.id:
+            if (
+                command is not None
+                and msg.sender_chat is not None
+                and msg.sender_chat.id == chat.id
+            ):
                 raise AnonymousCommand(chat.id, thread_id, msg.message_id)
             return []
         if command is not None:
@@ -299,7 +305,9 @@ class Inbound:
             return []  # games and inline-mode messages: not ours
         chat = msg.chat
         private = chat.type == Chat.PRIVATE
-        thread_id = msg.message_thread_id if isinstance(msg, Message) and msg.is_topic_message else None
+        thread_id = (
+            msg.message_thread_id if isinstance(msg, Message) and msg.is_topic_message else None
+        )
         return [
             ButtonPressed(
                 platform="telegram",
@@ -353,7 +361,7 @@ class Inbound:
 
     def _attribution(
         self, chat_id: int, user_id: int, link: ChatInviteLink | None
-    ) -> tuple[str | None, str]:
+    ) -> tuple[str | None, Confidence]:
         pending = self.join_links.pop((chat_id, user_id))
         if link is None and isinstance(pending, str):
             return pending, "exact"  # approved join request that came through a link

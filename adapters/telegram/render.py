@@ -65,10 +65,9 @@ def visible_length(nodes: Iterable[Node]) -> int:
             total += _u16(node.label)
         elif isinstance(node, Mention):
             total += _u16(node.name)
-        elif isinstance(node, Items):
-            if node.items:
-                total += sum(_u16(BULLET) + visible_length(item) for item in node.items)
-                total += len(node.items) - 1
+        elif isinstance(node, Items) and node.items:
+            total += sum(_u16(BULLET) + visible_length(item) for item in node.items)
+            total += len(node.items) - 1
     return total
 
 
