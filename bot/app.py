@@ -131,7 +131,14 @@ class App:
                 directory.set_space(s.platform, s.external_id, s.community_id)
         for row in identities:
             directory.add_member(
-                MemberRef(row.member_id, row.community_id, row.platform, row.user_id, row.display_name, row.role)
+                MemberRef(
+                    row.member_id,
+                    row.community_id,
+                    row.platform,
+                    row.user_id,
+                    row.display_name,
+                    row.role,
+                )
             )
 
     async def dispatch(self, event: Event) -> None:

@@ -142,15 +142,15 @@ class Directory:
                 accounts = self.by_account.get((ref.platform, ref.user_id))
                 if accounts is not None:
                     accounts.discard(ref.community_id)
-        ref = self.by_id.pop(member_id, None)
-        if ref is not None:
-            self._staff.get(ref.community_id, set()).discard(member_id)
+        removed = self.by_id.pop(member_id, None)
+        if removed is not None:
+            self._staff.get(removed.community_id, set()).discard(member_id)
 
     def set_role(self, member_id: int, role: str) -> None:
         for ref in self.members.values():
             if ref.id == member_id:
                 ref.role = role
-        ref = self.by_id.get(member_id)
-        if ref is not None:
-            staff = self._staff.setdefault(ref.community_id, set())
+        primary = self.by_id.get(member_id)
+        if primary is not None:
+            staff = self._staff.setdefault(primary.community_id, set())
             (staff.discard if role == "member" else staff.add)(member_id)

@@ -76,10 +76,10 @@ class Dispatcher:
                 if path not in feature.command_handlers:
                     raise ValueError(f"/{path} of {feature.name} has no handler")
         self.command_handlers.update(feature.command_handlers)
-        for prefix, handler in feature.buttons.items():
-            self.buttons[prefix] = (feature.name, handler)
-        for name, handler in feature.jobs.items():
-            self.jobs[name] = (feature.name, handler)
+        for prefix, on_button in feature.buttons.items():
+            self.buttons[prefix] = (feature.name, on_button)
+        for name, on_job in feature.jobs.items():
+            self.jobs[name] = (feature.name, on_job)
 
     # --- entry point ---
 
@@ -100,7 +100,9 @@ class Dispatcher:
             if community is None and not isinstance(event, SPACE_EVENTS):
                 return
             for feature_name, handler in self.routes.get(type(event), ()):
-                await self.run(feature_name, handler, Context(self.services, event, community, member), event)
+                await self.run(
+                    feature_name, handler, Context(self.services, event, community, member), event
+                )
         except Exception:
             log.exception("could not dispatch %s", describe(event))
 
@@ -124,7 +126,14 @@ class Dispatcher:
         ref = directory.member(community.id, event.platform, actor.user_id)
         if ref is not None:
             return ref
-        return await self.ensure_member(community, event.platform, actor.user_id, actor.display_name, is_bot=actor.is_bot, space_id=event.space_id)
+        return await self.ensure_member(
+            community,
+            event.platform,
+            actor.user_id,
+            actor.display_name,
+            is_bot=actor.is_bot,
+            space_id=event.space_id,
+        )
 
     async def ensure_member(
         self,
@@ -181,7 +190,13 @@ class Dispatcher:
         ctx = Context(self.services, event, community, member)
         root = self.commands.get(event.name.lower())
         if root is None:
-            ctx.reply(ctx._(N_("There is no command /{name}. Send /help to see what I can do."), name=event.name), private=True)
+            ctx.reply(
+                ctx._(
+                    N_("There is no command /{name}. Send /help to see what I can do."),
+                    name=event.name,
+                ),
+                private=True,
+            )
             await self.perform(ctx.actions, ctx)
             return
         if community is None and root.needs_community:
@@ -207,7 +222,11 @@ class Dispatcher:
         if level < needed or parsed is None:
             who = N_("owners") if needed == Permission.OWNER else N_("moderators and owners")
             ctx.reply(
-                ctx._(N_("Only {who} can use /{name}. Nothing was changed."), who=ctx.gettext(who), name=root.name),
+                ctx._(
+                    N_("Only {who} can use /{name}. Nothing was changed."),
+                    who=ctx.gettext(who),
+                    name=root.name,
+                ),
                 private=True,
             )
             await self.perform(ctx.actions, ctx)
@@ -217,7 +236,10 @@ class Dispatcher:
 
     def usage(self, ctx: Context, spec: CommandSpec, path: str) -> Text:
         if spec.subcommands:
-            lines = [f"/{path} {sub.usage(prefix='')}  — {ctx.gettext(sub.description)}" for sub in spec.subcommands]
+            lines = [
+                f"/{path} {sub.usage(prefix='')}  — {ctx.gettext(sub.description)}"
+                for sub in spec.subcommands
+            ]
         else:
             head = path.rsplit(" ", 1)[0] + " " if " " in path else ""
             lines = [f"/{head}{spec.usage(prefix='')}  — {ctx.gettext(spec.description)}"]
@@ -232,10 +254,13 @@ class Dispatcher:
         ctx = Context(self.services, event, community, member)
         if entry is None:
             log.warning("no feature owns button %s", prefix)
-            ctx.reply(ctx._(N_("This button no longer works. Please run the command again.")), private=True)
+            ctx.reply(
+                ctx._(N_("This button no longer works. Please run the command again.")),
+                private=True,
+            )
             await self.perform(ctx.actions, ctx)
             return
-        name, handler = entry
+        _feature, handler = entry
         await self.run(f"button {prefix}", handler, ctx, event, payload)
 
     async def _job(self, event: JobFired) -> None:
@@ -266,7 +291,9 @@ class Dispatcher:
 
         async def work(ctx: Context, event: JobFired) -> None:
             await handler(ctx, event)
-            await ctx.uow.jobs.ran(event.job, event.key, event.scheduled_for, once=not event.recurring)
+            await ctx.uow.jobs.ran(
+                event.job, event.key, event.scheduled_for, once=not event.recurring
+            )
 
         await self.run(name, work, ctx, event)
 
@@ -286,7 +313,11 @@ class Dispatcher:
             if isinstance(ctx.event, CommandInvoked | ButtonPressed):
                 failed = Context(self.services, ctx.event, ctx.community, ctx.member)
                 failed.reply(
-                    failed._(N_("Sorry, something went wrong. Nothing was changed; please try again later.")),
+                    failed._(
+                        N_(
+                            "Sorry, something went wrong. Nothing was changed; please try again later."
+                        )
+                    ),
                     private=True,
                 )
                 await self.perform(failed.actions, failed)
@@ -321,13 +352,21 @@ class Dispatcher:
 
     async def _on_failure(self, action: Action, result: ActionResult, ctx: Context) -> None:
         """The written rules for platform errors the owner can fix."""
-        log.warning("%s on %s failed: %s %s", type(action).__name__, action.platform, result.error, result.detail)
+        log.warning(
+            "%s on %s failed: %s %s",
+            type(action).__name__,
+            action.platform,
+            result.error,
+            result.detail,
+        )
         if isinstance(action, AssignRole) and result.error == "forbidden" and ctx.community:
             notice = Context(self.services, ctx.event, ctx.community, None)
             notice.tell_owners(
                 lambda locale: translate(
                     locale,
-                    N_("I could not give a member the role {role}: my own role must be above it and I need the Manage Roles permission. Please move my role higher in the server settings."),
+                    N_(
+                        "I could not give a member the role {role}: my own role must be above it and I need the Manage Roles permission. Please move my role higher in the server settings."
+                    ),
                     role=result.detail or action.role,
                 )
             )

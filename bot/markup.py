@@ -81,7 +81,7 @@ def lines(parts: Iterable[Text | str]) -> Text:
 
 
 _TOKEN = re.compile(r"\*\*(.+?)\*\*|\{(\w+)\}", re.S)
-Value = Union[str, int, float, Node, Text]
+Value = str | int | float | Node | Text
 
 
 def format_text(template: str, values: dict[str, Value]) -> Text:
@@ -127,8 +127,7 @@ def render_plain(nodes: Iterable[Node], *, mention_prefix: str = "@") -> str:
         elif isinstance(node, Items):
             out.append(
                 "\n".join(
-                    "• " + render_plain(item, mention_prefix=mention_prefix)
-                    for item in node.items
+                    "• " + render_plain(item, mention_prefix=mention_prefix) for item in node.items
                 )
             )
     return "".join(out)

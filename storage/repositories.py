@@ -85,7 +85,9 @@ class Spaces(_Repo):
         ).all()
 
     async def claimed(self) -> Sequence[Space]:
-        return (await self.session.scalars(select(Space).where(Space.community_id.isnot(None)))).all()
+        return (
+            await self.session.scalars(select(Space).where(Space.community_id.isnot(None)))
+        ).all()
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +289,9 @@ class Jobs(_Repo):
             "payload": payload or {},
         }
         stmt = _insert(self.session, JobSchedule).values(**values)
-        changed = {k: stmt.excluded[k] for k in ("community_id", "run_at", "cron", "timezone", "payload")}
+        changed = {
+            k: stmt.excluded[k] for k in ("community_id", "run_at", "cron", "timezone", "payload")
+        }
         await self.session.execute(
             stmt.on_conflict_do_update(index_elements=["job", "key"], set_=changed)
         )
@@ -312,7 +316,9 @@ class Jobs(_Repo):
     async def all(self) -> Sequence[JobSchedule]:
         return (await self.session.scalars(select(JobSchedule).order_by(JobSchedule.id))).all()
 
-    async def claim(self, job: str, key: str, scheduled_for: datetime, now: datetime, by: str) -> bool:
+    async def claim(
+        self, job: str, key: str, scheduled_for: datetime, now: datetime, by: str
+    ) -> bool:
         """Insert the run's claim; False when another process (or run) already has it."""
         result = await self.session.execute(
             _insert(self.session, JobRun)
@@ -366,7 +372,9 @@ class Activity(_Repo):
         """One flush of the engagement buffer: three executemany upserts."""
         await self.add(ActivityDaily, ("community_id", "day", "member_id"), activity)
         await self.add(
-            InteractionDaily, ("community_id", "day", "from_member_id", "to_member_id"), interactions
+            InteractionDaily,
+            ("community_id", "day", "from_member_id", "to_member_id"),
+            interactions,
         )
         await self.add(ChannelHourly, ("community_id", "day", "channel_id", "hour"), channels)
 
@@ -410,14 +418,16 @@ class Activity(_Repo):
 
     async def member_rows(self, member_id: int) -> list[dict[str, Any]]:
         rows = await self.session.scalars(
-            select(ActivityDaily).where(ActivityDaily.member_id == member_id).order_by(ActivityDaily.day)
+            select(ActivityDaily)
+            .where(ActivityDaily.member_id == member_id)
+            .order_by(ActivityDaily.day)
         )
-        return [
-            {c.key: getattr(r, c.key) for c in ActivityDaily.__table__.columns} for r in rows
-        ]
+        return [{c.key: getattr(r, c.key) for c in ActivityDaily.__table__.columns} for r in rows]
 
     async def delete_member(self, member_id: int) -> None:
-        await self.session.execute(delete(ActivityDaily).where(ActivityDaily.member_id == member_id))
+        await self.session.execute(
+            delete(ActivityDaily).where(ActivityDaily.member_id == member_id)
+        )
         await self.session.execute(
             delete(InteractionDaily).where(
                 (InteractionDaily.from_member_id == member_id)

@@ -113,11 +113,17 @@ class ConsoleAdapter:
 
     async def perform(self, action: Action) -> ActionResult:
         if isinstance(action, Send):
-            return self._show(action, action.text, f"#{action.channel_id or self.room}", action.buttons)
+            return self._show(
+                action, action.text, f"#{action.channel_id or self.room}", action.buttons
+            )
         if isinstance(action, Reply):
             actor = action.to.actor
             private = action.private or getattr(action.to, "private", False)
-            audience = f"@{self._name(actor.user_id)}" if private and actor else f"#{getattr(action.to, 'channel_id', '') or self.room}"
+            audience = (
+                f"@{self._name(actor.user_id)}"
+                if private and actor
+                else f"#{getattr(action.to, 'channel_id', '') or self.room}"
+            )
             return self._show(action, action.text, audience, action.buttons)
         if isinstance(action, SendDirect):
             member = self._member_by_id(action.user_id)
@@ -125,7 +131,9 @@ class ConsoleAdapter:
                 if action.fallback_space_id is None:
                     return ActionResult.failed("dm_closed")
                 note = Text.of(f"@{member.name} ", action.text)
-                result = self._show(action, note, f"#{action.fallback_channel_id or self.room}", action.buttons)
+                result = self._show(
+                    action, note, f"#{action.fallback_channel_id or self.room}", action.buttons
+                )
                 return ActionResult(ok=True, message_id=result.message_id, fell_back=True)
             return self._show(action, action.text, f"@{self._name(action.user_id)}", action.buttons)
         if isinstance(action, Edit):
@@ -136,7 +144,9 @@ class ConsoleAdapter:
             member = self._member_by_id(action.user_id)
             if member is None:
                 return ActionResult.failed("not_found", action.user_id)
-            (member.roles.add if isinstance(action, AssignRole) else member.roles.discard)(action.role)
+            (member.roles.add if isinstance(action, AssignRole) else member.roles.discard)(
+                action.role
+            )
             verb = "+" if isinstance(action, AssignRole) else "-"
             return self._note(action, f"({member.name} {verb}role {action.role})")
         if isinstance(action, Restrict | Unrestrict):
@@ -159,7 +169,9 @@ class ConsoleAdapter:
         if isinstance(action, AnswerButton):
             return ActionResult(ok=True)
         if isinstance(action, ApproveJoinRequest):
-            return self._note(action, f"(join request {'approved' if action.approve else 'declined'})")
+            return self._note(
+                action, f"(join request {'approved' if action.approve else 'declined'})"
+            )
         if isinstance(action, SyncScheduledEvent):
             return ActionResult.failed("unsupported")
         raise UnsupportedAction(type(action).__name__)
@@ -170,7 +182,9 @@ class ConsoleAdapter:
         key = name.lstrip("@").lower()
         found = self.members.get(key)
         if found is None:
-            found = self.members[key] = ConsoleMember(name=name.lstrip("@"), user_id=key, admin=key == self.admin.lower())
+            found = self.members[key] = ConsoleMember(
+                name=name.lstrip("@"), user_id=key, admin=key == self.admin.lower()
+            )
         return found
 
     def _member_by_id(self, user_id: str) -> ConsoleMember | None:
@@ -190,7 +204,9 @@ class ConsoleAdapter:
 
     # --- output ---
 
-    def _show(self, action: Action, text: Text, audience: str, buttons: Sequence[Button]) -> ActionResult:
+    def _show(
+        self, action: Action, text: Text, audience: str, buttons: Sequence[Button]
+    ) -> ActionResult:
         message_id = self.next_id()
         rendered = text.plain()
         attachments = getattr(action, "attachments", ())

@@ -3,7 +3,7 @@ line interpreter, wired once for the REPL, the demo and the tests alike."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from bot.actions import Action
 from bot.app import App
 from bot.clock import FakeClock
 from bot.config import Config
+from bot.feature import Feature
 
 
 class ConsoleCommunity:
@@ -24,8 +25,10 @@ class ConsoleCommunity:
         echo: Callable[[str], None] | None = None,
         files_dir: Path | None = None,
         title: str = "Console community",
+        features: Sequence[Feature] | None = None,
     ) -> None:
         self.config = config
+        self.features = features
         self.clock = FakeClock(start or datetime.now(UTC).replace(microsecond=0))
         self.echo = echo
         self.files_dir = files_dir
@@ -40,7 +43,9 @@ class ConsoleCommunity:
             files_dir=self.files_dir,
             now=self.clock.now,
         )
-        self.app = App(self.config, clock=self.clock, adapters=[self.adapter])
+        self.app = App(
+            self.config, clock=self.clock, adapters=[self.adapter], features=self.features
+        )
         self.session = ConsoleSession(self.adapter, self.advance, title=self.title)
 
     async def start(self, *, migrate: bool | None = None) -> None:

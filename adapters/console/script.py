@@ -1,19 +1,19 @@
 """The console's line language, shared by the REPL, scripted mode and tests.
 
-    /as NAME                  act as NAME from now on
-    /in CHANNEL               move to CHANNEL
-    /join NAME [invite=CODE]  NAME joins (through an invite)
-    /leave NAME               NAME leaves
-    /say NAME TEXT            NAME posts TEXT (without switching)
-    /reply NAME TEXT          reply to NAME's last message
-    /react EMOJI              react to the last message someone else posted here
-    /click N                  press button N of the last message with buttons
-    /dm TEXT                  write to the bot privately (text or a /command)
-    /dms NAME on|off          NAME opens or closes private messages
-    /advance 3d               let time pass (s, m, h, d, w), firing due jobs
-    /COMMAND ARGS             a bot command, e.g. /stats, /config set KEY VALUE
-    anything else             a message in the current channel
-    # comment                 ignored
+/as NAME                  act as NAME from now on
+/in CHANNEL               move to CHANNEL
+/join NAME [invite=CODE]  NAME joins (through an invite)
+/leave NAME               NAME leaves
+/say NAME TEXT            NAME posts TEXT (without switching)
+/reply NAME TEXT          reply to NAME's last message
+/react EMOJI              react to the last message someone else posted here
+/click N                  press button N of the last message with buttons
+/dm TEXT                  write to the bot privately (text or a /command)
+/dms NAME on|off          NAME opens or closes private messages
+/advance 3d               let time pass (s, m, h, d, w), firing due jobs
+/COMMAND ARGS             a bot command, e.g. /stats, /config set KEY VALUE
+anything else             a message in the current channel
+# comment                 ignored
 """
 
 from __future__ import annotations
@@ -58,11 +58,19 @@ class ConsoleSession:
     async def open(self) -> None:
         """Announce the console space, as a platform does when the bot is added."""
         await self.adapter.emit(
-            SpaceAdded(platform="console", space_id=SPACE_ID, actor=self._actor(self.actor), at=self.adapter.now(), title=self.title)
+            SpaceAdded(
+                platform="console",
+                space_id=SPACE_ID,
+                actor=self._actor(self.actor),
+                at=self.adapter.now(),
+                title=self.title,
+            )
         )
 
     def _actor(self, member: ConsoleMember) -> Actor:
-        return Actor(user_id=member.user_id, display_name=member.name, is_platform_admin=member.admin)
+        return Actor(
+            user_id=member.user_id, display_name=member.name, is_platform_admin=member.admin
+        )
 
     async def run(self, text: str) -> None:
         for line in text.splitlines():
@@ -117,7 +125,14 @@ class ConsoleSession:
             raise ScriptError("/leave NAME")
         member = self.adapter.member(rest.split()[0])
         member.present = False
-        await self.adapter.emit(MemberLeft(platform="console", space_id=SPACE_ID, actor=self._actor(member), at=self.adapter.now()))
+        await self.adapter.emit(
+            MemberLeft(
+                platform="console",
+                space_id=SPACE_ID,
+                actor=self._actor(member),
+                at=self.adapter.now(),
+            )
+        )
 
     async def _say(self, rest: str) -> None:
         name, _, text = rest.partition(" ")
@@ -136,7 +151,8 @@ class ConsoleSession:
     async def _react(self, rest: str) -> None:
         emoji = rest.split()[0] if rest else "👍"
         candidates = [
-            (uid, mid) for uid, (channel, mid) in self.adapter.last_message.items()
+            (uid, mid)
+            for uid, (channel, mid) in self.adapter.last_message.items()
             if channel == self.channel and uid != self.actor.user_id
         ]
         if not candidates:

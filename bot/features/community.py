@@ -17,7 +17,7 @@ from bot.directory import CommunityInfo, MemberRef
 from bot.events import SpaceAdded, SpaceMigrated, SpaceRemoved
 from bot.feature import Feature, Setting
 from bot.i18n import LOCALES, N_
-from bot.markup import Bold, Items, Text, lines
+from bot.markup import Bold, Items, Node, Text, lines
 
 
 async def _no_member_data(ctx: Context, member_id: int) -> None:
@@ -92,7 +92,12 @@ feature.command(
                 "set",
                 N_("Give a member a role"),
                 options=(
-                    OptionSpec("role", N_("owner, moderator or member"), "choice", choices=("owner", "moderator", "member")),
+                    OptionSpec(
+                        "role",
+                        N_("owner, moderator or member"),
+                        "choice",
+                        choices=("owner", "moderator", "member"),
+                    ),
                     OptionSpec("member", N_("The member's name"), "text"),
                 ),
                 permission=Permission.OWNER,
@@ -109,7 +114,9 @@ feature.command(
 async def space_added(ctx: Context, event: SpaceAdded) -> None:
     space = await ctx.uow.spaces.ensure(event.platform, event.space_id, event.title, ctx.now)
     community_id = space.community_id
-    ctx.after_commit(lambda: ctx.services.directory.set_space(event.platform, event.space_id, community_id))
+    ctx.after_commit(
+        lambda: ctx.services.directory.set_space(event.platform, event.space_id, community_id)
+    )
 
 
 @feature.on(SpaceRemoved)
@@ -140,21 +147,36 @@ async def space_migrated(ctx: Context, event: SpaceMigrated) -> None:
 async def setup(ctx: Context, args: dict[str, Any]) -> None:
     event, directory = ctx.event, ctx.services.directory
     if ctx.community is not None:
-        ctx.reply(ctx._(N_("This space already belongs to {community}."), community=ctx.community.name), private=True)
+        ctx.reply(
+            ctx._(N_("This space already belongs to {community}."), community=ctx.community.name),
+            private=True,
+        )
         return
     if not event.space_id:
         ctx.reply(ctx._(N_("Run /setup in the group or server you want to set up.")), private=True)
         return
     actor = event.actor
     if actor is None or not actor.is_platform_admin:
-        ctx.reply(ctx._(N_("Only an administrator of this group or server can run /setup.")), private=True)
+        ctx.reply(
+            ctx._(N_("Only an administrator of this group or server can run /setup.")), private=True
+        )
         return
     config = ctx.services.config.bot
-    space = await ctx.uow.spaces.ensure(event.platform, event.space_id, args.get("name") or event.space_id, ctx.now)
+    space = await ctx.uow.spaces.ensure(
+        event.platform, event.space_id, args.get("name") or event.space_id, ctx.now
+    )
     name = (args.get("name") or space.title or "Community")[:100]
     row = await ctx.uow.communities.create(name, config.timezone, config.locale, ctx.now)
     space.community_id = row.id
-    owner = await ctx.uow.members.add(row.id, event.platform, actor.user_id, actor.display_name, ctx.now, role="owner", space_external_id=event.space_id)
+    owner = await ctx.uow.members.add(
+        row.id,
+        event.platform,
+        actor.user_id,
+        actor.display_name,
+        ctx.now,
+        role="owner",
+        space_external_id=event.space_id,
+    )
     info = CommunityInfo(row.id, row.name, row.timezone, row.locale)
     ref = MemberRef(owner.id, row.id, event.platform, actor.user_id, owner.display_name, "owner")
 
@@ -166,7 +188,12 @@ async def setup(ctx: Context, args: dict[str, Any]) -> None:
     ctx.after_commit(publish)
     ctx.community = info
     ctx.reply(
-        ctx._(N_("**{community}** is set up, and you are its owner. Send /help to see what you can do, and /config show for the settings."), community=name)
+        ctx._(
+            N_(
+                "**{community}** is set up, and you are its owner. Send /help to see what you can do, and /config show for the settings."
+            ),
+            community=name,
+        )
     )
 
 
@@ -193,14 +220,19 @@ def _describe(ctx: Context, key: str) -> Text:
         accepts = ctx.gettext(N_("a whole number")) + (f" {low}–{high}" if low or high else "")
     else:
         accepts = ctx.gettext(N_("text"))
-    return ctx._(N_("{key} accepts {accepts}: {description}"), key=key, accepts=accepts, description=ctx.gettext(spec.description))
+    return ctx._(
+        N_("{key} accepts {accepts}: {description}"),
+        key=key,
+        accepts=accepts,
+        description=ctx.gettext(spec.description),
+    )
 
 
 @feature.handles("config show")
 async def config_show(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
-    rows: list[tuple[Text | str, ...]] = [
+    rows: list[tuple[Node, ...]] = [
         (Bold(("name",)), f" = {community.name}"),
         (Bold(("timezone",)), f" = {community.timezone}"),
         (Bold(("locale",)), f" = {community.locale}"),
@@ -209,8 +241,13 @@ async def config_show(ctx: Context, args: dict[str, Any]) -> None:
         value = ctx.services.directory.setting(community, key)
         marker = "" if key in community.settings else " " + ctx.gettext(N_("(default)"))
         rows.append((Bold((key,)), f" = {_show(value)}{marker}"))
-    items = Items(tuple(tuple(n for part in row for n in (part.nodes if isinstance(part, Text) else (part,))) for row in rows))
-    ctx.reply(lines([ctx._(N_("Settings of **{community}**:"), community=community.name), Text.of(items)]), private=True)
+    items = Items(tuple(rows))
+    ctx.reply(
+        lines(
+            [ctx._(N_("Settings of **{community}**:"), community=community.name), Text.of(items)]
+        ),
+        private=True,
+    )
 
 
 def _show(value: Any) -> str:
@@ -236,7 +273,12 @@ async def config_set(ctx: Context, args: dict[str, Any]) -> None:
     try:
         value = spec.parse(raw)
     except ValueError:
-        ctx.reply(ctx._(N_("{value} is not valid for {key}.")  , value=raw, key=key) + "\n" + _describe(ctx, key), private=True)
+        ctx.reply(
+            ctx._(N_("{value} is not valid for {key}."), value=raw, key=key)
+            + "\n"
+            + _describe(ctx, key),
+            private=True,
+        )
         return
     await ctx.uow.settings.set(community.id, key, value)
     ctx.after_commit(lambda: community.settings.__setitem__(key, value))
@@ -248,13 +290,28 @@ async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str)
         try:
             ZoneInfo(raw)
         except (ZoneInfoNotFoundError, ValueError):
-            ctx.reply(ctx._(N_("{value} is not a time zone. Use a name such as Europe/Berlin or Asia/Jerusalem."), value=raw), private=True)
+            ctx.reply(
+                ctx._(
+                    N_(
+                        "{value} is not a time zone. Use a name such as Europe/Berlin or Asia/Jerusalem."
+                    ),
+                    value=raw,
+                ),
+                private=True,
+            )
             return
         ctx.after_commit(lambda: community.set_timezone(raw))
     elif key == "locale":
         raw = raw.lower()
         if raw not in LOCALES:
-            ctx.reply(ctx._(N_("{value} is not a language I speak. Use one of: {choices}."), value=raw, choices=", ".join(LOCALES)), private=True)
+            ctx.reply(
+                ctx._(
+                    N_("{value} is not a language I speak. Use one of: {choices}."),
+                    value=raw,
+                    choices=", ".join(LOCALES),
+                ),
+                private=True,
+            )
             return
         ctx.after_commit(lambda: setattr(community, "locale", raw))
     elif key == "name":
@@ -282,7 +339,10 @@ async def config_reset(ctx: Context, args: dict[str, Any]) -> None:
     await ctx.uow.settings.reset(community.id, key)
     ctx.after_commit(lambda: community.settings.pop(key, None))
     default = _specs(ctx)[key].default
-    ctx.reply(ctx._(N_("{key} is back to its default, {value}."), key=key, value=_show(default)), private=True)
+    ctx.reply(
+        ctx._(N_("{key} is back to its default, {value}."), key=key, value=_show(default)),
+        private=True,
+    )
 
 
 # --- staff ----------------------------------------------------------------------------
@@ -305,18 +365,37 @@ async def staff_set(ctx: Context, args: dict[str, Any]) -> None:
     name = str(args["member"]).lstrip("@").strip()
     matches = await ctx.uow.members.by_name(ctx.community.id, name)
     if len(matches) != 1:
-        msg = N_("No member is called {name}.") if not matches else N_("Several members are called {name}; ask them to change their display name first.")
+        msg = (
+            N_("No member is called {name}.")
+            if not matches
+            else N_(
+                "Several members are called {name}; ask them to change their display name first."
+            )
+        )
         ctx.reply(ctx._(msg, name=name), private=True)
         return
     member, role = matches[0], str(args["role"])
     if member.role == "owner" and role != "owner":
         owners = await ctx.uow.members.with_role(ctx.community.id, ("owner",))
         if len(owners) == 1:
-            ctx.reply(ctx._(N_("{name} is the only owner; name another owner first.")  , name=member.display_name), private=True)
+            ctx.reply(
+                ctx._(
+                    N_("{name} is the only owner; name another owner first."),
+                    name=member.display_name,
+                ),
+                private=True,
+            )
             return
     await ctx.uow.members.set_role(member.id, role)
     ctx.after_commit(lambda: ctx.services.directory.set_role(member.id, role))
-    ctx.reply(ctx._(N_("{name} is now {role}."), name=member.display_name, role=ctx.gettext(ROLE_NAMES[role])), private=True)
+    ctx.reply(
+        ctx._(
+            N_("{name} is now {role}."),
+            name=member.display_name,
+            role=ctx.gettext(ROLE_NAMES[role]),
+        ),
+        private=True,
+    )
 
 
 # --- help -----------------------------------------------------------------------------
@@ -328,12 +407,20 @@ async def help_(ctx: Context, args: dict[str, Any]) -> None:
 
     level = Dispatcher.permission(ctx.member, ctx.event)
     commands: list[CommandSpec] = [spec for f in ctx.services.features for spec in f.commands]
-    items = []
+    items: list[tuple[Node, ...]] = []
     for spec in sorted(commands, key=lambda s: s.name):
         if spec.permission > level or (ctx.community is None and spec.needs_community):
             continue
         items.append((Bold((f"/{spec.name}",)), " — " + ctx.gettext(spec.description)))
         for sub in spec.subcommands:
             if sub.permission <= level:
-                items.append(("   ", f"/{spec.name} {sub.usage(prefix='')}", " — " + ctx.gettext(sub.description)))
-    ctx.reply(lines([ctx._(N_("What you can do here:")), Text.of(Items(tuple(items)))]), private=True)
+                items.append(
+                    (
+                        "   ",
+                        f"/{spec.name} {sub.usage(prefix='')}",
+                        " — " + ctx.gettext(sub.description),
+                    )
+                )
+    ctx.reply(
+        lines([ctx._(N_("What you can do here:")), Text.of(Items(tuple(items)))]), private=True
+    )

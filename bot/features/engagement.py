@@ -30,7 +30,15 @@ log = logging.getLogger("kehila.engagement")
 
 # Counter positions in an ActivityDaily buffer row.
 MESSAGES, REPLIES, REPLIES_RECEIVED, REACTIONS, REACTIONS_RECEIVED, JOINS, LEAVES = range(7)
-ACTIVITY_COLUMNS = ("messages", "replies", "replies_received", "reactions", "reactions_received", "joins", "leaves")
+ACTIVITY_COLUMNS = (
+    "messages",
+    "replies",
+    "replies_received",
+    "reactions",
+    "reactions_received",
+    "joins",
+    "leaves",
+)
 
 
 class Buffer:
@@ -40,7 +48,9 @@ class Buffer:
 
     def __init__(self) -> None:
         self.activity: defaultdict[tuple[int, date, int], list[int]] = defaultdict(lambda: [0] * 7)
-        self.interactions: defaultdict[tuple[int, date, int, int], list[int]] = defaultdict(lambda: [0, 0])
+        self.interactions: defaultdict[tuple[int, date, int, int], list[int]] = defaultdict(
+            lambda: [0, 0]
+        )
         self.channels: defaultdict[tuple[int, date, str, int], int] = defaultdict(int)
         self.events = 0
 
@@ -56,7 +66,7 @@ class Engagement:
         self.max_events = config.flush_max_events
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._pending: set[asyncio.Task[None]] = set()
+        self._pending: set[asyncio.Task[int]] = set()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._every_interval())
@@ -93,11 +103,23 @@ class Engagement:
             if not buffer.events:
                 return 0
             activity = [
-                {"community_id": c, "day": d, "member_id": m, **dict(zip(ACTIVITY_COLUMNS, v, strict=True))}
+                {
+                    "community_id": c,
+                    "day": d,
+                    "member_id": m,
+                    **dict(zip(ACTIVITY_COLUMNS, v, strict=True)),
+                }
                 for (c, d, m), v in buffer.activity.items()
             ]
             interactions = [
-                {"community_id": c, "day": d, "from_member_id": f, "to_member_id": t, "replies": v[0], "reactions": v[1]}
+                {
+                    "community_id": c,
+                    "day": d,
+                    "from_member_id": f,
+                    "to_member_id": t,
+                    "replies": v[0],
+                    "reactions": v[1],
+                }
                 for (c, d, f, t), v in buffer.interactions.items()
             ]
             channels = [
@@ -257,8 +279,12 @@ async def stats(ctx: Context, args: dict[str, Any]) -> None:
     today = community.local_day(ctx.now)
     tomorrow = today + timedelta(days=1)
     if Dispatcher.permission(member, ctx.event) >= Permission.MODERATOR:
-        week = await ctx.uow.activity.community_totals(community.id, tomorrow - timedelta(days=7), tomorrow)
-        month = await ctx.uow.activity.community_totals(community.id, tomorrow - timedelta(days=28), tomorrow)
+        week = await ctx.uow.activity.community_totals(
+            community.id, tomorrow - timedelta(days=7), tomorrow
+        )
+        month = await ctx.uow.activity.community_totals(
+            community.id, tomorrow - timedelta(days=28), tomorrow
+        )
         present = await ctx.uow.members.count(community.id)
         rows = [
             (N_("Active members"), "active_members"),
@@ -277,7 +303,9 @@ async def stats(ctx: Context, args: dict[str, Any]) -> None:
         ctx.reply(
             lines(
                 [
-                    ctx._(N_("**{community}**: last 7 days / last 28 days"), community=community.name),
+                    ctx._(
+                        N_("**{community}**: last 7 days / last 28 days"), community=community.name
+                    ),
                     Text.of(table),
                     ctx._(N_("Members now: {count}"), count=present),
                 ]
@@ -294,8 +322,20 @@ async def stats(ctx: Context, args: dict[str, Any]) -> None:
         (N_("Reactions"), "reactions"),
         (N_("Active days"), "active_days"),
     ]
-    table = Items(tuple((ctx.gettext(label) + ": ", f"{week[k]:,}", " / ", f"{month[k]:,}") for label, k in rows))
+    table = Items(
+        tuple(
+            (ctx.gettext(label) + ": ", f"{week[k]:,}", " / ", f"{month[k]:,}") for label, k in rows
+        )
+    )
     ctx.reply(
-        lines([ctx._(N_("Your activity in **{community}**: last 7 days / last 28 days"), community=community.name), Text.of(table)]),
+        lines(
+            [
+                ctx._(
+                    N_("Your activity in **{community}**: last 7 days / last 28 days"),
+                    community=community.name,
+                ),
+                Text.of(table),
+            ]
+        ),
         private=True,
     )

@@ -55,9 +55,18 @@ async def mydata(ctx: Context, args: dict[str, Any]) -> None:
     adapter = ctx.services.adapters.get(ctx.event.platform)
     if adapter is not None and adapter.capabilities.attachments:
         file = Attachment("kehila-my-data.json", body.encode(), "application/json")
-        ctx.reply(ctx._(N_("Here is everything {community} stores about you.")  , community=community.name), private=True, attachments=[file])
+        ctx.reply(
+            ctx._(N_("Here is everything {community} stores about you."), community=community.name),
+            private=True,
+            attachments=[file],
+        )
     else:
-        ctx.reply(ctx._(N_("Here is everything {community} stores about you.")  , community=community.name) + "\n" + body, private=True)
+        ctx.reply(
+            ctx._(N_("Here is everything {community} stores about you."), community=community.name)
+            + "\n"
+            + body,
+            private=True,
+        )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -67,7 +76,11 @@ def _iso(value: datetime | None) -> str | None:
 @feature.handles("forgetme")
 async def forgetme(ctx: Context, args: dict[str, Any]) -> None:
     ctx.reply(
-        ctx._(N_("This deletes your activity, answers and everything else stored about you in this community. It cannot be undone. Are you sure?")),
+        ctx._(
+            N_(
+                "This deletes your activity, answers and everything else stored about you in this community. It cannot be undone. Are you sure?"
+            )
+        ),
         private=True,
         buttons=[
             Button(ctx.gettext(N_("Yes, delete my data")), CONFIRM, "danger"),
@@ -89,4 +102,11 @@ async def on_confirm(ctx: Context, event: ButtonPressed, payload: str) -> None:
         await f.delete_member_data(ctx, member.id)
     await ctx.uow.members.delete(member.id)
     ctx.after_commit(lambda: ctx.services.directory.remove_member(member.id))
-    ctx.reply(ctx._(N_("Done: everything stored about you here is deleted. If you write again, you start afresh.")), private=True)
+    ctx.reply(
+        ctx._(
+            N_(
+                "Done: everything stored about you here is deleted. If you write again, you start afresh."
+            )
+        ),
+        private=True,
+    )

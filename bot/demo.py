@@ -1,0 +1,151 @@
+"""`kehila demo`: a month in the life of a small community, on a fresh SQLite file.
+
+A café's community: a few dozen members join in waves, talk (a few talk a lot),
+reply to each other, react, some drift off and leave; the owner checks /stats each
+week. The fake clock moves a day at a time, firing whatever jobs are due. The
+script is generated from a fixed seed, so every run tells the same story.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from adapters.console.community import ConsoleCommunity
+from bot.config import Config
+
+NAMES = [
+    "Dana",
+    "Noa",
+    "Yossi",
+    "Miriam",
+    "Avi",
+    "Tamar",
+    "Eitan",
+    "Shira",
+    "Lukas",
+    "Anna",
+    "Jonas",
+    "Lea",
+    "Felix",
+    "Marie",
+    "Paul",
+    "Sophie",
+    "Emma",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Ava",
+    "Ethan",
+    "Mia",
+    "Lucas",
+    "Ella",
+    "Ori",
+    "Yael",
+    "Gil",
+    "Hannah",
+    "Max",
+    "Tom",
+    "Nina",
+    "Ben",
+    "Ruth",
+    "Ari",
+    "Lina",
+]
+LINES = [
+    "Good morning everyone!",
+    "Does anyone know if the oat milk is back?",
+    "The cinnamon rolls today were amazing",
+    "Who's coming to the tasting on Thursday?",
+    "Guten Morgen! Ist heute offen?",
+    "בוקר טוב! מישהו יודע מתי הסדנה?",
+    "I brought a friend yesterday, she loved it",
+    "Any tips for brewing at home?",
+    "Thanks for the recommendation!",
+    "What time do you close on Fridays?",
+]
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
+
+
+def script(seed: int = 7) -> list[list[str]]:
+    """One list of console lines per day, for 28 days."""
+    rng = random.Random(seed)
+    owner = "owner"
+    # Skewed activity: a few regulars post a lot, most post now and then.
+    weights = {name: rng.paretovariate(1.3) for name in NAMES}
+    join_day = {name: (0 if i < 10 else rng.randint(1, 16)) for i, name in enumerate(NAMES)}
+    leave_day = {name: rng.randint(18, 26) for name in rng.sample(NAMES[10:], 5)}
+    days: list[list[str]] = []
+    present: list[str] = []
+    for day in range(28):
+        lines: list[str] = []
+        if day == 0:
+            lines += ["/setup Café Kehila", "/config set timezone Europe/Berlin"]
+        for name in NAMES:
+            if join_day[name] == day:
+                lines.append(
+                    f"/join {name}" + (f" invite=dana{day}" if day and rng.random() < 0.4 else "")
+                )
+                present.append(name)
+            if leave_day.get(name) == day and name in present:
+                lines.append(f"/leave {name}")
+                present.remove(name)
+        talkers = [n for n in present if rng.random() < min(0.9, 0.15 * weights[n])]
+        for name in talkers:
+            for _ in range(1 + int(weights[name] // 2)):
+                others = [n for n in present if n != name]
+                roll = rng.random()
+                if roll < 0.35 and others:
+                    lines.append(f"/as {name}")
+                    lines.append(f"/reply {rng.choice(others)} {rng.choice(LINES)}")
+                elif roll < 0.55 and others:
+                    lines.append(f"/as {name}")
+                    lines.append("/react ❤️")
+                else:
+                    lines.append(f"/say {name} {rng.choice(LINES)}")
+        if day % 7 == 6:
+            lines += [f"/as {owner}", "/stats"]
+        if day == 13 and present:
+            lines += [f"/as {present[0]}", "/stats"]
+        days.append(lines)
+    return days
+
+
+async def run_demo(
+    config: Config, db_path: Path, *, echo: Callable[[str], None], verbose: bool = False
+) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    community = ConsoleCommunity(
+        config, start=START, files_dir=db_path.parent / "demo-files", title="Café Kehila"
+    )
+    await community.start()
+    echo("Kehila demo: a month of Café Kehila's community on the console (fake clock).")
+    echo(f"Database: {db_path}\n")
+    try:
+        for lines in script():
+            date = community.clock.now()
+            joins = sum(1 for line in lines if line.startswith("/join"))
+            leaves = sum(1 for line in lines if line.startswith("/leave"))
+            said = sum(
+                1
+                for line in lines
+                if not line.startswith("/") or line.startswith(("/say", "/reply"))
+            )
+            echo(f"── {date:%a %d %b}: {said} messages, {joins} joined, {leaves} left")
+            for line in lines:
+                if verbose:
+                    echo(f"   {community.session.actor.name}> {line}")
+                await community.session.line(line)
+            for shown in community.performed:
+                if shown.audience == "@owner" or shown.audience.startswith("#") or verbose:
+                    echo(f"   kehila → {shown.audience}: " + shown.text.replace("\n", "\n      "))
+            community.clear()
+            await community.advance(timedelta(days=1))
+    finally:
+        await community.stop()
+    echo(
+        f"\nDone. Explore the same community yourself: KEHILA_DATABASE_URL=sqlite+aiosqlite:///{db_path} kehila console"
+    )

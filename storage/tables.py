@@ -1,0 +1,11 @@
+"""Every table: the core's (storage/models.py) and each feature's own module.
+
+Import `metadata` from here wherever the complete schema matters (Alembic's env,
+the test that compares models and migrations).
+"""
+
+from __future__ import annotations
+
+from storage import models
+
+metadata = models.Base.metadata

@@ -1,0 +1,114 @@
+"""Shared fixtures: a fresh, migrated database per test (SQLite, or PostgreSQL when
+`KEHILA_TEST_BACKEND=postgres`), and a console community on it.
+
+`make test` runs the suite twice: on SQLite, then with KEHILA_TEST_BACKEND=postgres
+against KEHILA_TEST_DATABASE_URL. Without a reachable server the PostgreSQL run
+skips with the reason, unless KEHILA_REQUIRE_POSTGRES=1 (CI), where it fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.console.community import ConsoleCommunity
+from bot.config import Config, load_config
+from storage.database import Database, StorageUnavailable
+from storage.migrate import upgrade
+
+BACKEND = os.environ.get("KEHILA_TEST_BACKEND", "sqlite")
+PG_URL = os.environ.get(
+    "KEHILA_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_PG = os.environ.get("KEHILA_REQUIRE_POSTGRES") == "1"
+# A Monday morning, so weekly schedules are easy to reason about.
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"kehila storage backend: {BACKEND}" + (f" ({PG_URL})" if BACKEND == "postgres" else "")
+
+
+async def _reset_postgres(url: str) -> None:
+    from sqlalchemy import text
+
+    db = Database(url)
+    try:
+        await db.ping()
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await upgrade(db)
+    finally:
+        await db.dispose()
+
+
+async def _truncate_postgres(url: str) -> None:
+    from sqlalchemy import text
+
+    from storage.models import Base
+
+    db = Database(url)
+    try:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        async with db.engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """SQLite: one migrated file, copied per test. PostgreSQL: the schema, once."""
+    if BACKEND == "postgres":
+        try:
+            asyncio.run(_reset_postgres(PG_URL))
+        except StorageUnavailable as exc:
+            if REQUIRE_PG:
+                pytest.fail(f"PostgreSQL is required (KEHILA_REQUIRE_POSTGRES=1): {exc}")
+            pytest.skip(f"PostgreSQL not reachable, skipping: {exc}")
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+
+    async def make() -> None:
+        await upgrade(db)
+        await db.dispose()
+
+    asyncio.run(make())
+    return str(path)
+
+
+@pytest.fixture
+def db_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for this test."""
+    if BACKEND == "postgres":
+        asyncio.run(_truncate_postgres(PG_URL))
+        yield PG_URL
+        return
+    target = tmp_path / "kehila.db"
+    shutil.copy(migrated_template, target)
+    yield f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+def config(db_url: str) -> Config:
+    return load_config(None, env={"KEHILA_DATABASE_URL": db_url})
+
+
+@pytest.fixture
+async def console(config: Config, tmp_path: Path) -> AsyncIterator[ConsoleCommunity]:
+    """A started console community named "Test Community", owned by `owner`.
+    The setup output is cleared, so `console.performed` starts empty."""
+    community = ConsoleCommunity(config, start=START, files_dir=tmp_path / "files")
+    await community.start(migrate=False)
+    await community.run("/setup Test Community")
+    community.clear()
+    yield community
+    await community.stop()

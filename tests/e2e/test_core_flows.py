@@ -1,0 +1,277 @@
+"""Whole flows through the console adapter and the fake clock."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from adapters.console.community import ConsoleCommunity
+from bot.actions import Reply, SendDirect
+from bot.commands import CommandSpec
+from bot.config import Config
+from bot.context import Context
+from bot.feature import Feature
+from bot.features import all_features
+from bot.i18n import gettext
+from storage.database import Database
+from tests.conftest import START
+
+
+def private_to(console: ConsoleCommunity, name: str) -> list[str]:
+    return console.seen_by(f"@{name}")
+
+
+async def test_setup_makes_the_admin_owner_and_only_once(config: Config, tmp_path: Path) -> None:
+    console = ConsoleCommunity(config, start=START)
+    await console.start(migrate=False)
+    try:
+        await console.run("/join dana\n/as dana\n/setup Dana's Club")
+        assert "Only an administrator" in private_to(console, "dana")[-1]
+        await console.run("/as owner\n/setup Bakery")
+        assert "Bakery is set up" in console.last_text()
+        await console.run("/setup Again")
+        assert "already belongs to Bakery" in console.last_text()
+        info = console.app.directory.community_of("console", "console")
+        assert info is not None and info.name == "Bakery"
+    finally:
+        await console.stop()
+
+
+async def test_unknown_command_points_to_help(console: ConsoleCommunity) -> None:
+    await console.run("/frobnicate now")
+    assert private_to(console, "owner") == [
+        "There is no command /frobnicate. Send /help to see what I can do."
+    ]
+
+
+async def test_wrong_argument_gets_usage_in_the_callers_language(console: ConsoleCommunity) -> None:
+    await console.run("/config set locale de")
+    console.clear()
+    await console.run("/config set")
+    usage = private_to(console, "owner")[-1]
+    assert usage.startswith(gettext("de", "Usage:"))
+    assert gettext("de", "Usage:") != "Usage:"
+    assert "/config set KEY VALUE" in usage
+    await console.run("/staff set king dana")
+    assert "owner|moderator|member" in console.last_text()
+
+
+async def test_member_without_permission_is_told_and_nothing_changes(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join dana\n/as dana\n/config set timezone Asia/Jerusalem")
+    assert private_to(console, "dana")[-1] == "Only owners can use /config. Nothing was changed."
+    info = console.app.directory.community_of("console", "console")
+    assert info is not None and info.timezone == "UTC"
+    async with Database(console.config.database.url).session() as session:
+        stored = await session.scalar(text("SELECT timezone FROM community"))
+    assert stored == "UTC"
+
+
+async def test_config_set_validates_and_names_the_key(console: ConsoleCommunity) -> None:
+    await console.run("/config set timezone Mars/Olympus")
+    assert "Mars/Olympus is not a time zone" in console.last_text()
+    await console.run("/config set colour blue")
+    assert "There is no setting colour" in console.last_text()
+    assert "community.channel" in console.last_text()
+    await console.run("/config set timezone Europe/Berlin\n/config set community.channel lobby")
+    await console.run("/config show")
+    shown = console.last_text()
+    assert "timezone = Europe/Berlin" in shown
+    assert "community.channel = lobby" in shown
+    await console.run("/config reset community.channel\n/config show")
+    assert "community.channel = — (default)" in console.last_text()
+
+
+async def test_config_survives_a_restart(console: ConsoleCommunity) -> None:
+    await console.run("/config set locale he\n/config set community.channel lobby")
+    await console.restart()
+    info = console.app.directory.community_of("console", "console")
+    assert info is not None
+    assert info.locale == "he"
+    assert console.app.directory.setting(info, "community.channel") == "lobby"
+
+
+async def test_help_lists_only_what_the_caller_may_use(console: ConsoleCommunity) -> None:
+    await console.run("/help")
+    owner_help = console.last_text()
+    assert "/config" in owner_help and "/stats" in owner_help
+    await console.run("/join dana\n/as dana\n/help")
+    member_help = console.last_text()
+    assert "/stats" in member_help and "/forgetme" in member_help
+    assert "/config" not in member_help and "/staff" not in member_help
+
+
+async def test_help_speaks_the_community_language(console: ConsoleCommunity) -> None:
+    await console.run("/config set locale he\n/help")
+    assert gettext("he", "What you can do here:") in console.last_text()
+    assert gettext("he", "What you can do here:") != "What you can do here:"
+
+
+async def test_stats_for_a_member_and_for_the_owner(console: ConsoleCommunity) -> None:
+    await console.run(
+        """
+/join dana
+/join noa
+/say dana hello
+/say dana anyone here?
+/as noa
+/reply dana hi Dana
+/react
+/as dana
+/stats
+"""
+    )
+    mine = private_to(console, "dana")[-1]
+    assert "Messages: 2 / 2" in mine
+    assert "Replies you received: 1 / 1" in mine
+    await console.advance(timedelta(days=10))
+    await console.run("/join eli\n/leave noa\n/as owner\n/stats")
+    owner = private_to(console, "owner")[-1]
+    # Last 7 days: only the join and the leave; last 28 days: everything.
+    assert "Messages: 0 / 3" in owner
+    assert "Joined: 1 / 3" in owner
+    assert "Left: 1 / 1" in owner
+    assert "Active members: 0 / 2" in owner
+
+
+async def test_replies_are_counted_who_to_whom_and_no_text_is_stored(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(
+        "/join dana\n/join noa\n/say dana SECRET-PASSPHRASE-42\n/as noa\n/reply dana nice one"
+    )
+    await console.stop()
+    async with Database(console.config.database.url).session() as session:
+        pairs = (
+            await session.execute(
+                text(
+                    "SELECT f.display_name, t.display_name, i.replies FROM interaction_daily i "
+                    "JOIN member f ON f.id = i.from_member_id JOIN member t ON t.id = i.to_member_id"
+                )
+            )
+        ).all()
+        assert [tuple(p) for p in pairs] == [("noa", "dana", 1)]
+        tables = (
+            (await session.execute(text(_TABLES[console.app.services.db.dialect]))).scalars().all()
+        )
+        for table in tables:
+            for row in (await session.execute(text(f'SELECT * FROM "{table}"'))).all():
+                assert "SECRET-PASSPHRASE" not in repr(row), table
+    await console.start(migrate=False)
+
+
+_TABLES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+    "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+}
+
+
+async def test_counts_are_flushed_on_stop_and_kept_across_restart(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join dana\n/say dana one\n/say dana two")
+    await console.restart()
+    await console.run("/as dana\n/stats")
+    assert "Messages: 2 / 2" in console.last_text()
+
+
+async def test_mydata_sends_a_json_file_and_forgetme_deletes_after_confirming(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join dana\n/say dana hello\n/as dana\n/mydata")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply) and reply.private
+    data = json.loads(reply.attachments[0].data)
+    assert data["member"]["display_name"] == "dana"
+    assert data["engagement"]["daily_activity"][0]["messages"] == 1
+
+    await console.run("/forgetme\n/click 2")
+    assert console.last_text() == "Nothing was deleted."
+    await console.run("/forgetme\n/click 1")
+    assert console.last_text().startswith("Done")
+    async with Database(console.config.database.url).session() as session:
+        names = (await session.execute(text("SELECT display_name FROM member"))).scalars().all()
+        activity = await session.scalar(text("SELECT count(*) FROM activity_daily"))
+    assert "dana" not in names
+    assert activity == 0
+    # Writing again starts afresh, as a new member.
+    await console.run("/say dana back again\n/stats")
+    assert "Messages: 1 / 1" in console.last_text()
+
+
+def _failing_feature() -> Feature:
+    async def nothing(ctx: Context, member_id: int) -> None:
+        return None
+
+    feature = Feature("boom", delete_member_data=nothing)
+    feature.command(CommandSpec("boom", "Fails on purpose"))
+
+    @feature.handles("boom")
+    async def boom(ctx: Context, args: dict[str, Any]) -> None:
+        assert ctx.community is not None
+        await ctx.uow.settings.set(
+            ctx.community.id, "community.channel", "written-then-rolled-back"
+        )
+        ctx.reply(ctx._("never sent"))
+        raise RuntimeError("handler bug")
+
+    return feature
+
+
+async def test_a_failing_handler_is_rolled_back_logged_and_the_bot_goes_on(
+    config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    console = ConsoleCommunity(config, start=START, features=[*all_features(), _failing_feature()])
+    await console.start(migrate=False)
+    try:
+        await console.run("/setup Test")
+        console.clear()
+        with caplog.at_level(logging.ERROR, logger="kehila.dispatcher"):
+            await console.run("/boom")
+        assert private_to(console, "owner") == [
+            "Sorry, something went wrong. Nothing was changed; please try again later."
+        ]
+        assert any("boom failed on CommandInvoked" in r.getMessage() for r in caplog.records)
+        async with Database(config.database.url).session() as session:
+            assert await session.scalar(text("SELECT count(*) FROM community_setting")) == 0
+        await console.run("/config show")
+        assert "community.channel = — (default)" in console.last_text()
+    finally:
+        await console.stop()
+
+
+async def test_private_message_falls_back_to_the_channel_when_dms_are_closed(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join dana\n/dms dana off")
+    info = console.app.directory.community_of("console", "console")
+    ctx = Context(console.app.services, _fake_event(), info, None)
+    dana = console.app.directory.member(info.id, "console", "dana")  # type: ignore[union-attr]
+    assert dana is not None
+    ctx.direct(dana, ctx._("Welcome!"))
+    await console.app.dispatcher.perform(ctx.actions, ctx)
+    shown = console.performed[-1]
+    assert isinstance(shown.action, SendDirect)
+    assert shown.audience == "#general"
+    assert shown.text == "@dana Welcome!"
+
+
+def _fake_event() -> Any:
+    from bot.events import MessagePosted
+
+    return MessagePosted(
+        platform="console",
+        space_id="console",
+        actor=None,
+        at=START,
+        channel_id="general",
+        message_id="0",
+        text=None,
+    )
