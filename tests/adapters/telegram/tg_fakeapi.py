@@ -211,7 +211,10 @@ class FakeBotAPI(BaseRequest):
 
     def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
         uid = int(params["user_id"])
-        return {"user": {"id": uid, "is_bot": False, "first_name": f"User {uid}"}, "status": "member"}
+        return {
+            "user": {"id": uid, "is_bot": False, "first_name": f"User {uid}"},
+            "status": "member",
+        }
 
     def _api_createChatInviteLink(self, params: dict[str, Any]) -> dict[str, Any]:
         link: dict[str, Any] = {

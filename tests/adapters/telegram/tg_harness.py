@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
+from tg_fakeapi import TOKEN, FakeBotAPI
 
 from adapters.telegram.adapter import TelegramAdapter
 from bot.config import Config, TelegramSection
 from bot.events import Event
-from tg_fakeapi import TOKEN, FakeBotAPI
 
 PAYLOADS = Path(__file__).parent / "payloads"
 GROUP = -1001234567890
