@@ -1,0 +1,156 @@
+"""The discord.py client, composed by us (discord.py's `advanced_startup` shape).
+
+`KehilaClient` is an `AutoShardedClient` that knows nothing of the core: each
+gateway event it cares about is handed to the adapter, which translates it.
+Three gateway events are tapped at the parser instead of through discord.py's
+cache-dependent events, so they work with no member cache at all:
+`GUILD_MEMBER_UPDATE` (membership screening) and the scheduled-event user
+add/remove (RSVPs on Discord's side).
+
+Buttons are `CoreButton`, a `DynamicItem` whose template matches any custom id and
+which is registered in `setup_hook`: a press on a message sent before a restart,
+by another process, or by a client that has since been rebuilt, is still routed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+if TYPE_CHECKING:
+    from adapters.discord.adapter import DiscordAdapter
+
+# Gateway events read at the parser (see module docstring).
+TAPPED = (
+    "GUILD_MEMBER_UPDATE",
+    "GUILD_SCHEDULED_EVENT_USER_ADD",
+    "GUILD_SCHEDULED_EVENT_USER_REMOVE",
+)
+
+_STYLES = {
+    "primary": discord.ButtonStyle.primary,
+    "secondary": discord.ButtonStyle.secondary,
+    "danger": discord.ButtonStyle.danger,
+}
+
+
+class CoreButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=re.compile(r"(?P<action_id>.{1,100})", re.S),
+):
+    """A button whose custom id is the core's action id."""
+
+    def __init__(self, action_id: str, label: str = "…", style: str = "secondary") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80] or "…",
+                style=_STYLES.get(style, discord.ButtonStyle.secondary),
+                custom_id=action_id,
+            )
+        )
+        self.action_id = action_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> CoreButton:
+        return cls(match["action_id"], getattr(item, "label", None) or "…")
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        client = interaction.client
+        if isinstance(client, KehilaClient):
+            await client.kehila.on_button(interaction, self.action_id)
+
+
+class KehilaClient(discord.AutoShardedClient):
+    def __init__(
+        self,
+        adapter: DiscordAdapter,
+        *,
+        intents: discord.Intents,
+        shard_ids: list[int] | None,
+        shard_count: int | None,
+    ) -> None:
+        sharding: dict[str, Any] = {"shard_count": shard_count}
+        if shard_ids is not None:
+            sharding["shard_ids"] = shard_ids
+        super().__init__(
+            intents=intents,
+            **sharding,
+            # No message cache: reactions and edits are read from raw events.
+            max_messages=None,
+            # No member chunking and no member cache: a 100,000-member guild costs
+            # nothing at start; everything we need comes in the event payloads.
+            chunk_guilds_at_startup=False,
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.kehila = adapter
+        parsers = self._connection.parsers
+        for name in TAPPED:
+            parsers[name] = self._tap(name, parsers[name])
+
+    def _tap(self, name: str, original: Callable[[Any], None]) -> Callable[[Any], None]:
+        event = "kehila_" + name.lower()
+
+        def parse(data: Any) -> None:
+            original(data)
+            self.dispatch(event, data)
+
+        return parse
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(CoreButton)
+        await self.kehila.setup(self)
+
+    # --- events, each handed to the adapter ----------------------------------------
+
+    async def on_ready(self) -> None:
+        self.kehila.ready()
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.kehila.on_message(message)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.kehila.on_reaction(payload)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        await self.kehila.on_member_join(member)
+
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        await self.kehila.on_member_remove(payload)
+
+    async def on_kehila_guild_member_update(self, data: dict[str, Any]) -> None:
+        await self.kehila.on_member_update(data)
+
+    async def on_kehila_guild_scheduled_event_user_add(self, data: dict[str, Any]) -> None:
+        await self.kehila.on_rsvp(data, going=True)
+
+    async def on_kehila_guild_scheduled_event_user_remove(self, data: dict[str, Any]) -> None:
+        await self.kehila.on_rsvp(data, going=False)
+
+    async def on_invite_create(self, invite: discord.Invite) -> None:
+        await self.kehila.on_invite_create(invite)
+
+    async def on_invite_delete(self, invite: discord.Invite) -> None:
+        await self.kehila.on_invite_delete(invite)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self.kehila.on_guild_available(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.kehila.on_guild_join(guild)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.kehila.on_guild_remove(guild)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type is discord.InteractionType.application_command:
+            await self.kehila.on_command(interaction)
