@@ -115,18 +115,39 @@ CAPABILITIES = Capabilities(
 )
 
 
-class _RedactToken(logging.Filter):
-    """Belt and braces: no log record leaves with the bot token in it."""
+_SECRETS: set[str] = set()
+_base_factory: Callable[..., logging.LogRecord] | None = None
 
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token and self.token in record.getMessage():
-            record.msg = record.getMessage().replace(self.token, "<token>")
-            record.args = None
-        return True
+def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    assert _base_factory is not None
+    record = _base_factory(*args, **kwargs)
+    if _SECRETS:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is the logging module's to report
+            return record
+        if any(secret in message for secret in _SECRETS):
+            for secret in _SECRETS:
+                message = message.replace(secret, "<redacted>")
+            record.msg, record.args = message, None
+    return record
+
+
+def redact_in_logs(secret: str) -> None:
+    """Keep `secret` out of every log record of this process, whoever logs it.
+
+    PTB logs the Bot API URL (which contains the token) at DEBUG, httpx logs request
+    URLs at INFO; a logger filter would not see records of child loggers, so this
+    hooks the record factory instead. Installed once; cheap for records without it.
+    """
+    global _base_factory
+    if not secret:
+        return
+    _SECRETS.add(secret)
+    if _base_factory is None:
+        _base_factory = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(_redacting_factory)
 
 
 def _file_url(base_url: str) -> str | None:
@@ -193,9 +214,9 @@ class TelegramAdapter:
         self._default_locale = config.bot.locale
         # httpx logs every request URL at INFO, and Bot API URLs contain the token.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        redact = _RedactToken(token)
-        for name in ("httpx", "httpcore", "telegram", "telegram.ext", __name__):
-            logging.getLogger(name).addFilter(redact)
+        redact_in_logs(token)
+        if section.webhook_secret is not None:
+            redact_in_logs(section.webhook_secret.get_secret_value())
 
         builder = (
             Application.builder()
@@ -203,6 +224,7 @@ class TelegramAdapter:
             .base_url(section.base_url)
             .rate_limiter(AIORateLimiter(max_retries=max_retries))
             .concurrent_updates(ChatOrderedUpdateProcessor())
+            .job_queue(None)  # our scheduler lives in jobs/, not in PTB
         )
         file_url = _file_url(section.base_url)
         if file_url is not None:
