@@ -1,0 +1,243 @@
+"""Gateway payloads in, core events out: joins and their invite, screening,
+messages, reactions, leaves, RSVPs and the bot joining a server."""
+
+from __future__ import annotations
+
+from dc_fakeapi import FLAGS_NO_MESSAGE_CONTENT, FakeDiscord
+from dc_harness import DANA, GENERAL, GUILD, THREAD, Harness, member_add, payload
+
+from bot.actions import Kick, SyncScheduledEvent
+from bot.events import (
+    ExternalRsvp,
+    InviteCreated,
+    InviteDeleted,
+    MemberJoined,
+    MemberLeft,
+    MemberScreeningPassed,
+    MessagePosted,
+    ReactionAdded,
+    SpaceAdded,
+    SpaceRemoved,
+)
+
+
+async def _guild_with_invites(api: FakeDiscord, **guild: object) -> Harness:
+    api.add_invite(GUILD, "yossiFriends", uses=3)
+    api.add_invite(GUILD, "noaLunch", uses=10)
+    harness = await Harness(api).open()
+    await harness.join_guild(**guild)
+    return harness
+
+
+async def test_a_join_through_one_invite_is_attributed_exactly(api: FakeDiscord) -> None:
+    bot = await _guild_with_invites(api)
+    api.use_invite(GUILD, "yossiFriends")
+    bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana"))
+
+    joined = await bot.core.next(MemberJoined)
+    assert (joined.invite_code, joined.confidence) == ("yossiFriends", "exact")
+    assert joined.candidate_codes == ()
+    assert joined.actor is not None and joined.actor.display_name == "Dana"
+    assert joined.pending is False
+    await bot.close()
+
+
+async def test_two_joins_racing_through_different_invites_are_ambiguous(
+    api: FakeDiscord,
+) -> None:
+    bot = await _guild_with_invites(api)
+    # Both members joined before the bot looked at the counts.
+    api.use_invite(GUILD, "yossiFriends")
+    api.use_invite(GUILD, "noaLunch")
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000021", "Avi"))
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000022", "Rina"))
+
+    first = await bot.core.next(MemberJoined)
+    second = await bot.core.next(MemberJoined)
+    for joined in (first, second):
+        assert joined.confidence == "ambiguous"
+        assert joined.invite_code is None
+        assert joined.candidate_codes == ("noaLunch", "yossiFriends")
+    await bot.close()
+
+
+async def test_two_joins_racing_through_the_same_invite_are_both_exact(api: FakeDiscord) -> None:
+    bot = await _guild_with_invites(api)
+    api.use_invite(GUILD, "noaLunch")
+    api.use_invite(GUILD, "noaLunch")
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000021", "Avi"))
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000022", "Rina"))
+
+    for _ in range(2):
+        joined = await bot.core.next(MemberJoined)
+        assert (joined.invite_code, joined.confidence) == ("noaLunch", "exact")
+    await bot.close()
+
+
+async def test_a_join_through_the_vanity_url(api: FakeDiscord) -> None:
+    api.set_vanity(GUILD, "cafe", uses=40)
+    features = ["COMMUNITY", "VANITY_URL"]
+    bot = await _guild_with_invites(api, features=features, vanity_url_code="cafe")
+    api.use_invite(GUILD, "cafe")
+    bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana"))
+
+    joined = await bot.core.next(MemberJoined)
+    assert (joined.invite_code, joined.confidence) == ("cafe", "vanity")
+    await bot.close()
+
+
+async def test_a_used_up_single_use_invite_leaves_the_join_unknown(api: FakeDiscord) -> None:
+    api.add_invite(GUILD, "once", uses=0, max_uses=1)
+    bot = await _guild_with_invites(api)
+    api.use_invite(GUILD, "once")  # Discord deletes it on use
+    bot.gateway("INVITE_DELETE", payload("invite_delete", code="once"))
+    await bot.core.next(InviteDeleted)
+    bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana"))
+
+    joined = await bot.core.next(MemberJoined)
+    assert (joined.invite_code, joined.confidence) == (None, "unknown")
+    await bot.close()
+
+
+async def test_invites_created_after_start_are_tracked(api: FakeDiscord) -> None:
+    bot = await _guild_with_invites(api)
+    bot.gateway("INVITE_CREATE", payload("invite_create"))
+    created = await bot.core.next(InviteCreated)
+    assert (created.code, created.creator_user_id) == ("noaFriends", "200000000000000002")
+    assert created.max_uses is None
+
+    api.add_invite(GUILD, "noaFriends", uses=1)  # the server's view after one join
+    bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana"))
+    joined = await bot.core.next(MemberJoined)
+    assert (joined.invite_code, joined.confidence) == ("noaFriends", "exact")
+    await bot.close()
+
+
+async def test_a_pending_member_is_reported_pending_then_passing_screening(
+    discord_bot: Harness,
+) -> None:
+    bot = discord_bot
+    bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana", pending=True))
+    joined = await bot.core.next(MemberJoined)
+    assert joined.pending is True
+
+    still_pending = payload("member_update", pending=True, nick="Dana L.")
+    bot.gateway("GUILD_MEMBER_UPDATE", still_pending)
+    bot.gateway("GUILD_MEMBER_UPDATE", payload("member_update", pending=False))
+    passed = await bot.core.next(MemberScreeningPassed)
+    assert passed.space_id == GUILD
+    assert passed.actor is not None and passed.actor.user_id == DANA
+
+    # Later updates (a nickname, a role) are not a second screening.
+    bot.gateway("GUILD_MEMBER_UPDATE", payload("member_update", pending=False, nick="D"))
+    bot.gateway("GUILD_MEMBER_REMOVE", payload("member_remove"))
+    await bot.core.next(MemberLeft)
+    assert [type(e).__name__ for e in bot.core.events[1:]] == [
+        "MemberJoined",
+        "MemberScreeningPassed",
+        "MemberLeft",
+    ]
+
+
+async def test_a_message_with_a_reply_in_a_thread(discord_bot: Harness) -> None:
+    discord_bot.gateway("MESSAGE_CREATE", payload("message_reply_in_thread"))
+    posted = await discord_bot.core.next(MessagePosted)
+    assert posted.text == "Yes! The hummus place on Allenby."
+    assert posted.thread_id == THREAD and posted.channel_id == GENERAL
+    assert posted.reply_to_message_id == "500000000000000002"
+    assert posted.reply_to_user_id == "200000000000000002"
+    assert posted.actor is not None and posted.actor.display_name == "Dana L."
+    assert posted.actor.is_platform_admin is False
+
+
+async def test_the_owner_counts_as_platform_admin(discord_bot: Harness) -> None:
+    owner = payload("message_create")
+    owner["author"] = {**owner["author"], "id": "200000000000000001", "username": "noa"}
+    discord_bot.gateway("MESSAGE_CREATE", owner)
+    posted = await discord_bot.core.next(MessagePosted)
+    assert posted.actor is not None and posted.actor.is_platform_admin is True
+
+
+async def test_without_the_message_content_intent_text_is_withheld(api: FakeDiscord) -> None:
+    api.app_flags = FLAGS_NO_MESSAGE_CONTENT
+    bot = await Harness(api).open()
+    await bot.join_guild()
+    assert bot.adapter.capabilities.message_content is False
+    assert bot.adapter.client.intents.message_content is False
+    assert bot.adapter.client.intents.members is True
+
+    bot.gateway("MESSAGE_CREATE", payload("message_create", content=""))
+    posted = await bot.core.next(MessagePosted)
+    assert posted.text is None  # withheld, not an empty message
+    await bot.close()
+
+
+async def test_own_messages_are_ignored(discord_bot: Harness) -> None:
+    own = payload("message_create", content="Welcome!", id="500000000000000099")
+    own["author"] = {**own["author"], "id": "900000000000000001", "bot": True}
+    discord_bot.gateway("MESSAGE_CREATE", own)
+    discord_bot.gateway("MESSAGE_CREATE", payload("message_create"))
+    posted = await discord_bot.core.next(MessagePosted)
+    assert posted.message_id == "500000000000000001"
+
+
+async def test_a_reaction_names_the_author_of_the_message(discord_bot: Harness) -> None:
+    discord_bot.gateway("MESSAGE_REACTION_ADD", payload("reaction_add"))
+    reaction = await discord_bot.core.next(ReactionAdded)
+    assert reaction.emoji == "🎉"
+    assert reaction.message_author_id == "200000000000000002"
+    assert reaction.actor is not None and reaction.actor.user_id == DANA
+
+
+async def test_a_member_kicked_by_the_bot_leaves_removed_by_bot(discord_bot: Harness) -> None:
+    result = await discord_bot.adapter.perform(
+        Kick(platform="discord", space_id=GUILD, user_id=DANA, reason="spam")
+    )
+    assert result.ok
+    discord_bot.gateway("GUILD_MEMBER_REMOVE", payload("member_remove"))
+    left = await discord_bot.core.next(MemberLeft)
+    assert left.removed_by_bot is True
+
+
+async def test_interest_in_a_discord_event_is_an_rsvp(discord_bot: Harness) -> None:
+    from datetime import UTC, datetime
+
+    made = await discord_bot.adapter.perform(
+        SyncScheduledEvent(
+            platform="discord",
+            space_id=GUILD,
+            event_key="ev:1",
+            title="Spring lunch",
+            starts_at=datetime(2030, 4, 2, 12, tzinfo=UTC),
+            ends_at=datetime(2030, 4, 2, 14, tzinfo=UTC),
+        )
+    )
+    assert made.value is not None
+    add = payload("scheduled_event_user_add", guild_scheduled_event_id=made.value)
+    discord_bot.gateway("GUILD_SCHEDULED_EVENT_USER_ADD", add)
+    discord_bot.gateway("GUILD_SCHEDULED_EVENT_USER_REMOVE", add)
+    going = await discord_bot.core.next(ExternalRsvp)
+    gone = await discord_bot.core.next(ExternalRsvp)
+    assert (going.external_event_id, going.going) == (made.value, True)
+    assert going.actor is not None and going.actor.user_id == DANA
+    assert gone.going is False
+
+
+async def test_the_bot_added_to_and_removed_from_a_server(api: FakeDiscord) -> None:
+    bot = await Harness(api).open()
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    added = await bot.core.next(SpaceAdded)
+    assert (added.space_id, added.title) == (GUILD, "Café Community")
+    bot.gateway("GUILD_DELETE", {"id": GUILD})
+    removed = await bot.core.next(SpaceRemoved)
+    assert removed.space_id == GUILD
+    await bot.close()
+
+
+async def test_startup_guilds_are_not_announced_as_new(api: FakeDiscord) -> None:
+    bot = await Harness(api).open()
+    bot.gateway("GUILD_CREATE", payload("guild_create", unavailable=False))
+    bot.gateway("MESSAGE_CREATE", payload("message_create"))
+    await bot.core.next(MessagePosted)
+    assert not any(isinstance(e, SpaceAdded) for e in bot.core.events)
+    await bot.close()
