@@ -66,7 +66,7 @@ class Engagement:
         self.max_events = config.flush_max_events
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._pending: set[asyncio.Task[int]] = set()
+        self._flushing: asyncio.Task[int] | None = None  # a flush started by volume
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._every_interval())
@@ -76,8 +76,8 @@ class Engagement:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        if self._flushing is not None:
+            await asyncio.gather(self._flushing, return_exceptions=True)
         await self.flush()
 
     async def _every_interval(self) -> None:
@@ -91,10 +91,17 @@ class Engagement:
     def counted(self) -> None:
         buffer = self.buffer
         buffer.events += 1
-        if buffer.events >= self.max_events and not self._lock.locked():
-            task = asyncio.get_running_loop().create_task(self.flush())
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+        if buffer.events >= self.max_events and self._flushing is None:
+            self._flushing = asyncio.get_running_loop().create_task(self._flush_by_volume())
+
+    async def _flush_by_volume(self) -> int:
+        try:
+            return await self.flush()
+        except Exception:
+            log.exception("engagement flush failed; will retry")
+            return 0
+        finally:
+            self._flushing = None
 
     async def flush(self) -> int:
         """Write the buffered counters; returns how many events they held."""
