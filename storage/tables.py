@@ -7,5 +7,6 @@ the test that compares models and migrations).
 from __future__ import annotations
 
 from storage import models
+from storage import onboarding  # noqa: F401
 
 metadata = models.Base.metadata
