@@ -6,7 +6,9 @@ the test that compares models and migrations).
 
 from __future__ import annotations
 
-from storage import models
-from storage import onboarding  # noqa: F401
+from storage import (
+    models,
+    onboarding,  # noqa: F401
+)
 
 metadata = models.Base.metadata
