@@ -102,5 +102,20 @@ class Harness:
         self.gateway("GUILD_CREATE", data)
         await self.core.next(SpaceAdded)
 
+    async def settle(self) -> None:
+        """Await every event handler discord.py has scheduled (and what they start)."""
+        me = asyncio.current_task()
+        while True:
+            running = [
+                t
+                for t in asyncio.all_tasks()
+                if t is not me
+                and not t.done()
+                and t.get_name().startswith(("discord.py:", "discord-ui-"))
+            ]
+            if not running:
+                return
+            await asyncio.wait_for(asyncio.gather(*running), WAIT_S)
+
     async def close(self) -> None:
         await self.adapter.stop()

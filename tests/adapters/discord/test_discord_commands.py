@@ -1,0 +1,132 @@
+"""Core commands published as Discord application commands, synced only on change."""
+
+from __future__ import annotations
+
+from dc_fakeapi import FakeDiscord
+from dc_harness import Harness, config
+
+from adapters.discord.adapter import DONE
+from adapters.discord.commands import parse_invocation
+from bot.commands import CommandSpec, OptionSpec, Permission
+
+GLOBAL = "/applications/{application_id}/commands"
+GUILD_COMMANDS = "/applications/{application_id}/guilds/{guild_id}/commands"
+
+# The adapter's own catalog has "Done." in German ("Erledigt."): the localization
+# path is the same for every msgid, whichever domain holds it.
+SPECS = [
+    CommandSpec(name="help", description=DONE, needs_community=False),
+    CommandSpec(
+        name="config",
+        description="Change the community's settings",
+        permission=Permission.OWNER,
+        subcommands=(
+            CommandSpec(
+                name="set",
+                description="Set one setting",
+                permission=Permission.OWNER,
+                options=(
+                    OptionSpec("key", "Which setting"),
+                    OptionSpec("value", "The new value", type="text"),
+                ),
+            ),
+        ),
+    ),
+    CommandSpec(
+        name="warn",
+        description="Warn a member",
+        permission=Permission.MODERATOR,
+        options=(
+            OptionSpec("reason", "Why", required=False),
+            OptionSpec("level", "How serious", type="choice", choices=("low", "high")),
+            OptionSpec("days", "For how long", type="integer"),
+            OptionSpec("silent", "Do not notify", type="boolean", required=False),
+        ),
+    ),
+]
+
+
+async def test_commands_are_published_localized_with_default_permissions(
+    api: FakeDiscord,
+) -> None:
+    bot = await Harness(api).open()
+    await bot.adapter.publish_commands(SPECS)
+
+    (put,) = api.find("PUT", GLOBAL)
+    published = {c["name"]: c for c in put.json}
+    assert published["help"]["description"] == "Done."
+    assert published["help"]["description_localizations"] == {"de": "Erledigt."}
+    assert published["help"]["default_member_permissions"] is None
+    assert published["config"]["default_member_permissions"] == "32"  # Manage Server
+    assert published["warn"]["default_member_permissions"] == "8192"  # Manage Messages
+
+    (set_,) = published["config"]["options"]
+    assert (set_["type"], set_["name"]) == (1, "set")
+    assert [(o["name"], o["type"], o["required"]) for o in set_["options"]] == [
+        ("key", 3, True),
+        ("value", 3, True),
+    ]
+    warn = published["warn"]["options"]
+    # Required first, as Discord demands; typed; choices offered.
+    assert [(o["name"], o["type"], o["required"]) for o in warn] == [
+        ("level", 3, True),
+        ("days", 4, True),
+        ("reason", 3, False),
+        ("silent", 5, False),
+    ]
+    assert warn[0]["choices"] == [
+        {"name": "low", "value": "low"},
+        {"name": "high", "value": "high"},
+    ]
+    await bot.close()
+
+
+async def test_an_unchanged_command_set_is_not_synced_again(api: FakeDiscord) -> None:
+    first = await Harness(api).open()
+    await first.adapter.publish_commands(SPECS)
+    await first.adapter.publish_commands(SPECS)  # same process: not even fetched
+    assert api.routes().count("GET " + GLOBAL) == 1
+    await first.close()
+
+    restarted = await Harness(api).open()  # a restart: Discord already has them
+    await restarted.adapter.publish_commands(SPECS)
+    assert len(api.find("PUT", GLOBAL)) == 1
+
+    changed = [*SPECS, CommandSpec(name="stats", description="Community numbers")]
+    await restarted.adapter.publish_commands(changed)
+    puts = api.find("PUT", GLOBAL)
+    assert len(puts) == 2 and "stats" in {c["name"] for c in puts[-1].json}
+    await restarted.close()
+
+
+async def test_dev_guilds_get_their_commands_directly(api: FakeDiscord) -> None:
+    bot = await Harness(api, config(dev_guild_ids=[100000000000000001])).open()
+    await bot.adapter.publish_commands(SPECS)
+    (put,) = api.find("PUT", GUILD_COMMANDS)
+    assert put.params["guild_id"] == "100000000000000001"
+    assert not api.find("PUT", GLOBAL)
+    await bot.close()
+
+
+async def test_commands_published_before_login_sync_in_setup_hook(api: FakeDiscord) -> None:
+    bot = Harness(api)
+    await bot.adapter.publish_commands(SPECS)
+    assert not api.calls
+    await bot.open()
+    assert len(api.find("PUT", GLOBAL)) == 1
+    await bot.close()
+
+
+def test_an_invocation_keeps_the_declared_option_order() -> None:
+    specs = {s.name: s for s in SPECS}
+    data = {
+        "name": "warn",
+        "options": [
+            {"name": "level", "type": 3, "value": "high"},
+            {"name": "days", "type": 4, "value": 3},
+            {"name": "reason", "type": 3, "value": "spam links"},
+        ],
+    }
+    name, args, options = parse_invocation(data, specs)
+    assert (name, args) == ("warn", ("spam links", "high", "3"))
+    assert options == (("reason", "spam links"), ("level", "high"), ("days", "3"))
