@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from bot.clock import Clock, FakeClock, SystemClock
 from bot.config import Config
+from bot.context import store_schedule
 from bot.directory import CommunityInfo, Directory, MemberRef
 from bot.dispatcher import Dispatcher
 from bot.events import Event
@@ -152,17 +153,9 @@ class App:
     async def schedule(self, entry: ScheduleEntry) -> None:
         """Store a schedule outside any handler (setup code, tests)."""
         async with UnitOfWork(self.services.db) as uow:
-            await uow.jobs.schedule(
-                entry.job,
-                entry.key,
-                community_id=entry.community_id,
-                run_at=entry.run_at,
-                cron=entry.cron,
-                timezone=entry.timezone,
-                payload=entry.payload,
-            )
+            stored = await store_schedule(uow, entry, self.clock.now())
             await uow.commit()
-        self.services.timer.put(entry)
+        self.services.timer.put(stored)
 
     async def stop(self) -> None:
         services = self.services

@@ -8,6 +8,7 @@ naming the key, the value and what is expected.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -115,6 +116,10 @@ class ConfigError(ValueError):
     pass
 
 
+# user:password@ in a URL: the password never appears in an error.
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
 _SECRETS = {
     "KEHILA_DISCORD_TOKEN": ("discord", "token"),
     "KEHILA_TELEGRAM_TOKEN": ("telegram", "token"),
@@ -149,7 +154,10 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
         value = err.get("input")
-        shown = "(hidden)" if "token" in key or "secret" in key else repr(value)
+        if "token" in key or "secret" in key:
+            shown = "(hidden)"
+        else:
+            shown = repr(_PASSWORD_IN_URL.sub(r"\1***@", value) if isinstance(value, str) else value)
         if err["type"] == "extra_forbidden":
             raise ConfigError(f"{key}: unknown key (see config.example.toml)") from None
         expected = err["msg"].removeprefix("Value error, ")

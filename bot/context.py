@@ -152,23 +152,28 @@ class Context:
 
     async def schedule(self, entry: ScheduleEntry) -> None:
         """Store a schedule and hand it to the timer once committed."""
-        await self.uow.jobs.schedule(
-            entry.job,
-            entry.key,
-            community_id=entry.community_id,
-            run_at=entry.run_at,
-            cron=entry.cron,
-            timezone=entry.timezone,
-            payload=entry.payload,
-        )
-        if entry.recurring:
-            # Nothing before now is due: a new or changed schedule never fires late.
-            stored = await self.uow.jobs.get(entry.job, entry.key)
-            if stored is not None:
-                stored.last_run_for = self.now
-            entry = replace(entry, last_run_for=self.now)
-        self.after_commit(lambda: self.services.timer.put(entry))
+        stored = await store_schedule(self.uow, entry, self.now)
+        self.after_commit(lambda: self.services.timer.put(stored))
 
     async def unschedule(self, job: str, key: str) -> None:
         await self.uow.jobs.unschedule(job, key)
         self.after_commit(lambda: self.services.timer.remove(job, key))
+
+
+async def store_schedule(uow: UnitOfWork, entry: ScheduleEntry, now: datetime) -> ScheduleEntry:
+    """Store (or replace) a schedule; returns the entry as the timer should see it.
+
+    A recurring schedule counts nothing before `now` as missed, so a new or changed
+    schedule never fires late."""
+    not_before = now if entry.recurring else None
+    await uow.jobs.schedule(
+        entry.job,
+        entry.key,
+        community_id=entry.community_id,
+        run_at=entry.run_at,
+        cron=entry.cron,
+        timezone=entry.timezone,
+        payload=entry.payload,
+        not_before=not_before,
+    )
+    return replace(entry, last_run_for=not_before) if not_before else entry

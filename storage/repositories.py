@@ -277,8 +277,10 @@ class Jobs(_Repo):
         cron: dict[str, Any] | None = None,
         timezone: str = "UTC",
         payload: dict[str, Any] | None = None,
+        not_before: datetime | None = None,
     ) -> None:
-        """Create or replace the schedule of (job, key)."""
+        """Create or replace the schedule of (job, key). A recurring schedule passes
+        `not_before` (now): no occurrence before it counts as missed."""
         values = {
             "job": job,
             "key": key,
@@ -287,11 +289,13 @@ class Jobs(_Repo):
             "cron": cron,
             "timezone": timezone,
             "payload": payload or {},
+            "last_run_for": not_before,
         }
         stmt = _insert(self.session, JobSchedule).values(**values)
-        changed = {
-            k: stmt.excluded[k] for k in ("community_id", "run_at", "cron", "timezone", "payload")
-        }
+        columns = ["community_id", "run_at", "cron", "timezone", "payload"]
+        if not_before is not None:
+            columns.append("last_run_for")
+        changed = {k: stmt.excluded[k] for k in columns}
         await self.session.execute(
             stmt.on_conflict_do_update(index_elements=["job", "key"], set_=changed)
         )
