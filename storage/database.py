@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,17 @@ class Database:
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
+        # Why the database cannot be opened, found before connecting; `ping` reports it.
+        self._unusable: str | None = None
+        self._sqlite_file: str | None = None
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                self._sqlite_file = None if parsed.query.get("uri") else parsed.database
+                folder = Path(parsed.database).parent
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    self._unusable = f"cannot create the folder {folder}: {exc.strerror or exc}"
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
@@ -46,6 +55,18 @@ class Database:
         return self.sessions()
 
     async def ping(self) -> None:
+        if self._unusable is None and self._sqlite_file is not None:
+            # Open the file with the standard library first: when aiosqlite fails to
+            # open it, its worker thread outlives the failure and, once the loop is
+            # closed (the bot exiting), prints a stray "Event loop is closed" traceback.
+            try:
+                sqlite3.connect(self._sqlite_file).close()
+            except sqlite3.Error as exc:
+                self._unusable = f"cannot open {self._sqlite_file}: {exc}"
+        if self._unusable is not None:
+            raise StorageUnavailable(
+                f"cannot open the database at {describe_url(self.url)}: {self._unusable}"
+            )
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
