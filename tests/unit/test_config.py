@@ -1,0 +1,139 @@
+"""The configuration: validated at start, one clear line per mistake, secrets only
+from the environment and never echoed back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "123456:AAE-very-secret-token"
+
+
+def write(tmp_path: Path, toml: str) -> Path:
+    path = tmp_path / "kehila.toml"
+    path.write_text(toml, encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path: Path, toml: str, env: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, toml), env=env or {})
+    message = str(info.value)
+    assert "\n" not in message, f"not one line: {message!r}"
+    return message
+
+
+def test_defaults_validate() -> None:
+    config = load_config(None, env={})
+    assert config.database.url == DEFAULT_DATABASE_URL
+    assert (config.bot.locale, config.bot.timezone) == ("en", "UTC")
+    assert config.database.migrate_on_start is True
+    assert config.platforms_with_tokens == []  # no token: the console
+
+
+def test_the_documented_example_validates() -> None:
+    # config.example.toml documents every key with its default: it must load.
+    config = load_config(ROOT / "config.example.toml", env={})
+    assert config == load_config(None, env={})
+
+
+def test_a_valid_file_is_read(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, '[bot]\nlocale = "he"\ntimezone = "Asia/Jerusalem"\n'), env={}
+    )
+    assert (config.bot.locale, config.bot.timezone) == ("he", "Asia/Jerusalem")
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[bot]\ntimezon = "UTC"\n', "bot.timezon"),
+        ('[databse]\nurl = "sqlite+aiosqlite:///x.db"\n', "databse"),
+        ("[telegram]\nwebhook_prot = 80\n", "telegram.webhook_prot"),
+    ],
+)
+def test_a_wrong_key_is_named(tmp_path: Path, toml: str, key: str) -> None:
+    message = error_of(tmp_path, toml)
+    assert message.startswith(f"{key}:")
+    assert "unknown key" in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "value", "expected"),
+    [
+        ('[bot]\ntimezone = "Mars/Base"\n', "bot.timezone", "Mars/Base", "IANA time zone"),
+        ('[database]\nurl = "mysql://x"\n', "database.url", "mysql://x", "postgresql+asyncpg://"),
+        ('[bot]\nlocale = "fr"\n', "bot.locale", "fr", "en, he, de"),
+        ("[telegram]\nwebhook_port = 70000\n", "telegram.webhook_port", "70000", "65535"),
+        ('[bot]\nlog_level = "LOUD"\n', "bot.log_level", "LOUD", "INFO"),
+    ],
+)
+def test_a_wrong_value_names_key_value_and_what_is_expected(
+    tmp_path: Path, toml: str, key: str, value: str, expected: str
+) -> None:
+    message = error_of(tmp_path, toml)
+    assert message.startswith(key)
+    assert value in message
+    assert "expected" in message and expected in message
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "env_name"),
+    [
+        ("discord", "token", "KEHILA_DISCORD_TOKEN"),
+        ("telegram", "token", "KEHILA_TELEGRAM_TOKEN"),
+        ("telegram", "webhook_secret", "KEHILA_TELEGRAM_WEBHOOK_SECRET"),
+    ],
+)
+def test_a_secret_in_the_file_is_refused_without_echoing_it(
+    tmp_path: Path, section: str, key: str, env_name: str
+) -> None:
+    message = error_of(tmp_path, f'[{section}]\n{key} = "{TOKEN}"\n')
+    assert message.startswith(f"{section}.{key}")
+    assert env_name in message  # says where the secret belongs
+    assert TOKEN not in message
+
+
+def test_tokens_come_from_the_environment(tmp_path: Path) -> None:
+    config = load_config(
+        None, env={"KEHILA_TELEGRAM_TOKEN": TOKEN, "KEHILA_DISCORD_TOKEN": "d-" + TOKEN}
+    )
+    assert config.telegram.token is not None
+    assert config.telegram.token.get_secret_value() == TOKEN
+    assert config.platforms_with_tokens == ["discord", "telegram"]
+    # Printing or logging the config does not show the token.
+    assert TOKEN not in repr(config) and TOKEN not in str(config)
+
+
+def test_a_token_never_appears_in_an_error(tmp_path: Path) -> None:
+    env = {"KEHILA_TELEGRAM_TOKEN": TOKEN, "KEHILA_DISCORD_TOKEN": TOKEN}
+    message = error_of(tmp_path, '[bot]\ntimezone = "Mars/Base"\n', env=env)
+    assert TOKEN not in message
+
+
+def test_a_database_password_never_appears_in_an_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(None, env={"KEHILA_DATABASE_URL": "mysql://kehila:secret123@db/kehila"})
+    assert str(info.value).startswith("database.url")
+    assert "secret123" not in str(info.value)
+
+
+def test_database_url_from_the_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[database]\nurl = "sqlite+aiosqlite:///from-file.db"\n')
+    assert load_config(path, env={}).database.url == "sqlite+aiosqlite:///from-file.db"
+    url = "postgresql+asyncpg://kehila@db.example.com:5432/kehila"
+    assert load_config(path, env={"KEHILA_DATABASE_URL": url}).database.url == url
+    # An override is validated like the file.
+    with pytest.raises(ConfigError, match=r"^database\.url"):
+        load_config(path, env={"KEHILA_DATABASE_URL": "mysql://x"})
+
+
+def test_a_missing_or_broken_file_is_one_clear_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml", env={})
+    message = error_of(tmp_path, "[bot\nlocale = \n")
+    assert "not valid TOML" in message
