@@ -1,0 +1,86 @@
+"""The `kehila` command line, run through click's runner (same process, no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot import __version__
+from bot.cli import EXIT_CONFIG, EXIT_STORAGE, main
+from tests.conftest import BACKEND
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.chdir(tmp_path)
+    for name in ("KEHILA_DISCORD_TOKEN", "KEHILA_TELEGRAM_TOKEN", "KEHILA_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    return CliRunner()
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_scripted_console_plays_the_lines(runner: CliRunner, db_url: str, tmp_path: Path) -> None:
+    script = tmp_path / "scene.txt"
+    script.write_text(
+        "/setup Bakery\n# a comment\n/join dana\n/as dana\nhello\n/stats\n/click 9\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        main, ["console", "--script", str(script)], env={"KEHILA_DATABASE_URL": db_url}
+    )
+    assert result.exit_code == 0, result.output
+    assert "Bakery is set up" in result.output
+    assert "dana@#general> hello" in result.output
+    assert "Messages: 1 / 1" in result.output
+    assert "usage: /click N" in result.output
+
+
+def test_run_without_tokens_says_so_and_starts_the_console(runner: CliRunner, db_url: str) -> None:
+    result = runner.invoke(
+        main, ["run"], input="/setup Shop\n", env={"KEHILA_DATABASE_URL": db_url}
+    )
+    assert result.exit_code == 0, result.output
+    assert "No platform token is set" in result.output
+    assert "Shop is set up" in result.output
+
+
+def test_db_upgrade_reports_the_revision(runner: CliRunner, db_url: str) -> None:
+    result = runner.invoke(main, ["db", "upgrade"], env={"KEHILA_DATABASE_URL": db_url})
+    assert result.exit_code == 0, result.output
+    assert "is at revision 0003_digest" in result.output
+
+
+def test_an_unreachable_database_stops_with_a_clear_message(runner: CliRunner) -> None:
+    url = "postgresql+asyncpg://kehila:secret123@127.0.0.1:1/kehila"
+    result = runner.invoke(main, ["db", "upgrade"], env={"KEHILA_DATABASE_URL": url})
+    assert result.exit_code == EXIT_STORAGE
+    assert (
+        "cannot reach the database at postgresql+asyncpg://kehila:***@127.0.0.1:1/kehila"
+        in result.output
+    )
+    assert "secret123" not in result.output
+
+
+def test_a_wrong_config_value_stops_with_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "kehila.toml").write_text('[bot]\nlocale = "fr"\n', encoding="utf-8")
+    result = runner.invoke(main, ["run"])
+    assert result.exit_code == EXIT_CONFIG
+    assert (
+        result.output.strip()
+        == "kehila: configuration error: bot.locale = 'fr': expected one of en, he, de"
+    )
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the demo always runs on its own SQLite file")
+def test_demo_plays_a_month_and_shows_the_owner_view(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["demo", "--db", str(tmp_path / "demo.db")])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Café Kehila: last 7 days / last 28 days") == 4
+    assert "Members now:" in result.output
