@@ -258,6 +258,13 @@ class Settings(_Repo):
             )
         )
 
+    async def with_key(self, key: str) -> dict[int, Any]:
+        """Every community's value of one key."""
+        rows = await self.session.scalars(
+            select(CommunitySetting).where(CommunitySetting.key == key)
+        )
+        return {row.community_id: row.value for row in rows}
+
     async def reset(self, community_id: int, key: str) -> None:
         await self.session.execute(
             delete(CommunitySetting).where(

@@ -8,6 +8,9 @@ them its owner. Owners change settings with /config and name moderators with
 
 from __future__ import annotations
 
+import re
+import secrets
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -161,32 +164,22 @@ async def setup(ctx: Context, args: dict[str, Any]) -> None:
             ctx._(N_("Only an administrator of this group or server can run /setup.")), private=True
         )
         return
+    given = str(args.get("name") or "").strip()
+    # The title comes from the platform (SpaceAdded); /setup never renames the space.
+    space = await ctx.uow.spaces.find(event.platform, event.space_id)
+    if space is None:
+        space = await ctx.uow.spaces.ensure(event.platform, event.space_id, event.space_id, ctx.now)
+    linked = await _community_of_code(ctx, given) if LINK_CODE.fullmatch(given) else None
+    if linked is not None:
+        await _join_space(ctx, linked, space)
+        return
     config = ctx.services.config.bot
-    space = await ctx.uow.spaces.ensure(
-        event.platform, event.space_id, args.get("name") or event.space_id, ctx.now
-    )
-    name = (args.get("name") or space.title or "Community")[:100]
+    name = (given or space.title or "Community")[:100]
     row = await ctx.uow.communities.create(name, config.timezone, config.locale, ctx.now)
     space.community_id = row.id
-    owner = await ctx.uow.members.add(
-        row.id,
-        event.platform,
-        actor.user_id,
-        actor.display_name,
-        ctx.now,
-        role="owner",
-        space_external_id=event.space_id,
-    )
     info = CommunityInfo(row.id, row.name, row.timezone, row.locale)
-    ref = MemberRef(owner.id, row.id, event.platform, actor.user_id, owner.display_name, "owner")
-
-    def publish() -> None:
-        directory.add_community(info)
-        directory.set_space(event.platform, event.space_id, info.id)
-        directory.add_member(ref)
-
-    ctx.after_commit(publish)
-    ctx.community = info
+    ctx.after_commit(lambda: directory.add_community(info))
+    await _claim(ctx, info, space, role="owner")
     ctx.reply(
         ctx._(
             N_(
@@ -194,6 +187,117 @@ async def setup(ctx: Context, args: dict[str, Any]) -> None:
             ),
             community=name,
         )
+    )
+
+
+async def _claim(ctx: Context, info: CommunityInfo, space: Any, *, role: str) -> None:
+    """Give the space to the community and the admin who ran /setup a role in it."""
+    event, directory, actor = ctx.event, ctx.services.directory, ctx.event.actor
+    assert actor is not None
+    space.community_id = info.id
+    member = await ctx.uow.members.find(info.id, event.platform, actor.user_id)
+    if member is None:
+        member = await ctx.uow.members.add(
+            info.id,
+            event.platform,
+            actor.user_id,
+            actor.display_name,
+            ctx.now,
+            role=role,
+            space_external_id=event.space_id,
+        )
+    elif member.role == "member":
+        await ctx.uow.members.set_role(member.id, role)
+    ref = MemberRef(member.id, info.id, event.platform, actor.user_id, member.display_name, role)
+
+    def publish() -> None:
+        directory.set_space(event.platform, event.space_id, info.id)
+        directory.add_member(ref)
+        directory.set_role(ref.id, role)
+
+    ctx.after_commit(publish)
+    ctx.community = info
+
+
+# --- linking another space --------------------------------------------------------------
+
+LINK_KEY = "community.link_code"
+LINK_CODE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}")
+LINK_VALID = timedelta(hours=1)
+
+
+async def _community_of_code(ctx: Context, code: str) -> CommunityInfo | None:
+    for community_id, value in (await ctx.uow.settings.with_key(LINK_KEY)).items():
+        if (
+            isinstance(value, dict)
+            and value.get("code") == code
+            and value.get("expires", "") > ctx.now.isoformat()
+        ):
+            return ctx.services.directory.communities.get(community_id)
+    return None
+
+
+async def _join_space(ctx: Context, info: CommunityInfo, space: Any) -> None:
+    await ctx.uow.settings.reset(info.id, LINK_KEY)  # a code works once
+    ctx.after_commit(lambda: info.settings.pop(LINK_KEY, None))
+    await _claim(ctx, info, space, role="moderator")
+    ctx.reply(ctx._(N_("This space now belongs to **{community}**."), community=info.name))
+
+
+feature.command(
+    CommandSpec(
+        "spaces",
+        N_("The servers and groups of this community"),
+        permission=Permission.OWNER,
+        subcommands=(
+            CommandSpec(
+                "list", N_("List this community's servers and groups"), permission=Permission.OWNER
+            ),
+            CommandSpec(
+                "link",
+                N_("Get a code that adds another server or group"),
+                permission=Permission.OWNER,
+            ),
+        ),
+    )
+)
+
+
+@feature.handles("spaces list")
+async def spaces_list(ctx: Context, args: dict[str, Any]) -> None:
+    assert ctx.community is not None
+    spaces = await ctx.uow.spaces.of_community(ctx.community.id)
+    items = Items(tuple((f"{s.platform}: {s.title}",) for s in spaces))
+    ctx.reply(
+        lines(
+            [
+                ctx._(N_("Servers and groups of **{community}**:"), community=ctx.community.name),
+                Text.of(items),
+            ]
+        ),
+        private=True,
+    )
+
+
+@feature.handles("spaces link")
+async def spaces_link(ctx: Context, args: dict[str, Any]) -> None:
+    community = ctx.community
+    assert community is not None
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(8))
+    code = f"{raw[:4]}-{raw[4:]}"
+    value = {"code": code, "expires": (ctx.now + LINK_VALID).isoformat()}
+    await ctx.uow.settings.set(community.id, LINK_KEY, value)
+    ctx.after_commit(lambda: community.settings.__setitem__(LINK_KEY, value))
+    ctx.reply(
+        ctx._(
+            N_(
+                "Add me to the other server or group, then have one of its administrators send there: /setup {code} (valid for one hour, once). They become a moderator of {community}."
+            ),
+            code=code,
+            community=community.name,
+        ),
+        private=True,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -275,3 +276,75 @@ def _fake_event() -> Any:
         message_id="0",
         text=None,
     )
+
+
+def _admin(user: str) -> Any:
+    from bot.events import Actor
+
+    return Actor(user_id=user, display_name=user.title(), is_platform_admin=True)
+
+
+async def _setup_in(console: ConsoleCommunity, space_id: str, arg: str) -> None:
+    """A new space appears and its administrator runs /setup ARG there."""
+    from bot.events import CommandInvoked, SpaceAdded
+
+    at, rivka = console.clock.now(), _admin("rivka")
+    await console.app.dispatch(
+        SpaceAdded(platform="console", space_id=space_id, actor=rivka, at=at, title=space_id)
+    )
+    await console.app.dispatch(
+        CommandInvoked(
+            platform="console",
+            space_id=space_id,
+            actor=rivka,
+            at=at,
+            channel_id="main",
+            name="setup",
+            args=(arg,),
+        )
+    )
+
+
+async def test_a_second_space_joins_the_community_with_a_one_time_code(
+    console: ConsoleCommunity,
+) -> None:
+    from bot.events import MessagePosted
+
+    await console.run("/spaces link")
+    found = re.search(r"/setup ([A-Z2-9]{4}-[A-Z2-9]{4})", console.last_text())
+    assert found is not None
+    code = found.group(1)
+    directory = console.app.directory
+    home = directory.community_of("console", "console")
+
+    # A code that was never issued is taken as a name: a new, separate community.
+    await _setup_in(console, "annex1", "WXYZ-2345")
+    assert "WXYZ-2345 is set up" in console.last_text()
+    assert directory.community_of("console", "annex1") is not home
+
+    await _setup_in(console, "annex2", code)
+    assert console.last_text() == "This space now belongs to Test Community."
+    assert home is not None and directory.community_of("console", "annex2") is home
+    rivka = directory.member(home.id, "console", "rivka")
+    assert rivka is not None and rivka.role == "moderator"
+
+    # The code works once.
+    await _setup_in(console, "annex3", code)
+    assert directory.community_of("console", "annex3") is not home
+
+    # Activity in the linked space counts for the same community.
+    await console.app.dispatch(
+        MessagePosted(
+            platform="console",
+            space_id="annex2",
+            actor=_admin("rivka"),
+            at=console.clock.now(),
+            channel_id="main",
+            message_id="1",
+            text="hi",
+        )
+    )
+    await console.run("/spaces list")
+    assert "console: annex2" in console.last_text()
+    await console.run("/stats")
+    assert "Messages: 1 / 1" in console.last_text()
