@@ -1,0 +1,589 @@
+"""The weekly digest's tables and queries.
+
+- `activity_weekly`: per (community, local week from Monday, member) counters, written
+  by the engagement flush next to the daily rollup (additive upserts; the active days
+  are a 7-bit mask OR-ed in, so flushes from several processes stay correct). The
+  digest reads weeks from here: a week is WAU rows, not 7 x DAU rows.
+- `digest_week`: a finished week's community figures, kept so that next week's
+  digest (and the 8-week trends) do not recompute them.
+- `digest_question`: a question nobody may have answered: a reference to the message,
+  at most its first 100 characters, deleted after 30 days.
+- `digest_state`: per community, when a platform last withheld message text.
+
+Times are UTC; weeks and days are the community's local dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import ActivityDaily, Base, ChannelHourly, InteractionDaily, Member
+
+EXCERPT_CHARS = 100
+
+
+class ActivityWeekly(Base):
+    """Per (community, local week starting Monday, member) counters."""
+
+    __tablename__ = "activity_weekly"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
+    )
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
+    )
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    replies: Mapped[int] = mapped_column(Integer, default=0)
+    replies_received: Mapped[int] = mapped_column(Integer, default=0)
+    reactions: Mapped[int] = mapped_column(Integer, default=0)
+    joins: Mapped[int] = mapped_column(SmallInteger, default=0)
+    leaves: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # Bit d (0 = Monday) set: the member posted, replied or reacted that day.
+    active_mask: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class DigestWeek(Base):
+    """A finished week's community-wide figures (see `WeekFigures`)."""
+
+    __tablename__ = "digest_week"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
+    )
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    figures: Mapped[dict[str, Any]]
+    computed_at: Mapped[datetime]
+
+
+class DigestQuestion(Base):
+    __tablename__ = "digest_question"
+    __table_args__ = (
+        UniqueConstraint("platform", "space_id", "message_id"),
+        Index("ix_digest_question_community_asked", "community_id", "asked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    space_id: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    asked_at: Mapped[datetime]
+    excerpt: Mapped[str] = mapped_column(String(EXCERPT_CHARS))
+    # The first reply by someone else; unanswered if None or later than 24 hours.
+    answered_at: Mapped[datetime | None]
+
+
+class DigestState(Base):
+    __tablename__ = "digest_state"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
+    )
+    # When a message without text (content withheld by the platform) was last seen.
+    text_missing_at: Mapped[datetime | None]
+
+
+# --- plain results -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WeekTotals:
+    """One week's community-wide counts (from `activity_weekly`)."""
+
+    active: int = 0  # weekly active members
+    active_days: int = 0  # sum of daily active members over the 7 days
+    messages: int = 0
+    replies: int = 0
+    reactions: int = 0
+    joins: int = 0
+    leaves: int = 0
+    daily_active: tuple[int, ...] = (0,) * 7
+
+
+@dataclass(frozen=True, slots=True)
+class ReplySplit:
+    """Replies of one week by who replied to whom (staff: owners and moderators)."""
+
+    total: int = 0
+    member_to_member: int = 0
+    owner_to_member: int = 0
+    member_to_owner: int = 0
+    staff_to_staff: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCount:
+    member_id: int
+    name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRef:
+    platform: str
+    space_id: str
+    channel_id: str
+    message_id: str
+    member_id: int
+    asked_at: datetime
+    excerpt: str
+
+
+@dataclass(slots=True)
+class PeopleFigures:
+    monthly_active: int = 0
+    top: list[MemberCount] = field(default_factory=list)
+    drifting: list[MemberCount] = field(default_factory=list)
+    newcomers: int = 0  # joined in the previous week
+    newcomers_back: int = 0  # of them, active this week
+
+
+def _insert(session: AsyncSession, table: type[Base]) -> Any:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def _popcount_bit(column: Any, bit: int) -> Any:
+    return column.op(">>")(bit).op("&")(1)
+
+
+def _active_days(column: Any) -> Any:
+    total = _popcount_bit(column, 0)
+    for bit in range(1, 7):
+        total = total + _popcount_bit(column, bit)
+    return total
+
+
+class DigestRepository:
+    """Everything the digest reads and writes. Takes the unit of work's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- writes from the engagement flush ---
+
+    async def add_weekly(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        t = ActivityWeekly
+        stmt = _insert(self.session, t)
+        counters = ("messages", "replies", "replies_received", "reactions", "joins", "leaves")
+        set_: dict[str, Any] = {c: getattr(t, c) + stmt.excluded[c] for c in counters}
+        set_["active_mask"] = t.active_mask.op("|")(stmt.excluded.active_mask)
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["community_id", "week_start", "member_id"], set_=set_
+            ),
+            rows,
+        )
+
+    async def add_questions(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            stmt = _insert(self.session, DigestQuestion).on_conflict_do_nothing()
+            await self.session.execute(stmt, rows)
+
+    async def mark_answered(self, answers: list[dict[str, Any]]) -> None:
+        """`answers`: platform, space_id, message_id, answered_at (the first reply seen)."""
+        if not answers:
+            return
+        q = DigestQuestion.__table__
+        stmt = (
+            update(q)
+            .where(
+                q.c.platform == bindparam("b_platform"),
+                q.c.space_id == bindparam("b_space_id"),
+                q.c.message_id == bindparam("b_message_id"),
+                or_(q.c.answered_at.is_(None), q.c.answered_at > bindparam("b_answered_at")),
+            )
+            .values(answered_at=bindparam("b_answered_at"))
+        )
+        conn = await self.session.connection()
+        await conn.execute(stmt, [{f"b_{k}": v for k, v in a.items()} for a in answers])
+
+    async def text_missing(self, community_ids: Iterable[int], at: datetime) -> None:
+        rows = [{"community_id": c, "text_missing_at": at} for c in community_ids]
+        if not rows:
+            return
+        stmt = _insert(self.session, DigestState)
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["community_id"],
+                set_={"text_missing_at": stmt.excluded.text_missing_at},
+            ),
+            rows,
+        )
+
+    async def text_missing_since(self, community_id: int, since: datetime) -> bool:
+        at = await self.session.scalar(
+            select(DigestState.text_missing_at).where(DigestState.community_id == community_id)
+        )
+        return at is not None and at >= since
+
+    # --- the week's figures ---
+
+    async def week_totals(self, community_id: int, week_start: date) -> WeekTotals:
+        w = ActivityWeekly
+        active = w.active_mask > 0
+        row = (
+            await self.session.execute(
+                select(
+                    func.count().filter(active),
+                    func.coalesce(func.sum(_active_days(w.active_mask)), 0),
+                    func.coalesce(func.sum(w.messages), 0),
+                    func.coalesce(func.sum(w.replies), 0),
+                    func.coalesce(func.sum(w.reactions), 0),
+                    func.coalesce(func.sum(w.joins), 0),
+                    func.coalesce(func.sum(w.leaves), 0),
+                    *[
+                        func.coalesce(func.sum(_popcount_bit(w.active_mask, d)), 0)
+                        for d in range(7)
+                    ],
+                ).where(w.community_id == community_id, w.week_start == week_start)
+            )
+        ).one()
+        v = [int(x) for x in row]
+        return WeekTotals(*v[:7], daily_active=tuple(v[7:]))
+
+    async def reply_split(
+        self, community_id: int, week_start: date, staff: Sequence[int], total: int
+    ) -> ReplySplit:
+        """Replies by kind. Staff sums come from their own rows (a primary-key lookup
+        each), staff-to-staff from equality lookups of the daily interactions."""
+        if not staff:
+            return ReplySplit(total, total, 0, 0, 0)
+        w = ActivityWeekly
+        from_staff, to_staff = (
+            await self.session.execute(
+                select(
+                    func.coalesce(func.sum(w.replies), 0),
+                    func.coalesce(func.sum(w.replies_received), 0),
+                ).where(
+                    w.community_id == community_id,
+                    w.week_start == week_start,
+                    w.member_id.in_(list(staff)),
+                )
+            )
+        ).one()
+        i = InteractionDaily
+        days = [week_start + timedelta(days=d) for d in range(7)]
+        among = await self.session.scalar(
+            select(func.coalesce(func.sum(i.replies), 0)).where(
+                i.community_id == community_id,
+                i.day.in_(days),
+                i.from_member_id.in_(list(staff)),
+                i.to_member_id.in_(list(staff)),
+            )
+        )
+        f, r, x = int(from_staff), int(to_staff), int(among or 0)
+        return ReplySplit(
+            total=total,
+            member_to_member=max(0, total - f - r + x),
+            owner_to_member=f - x,
+            member_to_owner=r - x,
+            staff_to_staff=x,
+        )
+
+    async def people(
+        self,
+        community_id: int,
+        week_start: date,
+        staff: Sequence[int],
+        *,
+        top: int = 5,
+        drifting: int = 10,
+    ) -> PeopleFigures:
+        w = ActivityWeekly
+        weeks = [week_start - timedelta(weeks=k) for k in range(5)]
+        out = PeopleFigures()
+        out.monthly_active = int(
+            await self.session.scalar(
+                select(func.count(func.distinct(w.member_id))).where(
+                    w.community_id == community_id,
+                    w.week_start.in_(weeks[:4]),
+                    w.active_mask > 0,
+                )
+            )
+            or 0
+        )
+        staff_ids = list(staff) or [-1]
+        top_rows = await self.session.execute(
+            select(w.member_id, Member.display_name, w.messages + w.replies)
+            .join(Member, Member.id == w.member_id)
+            .where(
+                w.community_id == community_id,
+                w.week_start == week_start,
+                w.member_id.not_in(staff_ids),
+                w.messages + w.replies > 0,
+            )
+            .order_by((w.messages + w.replies).desc(), w.reactions.desc(), w.member_id)
+            .limit(top)
+        )
+        out.top = [MemberCount(m, n, int(c)) for m, n, c in top_rows]
+        # Drifting: active in each of the four previous weeks, silent this week.
+        prev = [w.__table__.alias(f"w{k}") for k in range(1, 5)]
+        now = w.__table__.alias("w0")
+        first = prev[0]
+        query = select(
+            first.c.member_id,
+            Member.display_name,
+            sum((p.c.messages + p.c.replies + p.c.reactions for p in prev), literal_column("0")),
+        ).join(Member, Member.id == first.c.member_id)
+        for k, p in enumerate(prev[1:], start=2):
+            query = query.join(
+                p,
+                and_(
+                    p.c.community_id == community_id,
+                    p.c.week_start == weeks[k],
+                    p.c.member_id == first.c.member_id,
+                    p.c.active_mask > 0,
+                ),
+            )
+        silent = ~(
+            select(literal_column("1"))
+            .where(
+                now.c.community_id == community_id,
+                now.c.week_start == week_start,
+                now.c.member_id == first.c.member_id,
+                now.c.active_mask > 0,
+            )
+            .exists()
+        )
+        total = sum((p.c.messages + p.c.replies + p.c.reactions for p in prev), literal_column("0"))
+        drift_rows = await self.session.execute(
+            query.where(
+                first.c.community_id == community_id,
+                first.c.week_start == weeks[1],
+                first.c.active_mask > 0,
+                first.c.member_id.not_in(staff_ids),
+                silent,
+            )
+            .order_by(total.desc(), first.c.member_id)
+            .limit(drifting)
+        )
+        out.drifting = [MemberCount(m, n, int(c)) for m, n, c in drift_rows]
+        # Retention: members who joined last week, and came back (were active) this week.
+        joined = w.__table__.alias("joined")
+        back = w.__table__.alias("back")
+        newcomers, returned = (
+            await self.session.execute(
+                select(func.count(), func.count(back.c.member_id))
+                .select_from(joined)
+                .outerjoin(
+                    back,
+                    and_(
+                        back.c.community_id == community_id,
+                        back.c.week_start == week_start,
+                        back.c.member_id == joined.c.member_id,
+                        back.c.active_mask > 0,
+                    ),
+                )
+                .where(
+                    joined.c.community_id == community_id,
+                    joined.c.week_start == weeks[1],
+                    joined.c.joins > 0,
+                )
+            )
+        ).one()
+        out.newcomers, out.newcomers_back = int(newcomers), int(returned)
+        return out
+
+    async def members_now(self, community_id: int) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(Member)
+                .where(
+                    Member.community_id == community_id,
+                    Member.left_at.is_(None),
+                    Member.is_bot.is_(False),
+                )
+            )
+            or 0
+        )
+
+    async def channels_and_hours(
+        self, community_id: int, since: date, until: date, *, top: int = 3
+    ) -> tuple[list[tuple[str, int]], list[tuple[int, int]]]:
+        c = ChannelHourly
+        where = (c.community_id == community_id, c.day >= since, c.day < until)
+        total = func.sum(c.messages)
+        channels = await self.session.execute(
+            select(c.channel_id, total)
+            .where(*where)
+            .group_by(c.channel_id)
+            .order_by(total.desc(), c.channel_id)
+            .limit(top)
+        )
+        hours = await self.session.execute(
+            select(c.hour, total)
+            .where(*where)
+            .group_by(c.hour)
+            .order_by(total.desc(), c.hour)
+            .limit(top)
+        )
+        return [(ch, int(n)) for ch, n in channels], [(int(h), int(n)) for h, n in hours]
+
+    async def daily_messages(self, community_id: int, since: date, until: date) -> dict[date, int]:
+        c = ChannelHourly
+        rows = await self.session.execute(
+            select(c.day, func.sum(c.messages))
+            .where(c.community_id == community_id, c.day >= since, c.day < until)
+            .group_by(c.day)
+        )
+        return {d: int(n) for d, n in rows}
+
+    # --- cached weeks ---
+
+    async def cached_weeks(
+        self, community_id: int, weeks: Sequence[date]
+    ) -> dict[date, dict[str, Any]]:
+        rows = await self.session.execute(
+            select(DigestWeek.week_start, DigestWeek.figures).where(
+                DigestWeek.community_id == community_id, DigestWeek.week_start.in_(list(weeks))
+            )
+        )
+        return {d: dict(f) for d, f in rows}
+
+    async def cache_week(
+        self, community_id: int, week_start: date, figures: dict[str, Any], now: datetime
+    ) -> None:
+        stmt = _insert(self.session, DigestWeek).values(
+            community_id=community_id, week_start=week_start, figures=figures, computed_at=now
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["community_id", "week_start"],
+                set_={"figures": stmt.excluded.figures, "computed_at": stmt.excluded.computed_at},
+            )
+        )
+
+    # --- questions ---
+
+    async def unanswered(
+        self, community_id: int, since: datetime, until: datetime, *, limit: int = 5
+    ) -> tuple[int, list[QuestionRef]]:
+        """Questions asked in [since, until) with no reply within 24 hours."""
+        q = DigestQuestion
+        where = (
+            q.community_id == community_id,
+            q.asked_at >= since,
+            q.asked_at < until,
+        )
+        rows = (await self.session.scalars(select(q).where(*where).order_by(q.asked_at))).all()
+        open_ = [
+            r
+            for r in rows
+            if r.answered_at is None or r.answered_at > r.asked_at + timedelta(hours=24)
+        ]
+        refs = [
+            QuestionRef(
+                r.platform,
+                r.space_id,
+                r.channel_id,
+                r.message_id,
+                r.member_id,
+                r.asked_at,
+                r.excerpt,
+            )
+            for r in open_[-limit:][::-1]
+        ]
+        return len(open_), refs
+
+    async def questions_of(self, member_id: int) -> list[dict[str, Any]]:
+        rows = await self.session.scalars(
+            select(DigestQuestion).where(DigestQuestion.member_id == member_id)
+        )
+        return [
+            {
+                "asked_at": r.asked_at.isoformat(),
+                "excerpt": r.excerpt,
+                "answered": r.answered_at is not None,
+            }
+            for r in rows
+        ]
+
+    async def forget_old_questions(self, before: datetime) -> int:
+        result = await self.session.execute(
+            delete(DigestQuestion).where(DigestQuestion.asked_at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def delete_member(self, member_id: int) -> None:
+        await self.session.execute(
+            delete(DigestQuestion).where(DigestQuestion.member_id == member_id)
+        )
+        await self.session.execute(
+            delete(ActivityWeekly).where(ActivityWeekly.member_id == member_id)
+        )
+
+    # --- export ---
+
+    async def member_weeks(
+        self, community_id: int, since: date, until: date
+    ) -> list[tuple[date, int, str, str, int, int, int, int, int]]:
+        """(week, member id, name, role, messages, replies, reactions, active days,
+        replies received) per member and week, oldest week first."""
+        w = ActivityWeekly
+        rows = await self.session.execute(
+            select(
+                w.week_start,
+                w.member_id,
+                Member.display_name,
+                Member.role,
+                w.messages,
+                w.replies,
+                w.reactions,
+                _active_days(w.active_mask),
+                w.replies_received,
+            )
+            .join(Member, Member.id == w.member_id)
+            .where(w.community_id == community_id, w.week_start >= since, w.week_start < until)
+            .order_by(w.week_start, Member.display_name, w.member_id)
+        )
+        return [
+            (d, int(m), str(n), str(r), int(a), int(b), int(c), int(e), int(f))
+            for d, m, n, r, a, b, c, e, f in rows
+        ]
+
+
+__all__ = [
+    "ActivityDaily",
+    "ActivityWeekly",
+    "DigestQuestion",
+    "DigestRepository",
+    "DigestState",
+    "DigestWeek",
+    "MemberCount",
+    "PeopleFigures",
+    "QuestionRef",
+    "ReplySplit",
+    "WeekTotals",
+]
