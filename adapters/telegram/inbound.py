@@ -55,6 +55,8 @@ from bot.events import (
 log = logging.getLogger(__name__)
 
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
+CHAT_TYPES = (Chat.GROUP, Chat.SUPERGROUP, Chat.PRIVATE)
+USERS_REMEMBERED = 100_000
 ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 
 
@@ -142,7 +144,9 @@ class Inbound:
         self.bot = bot
         self.admins = _TTLCache(admin_ttl, 10_000, clock)
         self.join_links = _TTLCache(48 * 3600.0, 50_000, clock)
-        self.users = _TTLCache(7 * 24 * 3600.0, 100_000, clock)
+        # user id -> (display name, language): for the DM fallback's mention. On the
+        # hot path, so a plain dict, bounded by dropping the oldest entry.
+        self.users: dict[int, tuple[str, str | None]] = {}
 
     # --- administrators ------------------------------------------------------------
 
@@ -181,7 +185,12 @@ class Inbound:
 
     def _actor(self, user: User, admin: bool) -> Actor:
         name = display_name(user)
-        self.users.put(user.id, (name, user.language_code))
+        seen = (name, user.language_code)
+        users = self.users
+        if users.get(user.id) != seen:
+            users[user.id] = seen
+            if len(users) > USERS_REMEMBERED:
+                del users[next(iter(users))]
         return Actor(
             user_id=str(user.id),
             display_name=name,
@@ -191,8 +200,7 @@ class Inbound:
         )
 
     def known_user(self, user_id: int) -> tuple[str, str | None] | None:
-        hit = self.users.get(user_id)
-        return hit if isinstance(hit, tuple) else None
+        return self.users.get(user_id)
 
     # --- updates -------------------------------------------------------------------
 
@@ -227,7 +235,7 @@ class Inbound:
                     raw=update,
                 )
             ]
-        if chat.type not in (*GROUP_TYPES, Chat.PRIVATE):
+        if chat.type not in CHAT_TYPES:
             return []
         private = chat.type == Chat.PRIVATE
         space_id = "" if private else str(chat.id)
@@ -390,7 +398,7 @@ class Inbound:
 
     async def _reaction(self, update: Update, change: MessageReactionUpdated) -> list[Event]:
         user = change.user
-        if user is None or change.chat.type not in (*GROUP_TYPES, Chat.PRIVATE):
+        if user is None or change.chat.type not in CHAT_TYPES:
             return []  # anonymous (sent as a chat)
         old = {_reaction_key(r) for r in change.old_reaction}
         added = [k for k in (_reaction_key(r) for r in change.new_reaction) if k and k not in old]

@@ -1,0 +1,297 @@
+"""Telegram ingest benchmark: our whole path against PTB alone, in the same run.
+
+Ours: message update JSON (as Telegram sends it) -> `Update.de_json` ->
+`Application.process_update` -> the Telegram adapter -> `App.dispatch` (community and
+member resolution, the engagement handler) -> SQLite rollups (batched upserts; the
+final flush on stop is inside the timing, so every event is on disk).
+
+Bare: the same JSON -> `Update.de_json` -> `Application.process_update` of a plain
+PTB Application with one empty handler. The ratio says what share of PTB's own rate
+our adapter and core keep (target: at least 0.75).
+
+No network: the Bot API is an in-process stub (getMe, a long poll that never
+returns anything, setMyCommands).
+
+    python benchmarks/telegram_ingest.py [--events 20000] [--rounds 3]
+
+Last line: one JSON object with both rates and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert
+from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.request import BaseRequest, RequestData
+
+from adapters.telegram.adapter import TelegramAdapter
+from bot.app import App
+from bot.clock import FakeClock
+from bot.config import load_config
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.models import Community, Identity, Member, Space
+
+MEMBERS = 20_000
+GROUP = -1001234567890
+TOKEN = "7000000001:AAE-benchmark-token-0123456789abcdef"
+BOT = {"id": 7000000001, "is_bot": True, "first_name": "Kehila", "username": "kehila_bot"}
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+class OfflineBotAPI(BaseRequest):
+    """Answers the few calls startup makes; a long poll waits until polling stops."""
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params = request_data.parameters if request_data is not None else {}
+        result: Any = True
+        if api_method == "getMe":
+            result = BOT
+        elif api_method == "getUpdates":
+            if float(str(params.get("timeout", 0))) > 0:
+                await asyncio.Event().wait()  # cancelled when polling stops
+            result = []
+        elif api_method == "getChatAdministrators":
+            result = []
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+async def seed(url: str) -> None:
+    """A migrated database with one community whose Telegram group has MEMBERS members."""
+    db = Database(url)
+    await upgrade(db)
+    space = str(GROUP)
+    async with db.session() as session:
+        await session.execute(
+            insert(Community),
+            [
+                {
+                    "id": 1,
+                    "name": "Bench",
+                    "timezone": "Europe/Berlin",
+                    "locale": "en",
+                    "created_at": NOW,
+                }
+            ],
+        )
+        await session.execute(
+            insert(Space),
+            [
+                {
+                    "platform": "telegram",
+                    "external_id": space,
+                    "title": "Bench",
+                    "community_id": 1,
+                    "added_at": NOW,
+                    "active": True,
+                }
+            ],
+        )
+        members = [
+            {
+                "id": i,
+                "community_id": 1,
+                "display_name": f"m{i}",
+                "role": "member",
+                "is_bot": False,
+                "first_seen_at": NOW,
+                "joined_at": NOW,
+                "left_at": None,
+            }
+            for i in range(1, MEMBERS + 1)
+        ]
+        identities = [
+            {
+                "member_id": i,
+                "community_id": 1,
+                "platform": "telegram",
+                "user_id": str(1000 + i),
+                "space_external_id": space,
+            }
+            for i in range(1, MEMBERS + 1)
+        ]
+        for chunk in range(0, MEMBERS, 10_000):
+            await session.execute(insert(Member), members[chunk : chunk + 10_000])
+            await session.execute(insert(Identity), identities[chunk : chunk + 10_000])
+        await session.commit()
+    await db.dispose()
+
+
+def update_pool(size: int, seed_value: int = 1) -> list[dict[str, Any]]:
+    """Group messages as Telegram sends them; a third are replies to another member."""
+    rng = random.Random(seed_value)
+    chat = {"id": GROUP, "title": "Bench", "type": "supergroup"}
+
+    def user(i: int) -> dict[str, Any]:
+        return {"id": 1000 + i, "is_bot": False, "first_name": f"m{i}", "language_code": "en"}
+
+    def someone() -> int:
+        return min(MEMBERS, int(rng.paretovariate(0.8)))
+
+    pool = []
+    for n in range(size):
+        message: dict[str, Any] = {
+            "message_id": 10_000 + n,
+            "from": user(someone()),
+            "chat": chat,
+            "date": int(NOW.timestamp()) + n,
+            "text": "Good morning! Who is coming to the meetup on Thursday?",
+        }
+        if n % 3 == 0:
+            message["reply_to_message"] = {
+                "message_id": 10_000 + max(0, n - 5),
+                "from": user(someone()),
+                "chat": chat,
+                "date": int(NOW.timestamp()),
+                "text": "Coffee anyone?",
+            }
+        pool.append({"update_id": 500_000 + n, "message": message})
+    return pool
+
+
+async def feed(
+    app: Application[Any, Any, Any, Any, Any, Any],
+    pool: list[dict[str, Any]],
+    events: int,
+    warmup: int,
+) -> tuple[float, float]:
+    """Seconds for the first `warmup` updates (cold) and for the next `events` (steady).
+
+    The cold span is reported, not hidden: right after start the process still pays
+    for settling its heap (the member index just loaded is young, so the first
+    garbage collections walk it) and for first sights in every cache.
+    """
+    bot = app.bot
+    size = len(pool)
+    started = time.perf_counter()
+    for n in range(warmup):
+        await app.process_update(Update.de_json(pool[n % size], bot))
+    warm = time.perf_counter()
+    for n in range(warmup, warmup + events):
+        await app.process_update(Update.de_json(pool[n % size], bot))
+    return warm - started, time.perf_counter() - warm
+
+
+async def ours(
+    url: str, pool: list[dict[str, Any]], events: int, warmup: int
+) -> tuple[float, float]:
+    config = load_config(None, env={"KEHILA_DATABASE_URL": url, "KEHILA_TELEGRAM_TOKEN": TOKEN})
+    stub = OfflineBotAPI()
+    adapter = TelegramAdapter(config, request=stub, get_updates_request=stub)
+    app = App(config, clock=FakeClock(NOW), adapters=[adapter])
+    await app.start(migrate=False)
+    cold, elapsed = await feed(adapter.application, pool, events, warmup)
+    started = time.perf_counter()
+    await app.stop()  # the final flush: every event is on disk
+    return warmup / cold, events / (elapsed + time.perf_counter() - started)
+
+
+async def bare(pool: list[dict[str, Any]], events: int, warmup: int) -> tuple[float, float]:
+    stub = OfflineBotAPI()
+    app = (
+        Application.builder()
+        .token(TOKEN)
+        .request(stub)
+        .get_updates_request(OfflineBotAPI())
+        .job_queue(None)
+        .build()
+    )
+
+    async def nothing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        return None
+
+    app.add_handler(TypeHandler(Update, nothing))
+    await app.initialize()
+    cold, elapsed = await feed(app, pool, events, warmup)
+    await app.shutdown()
+    return warmup / cold, events / elapsed
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--warmup", type=int, default=5_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    pool = update_pool(5_000)
+    our_rates: list[float] = []
+    bare_rates: list[float] = []
+    our_cold: list[float] = []
+    bare_cold: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            url = f"sqlite+aiosqlite:///{tmp}/round{r}.db"
+            await seed(url)
+            # Interleave, so machine noise hits both sides alike.
+            cold, rate = await bare(pool, args.events, args.warmup)
+            bare_cold.append(cold)
+            bare_rates.append(rate)
+            cold, rate = await ours(url, pool, args.events, args.warmup)
+            our_cold.append(cold)
+            our_rates.append(rate)
+    rate, bare_rate = statistics.median(our_rates), statistics.median(bare_rates)
+    ratio = rate / bare_rate
+    cold_ratio = statistics.median(our_cold) / statistics.median(bare_cold)
+    print(f"PTB alone (empty handler): {bare_rate:10,.0f} updates/s")
+    print(f"adapter + core + rollups:  {rate:10,.0f} updates/s  ({MEMBERS:,} members)")
+    print(
+        f"ratio:                     {ratio:10.2f}  (median of {args.rounds} rounds, "
+        f"{args.events:,} updates each, after {args.warmup:,} to warm up)"
+    )
+    print(
+        f"first {args.warmup:,} updates after start: ours {statistics.median(our_cold):,.0f}/s, "
+        f"PTB alone {statistics.median(bare_cold):,.0f}/s, ratio {cold_ratio:.2f}"
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "telegram_ingest",
+                "events_per_s": round(rate),
+                "bare_events_per_s": round(bare_rate),
+                "ratio": round(ratio, 2),
+                "cold_ratio": round(cold_ratio, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
