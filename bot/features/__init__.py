@@ -7,6 +7,6 @@ from bot.feature import Feature
 
 
 def all_features() -> list[Feature]:
-    from bot.features import community, engagement, privacy
+    from bot.features import community, engagement, onboarding, privacy
 
-    return [community.feature, engagement.feature, privacy.feature]
+    return [community.feature, engagement.feature, onboarding.feature, privacy.feature]
