@@ -77,6 +77,7 @@ UNKNOWN_INTERACTION = 10062
 # Discord caps a timeout at 28 days.
 MAX_TIMEOUT = timedelta(days=28) - timedelta(minutes=1)
 INVITE_URL = "https://discord.gg/{code}"
+ADMIN_CACHE_SIZE = 50_000
 # How long a kick we made explains the member's leaving.
 KICK_MEMORY_S = 60.0
 
@@ -129,6 +130,7 @@ class DiscordAdapter:
         self._pending: set[tuple[int, int]] = set()
         self._kicked: dict[tuple[int, int], float] = {}
         self._deferred: dict[int, _Deferred] = {}
+        self._admins: dict[tuple[int, ...], bool] = {}
         self._specs: dict[str, CommandSpec] = {}
         self._payload: list[dict[str, Any]] | None = None
         self._synced: str | None = None
@@ -298,6 +300,27 @@ class DiscordAdapter:
         if self._sink is not None:
             await self._sink(event)
 
+    def _actor(self, user: discord.abc.User) -> Actor:
+        return _actor(user, isinstance(user, discord.Member) and self._is_admin(user))
+
+    def _is_admin(self, member: discord.Member) -> bool:
+        """Manage Server or owner. Computing permissions walks the member's roles on
+        every message, so the answer is kept per (guild, set of roles) and dropped
+        whenever roles or the guild change."""
+        guild = member.guild
+        if guild.owner_id == member.id:
+            return True
+        key = (guild.id, *member._roles)
+        admin = self._admins.get(key)
+        if admin is None:
+            if len(self._admins) >= ADMIN_CACHE_SIZE:
+                self._admins.clear()
+            admin = self._admins[key] = member.guild_permissions.manage_guild
+        return admin
+
+    def roles_changed(self) -> None:
+        self._admins.clear()
+
     def _is_me(self, user_id: int) -> bool:
         me = self._client.user
         return me is not None and me.id == user_id
@@ -324,7 +347,7 @@ class DiscordAdapter:
             MessagePosted(
                 platform="discord",
                 space_id=str(guild.id) if guild else "",
-                actor=_actor(message.author),
+                actor=self._actor(message.author),
                 at=message.created_at,
                 raw=message,
                 channel_id=str(channel_id),
@@ -342,7 +365,7 @@ class DiscordAdapter:
             return
         member = payload.member
         actor = (
-            _actor(member)
+            self._actor(member)
             if member is not None
             else Actor(user_id=str(payload.user_id), display_name=str(payload.user_id))
         )
@@ -370,7 +393,7 @@ class DiscordAdapter:
             MemberJoined(
                 platform="discord",
                 space_id=str(guild.id),
-                actor=_actor(member),
+                actor=self._actor(member),
                 at=member.joined_at or discord.utils.utcnow(),
                 raw=member,
                 invite_code=found.code,
@@ -903,10 +926,7 @@ _REPLY = discord.MessageType.reply
 _CHAT_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
 
 
-def _actor(user: discord.abc.User) -> Actor:
-    admin = False
-    if isinstance(user, discord.Member):
-        admin = user.guild.owner_id == user.id or user.guild_permissions.manage_guild
+def _actor(user: discord.abc.User, admin: bool = False) -> Actor:
     return Actor(
         user_id=str(user.id),
         display_name=user.display_name,

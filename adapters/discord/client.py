@@ -142,6 +142,19 @@ class KehilaClient(discord.AutoShardedClient):
     async def on_invite_delete(self, invite: discord.Invite) -> None:
         await self.kehila.on_invite_delete(invite)
 
+    # Roles, their permissions or the owner changed: who is an admin may have too.
+    async def on_guild_role_create(self, role: discord.Role) -> None:
+        self.kehila.roles_changed()
+
+    async def on_guild_role_delete(self, role: discord.Role) -> None:
+        self.kehila.roles_changed()
+
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        self.kehila.roles_changed()
+
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        self.kehila.roles_changed()
+
     async def on_guild_available(self, guild: discord.Guild) -> None:
         await self.kehila.on_guild_available(guild)
 

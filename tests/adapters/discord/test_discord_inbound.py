@@ -241,3 +241,20 @@ async def test_startup_guilds_are_not_announced_as_new(api: FakeDiscord) -> None
     await bot.core.next(MessagePosted)
     assert not any(isinstance(e, SpaceAdded) for e in bot.core.events)
     await bot.close()
+
+
+async def test_a_role_change_is_seen_in_who_counts_as_admin(discord_bot: Harness) -> None:
+    bot = discord_bot
+    bot.gateway("MESSAGE_CREATE", payload("message_create"))
+    before = await bot.core.next(MessagePosted)
+    assert before.actor is not None and before.actor.is_platform_admin is False
+
+    everyone = payload("guild_create")["roles"][0]
+    manage_server = str(int(everyone["permissions"]) | 32)
+    bot.gateway(
+        "GUILD_ROLE_UPDATE", {"guild_id": GUILD, "role": {**everyone, "permissions": manage_server}}
+    )
+    await bot.settle()
+    bot.gateway("MESSAGE_CREATE", payload("message_create", id="500000000000000007"))
+    after = await bot.core.next(MessagePosted)
+    assert after.actor is not None and after.actor.is_platform_admin is True

@@ -1,0 +1,418 @@
+"""Discord ingest benchmark: our whole path against discord.py alone, in the same run.
+
+Ours: raw MESSAGE_CREATE payloads (JSON text, as the gateway delivers them) ->
+`json.loads` -> discord.py's own parser (`ConnectionState.parsers`) -> the
+`on_message` task -> the Discord adapter -> `App.dispatch` (community and member
+resolution, the engagement handler) -> SQLite rollups (batched upserts; the final
+flush on stop is inside the timing, so every event is on disk).
+
+Bare: the same JSON -> `json.loads` -> the same parser of a plain
+`discord.AutoShardedClient` whose `on_message` does nothing. The ratio says what
+share of discord.py's own rate our adapter and core keep (target: at least 0.75).
+
+No network: discord.py's HTTP layer is replaced by an in-process stub answering the
+few REST calls login makes; the gateway is never opened (the adapter is opened with
+`DiscordAdapter.open`, everything `start` does short of the websocket).
+
+    python benchmarks/discord_ingest.py [--events 20000] [--rounds 5]
+
+Last line: one JSON object with both rates and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import discord
+from sqlalchemy import insert
+
+from adapters.discord.adapter import DiscordAdapter
+from bot.app import App
+from bot.clock import FakeClock
+from bot.config import load_config
+from bot.ports import EventSink
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.models import Community, Identity, Member, Space
+
+MEMBERS = 20_000
+GUILD = 100000000000000001
+CHANNELS = [400000000000000001 + i for i in range(5)]
+BOT_ID = 900000000000000001
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.bench.token"
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+BATCH = 500  # payloads handed to the parser before awaiting their handlers
+
+BOT_USER = {
+    "id": str(BOT_ID),
+    "username": "Kehila",
+    "discriminator": "4242",
+    "global_name": None,
+    "avatar": None,
+    "bot": True,
+    "public_flags": 0,
+}
+
+
+async def offline_request(http: Any, route: Any, **kwargs: Any) -> Any:
+    """The REST calls login, setup_hook and the guild's invite cache make."""
+    key = f"{route.method} {route.path}"
+    if key == "GET /users/@me":
+        return BOT_USER
+    if key == "GET /oauth2/applications/@me":
+        return {
+            "id": str(BOT_ID),
+            "name": "Kehila",
+            "icon": None,
+            "description": "",
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "verify_key": "0" * 64,
+            "owner": BOT_USER,
+            "team": None,
+            "flags": (1 << 15) | (1 << 19),
+        }
+    if key in ("GET /guilds/{guild_id}/invites", "GET /applications/{application_id}/commands"):
+        return []
+    if key == "PUT /applications/{application_id}/commands":
+        return kwargs.get("json") or []
+    raise AssertionError(f"benchmark stub does not answer {key}")
+
+
+def guild_create() -> dict[str, Any]:
+    return {
+        "id": str(GUILD),
+        "name": "Bench",
+        "icon": None,
+        "splash": None,
+        "banner": None,
+        "description": None,
+        "features": ["COMMUNITY"],
+        "owner_id": "1",
+        "afk_channel_id": None,
+        "afk_timeout": 300,
+        "system_channel_id": str(CHANNELS[0]),
+        "verification_level": 1,
+        "default_message_notifications": 1,
+        "explicit_content_filter": 2,
+        "mfa_level": 0,
+        "premium_tier": 0,
+        "preferred_locale": "en-US",
+        "nsfw_level": 0,
+        "emojis": [],
+        "stickers": [],
+        "member_count": MEMBERS,
+        "large": True,
+        "voice_states": [],
+        "presences": [],
+        "threads": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "roles": [
+            {
+                "id": str(GUILD),
+                "name": "@everyone",
+                "color": 0,
+                "hoist": False,
+                "position": 0,
+                "permissions": "2222085186636353",
+                "managed": False,
+                "mentionable": False,
+                "flags": 0,
+            },
+            {
+                "id": "300000000000000002",
+                "name": "Regulars",
+                "color": 0,
+                "hoist": False,
+                "position": 1,
+                "permissions": "0",
+                "managed": False,
+                "mentionable": False,
+                "flags": 0,
+            },
+        ],
+        "channels": [
+            {
+                "id": str(c),
+                "type": 0,
+                "name": f"chat-{i}",
+                "position": i,
+                "parent_id": None,
+                "nsfw": False,
+                "permission_overwrites": [],
+                "flags": 0,
+            }
+            for i, c in enumerate(CHANNELS)
+        ],
+        "members": [
+            {
+                "user": BOT_USER,
+                "roles": [],
+                "joined_at": NOW.isoformat(),
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+            }
+        ],
+    }
+
+
+async def seed(url: str) -> None:
+    """A migrated database with one community whose Discord server has MEMBERS members."""
+    db = Database(url)
+    await upgrade(db)
+    space = str(GUILD)
+    async with db.session() as session:
+        await session.execute(
+            insert(Community),
+            [
+                {
+                    "id": 1,
+                    "name": "Bench",
+                    "timezone": "Europe/Berlin",
+                    "locale": "en",
+                    "created_at": NOW,
+                }
+            ],
+        )
+        await session.execute(
+            insert(Space),
+            [
+                {
+                    "platform": "discord",
+                    "external_id": space,
+                    "title": "Bench",
+                    "community_id": 1,
+                    "added_at": NOW,
+                    "active": True,
+                }
+            ],
+        )
+        members = [
+            {
+                "id": i,
+                "community_id": 1,
+                "display_name": f"m{i}",
+                "role": "member",
+                "is_bot": False,
+                "first_seen_at": NOW,
+                "joined_at": NOW,
+                "left_at": None,
+            }
+            for i in range(1, MEMBERS + 1)
+        ]
+        identities = [
+            {
+                "member_id": i,
+                "community_id": 1,
+                "platform": "discord",
+                "user_id": str(200000000000000000 + i),
+                "space_external_id": space,
+            }
+            for i in range(1, MEMBERS + 1)
+        ]
+        for chunk in range(0, MEMBERS, 10_000):
+            await session.execute(insert(Member), members[chunk : chunk + 10_000])
+            await session.execute(insert(Identity), identities[chunk : chunk + 10_000])
+        await session.commit()
+    await db.dispose()
+
+
+def payload_pool(size: int, seed_value: int = 1) -> list[str]:
+    """MESSAGE_CREATE `d` objects as JSON text; a third reply to another member."""
+    rng = random.Random(seed_value)
+
+    def user(i: int) -> dict[str, Any]:
+        return {
+            "id": str(200000000000000000 + i),
+            "username": f"m{i}",
+            "global_name": f"M {i}",
+            "discriminator": "0",
+            "avatar": None,
+            "public_flags": 0,
+        }
+
+    def someone() -> int:
+        return min(MEMBERS, int(rng.paretovariate(0.8)))
+
+    pool = []
+    for n in range(size):
+        channel = str(CHANNELS[n % len(CHANNELS)])
+        message: dict[str, Any] = {
+            "type": 0,
+            "tts": False,
+            "timestamp": NOW.isoformat(),
+            "pinned": False,
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "member": {
+                "roles": [],
+                "joined_at": NOW.isoformat(),
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+                "pending": False,
+                "nick": None,
+                "avatar": None,
+                "premium_since": None,
+                "communication_disabled_until": None,
+            },
+            "id": str(600000000000000000 + n),
+            "flags": 0,
+            "embeds": [],
+            "edited_timestamp": None,
+            "content": "Good morning! Who is coming to the meetup on Thursday?",
+            "components": [],
+            "channel_id": channel,
+            "author": user(someone()),
+            "attachments": [],
+            "guild_id": str(GUILD),
+        }
+        if n % 3 == 0:
+            message["type"] = 19
+            parent = str(600000000000000000 + max(0, n - 5))
+            message["message_reference"] = {
+                "type": 0,
+                "channel_id": channel,
+                "message_id": parent,
+                "guild_id": str(GUILD),
+            }
+            message["referenced_message"] = {
+                "type": 0,
+                "tts": False,
+                "timestamp": NOW.isoformat(),
+                "pinned": False,
+                "mentions": [],
+                "mention_roles": [],
+                "mention_everyone": False,
+                "id": parent,
+                "flags": 0,
+                "embeds": [],
+                "edited_timestamp": None,
+                "content": "Coffee anyone?",
+                "components": [],
+                "channel_id": channel,
+                "author": user(someone()),
+                "attachments": [],
+            }
+        pool.append(json.dumps(message))
+    return pool
+
+
+async def feed(client: discord.Client, pool: list[str], events: int, warmup: int) -> float:
+    """Parse payloads in batches and await their on_message handlers; time `events`."""
+    parse = client._connection.parsers["MESSAGE_CREATE"]
+    size = len(pool)
+
+    async def run(start: int, stop: int) -> None:
+        for base in range(start, stop, BATCH):
+            for n in range(base, min(base + BATCH, stop)):
+                parse(json.loads(pool[n % size]))
+            pending = [
+                t
+                for t in asyncio.all_tasks()
+                if t.get_name() == "discord.py: on_message" and not t.done()
+            ]
+            await asyncio.gather(*pending)
+
+    await run(0, warmup)  # first sight of each member, caches: not timed
+    started = time.perf_counter()
+    await run(warmup, warmup + events)
+    return time.perf_counter() - started
+
+
+class OfflineDiscordAdapter(DiscordAdapter):
+    """The real adapter, opened (login, setup_hook) but never connected to the gateway."""
+
+    async def start(self, sink: EventSink) -> None:
+        await self.open(sink)
+
+
+async def ours(url: str, pool: list[str], events: int, warmup: int) -> float:
+    config = load_config(None, env={"KEHILA_DATABASE_URL": url, "KEHILA_DISCORD_TOKEN": TOKEN})
+    adapter = OfflineDiscordAdapter(config)
+    app = App(config, clock=FakeClock(NOW), adapters=[adapter])
+    await app.start(migrate=False)
+    adapter.client._connection.parsers["GUILD_CREATE"](guild_create())
+    elapsed = await feed(adapter.client, pool, events, warmup)
+    started = time.perf_counter()
+    await app.stop()  # the final flush: every event is on disk
+    return events / (elapsed + time.perf_counter() - started)
+
+
+class BareClient(discord.AutoShardedClient):
+    async def on_message(self, message: discord.Message) -> None:
+        return None
+
+
+async def bare(pool: list[str], events: int, warmup: int) -> float:
+    intents = discord.Intents.default()
+    intents.members = intents.message_content = True
+    client = BareClient(
+        intents=intents,
+        max_messages=None,
+        chunk_guilds_at_startup=False,
+        member_cache_flags=discord.MemberCacheFlags.none(),
+    )
+    await client.login(TOKEN)
+    client._connection.parsers["GUILD_CREATE"](guild_create())
+    elapsed = await feed(client, pool, events, warmup)
+    await client.close()
+    return events / elapsed
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--warmup", type=int, default=5_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    discord.http.HTTPClient.request = offline_request  # type: ignore[method-assign]
+    pool = [*payload_pool(5_000)]
+    our_rates: list[float] = []
+    bare_rates: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            url = f"sqlite+aiosqlite:///{tmp}/round{r}.db"
+            await seed(url)
+            # Interleave, so machine noise hits both sides alike.
+            bare_rates.append(await bare(pool, args.events, args.warmup))
+            our_rates.append(await ours(url, pool, args.events, args.warmup))
+    rate, bare_rate = statistics.median(our_rates), statistics.median(bare_rates)
+    ratio = rate / bare_rate
+    print(f"discord.py alone (empty on_message): {bare_rate:10,.0f} events/s")
+    print(f"adapter + core + rollups:            {rate:10,.0f} events/s  ({MEMBERS:,} members)")
+    print(
+        f"ratio:                               {ratio:10.2f}  (median of {args.rounds} rounds, "
+        f"{args.events:,} events each)"
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "discord_ingest",
+                "events_per_s": round(rate),
+                "bare_events_per_s": round(bare_rate),
+                "ratio": round(ratio, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
