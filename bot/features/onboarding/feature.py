@@ -581,10 +581,9 @@ async def nudge(ctx: Context, event: JobFired) -> None:
         return
     if state.left_at or state.removed_at or state.nudged_at or state.first_message_at:
         return
-    # Another process may have seen their first message: engagement's counters know.
-    from bot.features.engagement import engagement
-
-    await engagement(ctx.services).flush()
+    # Another process may have seen their first message: its engagement counters, which
+    # it flushes every few seconds, know. (Flushing ours here would wait on the run
+    # claim's write lock; this process's messages are caught by the watch.)
     if await repo.posted_since(state.member_id, community.local_day(state.joined_at)):
         return
     member = ctx.services.directory.by_id.get(state.member_id)
