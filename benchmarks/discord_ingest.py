@@ -12,7 +12,7 @@ share of discord.py's own rate our adapter and core keep (target: at least 0.75)
 
 No network: discord.py's HTTP layer is replaced by an in-process stub answering the
 few REST calls login makes; the gateway is never opened (the adapter is opened with
-`DiscordAdapter.open`, everything `start` does short of the websocket).
+`gateway=False`: everything `start` does short of the websocket).
 
     python benchmarks/discord_ingest.py [--events 20000] [--rounds 5]
 
@@ -43,7 +43,6 @@ from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
 from bot.clock import FakeClock
 from bot.config import load_config
-from bot.ports import EventSink
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.models import Community, Identity, Member, Space
@@ -336,16 +335,9 @@ async def feed(client: discord.Client, pool: list[str], events: int, warmup: int
     return time.perf_counter() - started
 
 
-class OfflineDiscordAdapter(DiscordAdapter):
-    """The real adapter, opened (login, setup_hook) but never connected to the gateway."""
-
-    async def start(self, sink: EventSink) -> None:
-        await self.open(sink)
-
-
 async def ours(url: str, pool: list[str], events: int, warmup: int) -> float:
     config = load_config(None, env={"KEHILA_DATABASE_URL": url, "KEHILA_DISCORD_TOKEN": TOKEN})
-    adapter = OfflineDiscordAdapter(config)
+    adapter = DiscordAdapter(config, gateway=False)  # REST only: no websocket
     app = App(config, clock=FakeClock(NOW), adapters=[adapter])
     await app.start(migrate=False)
     adapter.client._connection.parsers["GUILD_CREATE"](guild_create())

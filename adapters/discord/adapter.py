@@ -115,8 +115,16 @@ class _Deferred:
 
 
 class DiscordAdapter:
-    def __init__(self, config: Config) -> None:
+    """Kehila's port to Discord.
+
+    `gateway=False` makes `start` stop after logging in over HTTP and running
+    `setup_hook` (command sync included): a REST-only adapter for tools, the
+    offline tests and the benchmark. Production uses the default.
+    """
+
+    def __init__(self, config: Config, *, gateway: bool = True) -> None:
         self._config = config
+        self._gateway = gateway
         self._section = config.discord
         self._sink: EventSink | None = None
         self._message_content = True
@@ -135,6 +143,7 @@ class DiscordAdapter:
         self._payload: list[dict[str, Any]] | None = None
         self._synced: str | None = None
         self._opened = False
+        self._logging_in = False
         self._ready: asyncio.Future[None] | None = None
         self._runner: asyncio.Task[None] | None = None
         self._handlers: dict[type[Action], Callable[[Any], Awaitable[ActionResult]]] = {
@@ -186,6 +195,7 @@ class DiscordAdapter:
         if token is None or not token.get_secret_value().strip():
             raise DiscordStartError("no Discord token: set KEHILA_DISCORD_TOKEN")
         self._sink = sink
+        self._logging_in = True
         try:
             await self._client.login(token.get_secret_value())
         except discord.LoginFailure:
@@ -197,6 +207,8 @@ class DiscordAdapter:
 
     async def start(self, sink: EventSink) -> None:
         await self.open(sink)
+        if not self._gateway:
+            return
         self._ready = asyncio.get_running_loop().create_future()
         self._runner = asyncio.create_task(
             self._client.connect(reconnect=True), name="kehila-discord-gateway"
@@ -215,6 +227,8 @@ class DiscordAdapter:
             raise DiscordStartError("the Discord gateway closed before the bot was ready")
 
     async def stop(self) -> None:
+        if not self._logging_in:
+            return  # never started: nothing to close
         await self._client.close()
         if self._runner is not None:
             self._runner.cancel()
