@@ -80,7 +80,12 @@ async def test_join_welcome_accept_answers_roles_tags_and_first_message(
     await console.run("/as dana\n/click 1")
     assert "Members" in console.adapter.member("dana").roles
     assert "Question 1 of 2: Why did you join?" in private_to(console, "dana")[-1]
-    assert [b.label for b in shown_buttons(console)] == ["Networking", "Learning", "Selling", "Skip"]
+    assert [b.label for b in shown_buttons(console)] == [
+        "Networking",
+        "Learning",
+        "Selling",
+        "Skip",
+    ]
 
     await console.run("/click 1")
     assert "networker" in console.adapter.member("dana").roles
