@@ -21,9 +21,11 @@ from bot.context import Context
 from bot.directory import CommunityInfo
 from bot.events import MemberJoined, MemberLeft, MessagePosted, ReactionAdded
 from bot.feature import Feature
+from bot.features.engagement.unanswered import QuestionBuffer, QuestionTracker
 from bot.i18n import N_
 from bot.markup import Items, Text, lines
 from bot.services import Services
+from storage.digest import DigestRepository
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("kehila.engagement")
@@ -67,6 +69,8 @@ class Engagement:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._flushing: asyncio.Task[int] | None = None  # a flush started by volume
+        # Questions for the digest: buffered here, written with each flush.
+        self.questions = QuestionTracker()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._every_interval())
@@ -103,11 +107,15 @@ class Engagement:
         finally:
             self._flushing = None
 
-    async def flush(self) -> int:
-        """Write the buffered counters; returns how many events they held."""
+    async def flush(self, uow: UnitOfWork | None = None) -> int:
+        """Write the buffered counters; returns how many events they held.
+
+        With `uow`, write inside that unit of work (the caller commits): a job that
+        already holds SQLite's write lock (its run claim) cannot wait for another."""
         async with self._lock:
             buffer, self.buffer = self.buffer, Buffer()
-            if not buffer.events:
+            questions = self.questions.take()
+            if not buffer.events and not questions:
                 return 0
             activity = [
                 {
@@ -133,14 +141,41 @@ class Engagement:
                 {"community_id": c, "day": d, "channel_id": ch, "hour": h, "messages": n}
                 for (c, d, ch, h), n in buffer.channels.items()
             ]
+            weekly = weekly_rows(buffer)
             try:
-                async with UnitOfWork(self.services.db) as uow:
-                    await uow.activity.add_counts(activity, interactions, channels)
-                    await uow.commit()
+                if uow is not None:
+                    await self._write(uow, activity, interactions, channels, weekly, questions)
+                else:
+                    async with UnitOfWork(self.services.db) as own:
+                        await self._write(own, activity, interactions, channels, weekly, questions)
+                        await own.commit()
             except Exception:
                 self._merge_back(buffer)
+                self.questions.merge_back(questions, self.services.directory.by_id)
                 raise
             return buffer.events
+
+    async def _write(
+        self,
+        uow: UnitOfWork,
+        activity: list[dict[str, Any]],
+        interactions: list[dict[str, Any]],
+        channels: list[dict[str, Any]],
+        weekly: list[dict[str, Any]],
+        questions: QuestionBuffer,
+    ) -> None:
+        await uow.activity.add_counts(activity, interactions, channels)
+        digest = DigestRepository(uow.session)
+        await digest.add_weekly(weekly)
+        if questions:
+            await digest.add_questions(list(questions.questions.values()))
+            await digest.mark_answered(
+                [
+                    {"platform": p, "space_id": s, "message_id": m, "answered_at": at}
+                    for (p, s, m), at in questions.answers.items()
+                ]
+            )
+            await digest.text_missing(questions.no_text, self.services.clock.now())
 
     def _merge_back(self, old: Buffer) -> None:
         """A failed flush keeps its counts for the next one instead of losing them,
@@ -167,8 +202,39 @@ class Engagement:
         buffer = self.buffer
         for key in [k for k in buffer.activity if k[2] == member_id]:
             del buffer.activity[key]
+        self.questions.forget(member_id)
         for ikey in [k for k in buffer.interactions if member_id in (k[2], k[3])]:
             del buffer.interactions[ikey]
+
+
+def weekly_rows(buffer: Buffer) -> list[dict[str, Any]]:
+    """The buffer's daily counters folded into local weeks (from Monday), with the
+    active days as a bit mask (bit 0 = Monday) that later flushes OR into."""
+    weeks: dict[tuple[int, date, int], list[int]] = {}
+    for (c, d, m), v in buffer.activity.items():
+        key = (c, d - timedelta(days=d.weekday()), m)
+        row = weeks.get(key)
+        if row is None:
+            row = weeks[key] = [0] * 7
+        row[0] += v[MESSAGES]
+        row[1] += v[REPLIES]
+        row[2] += v[REPLIES_RECEIVED]
+        row[3] += v[REACTIONS]
+        row[4] += v[JOINS]
+        row[5] += v[LEAVES]
+        if v[MESSAGES] or v[REPLIES] or v[REACTIONS]:
+            row[6] |= 1 << d.weekday()
+    columns = ("messages", "replies", "replies_received", "reactions", "joins", "leaves")
+    return [
+        {
+            "community_id": c,
+            "week_start": w,
+            "member_id": m,
+            **dict(zip(columns, v[:6], strict=True)),
+            "active_mask": v[6],
+        }
+        for (c, w, m), v in weeks.items()
+    ]
 
 
 def engagement(services: Services) -> Engagement:
@@ -182,12 +248,18 @@ def engagement(services: Services) -> Engagement:
 async def forget(ctx: Context, member_id: int) -> None:
     engagement(ctx.services).forget(member_id)
     await ctx.uow.activity.delete_member(member_id)
+    # The digest's weekly rollup and the questions they asked (text excerpts).
+    await DigestRepository(ctx.uow.session).delete_member(member_id)
 
 
 async def export(ctx: Context, member_id: int) -> dict[str, Any]:
     await engagement(ctx.services).flush()
     rows = await ctx.uow.activity.member_rows(member_id)
-    return {"daily_activity": [{**r, "day": r["day"].isoformat()} for r in rows]}
+    questions = await DigestRepository(ctx.uow.session).questions_of(member_id)
+    return {
+        "daily_activity": [{**r, "day": r["day"].isoformat()} for r in rows],
+        "questions": questions,
+    }
 
 
 feature = Feature("engagement", delete_member_data=forget, export_member_data=export)

@@ -1,0 +1,384 @@
+"""The weekly digest: its figures (from the rollups) and its short text.
+
+A digest covers the last complete local week, Monday to Sunday, before it runs. Each
+figure comes with its change against the previous week. Finished weeks are cached
+(`digest_week`), so the 8-week trends and the comparison cost a lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from babel.dates import format_date
+
+from bot.context import Context
+from bot.features.engagement.unanswered import question_node
+from bot.i18n import N_, normalize_locale, number, percent
+from bot.markup import Italic, Items, Node, Text, lines
+from storage.digest import DigestRepository, MemberCount, QuestionRef, ReplySplit
+
+TREND_WEEKS = 8
+TOP = 5
+DRIFTING = 10
+QUESTIONS_SHOWN = 5
+
+
+def digest_week(local_day: date) -> tuple[date, date]:
+    """The last complete Monday-to-Sunday week before `local_day`: [start, end)."""
+    end = local_day - timedelta(days=local_day.weekday())
+    return end - timedelta(days=7), end
+
+
+@dataclass
+class WeekFigures:
+    """Community-wide figures of one week: what is cached per finished week."""
+
+    week_start: date
+    active: int = 0
+    avg_daily_active: float = 0.0
+    monthly_active: int = 0
+    messages: int = 0
+    replies: int = 0
+    reactions: int = 0
+    joins: int = 0
+    leaves: int = 0
+    newcomers: int = 0
+    newcomers_back: int = 0
+    split: ReplySplit = field(default_factory=ReplySplit)
+    daily_active: tuple[int, ...] = (0,) * 7
+
+    @property
+    def stickiness(self) -> float | None:
+        """Average daily active over monthly active (0..1)."""
+        return self.avg_daily_active / self.monthly_active if self.monthly_active else None
+
+    @property
+    def retention(self) -> float | None:
+        return self.newcomers_back / self.newcomers if self.newcomers else None
+
+    @property
+    def net(self) -> int:
+        return self.joins - self.leaves
+
+    def share(self, kind: str) -> float | None:
+        total = self.split.total
+        return getattr(self.split, kind) / total if total else None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["week_start"] = self.week_start.isoformat()
+        data["daily_active"] = list(self.daily_active)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WeekFigures:
+        values = dict(data)
+        values["week_start"] = date.fromisoformat(values["week_start"])
+        values["split"] = ReplySplit(**values["split"])
+        values["daily_active"] = tuple(values["daily_active"])
+        return cls(**values)
+
+
+@dataclass
+class Digest:
+    community_id: int
+    week_start: date
+    week_end: date  # exclusive
+    this: WeekFigures
+    previous: WeekFigures | None  # None: no activity recorded the week before
+    trend: list[WeekFigures]  # oldest first, ending with `this`
+    members_now: int
+    top: list[MemberCount]
+    drifting: list[MemberCount]
+    channels: list[tuple[str, int]]
+    hours: list[tuple[int, int]]
+    questions: int
+    question_refs: list[QuestionRef]
+    text_missing: bool
+    daily_messages: dict[date, int]
+
+
+async def week_figures(
+    repo: DigestRepository, community_id: int, week_start: date, staff: list[int]
+) -> WeekFigures:
+    """Compute one week's community-wide figures from the weekly rollup."""
+    totals = await repo.week_totals(community_id, week_start)
+    split = await repo.reply_split(community_id, week_start, staff, totals.replies)
+    people = await repo.people(community_id, week_start, staff, top=0, drifting=0)
+    return WeekFigures(
+        week_start=week_start,
+        active=totals.active,
+        avg_daily_active=totals.active_days / 7,
+        monthly_active=people.monthly_active,
+        messages=totals.messages,
+        replies=totals.replies,
+        reactions=totals.reactions,
+        joins=totals.joins,
+        leaves=totals.leaves,
+        newcomers=people.newcomers,
+        newcomers_back=people.newcomers_back,
+        split=split,
+        daily_active=totals.daily_active,
+    )
+
+
+def _is_empty(w: WeekFigures) -> bool:
+    return not (w.active or w.messages or w.joins or w.leaves or w.monthly_active)
+
+
+async def compute(
+    repo: DigestRepository,
+    community_id: int,
+    week_start: date,
+    staff: list[int],
+    *,
+    window: tuple[datetime, datetime],
+    now: datetime,
+    cache: bool = True,
+) -> Digest:
+    """Every figure of the digest for the week starting `week_start` (a Monday).
+
+    `window` is the UTC time range whose questions are reported; `staff` the owners'
+    and moderators' member ids."""
+    totals = await repo.week_totals(community_id, week_start)
+    split = await repo.reply_split(community_id, week_start, staff, totals.replies)
+    people = await repo.people(community_id, week_start, staff, top=TOP, drifting=DRIFTING)
+    this = WeekFigures(
+        week_start=week_start,
+        active=totals.active,
+        avg_daily_active=totals.active_days / 7,
+        monthly_active=people.monthly_active,
+        messages=totals.messages,
+        replies=totals.replies,
+        reactions=totals.reactions,
+        joins=totals.joins,
+        leaves=totals.leaves,
+        newcomers=people.newcomers,
+        newcomers_back=people.newcomers_back,
+        split=split,
+        daily_active=totals.daily_active,
+    )
+    weeks = [week_start - timedelta(weeks=k) for k in range(TREND_WEEKS - 1, 0, -1)]
+    cached = await repo.cached_weeks(community_id, weeks)
+    trend: list[WeekFigures] = []
+    for w in weeks:
+        if w in cached:
+            trend.append(WeekFigures.from_json(cached[w]))
+            continue
+        figures = await week_figures(repo, community_id, w, staff)
+        trend.append(figures)
+        if cache:
+            await repo.cache_week(community_id, w, figures.to_json(), now)
+    if cache:
+        await repo.cache_week(community_id, week_start, this.to_json(), now)
+    trend.append(this)
+    previous = trend[-2] if len(trend) >= 2 and not _is_empty(trend[-2]) else None
+    week_end = week_start + timedelta(days=7)
+    channels, hours = await repo.channels_and_hours(community_id, week_start, week_end)
+    count, refs = await repo.unanswered(community_id, *window, limit=QUESTIONS_SHOWN)
+    missing = await repo.text_missing_since(community_id, window[0])
+    return Digest(
+        community_id=community_id,
+        week_start=week_start,
+        week_end=week_end,
+        this=this,
+        previous=previous,
+        trend=trend,
+        members_now=await repo.members_now(community_id),
+        top=people.top,
+        drifting=people.drifting,
+        channels=channels,
+        hours=hours,
+        questions=count,
+        question_refs=refs,
+        text_missing=missing,
+        daily_messages=await repo.daily_messages(
+            community_id, week_start - timedelta(weeks=TREND_WEEKS - 1), week_end
+        ),
+    )
+
+
+def question_window(week_start: date, week_end: date, tz: Any) -> tuple[datetime, datetime]:
+    """Questions reported in a week: asked from the Sunday before it to its Saturday,
+    so each has had its 24 hours by Monday morning and none is reported twice."""
+
+    def at(day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=tz) - timedelta(days=1)
+
+    return at(week_start), at(week_end)
+
+
+# --- text -------------------------------------------------------------------------
+
+
+def change(locale: str, now: float, before: float | None) -> str:
+    """ "+12%", "−8%", "±0", or "" without a previous week."""
+    if before is None:
+        return ""
+    if before == 0:
+        return "" if now == 0 else "(+" + number(locale, now) + ")"
+    ratio = (now - before) / before
+    if round(ratio * 100) == 0:
+        return "(±0%)"
+    sign = "+" if ratio > 0 else "−"
+    return f"({sign}{percent(locale, abs(ratio))})"
+
+
+def point_change(now: float | None, before: float | None) -> str:
+    """Change of a share in percentage points: "(+4 pts)"."""
+    if now is None or before is None:
+        return ""
+    pts = round((now - before) * 100)
+    if pts == 0:
+        return "(±0)"
+    return f"({'+' if pts > 0 else '−'}{abs(pts)})"
+
+
+def signed(n: int) -> str:
+    return f"+{n:,}" if n > 0 else (f"−{abs(n):,}" if n < 0 else "±0")
+
+
+def week_label(locale: str, start: date, end: date) -> str:
+    loc = normalize_locale(locale)
+    last = end - timedelta(days=1)
+    return f"{format_date(start, 'd MMM', locale=loc)} – {format_date(last, 'd MMM', locale=loc)}"
+
+
+def render(ctx: Context, d: Digest, *, late: bool, extra: list[Text]) -> Text:
+    """The digest as a short platform message, in the community's language."""
+    assert ctx.community is not None
+    loc = ctx.locale
+    this, prev = d.this, d.previous
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else percent(loc, value)
+
+    def p(attr: str) -> float | None:
+        return None if prev is None else float(getattr(prev, attr))
+
+    out: list[Text | str] = [
+        ctx._(
+            N_("📊 **Weekly digest of {community}**, {week}"),
+            community=ctx.community.name,
+            week=week_label(loc, d.week_start, d.week_end),
+        )
+    ]
+    if late:
+        out.append(
+            Text.of(Italic(ctx._(N_("This digest is late: I was offline when it was due.")).nodes))
+        )
+    if prev is None:
+        out.append(ctx._(N_("First week: no comparison with the week before yet.")))
+    out.append(
+        ctx._(
+            N_("👥 Members: {count} ({net}: {joined} joined, {left} left)"),
+            count=d.members_now,
+            net=signed(this.net),
+            joined=this.joins,
+            left=this.leaves,
+        )
+    )
+    out.append(
+        ctx._(
+            N_(
+                "🔥 Active: {weekly} this week {weekly_change}, {daily} a day {daily_change}, {monthly} in 4 weeks; stickiness {stickiness}"
+            ),
+            weekly=this.active,
+            weekly_change=change(loc, this.active, p("active")),
+            daily=number(loc, round(this.avg_daily_active, 1)),
+            daily_change=change(loc, this.avg_daily_active, p("avg_daily_active")),
+            monthly=this.monthly_active,
+            stickiness=pct(this.stickiness),
+        )
+    )
+    out.append(
+        ctx._(
+            N_(
+                "💬 Messages {messages} {messages_change} · replies {replies} {replies_change} · reactions {reactions} {reactions_change}"
+            ),
+            messages=this.messages,
+            messages_change=change(loc, this.messages, p("messages")),
+            replies=this.replies,
+            replies_change=change(loc, this.replies, p("replies")),
+            reactions=this.reactions,
+            reactions_change=change(loc, this.reactions, p("reactions")),
+        )
+    )
+    if prev is not None and prev.joins:
+        out.append(
+            ctx._(
+                N_("🌱 Newcomers: {back} of last week's {joined} came back this week ({share})"),
+                back=this.newcomers_back,
+                joined=this.newcomers,
+                share=pct(this.retention),
+            )
+        )
+    if this.split.total:
+        shares = [w.share("member_to_member") for w in d.trend if w.split.total]
+        trend = " → ".join(pct(s) for s in shares[-TREND_WEEKS:]) if len(shares) > 1 else ""
+        out.append(
+            ctx._(
+                N_(
+                    "🤝 Replies between members: {mm} {mm_change}; owners → members {om}, members → owners {mo}"
+                ),
+                mm=pct(this.share("member_to_member")),
+                mm_change=point_change(
+                    this.share("member_to_member"),
+                    prev.share("member_to_member") if prev else None,
+                ),
+                om=pct(this.share("owner_to_member")),
+                mo=pct(this.share("member_to_owner")),
+            )
+        )
+        if trend:
+            out.append(ctx._(N_("   8 weeks: {trend}"), trend=trend))
+    else:
+        out.append(ctx._(N_("🤝 No replies this week.")))
+    if d.top:
+        out.append(
+            ctx._(
+                N_("⭐ Most active: {names}"),
+                names=", ".join(f"{m.name} ({m.count:,})" for m in d.top),
+            )
+        )
+    if d.drifting:
+        out.append(
+            ctx._(
+                N_("👋 Drifting away (active the 4 weeks before, silent this week): {names}"),
+                names=", ".join(m.name for m in d.drifting),
+            )
+        )
+    if d.text_missing and not d.questions:
+        out.append(
+            ctx._(
+                N_(
+                    "❓ Unanswered questions: I cannot tell, because the platform does not show me message text."
+                )
+            )
+        )
+    elif d.questions:
+        items: list[tuple[Node, ...]] = [
+            question_node(q.platform, q.space_id, q.channel_id, q.message_id, q.excerpt)
+            for q in d.question_refs
+        ]
+        out.append(
+            ctx._(
+                N_("❓ Unanswered questions (no reply within 24 hours): {count}"), count=d.questions
+            )
+        )
+        out.append(Text.of(Items(tuple(items))))
+        if d.text_missing:
+            out.append(ctx._(N_("   (Some messages came without text, so there may be more.)")))
+    else:
+        out.append(ctx._(N_("❓ Every question got an answer within 24 hours.")))
+    if d.channels:
+        total = sum(n for _, n in d.channels) or 1
+        busiest = ", ".join(f"#{c} ({percent(loc, n / total)})" for c, n in d.channels)
+        hours = ", ".join(f"{h:02d}:00" for h, _ in d.hours)
+        out.append(
+            ctx._(N_("📍 Busiest: {channels}; hours {hours}"), channels=busiest, hours=hours)
+        )
+    out.extend(extra)
+    return lines(out)

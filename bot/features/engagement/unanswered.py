@@ -1,0 +1,152 @@
+"""Questions nobody answered: found on the hot path, kept in memory, written in batches.
+
+A message asks something when it has a question mark, or starts with a question word
+in English, Hebrew or German. Nothing here touches the database: questions, the
+replies that answer them and "this platform gives no text" notes are buffered, and
+the engagement flush writes them with its own batch. Only a reference and at most the
+first 100 characters of a question are kept (deleted after 30 days).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.markup import Link, Node
+
+EXCERPT_CHARS = 100
+
+QUESTION_MARKS = ("?", "？", "؟", "¿")
+# Words that open a question. English auxiliaries count only as the first word
+# ("Does anyone…", "Can I…"); wh-words anywhere in the first three words.
+WH_WORDS = {
+    # English
+    "what", "who", "whom", "whose", "when", "where", "why", "how", "which", "anyone",
+    "anybody",
+    # German
+    "wer", "was", "wann", "wo", "warum", "wieso", "weshalb", "wie", "welche", "welcher",
+    "welches", "welchen", "wohin", "woher", "weiß", "weiss", "jemand",
+    # Hebrew
+    "מה", "מי", "מתי", "איפה", "היכן", "איך", "למה", "מדוע", "האם", "כמה", "איזה", "איזו",
+    "אילו", "לאן", "מאיפה", "מישהו", "מישהי",
+}  # fmt: skip
+FIRST_WORDS = {
+    "does", "do", "did", "can", "could", "would", "should", "is", "are", "will", "has",
+    "have", "kann", "können", "gibt", "hat", "habt", "ist", "sind", "darf", "soll",
+}  # fmt: skip
+_WORD = re.compile(r"[\w'֐-׿]+", re.UNICODE)
+# Hebrew one-letter prefixes that may be glued to a question word: "ומה", "ולמה".
+_HE_PREFIX = "ו"
+
+
+def is_question(text: str) -> bool:
+    if any(mark in text for mark in QUESTION_MARKS):
+        return True
+    words = [w.lower() for w in _WORD.findall(text[:200])][:3]
+    if not words:
+        return False
+    if words[0] in FIRST_WORDS:
+        return True
+    for word in words:
+        if word in WH_WORDS or (word.startswith(_HE_PREFIX) and word[1:] in WH_WORDS):
+            return True
+    return False
+
+
+def excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat[:EXCERPT_CHARS]
+
+
+@dataclass(slots=True)
+class QuestionBuffer:
+    """Not yet written: questions by message key, answers, communities without text."""
+
+    questions: dict[tuple[str, str, str], dict[str, object]] = field(default_factory=dict)
+    answers: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
+    no_text: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.questions or self.answers or self.no_text)
+
+
+class QuestionTracker:
+    def __init__(self) -> None:
+        self.buffer = QuestionBuffer()
+        # Communities already noted (this process) as getting messages without text.
+        self._noted_no_text: set[int] = set()
+
+    def asked(
+        self,
+        community_id: int,
+        member_id: int,
+        platform: str,
+        space_id: str,
+        channel_id: str,
+        message_id: str,
+        at: datetime,
+        text: str,
+    ) -> None:
+        self.buffer.questions[(platform, space_id, message_id)] = {
+            "community_id": community_id,
+            "member_id": member_id,
+            "platform": platform,
+            "space_id": space_id,
+            "channel_id": channel_id,
+            "message_id": message_id,
+            "asked_at": at,
+            "excerpt": excerpt(text),
+            "answered_at": None,
+        }
+
+    def replied(self, platform: str, space_id: str, message_id: str, at: datetime) -> None:
+        key = (platform, space_id, message_id)
+        pending = self.buffer.questions.get(key)
+        if pending is not None:
+            if pending["answered_at"] is None:
+                pending["answered_at"] = at
+            return
+        known = self.buffer.answers.get(key)
+        if known is None or at < known:
+            self.buffer.answers[key] = at
+
+    def without_text(self, community_id: int) -> None:
+        if community_id not in self._noted_no_text:
+            self._noted_no_text.add(community_id)
+            self.buffer.no_text.add(community_id)
+
+    def take(self) -> QuestionBuffer:
+        buffer, self.buffer = self.buffer, QuestionBuffer()
+        return buffer
+
+    def merge_back(self, old: QuestionBuffer, known_members: object) -> None:
+        for key, row in old.questions.items():
+            if row["member_id"] in known_members:  # type: ignore[operator]
+                self.buffer.questions.setdefault(key, row)
+        for akey, at in old.answers.items():
+            self.buffer.answers.setdefault(akey, at)
+        self.buffer.no_text |= old.no_text
+
+    def forget(self, member_id: int) -> None:
+        for key in [k for k, v in self.buffer.questions.items() if v["member_id"] == member_id]:
+            del self.buffer.questions[key]
+
+
+def message_link(platform: str, space_id: str, channel_id: str, message_id: str) -> str | None:
+    """A link that opens the message, where the platform has one."""
+    if platform == "discord":
+        return f"https://discord.com/channels/{space_id}/{channel_id}/{message_id}"
+    if platform == "telegram" and space_id.startswith("-100"):
+        return f"https://t.me/c/{space_id[4:]}/{message_id}"
+    return None
+
+
+def question_node(
+    platform: str, space_id: str, channel_id: str, message_id: str, text: str
+) -> tuple[Node, ...]:
+    label = f"“{text[:60]}{'…' if len(text) > 60 else ''}”"
+    url = message_link(platform, space_id, channel_id, message_id)
+    if url is None:
+        return (label, f" (#{channel_id})")
+    return (Link(url, label),)

@@ -1,0 +1,459 @@
+"""The digest's wiring: settings, its weekly schedule per community, the job that
+sends it, `/digest now|settings`, `/export activity`, question tracking on the hot
+path, and the daily cleanup.
+
+Schedules: one recurring entry per community (`engagement.digest`,
+`community:<id>`), cron fields in the community's time zone. They are reconciled
+with the settings at start, after `/digest settings`, after `/config set|reset` of
+a `digest.*` key or the time zone, on the first event of a community this process
+has not reconciled yet (a community set up after start), and by the daily cleanup.
+The run claim (dispatcher) keeps each week's digest single; a missed run fires once,
+late, and the digest says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from bot.actions import Attachment
+from bot.commands import CommandSpec, OptionSpec, Permission
+from bot.context import Context
+from bot.directory import CommunityInfo, Directory, MemberRef
+from bot.events import CommandInvoked, JobFired, MemberJoined, MessagePosted
+from bot.feature import Setting
+from bot.features.engagement.chart import ChartData, render_chart
+from bot.features.engagement.counting import engagement, feature
+from bot.features.engagement.digest import (
+    TREND_WEEKS,
+    Digest,
+    compute,
+    digest_week,
+    question_window,
+    render,
+)
+from bot.features.engagement.export import activity_csv
+from bot.features.engagement.unanswered import is_question
+from bot.i18n import N_
+from bot.markup import Text
+from bot.schedule import ScheduleEntry
+from bot.services import Services
+from storage.digest import DigestRepository
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger("kehila.digest")
+
+JOB = "engagement.digest"
+CLEANUP_JOB = "engagement.cleanup"
+CLEANUP_CRON = {"hour": 3, "minute": 30}
+QUESTIONS_KEPT = timedelta(days=30)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RECIPIENTS = {"owners": ("owner",), "owners+moderators": ("owner", "moderator")}
+
+feature.setting(
+    Setting(
+        "digest.day",
+        "mon",
+        N_("Weekday of the weekly digest"),
+        type="choice",
+        choices=DAYS,
+    )
+)
+feature.setting(
+    Setting(
+        "digest.hour",
+        9,
+        N_("Hour of the weekly digest, in the community's time zone"),
+        type="integer",
+        minimum=0,
+        maximum=23,
+    )
+)
+feature.setting(
+    Setting(
+        "digest.recipients",
+        "owners",
+        N_("Who gets the weekly digest"),
+        type="choice",
+        choices=tuple(RECIPIENTS),
+    )
+)
+
+
+@dataclass
+class DigestRuntime:
+    # Communities whose schedule this process has reconciled since it started.
+    reconciled: set[int] = field(default_factory=set)
+
+
+def runtime(services: Services) -> DigestRuntime:
+    state = services.state.get("engagement.digest")
+    if state is None:
+        state = services.state["engagement.digest"] = DigestRuntime()
+    assert isinstance(state, DigestRuntime)
+    return state
+
+
+# --- schedules ----------------------------------------------------------------------
+
+
+def entry_for(directory: Directory, community: CommunityInfo) -> ScheduleEntry:
+    day = str(directory.setting(community, "digest.day"))
+    hour = int(directory.setting(community, "digest.hour"))
+    return ScheduleEntry(
+        JOB,
+        f"community:{community.id}",
+        community.id,
+        cron={"day_of_week": day, "hour": hour, "minute": 0},
+        timezone=community.timezone,
+    )
+
+
+def _same(stored: Any, entry: ScheduleEntry) -> bool:
+    return bool(
+        stored is not None
+        and stored.cron == entry.cron
+        and stored.timezone == entry.timezone
+        and stored.community_id == entry.community_id
+    )
+
+
+async def reconcile(ctx: Context, community: CommunityInfo) -> bool:
+    """Store (and hand to the timer) the community's digest schedule if it changed."""
+    entry = entry_for(ctx.services.directory, community)
+    stored = await ctx.uow.jobs.get(entry.job, entry.key)
+    state = runtime(ctx.services)
+    ctx.after_commit(lambda: state.reconciled.add(community.id))
+    if _same(stored, entry):
+        return False
+    await ctx.schedule(entry)
+    log.info("digest of community %s scheduled: %s %s", community.id, entry.cron, entry.timezone)
+    return True
+
+
+@feature.on_startup
+async def _schedule_digests(services: Services) -> None:
+    """Every community's digest schedule, and the daily cleanup, as the settings say.
+    Written before the timer loads the schedules; an unchanged schedule is left as
+    it is, so a run missed while the bot was down still fires (late)."""
+    now = services.clock.now()
+    directory = services.directory
+    async with UnitOfWork(services.db) as uow:
+        wanted = [entry_for(directory, c) for c in directory.communities.values()]
+        wanted.append(ScheduleEntry(CLEANUP_JOB, "daily", None, cron=dict(CLEANUP_CRON)))
+        for entry in wanted:
+            stored = await uow.jobs.get(entry.job, entry.key)
+            if _same(stored, entry):
+                continue
+            await uow.jobs.schedule(
+                entry.job,
+                entry.key,
+                community_id=entry.community_id,
+                cron=entry.cron,
+                timezone=entry.timezone,
+            )
+            row = await uow.jobs.get(entry.job, entry.key)
+            if row is not None:
+                row.last_run_for = now  # nothing before now is due under a new schedule
+        await uow.commit()
+    runtime(services).reconciled = set(directory.communities)
+
+
+async def _ensure(ctx: Context) -> None:
+    community = ctx.community
+    if community is not None and community.id not in runtime(ctx.services).reconciled:
+        await reconcile(ctx, community)
+
+
+RESCHEDULING_KEYS = ("digest.day", "digest.hour", "timezone")
+
+
+@feature.on(CommandInvoked)
+async def after_command(ctx: Context, event: CommandInvoked) -> None:
+    """`/config set|reset` only stores a setting: follow its changes to the schedule."""
+    community = ctx.community
+    if community is None:
+        return
+    args = [a.lower() for a in event.args] + [v.lower() for _, v in event.options]
+    if event.name == "config" and any(k in args for k in RESCHEDULING_KEYS):
+        await reconcile(ctx, community)
+        return
+    await _ensure(ctx)
+
+
+@feature.on(MemberJoined)
+async def on_join_schedule(ctx: Context, event: MemberJoined) -> None:
+    await _ensure(ctx)
+
+
+# --- questions on the hot path (memory only) -----------------------------------------
+
+
+@feature.on(MessagePosted)
+async def track_questions(ctx: Context, event: MessagePosted) -> None:
+    community, member = ctx.community, ctx.member
+    if community is None or member is None or event.private:
+        return
+    if community.id not in runtime(ctx.services).reconciled:
+        await reconcile(ctx, community)
+    tracker = engagement(ctx.services).questions
+    if event.text is None:
+        tracker.without_text(community.id)
+    elif is_question(event.text):
+        tracker.asked(
+            community.id,
+            member.id,
+            event.platform,
+            event.space_id,
+            event.channel_id,
+            event.message_id,
+            event.at,
+            event.text,
+        )
+    actor = event.actor
+    if (
+        event.reply_to_message_id is not None
+        and actor is not None
+        and event.reply_to_user_id != actor.user_id
+    ):
+        tracker.replied(event.platform, event.space_id, event.reply_to_message_id, event.at)
+
+
+# --- building and sending ------------------------------------------------------------
+
+
+def recipients(ctx: Context, community: CommunityInfo) -> list[MemberRef]:
+    key = str(ctx.services.directory.setting(community, "digest.recipients"))
+    return ctx.services.directory.staff(community.id, RECIPIENTS.get(key, ("owner",)))
+
+
+def chart_data(ctx: Context, community: CommunityInfo, d: Digest) -> ChartData:
+    first = d.week_end - timedelta(weeks=TREND_WEEKS)
+    days = [first + timedelta(days=i) for i in range(TREND_WEEKS * 7)]
+    by_week = {w.week_start: w for w in d.trend}
+    active: list[int] = []
+    for day in days:
+        week = by_week.get(day - timedelta(days=day.weekday()))
+        active.append(week.daily_active[day.weekday()] if week else 0)
+    weeks = [w.week_start for w in d.trend]
+    return ChartData(
+        title=f"{community.name} · {ctx.gettext(N_('Weekly digest'))}",
+        days=days,
+        daily_active=active,
+        daily_messages=[d.daily_messages.get(day, 0) for day in days],
+        weeks=weeks,
+        member_share=[w.share("member_to_member") for w in d.trend],
+        owner_share=[w.share("owner_to_member") for w in d.trend],
+        to_owner_share=[w.share("member_to_owner") for w in d.trend],
+    )
+
+
+async def build(
+    ctx: Context, community: CommunityInfo, local_day: date, *, late: bool, cache: bool = True
+) -> tuple[Text, Attachment]:
+    """The digest of the last full week before `local_day`: its text and chart."""
+    week_start, week_end = digest_week(local_day)
+    staff = [m.id for m in ctx.services.directory.staff(community.id, ("owner", "moderator"))]
+    repo = DigestRepository(ctx.uow.session)
+    d = await compute(
+        repo,
+        community.id,
+        week_start,
+        staff,
+        window=question_window(week_start, week_end, community.tz),
+        now=ctx.now,
+        cache=cache,
+    )
+    extra: list[Text] = []
+    sections = [f for f in ctx.services.features if f.digest is not None]
+    for f in sorted(sections, key=lambda f: f.digest.order if f.digest else 0):
+        assert f.digest is not None
+        try:
+            section = await f.digest.render(ctx, week_start, week_end)
+        except Exception:
+            log.exception("the %s digest section failed; left out", f.name)
+            continue
+        if section is not None:
+            extra.append(section)
+    text = render(ctx, d, late=late, extra=extra)
+    png = await asyncio.to_thread(render_chart, chart_data(ctx, community, d), ctx.locale)
+    return text, Attachment(f"digest-{community.id}-{week_start.isoformat()}.png", png, "image/png")
+
+
+@feature.job(JOB)
+async def send_digest(ctx: Context, event: JobFired) -> None:
+    community = ctx.community
+    if community is None:
+        return
+    # The counts still in memory belong to this digest: write them in this unit of
+    # work (the run claim already holds SQLite's write lock).
+    await engagement(ctx.services).flush(ctx.uow)
+    local_day = community.local_day(event.scheduled_for)
+    text, chart = await build(ctx, community, local_day, late=event.late)
+    for member in recipients(ctx, community):
+        ctx.direct(member, text, attachments=[chart])
+    log.info(
+        "digest of community %s for %s sent%s",
+        community.id,
+        local_day,
+        " late" if event.late else "",
+    )
+
+
+@feature.job(CLEANUP_JOB)
+async def cleanup(ctx: Context, event: JobFired) -> None:
+    """Daily: questions older than 30 days are deleted; schedules are reconciled."""
+    deleted = await DigestRepository(ctx.uow.session).forget_old_questions(ctx.now - QUESTIONS_KEPT)
+    if deleted:
+        log.info("deleted %d question references older than 30 days", deleted)
+    for community in list(ctx.services.directory.communities.values()):
+        await reconcile(ctx, community)
+
+
+# --- commands ------------------------------------------------------------------------
+
+feature.command(
+    CommandSpec(
+        "digest",
+        N_("The weekly digest: preview it or change when it comes"),
+        permission=Permission.OWNER,
+        subcommands=(
+            CommandSpec(
+                "now", N_("Show the digest of the last full week now"), permission=Permission.OWNER
+            ),
+            CommandSpec(
+                "settings",
+                N_("Change the digest's weekday, hour and recipients"),
+                options=(
+                    OptionSpec("day", N_("Weekday"), "choice", choices=DAYS),
+                    OptionSpec("hour", N_("Hour, 0 to 23"), "integer"),
+                    OptionSpec(
+                        "recipients",
+                        N_("Who gets it"),
+                        "choice",
+                        required=False,
+                        choices=tuple(RECIPIENTS),
+                    ),
+                ),
+                permission=Permission.OWNER,
+            ),
+        ),
+    )
+)
+feature.command(
+    CommandSpec(
+        "export",
+        N_("Download community data as a file"),
+        permission=Permission.OWNER,
+        subcommands=(
+            CommandSpec(
+                "activity",
+                N_("Per-member weekly activity as CSV"),
+                options=(
+                    OptionSpec("weeks", N_("How many weeks (1 to 52)"), "integer", required=False),
+                ),
+                permission=Permission.OWNER,
+            ),
+        ),
+    )
+)
+
+
+@feature.handles("digest now")
+async def digest_now(ctx: Context, args: dict[str, Any]) -> None:
+    community = ctx.community
+    assert community is not None
+    await engagement(ctx.services).flush()
+    text, chart = await build(ctx, community, community.local_day(ctx.now), late=False, cache=False)
+    ctx.reply(text, private=True, attachments=[chart])
+
+
+@feature.handles("digest settings")
+async def digest_settings(ctx: Context, args: dict[str, Any]) -> None:
+    community = ctx.community
+    assert community is not None
+    specs = ctx.services.directory.setting_specs
+    hour = int(args["hour"])
+    if not 0 <= hour <= 23:
+        ctx.reply(
+            ctx._(N_("{value} is not valid for {key}."), value=hour, key="digest.hour"),
+            private=True,
+        )
+        return
+    values: dict[str, Any] = {"digest.day": args["day"], "digest.hour": hour}
+    if args.get("recipients"):
+        values["digest.recipients"] = args["recipients"]
+    for key, value in values.items():
+        specs[key].parse(str(value))
+        await ctx.uow.settings.set(community.id, key, value)
+    ctx.after_commit(lambda: community.settings.update(values))
+    # Schedule from the new values now (the directory learns them after commit).
+    day, hour = str(values["digest.day"]), int(values["digest.hour"])
+    entry = ScheduleEntry(
+        JOB,
+        f"community:{community.id}",
+        community.id,
+        cron={"day_of_week": day, "hour": hour, "minute": 0},
+        timezone=community.timezone,
+    )
+    await ctx.schedule(entry)
+    who = str(values.get("digest.recipients") or ctx.setting("digest.recipients"))
+    ctx.reply(
+        ctx._(
+            N_("The digest now comes every {day} at {hour}:00 ({timezone}) to {who}."),
+            day=_day_name(ctx, day),
+            hour=f"{hour:02d}",
+            timezone=community.timezone,
+            who=ctx.gettext(WHO[who]),
+        ),
+        private=True,
+    )
+
+
+WHO = {"owners": N_("the owners"), "owners+moderators": N_("the owners and moderators")}
+DAY_NAMES = {
+    "mon": N_("Monday"),
+    "tue": N_("Tuesday"),
+    "wed": N_("Wednesday"),
+    "thu": N_("Thursday"),
+    "fri": N_("Friday"),
+    "sat": N_("Saturday"),
+    "sun": N_("Sunday"),
+}
+
+
+def _day_name(ctx: Context, day: str) -> str:
+    return ctx.gettext(DAY_NAMES[day])
+
+
+@feature.handles("export activity")
+async def export_activity(ctx: Context, args: dict[str, Any]) -> None:
+    community = ctx.community
+    assert community is not None
+    weeks = args.get("weeks") or 8
+    if not 1 <= int(weeks) <= 52:
+        ctx.reply(
+            ctx._(N_("{value} is not valid for {key}."), value=weeks, key="weeks"), private=True
+        )
+        return
+    await engagement(ctx.services).flush()
+    today = community.local_day(ctx.now)
+    until = today - timedelta(days=today.weekday()) + timedelta(days=7)  # this week included
+    since = until - timedelta(weeks=int(weeks))
+    rows = await DigestRepository(ctx.uow.session).member_weeks(community.id, since, until)
+    data = activity_csv(rows)
+    ctx.reply(
+        ctx._(
+            N_("Weekly activity per member, {weeks} weeks from {since}: {rows} rows."),
+            weeks=int(weeks),
+            since=since.isoformat(),
+            rows=len(rows),
+        ),
+        private=True,
+        attachments=[
+            Attachment(f"activity-{community.id}-{today.isoformat()}.csv", data, "text/csv")
+        ],
+    )
