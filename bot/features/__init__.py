@@ -9,4 +9,4 @@ from bot.feature import Feature
 def all_features() -> list[Feature]:
     from bot.features import community, engagement, onboarding, privacy
 
-    return [community.feature, engagement.feature, onboarding.feature, privacy.feature]
+    return [community.feature, onboarding.feature, engagement.feature, privacy.feature]
