@@ -67,6 +67,13 @@ LINES = [
     "What time do you close on Fridays?",
 ]
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
+# Onboarding: the owner writes a welcome and one question on day 0; a few of the first
+# joiners accept the rules and answer with a button.
+ONBOARDING_SETUP = [
+    "/onboarding set welcome Welcome to {community}, {member}! Grab a coffee and say hi.",
+    "/onboarding question add What brings you here? | Coffee -> coffee | Meeting people | Events -> events",
+]
+ONBOARDING_ANSWERS = {"Dana": 1, "Noa": 2, "Yossi": 3, "Miriam": 2}
 
 
 def script(seed: int = 7) -> list[list[str]]:
@@ -83,12 +90,17 @@ def script(seed: int = 7) -> list[list[str]]:
         lines: list[str] = []
         if day == 0:
             lines += ["/setup Café Kehila", "/config set timezone Europe/Berlin"]
+            lines += ONBOARDING_SETUP
         for name in NAMES:
             if join_day[name] == day:
                 lines.append(
                     f"/join {name}" + (f" invite=dana{day}" if day and rng.random() < 0.4 else "")
                 )
                 present.append(name)
+                if name in ONBOARDING_ANSWERS:
+                    # Accept the rules, then pick an answer (the buttons just shown).
+                    lines += [f"/as {name}", "/click 1", f"/click {ONBOARDING_ANSWERS[name]}"]
+                    lines.append(f"/as {owner}")
             if leave_day.get(name) == day and name in present:
                 lines.append(f"/leave {name}")
                 present.remove(name)
@@ -107,6 +119,8 @@ def script(seed: int = 7) -> list[list[str]]:
                     lines.append(f"/say {name} {rng.choice(LINES)}")
         if day % 7 == 6:
             lines += [f"/as {owner}", "/stats"]
+        if day == 27:
+            lines += ["/onboarding stats", "/onboarding answers"]
         if day == 13 and present:
             lines += [f"/as {present[0]}", "/stats"]
         days.append(lines)
