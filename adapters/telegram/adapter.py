@@ -298,6 +298,13 @@ class TelegramAdapter:
             await app.shutdown()
             raise
         log.info("telegram: started as @%s (%s)", self.username, section.mode)
+        if not app.bot.bot.can_read_all_group_messages:
+            log.warning(
+                "telegram: @%s has privacy mode on: in groups where it is not an "
+                "administrator it sees only commands, so engagement counts stay empty "
+                "(see docs/TELEGRAM.md, 'Privacy mode')",
+                self.username,
+            )
 
     async def stop(self) -> None:
         app = self.application
