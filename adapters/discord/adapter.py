@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -801,9 +802,10 @@ class DiscordAdapter:
         return ActionResult(ok=True, message_id=str(msg.id) if msg else None, fell_back=True)
 
     async def _edit(self, action: Edit) -> ActionResult:
-        rendered = render(action.text)
+        # One message cannot become two: text over the limit is cut with an ellipsis.
+        rendered = render(action.text, limit=sys.maxsize)
         content = rendered.chunks[0] if rendered.chunks else ""
-        if len(rendered.chunks) > 1:
+        if len(content) > MAX_TEXT_LENGTH:
             content = content[: MAX_TEXT_LENGTH - 1] + "…"
         message = self._channel(action.channel_id, action.space_id).get_partial_message(
             int(action.message_id)

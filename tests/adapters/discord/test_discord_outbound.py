@@ -263,3 +263,29 @@ def test_the_invite_url_asks_for_exactly_the_needed_permissions() -> None:
     assert not perms.administrator and not perms.ban_members and not perms.mention_everyone
     with pytest.raises(ValueError, match="application_id"):
         discord_package.invite_url(config())
+
+
+async def test_edit_replaces_text_and_buttons_and_delete_removes(discord_bot: Harness) -> None:
+    from bot.actions import Delete, Edit
+
+    edit = Edit(
+        platform="discord",
+        space_id=GUILD,
+        channel_id=WELCOME,
+        message_id="500000000000000042",
+        text=Text.of("Going: ", Bold(("12",)), " " + "x" * 2100),
+        buttons=(Button("Going", "events:rsvp:42"),),
+    )
+    result = await discord_bot.adapter.perform(edit)
+    assert result.ok and result.message_id == "500000000000000042"
+    (call,) = discord_bot.api.find("PATCH", MESSAGES + "/{message_id}")
+    assert call.content is not None and call.content.startswith("Going: **12**")
+    assert len(call.content) == 2000 and call.content.endswith("…")
+    assert call.json["components"][0]["components"][0]["custom_id"] == "events:rsvp:42"
+
+    gone = await discord_bot.adapter.perform(
+        Delete(
+            platform="discord", space_id=GUILD, channel_id=WELCOME, message_id="500000000000000042"
+        )
+    )
+    assert gone.ok and discord_bot.api.find("DELETE", MESSAGES + "/{message_id}")
