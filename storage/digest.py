@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Table,
     UniqueConstraint,
     and_,
     bindparam,
@@ -215,6 +216,7 @@ class DigestRepository:
         if not answers:
             return
         q = DigestQuestion.__table__
+        assert isinstance(q, Table)
         stmt = (
             update(q)
             .where(
@@ -270,7 +272,8 @@ class DigestRepository:
             )
         ).one()
         v = [int(x) for x in row]
-        return WeekTotals(*v[:7], daily_active=tuple(v[7:]))
+        a, ad, m, r, re, j, lv = v[:7]
+        return WeekTotals(a, ad, m, r, re, j, lv, daily_active=tuple(v[7:]))
 
     async def reply_split(
         self, community_id: int, week_start: date, staff: Sequence[int], total: int
@@ -335,15 +338,15 @@ class DigestRepository:
         )
         staff_ids = list(staff) or [-1]
         top_rows = await self.session.execute(
-            select(w.member_id, Member.display_name, w.messages + w.replies)
+            select(w.member_id, Member.display_name, w.messages)
             .join(Member, Member.id == w.member_id)
             .where(
                 w.community_id == community_id,
                 w.week_start == week_start,
                 w.member_id.not_in(staff_ids),
-                w.messages + w.replies > 0,
+                w.messages > 0,
             )
-            .order_by((w.messages + w.replies).desc(), w.reactions.desc(), w.member_id)
+            .order_by(w.messages.desc(), w.replies.desc(), w.reactions.desc(), w.member_id)
             .limit(top)
         )
         out.top = [MemberCount(m, n, int(c)) for m, n, c in top_rows]

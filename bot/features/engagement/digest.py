@@ -62,6 +62,12 @@ class WeekFigures:
     def net(self) -> int:
         return self.joins - self.leaves
 
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.active or self.messages or self.joins or self.leaves or self.monthly_active
+        )
+
     def share(self, kind: str) -> float | None:
         total = self.split.total
         return getattr(self.split, kind) / total if total else None
@@ -124,10 +130,6 @@ async def week_figures(
     )
 
 
-def _is_empty(w: WeekFigures) -> bool:
-    return not (w.active or w.messages or w.joins or w.leaves or w.monthly_active)
-
-
 async def compute(
     repo: DigestRepository,
     community_id: int,
@@ -174,7 +176,7 @@ async def compute(
     if cache:
         await repo.cache_week(community_id, week_start, this.to_json(), now)
     trend.append(this)
-    previous = trend[-2] if len(trend) >= 2 and not _is_empty(trend[-2]) else None
+    previous = trend[-2] if len(trend) >= 2 and not trend[-2].is_empty else None
     week_end = week_start + timedelta(days=7)
     channels, hours = await repo.channels_and_hours(community_id, week_start, week_end)
     count, refs = await repo.unanswered(community_id, *window, limit=QUESTIONS_SHOWN)

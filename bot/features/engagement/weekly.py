@@ -252,9 +252,17 @@ def chart_data(ctx: Context, community: CommunityInfo, d: Digest) -> ChartData:
 
 
 async def build(
-    ctx: Context, community: CommunityInfo, local_day: date, *, late: bool, cache: bool = True
-) -> tuple[Text, Attachment]:
-    """The digest of the last full week before `local_day`: its text and chart."""
+    ctx: Context,
+    community: CommunityInfo,
+    local_day: date,
+    *,
+    late: bool,
+    cache: bool = True,
+    skip_empty: bool = False,
+) -> tuple[Text, Attachment] | None:
+    """The digest of the last full week before `local_day`: its text and chart.
+    With `skip_empty`, None when nothing at all was recorded in the eight weeks (a
+    community set up after the week it would report on)."""
     week_start, week_end = digest_week(local_day)
     staff = [m.id for m in ctx.services.directory.staff(community.id, ("owner", "moderator"))]
     repo = DigestRepository(ctx.uow.session)
@@ -267,6 +275,8 @@ async def build(
         now=ctx.now,
         cache=cache,
     )
+    if skip_empty and all(w.is_empty for w in d.trend):
+        return None
     extra: list[Text] = []
     sections = [f for f in ctx.services.features if f.digest is not None]
     for f in sorted(sections, key=lambda f: f.digest.order if f.digest else 0):
@@ -292,7 +302,11 @@ async def send_digest(ctx: Context, event: JobFired) -> None:
     # work (the run claim already holds SQLite's write lock).
     await engagement(ctx.services).flush(ctx.uow)
     local_day = community.local_day(event.scheduled_for)
-    text, chart = await build(ctx, community, local_day, late=event.late)
+    built = await build(ctx, community, local_day, late=event.late, skip_empty=True)
+    if built is None:
+        log.info("digest of community %s for %s: no activity recorded yet", community.id, local_day)
+        return
+    text, chart = built
     for member in recipients(ctx, community):
         ctx.direct(member, text, attachments=[chart])
     log.info(
@@ -367,7 +381,9 @@ async def digest_now(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
     await engagement(ctx.services).flush()
-    text, chart = await build(ctx, community, community.local_day(ctx.now), late=False, cache=False)
+    built = await build(ctx, community, community.local_day(ctx.now), late=False, cache=False)
+    assert built is not None
+    text, chart = built
     ctx.reply(text, private=True, attachments=[chart])
 
 

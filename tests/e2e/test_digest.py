@@ -1,0 +1,252 @@
+"""The weekly digest end to end: console harness, fake clock, real database."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import struct
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from adapters.console.community import ConsoleCommunity
+from bot.actions import Reply, SendDirect
+from bot.config import Config
+from bot.events import Actor, MessagePosted
+from storage.database import Database
+from tests.conftest import START
+
+# START is Monday 2 March 2026, 08:00 UTC.
+
+
+def digests(console: ConsoleCommunity, name: str = "owner") -> list[SendDirect]:
+    return [
+        p.action
+        for p in console.performed
+        if isinstance(p.action, SendDirect)
+        and p.audience == f"@{name}"
+        and "Weekly digest" in p.action.text.plain()
+    ]
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+async def claimed_runs(console: ConsoleCommunity) -> list[datetime]:
+    async with Database(console.config.database.url).session() as session:
+        rows = await session.execute(
+            text("SELECT scheduled_for FROM job_run WHERE job = 'engagement.digest' ORDER BY 1")
+        )
+        out = []
+        for (value,) in rows:
+            if isinstance(value, str):
+                value = datetime.fromisoformat(value)
+            out.append(value.replace(tzinfo=UTC))
+        return out
+
+
+async def a_busy_week(console: ConsoleCommunity, *, days: int = 7) -> None:
+    """Dana and Noa talk every day, Eli replies now and then; the clock moves a day
+    at a time (firing due jobs)."""
+    for day in range(days):
+        await console.run(
+            "/say dana good morning\n/as noa\n/reply dana morning!\n/react\n"
+            + ("/as eli\n/reply noa hi both\n" if day % 2 == 0 else "")
+            + "/as owner\n/reply dana welcome back"
+        )
+        await console.advance(timedelta(days=1))
+
+
+async def test_a_month_with_the_digest_on_monday_morning_local_time(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/config set timezone Europe/Berlin\n/join dana\n/join noa\n/join eli")
+    for _ in range(4):
+        await a_busy_week(console)
+    sent = digests(console)
+    # Mondays 9, 16, 23 and 30 March (the first Monday's run was before setup).
+    assert len(sent) == 4
+    runs = await claimed_runs(console)
+    assert runs == [
+        datetime(2026, 3, 9, 8, 0, tzinfo=UTC),  # 09:00 CET
+        datetime(2026, 3, 16, 8, 0, tzinfo=UTC),
+        datetime(2026, 3, 23, 8, 0, tzinfo=UTC),
+        datetime(2026, 3, 30, 7, 0, tzinfo=UTC),  # 09:00 CEST, after the change on the 29th
+    ]
+    body = sent[1].text.plain()
+    assert "Weekly digest of Test Community" in body
+    assert "9 Mar – 15 Mar" in body
+    assert "Messages 25 (±0%) · replies 18 (±0%) · reactions 7 (±0%)" in body
+    # noa → dana 7, eli → noa 4: between members; owner → dana 7.
+    assert "Replies between members: 61% (±0); owners → members 39%, members → owners 0%" in body
+    assert "Most active: noa (7), dana (7), eli (4)" in body
+    assert "owner (" not in body
+    first = sent[0].text.plain()
+    assert "Newcomers: 3 of last week's 3 came back" not in first  # no previous week yet
+    assert "First week" in first
+    assert "Newcomers: 3 of last week's 3 came back this week (100%)" in sent[1].text.plain()
+    chart = sent[-1].attachments[0]
+    assert chart.mime_type == "image/png"
+    assert png_size(chart.data) == (1080, 1350)
+
+
+async def test_unanswered_questions_in_three_languages(console: ConsoleCommunity) -> None:
+    await console.run("/join dana\n/join noa\n/join tamar\n/advance 1d")  # Tuesday
+    await console.run(
+        "/say tamar Does anyone know when the tasting starts?\n"
+        "/say noa מתי הסדנה מתחילה\n/say dana Wie spät ist es\n/say noa Lovely day.\n"
+        "/as tamar\n/reply dana now"
+    )
+    console.clear()
+    await console.advance(timedelta(days=6, hours=1))  # Monday 9 March 09:00
+    body = digests(console)[-1].text.plain()
+    assert "Unanswered questions (no reply within 24 hours): 2" in body
+    assert "Does anyone know when the tasting starts?" in body
+    assert "מתי הסדנה מתחילה" in body
+    assert "Wie spät" not in body  # tamar answered it
+    assert "Lovely day" not in body  # not a question
+
+
+async def test_a_member_drifts_after_four_active_weeks(console: ConsoleCommunity) -> None:
+    await console.run("/join dana\n/join noa\n/join tamar")
+    for week in range(5):
+        for _day in range(7):
+            lines = ["/say dana hi", "/as noa", "/reply dana hey"]
+            if week < 4:
+                lines += ["/say tamar still here", "/say tamar really"]
+            await console.run("\n".join(lines))
+            await console.advance(timedelta(days=1))
+    await console.advance(timedelta(hours=1))  # Monday 6 April 09:00
+    body = digests(console)[-1].text.plain()
+    assert "30 Mar – 5 Apr" in body
+    assert "Drifting away (active the 4 weeks before, silent this week): tamar" in body
+
+
+async def test_a_platform_without_message_text_is_named_not_counted_as_zero(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join dana")
+    for i in range(3):
+        await console.adapter.emit(
+            MessagePosted(
+                platform="console",
+                space_id="console",
+                actor=Actor("dana", "dana"),
+                at=console.clock.now(),
+                channel_id="general",
+                message_id=f"x{i}",
+                text=None,
+            )
+        )
+    await console.advance(timedelta(days=7, hours=1))
+    body = digests(console)[-1].text.plain()
+    assert "I cannot tell, because the platform does not show me message text" in body
+    assert "Every question got an answer" not in body
+
+
+async def test_two_processes_on_one_database_send_the_digest_once(
+    config: Config, tmp_path: Path
+) -> None:
+    first = ConsoleCommunity(config, start=START, files_dir=tmp_path / "a")
+    await first.start(migrate=False)
+    await first.run("/setup Shared\n/join dana\n/say dana hello there")
+    second = ConsoleCommunity(config, start=START, files_dir=tmp_path / "b")
+    await second.start(migrate=False)
+    try:
+        for _ in range(3):
+            await asyncio.gather(
+                first.advance(timedelta(days=7)), second.advance(timedelta(days=7))
+            )
+        sent = digests(first) + digests(second)
+        # 2 March reports an empty week before setup (not sent); 9 and 16 March are.
+        assert len(sent) == 2
+        runs = await claimed_runs(first)
+        assert len(runs) == len(set(runs)) == 3
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_a_digest_missed_while_down_is_sent_once_late(console: ConsoleCommunity) -> None:
+    await console.run("/join dana\n/say dana hello")
+    await console.advance(timedelta(days=7))  # Monday 9 March 08:00 UTC: before the run
+    assert digests(console) == []
+    await console.app.stop()
+    console.clock.set(datetime(2026, 3, 11, 12, 0, tzinfo=UTC))  # down over Monday 09:00
+    await console.restart()
+    sent = digests(console)
+    assert len(sent) == 1
+    assert "This digest is late" in sent[0].text.plain()
+    assert "2 Mar – 8 Mar" in sent[0].text.plain()
+    await console.restart()  # a new console: what it shows starts empty
+    await console.advance(timedelta(days=2))
+    assert digests(console) == []  # not sent again
+    await console.advance(timedelta(days=5))  # Monday 16 March 09:00: on time again
+    sent = digests(console)
+    assert len(sent) == 1 and "late" not in sent[0].text.plain()
+
+
+async def test_digest_settings_move_the_schedule(console: ConsoleCommunity) -> None:
+    await console.run("/digest settings wed 18 owners+moderators")
+    assert "every Wednesday at 18:00 (UTC) to the owners and moderators" in console.last_text()
+    await console.run("/join dana\n/staff set moderator dana\n/say dana hi")
+    console.clear()
+    await console.advance(timedelta(days=9, hours=9, minutes=59))  # Wed 11 March 17:59
+    assert digests(console) == []  # not on Monday 9 March any more
+    await console.advance(timedelta(minutes=1))
+    assert len(digests(console, "owner")) == 1 and len(digests(console, "dana")) == 1
+    # The generic /config set also moves it: Friday at 07:00 now.
+    await console.run("/config set digest.day fri\n/config set digest.hour 7")
+    console.clear()
+    await console.advance(timedelta(days=1, hours=13))  # Friday 13 March 07:00
+    assert len(digests(console, "owner")) == 1
+    await console.run("/digest settings someday 9")
+    assert "Usage" in console.last_text()
+
+
+async def test_digest_now_previews_to_the_caller_only(console: ConsoleCommunity) -> None:
+    await console.run("/join dana\n/say dana hello?\n/advance 7d")
+    console.clear()
+    await console.run("/digest now")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply) and reply.private
+    assert "Weekly digest of Test Community" in reply.text.plain()
+    assert png_size(reply.attachments[0].data) == (1080, 1350)
+    await console.run("/as dana\n/digest now")
+    assert "Only owners can use /digest" in console.last_text()
+
+
+async def test_export_activity_csv(console: ConsoleCommunity) -> None:
+    await console.run("/join dana\n/say dana one\n/say dana two\n/as owner\n/export activity 4")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply)
+    rows = list(csv.DictReader(io.StringIO(reply.attachments[0].data.decode("utf-8-sig"))))
+    dana = next(r for r in rows if r["member"] == "dana")
+    assert dana["messages"] == "2" and dana["active_days"] == "1"
+    assert dana["week_start"] == "2026-03-02"
+
+
+async def test_questions_are_forgotten_with_the_member_and_after_30_days(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join dana\n/join noa\n/say dana what time is it?\n/say noa why?")
+    await console.advance(timedelta(days=1))
+
+    async def excerpts() -> list[str]:
+        async with Database(console.config.database.url).session() as session:
+            return list(
+                (await session.execute(text("SELECT excerpt FROM digest_question ORDER BY 1")))
+                .scalars()
+                .all()
+            )
+
+    assert await excerpts() == ["what time is it?", "why?"]
+    await console.run("/as dana\n/forgetme\n/click 1")
+    assert await excerpts() == ["why?"]
+    await console.advance(timedelta(days=31))
+    assert await excerpts() == []
