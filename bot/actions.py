@@ -63,6 +63,8 @@ class Reply(Action):
     private: bool = False
     buttons: tuple[Button, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    # The community's language, for anything the adapter adds (a fallback note).
+    locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +83,8 @@ class SendDirect(Action):
     fallback_space_id: str | None = None
     fallback_channel_id: str | None = None
     start_payload: str | None = None
+    # The community's language, for the fallback note the adapter writes.
+    locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

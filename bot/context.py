@@ -99,6 +99,7 @@ class Context:
                 private=private,
                 buttons=tuple(buttons),
                 attachments=tuple(attachments),
+                locale=self.locale,
             )
         )
 
@@ -123,6 +124,7 @@ class Context:
                 fallback_space_id=space,
                 fallback_channel_id=self.setting("community.channel") if space else None,
                 start_payload=start_payload,
+                locale=self.locale,
             )
         )
 

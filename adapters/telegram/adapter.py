@@ -457,6 +457,7 @@ class TelegramAdapter:
         attachments: Sequence[Attachment],
         fallback_chat: tuple[int, int | None] | None,
         start_payload: str | None,
+        locale: str | None = None,
     ) -> ActionResult:
         if start_payload is not None and not START_PAYLOAD.match(start_payload):
             raise ValueError(
@@ -477,10 +478,15 @@ class TelegramAdapter:
                 raise
             if fallback_chat is None:
                 return ActionResult.failed("dm_closed", str(exc))
-            return await self._fallback(uid, fallback_chat, start_payload, str(exc))
+            return await self._fallback(uid, fallback_chat, start_payload, str(exc), locale)
 
     async def _fallback(
-        self, user_id: int, chat: tuple[int, int | None], payload: str | None, why: str
+        self,
+        user_id: int,
+        chat: tuple[int, int | None],
+        payload: str | None,
+        why: str,
+        community_locale: str | None = None,
     ) -> ActionResult:
         key = (chat[0], user_id, payload)
         earlier = self._fallbacks.get(key)
@@ -488,7 +494,8 @@ class TelegramAdapter:
             return ActionResult(ok=True, message_id=earlier, fell_back=True, detail=why)
         known = self.inbound.known_user(user_id)
         name, language = known if known else (await self._member_name(chat[0], user_id), None)
-        locale = normalize_locale(language or self._default_locale)
+        # The community's language first: the note is posted in its group.
+        locale = normalize_locale(community_locale or language or self._default_locale)
         link = f"https://t.me/{self.username}" + (f"?start={payload}" if payload else "")
         text = translate(
             locale,
@@ -536,6 +543,7 @@ class TelegramAdapter:
                 a.attachments,
                 None if in_private or where is None else where[:2],
                 None,
+                a.locale,
             )
         if where is None:
             return ActionResult.failed("not_found", f"cannot reply to {type(to).__name__}")
@@ -554,7 +562,7 @@ class TelegramAdapter:
         if a.fallback_space_id:
             fallback = parse_channel(a.fallback_channel_id or a.fallback_space_id)
         return await self._direct(
-            a.user_id, a.text, a.buttons, a.attachments, fallback, a.start_payload
+            a.user_id, a.text, a.buttons, a.attachments, fallback, a.start_payload, a.locale
         )
 
     async def _do_edit(self, a: Edit) -> ActionResult:

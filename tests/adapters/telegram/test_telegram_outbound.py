@@ -319,3 +319,24 @@ async def test_commands_published_per_scope_and_language(tg: Harness) -> None:
 async def test_command_names_telegram_cannot_show_are_refused(tg: Harness) -> None:
     with pytest.raises(ValueError, match="Set-Up"):
         await tg.adapter.publish_commands([CommandSpec("Set-Up", "Set up")])
+
+
+async def test_the_fallback_note_speaks_the_communitys_language(tg: Harness) -> None:
+    await tg.feed("message_private_start.json")  # Tom's own Telegram language is known
+    tg.api.forbidden_chats[444] = NEVER_STARTED
+    result = await tg.adapter.perform(
+        SendDirect(
+            platform="telegram",
+            user_id="444",
+            text=Text.of("Willkommen!"),
+            fallback_space_id=str(GROUP),
+            start_payload="welcome_444",
+            locale="de",
+        )
+    )
+    assert result.fell_back
+    post = tg.api.of("sendMessage")[-1].params["text"]
+    expected = gettext(
+        "de", "{mention}, I have a private message for you. Open {link} and press Start."
+    )
+    assert expected.split("{mention}")[1].split("{link}")[0] in post
