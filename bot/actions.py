@@ -199,6 +199,9 @@ class ActionResult:
     detail: str = ""
     # The adapter used a fallback (DM closed: posted in the channel instead).
     fell_back: bool = False
+    # A private message was not delivered, only a way to open a chat with the bot
+    # (Telegram's deep link): the core keeps it and delivers it on /start.
+    pending: bool = False
 
     @classmethod
     def failed(cls, error: ActionErrorCode, detail: str = "") -> ActionResult:

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from bot import pending
 from bot.actions import Action, ActionResult, AssignRole, Reply, UnsupportedAction
 from bot.commands import CommandSpec, Permission, UsageError, resolve
 from bot.context import Context
@@ -33,6 +34,7 @@ from bot.feature import CommandHandler, EventHandler, Feature, leaf_paths
 from bot.i18n import N_, gettext, translate
 from bot.markup import Text
 from bot.services import Services
+from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("kehila.dispatcher")
 
@@ -151,8 +153,6 @@ class Dispatcher:
         ref = directory.member(community.id, platform, user_id)
         if ref is not None:
             return ref
-        from storage.unit_of_work import UnitOfWork
-
         async with UnitOfWork(self.services.db) as uow:
             row = await uow.members.find(community.id, platform, user_id)
             if row is None:
@@ -347,6 +347,10 @@ class Dispatcher:
                 result = ActionResult.failed("failed")
             if not result.ok:
                 await self._on_failure(action, result, ctx)
+            elif result.pending and (waiting := pending.as_direct(action)) is not None:
+                async with UnitOfWork(self.services.db) as uow:
+                    await pending.keep(uow, waiting, self.services.clock.now())
+                    await uow.commit()
             results.append(result)
         return results
 

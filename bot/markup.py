@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 Node = Union[str, "Bold", "Italic", "Link", "Mention", "Items"]
 
@@ -149,3 +149,42 @@ def split_rendered(text: str, limit: int) -> list[str]:
     if text:
         chunks.append(text)
     return chunks
+
+
+# --- plain data (JSON) form, for messages stored to be sent later ---------------------------
+
+
+def to_data(nodes: Iterable[Node]) -> list[Any]:
+    out: list[Any] = []
+    for node in nodes:
+        if isinstance(node, str):
+            out.append(node)
+        elif isinstance(node, Bold):
+            out.append({"b": to_data(node.children)})
+        elif isinstance(node, Italic):
+            out.append({"i": to_data(node.children)})
+        elif isinstance(node, Link):
+            out.append({"link": node.url, "label": node.label})
+        elif isinstance(node, Mention):
+            out.append({"mention": node.user_id, "name": node.name})
+        elif isinstance(node, Items):
+            out.append({"items": [to_data(item) for item in node.items]})
+    return out
+
+
+def from_data(data: list[Any]) -> tuple[Node, ...]:
+    nodes: list[Node] = []
+    for item in data:
+        if isinstance(item, str):
+            nodes.append(item)
+        elif "b" in item:
+            nodes.append(Bold(from_data(item["b"])))
+        elif "i" in item:
+            nodes.append(Italic(from_data(item["i"])))
+        elif "link" in item:
+            nodes.append(Link(item["link"], item["label"]))
+        elif "mention" in item:
+            nodes.append(Mention(item["mention"], item["name"]))
+        elif "items" in item:
+            nodes.append(Items(tuple(from_data(i) for i in item["items"])))
+    return tuple(nodes)

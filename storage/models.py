@@ -126,6 +126,20 @@ class MemberTag(Base):
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
+class PendingDirect(Base):
+    """A private message the platform refused (the member never opened a chat with
+    the bot); delivered when they do (Telegram: /start from the deep link)."""
+
+    __tablename__ = "pending_direct"
+    __table_args__ = (Index("ix_pending_direct_account", "platform", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    message: Mapped[dict[str, Any]]  # the SendDirect, as bot.markup/actions data
+    created_at: Mapped[datetime]
+
+
 class CommunitySetting(Base):
     """A setting an owner changed; absent keys take the feature's default."""
 

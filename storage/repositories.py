@@ -26,6 +26,7 @@ from storage.models import (
     JobSchedule,
     Member,
     MemberTag,
+    PendingDirect,
     Space,
 )
 
@@ -233,6 +234,28 @@ class Members(_Repo):
         await self.session.execute(delete(MemberTag).where(MemberTag.member_id == member_id))
         await self.session.execute(delete(Identity).where(Identity.member_id == member_id))
         await self.session.execute(delete(Member).where(Member.id == member_id))
+
+
+class Pending(_Repo):
+    """Private messages waiting for a member to open a chat with the bot."""
+
+    async def add(
+        self, platform: str, user_id: str, message: dict[str, Any], now: datetime
+    ) -> None:
+        self.session.add(
+            PendingDirect(platform=platform, user_id=user_id, message=message, created_at=now)
+        )
+
+    async def take(self, platform: str, user_id: str, since: datetime) -> list[dict[str, Any]]:
+        """The waiting messages newer than `since`, oldest first; all are removed."""
+        where = (PendingDirect.platform == platform, PendingDirect.user_id == user_id)
+        rows = (
+            await self.session.scalars(
+                select(PendingDirect).where(*where).order_by(PendingDirect.id)
+            )
+        ).all()
+        await self.session.execute(delete(PendingDirect).where(*where))
+        return [row.message for row in rows if row.created_at >= since]
 
 
 class Settings(_Repo):

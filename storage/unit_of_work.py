@@ -12,7 +12,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
-from storage.repositories import Activity, Communities, Jobs, Members, Settings, Spaces
+from storage.repositories import Activity, Communities, Jobs, Members, Pending, Settings, Spaces
 
 
 class UnitOfWork:
@@ -53,6 +53,10 @@ class UnitOfWork:
     @cached_property
     def activity(self) -> Activity:
         return Activity(self.session)
+
+    @cached_property
+    def pending(self) -> Pending:
+        return Pending(self.session)
 
     async def commit(self) -> None:
         if self._session is not None:

@@ -491,7 +491,9 @@ class TelegramAdapter:
         key = (chat[0], user_id, payload)
         earlier = self._fallbacks.get(key)
         if isinstance(earlier, str):
-            return ActionResult(ok=True, message_id=earlier, fell_back=True, detail=why)
+            return ActionResult(
+                ok=True, message_id=earlier, fell_back=True, pending=True, detail=why
+            )
         known = self.inbound.known_user(user_id)
         name, language = known if known else (await self._member_name(chat[0], user_id), None)
         # The community's language first: the note is posted in its group.
@@ -512,6 +514,7 @@ class TelegramAdapter:
             error=result.error,
             detail=why,
             fell_back=True,
+            pending=True,
         )
 
     async def _member_name(self, chat_id: int, user_id: int) -> str:

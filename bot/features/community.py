@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import pending
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
@@ -299,6 +300,37 @@ async def spaces_link(ctx: Context, args: dict[str, Any]) -> None:
         ),
         private=True,
     )
+
+
+# --- /start: a member opens a private chat with the bot ---------------------------------
+
+feature.command(
+    CommandSpec(
+        "start",
+        N_("Open a private chat with me and get what is waiting for you"),
+        options=(OptionSpec("code", N_("The code from the link you followed"), required=False),),
+        needs_community=False,
+    )
+)
+
+
+@feature.handles("start")
+async def start(ctx: Context, args: dict[str, Any]) -> None:
+    """Deliver the private messages kept while the member had not opened a chat
+    (Telegram's deep link leads here); otherwise say hello."""
+    actor = ctx.event.actor
+    assert actor is not None
+    waiting = await pending.take(ctx.uow, ctx.event.platform, actor.user_id, ctx.now)
+    for message in waiting:
+        ctx.act(message)
+    if not waiting:
+        ctx.reply(
+            ctx._(
+                N_("Hello {name}! I am the community bot. Send /help to see what you can do."),
+                name=actor.display_name,
+            ),
+            private=True,
+        )
 
 
 # --- settings -------------------------------------------------------------------------

@@ -65,3 +65,51 @@ async def test_group_admin_sets_up_the_group_and_gets_an_answer(
     assert answers, "the owner got no answer in the group"
     assert answers[-1].params["parse_mode"] == "HTML"
     assert "<b>Bakery Friends</b>" in answers[-1].params["text"]
+
+
+def _message(
+    update_id: int, sender: dict[str, object], chat: dict[str, object], text: str
+) -> dict[str, object]:
+    command = text.split()[0]
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id % 100000,
+            "from": sender,
+            "chat": chat,
+            "date": 1763861300,
+            "text": text,
+            "entities": [{"offset": 0, "length": len(command), "type": "bot_command"}],
+        },
+    }
+
+
+TOM = {"id": 444, "is_bot": False, "first_name": "Tom", "language_code": "en"}
+GROUP_CHAT = {"id": BAKERY, "title": "Bakery Friends", "type": "supergroup"}
+
+
+async def test_a_private_answer_waits_for_start_and_is_delivered_then(
+    core: tuple[App, TelegramAdapter, FakeBotAPI],
+) -> None:
+    """Tom never opened a chat with the bot: his /mydata answer is kept, the group
+    gets a link, and pressing Start delivers the answer with its file."""
+    from tg_fakeapi import NEVER_STARTED
+
+    _app, adapter, api = core
+    await feed(adapter, payload("my_chat_member_added.json"))
+    await feed(adapter, _message(920000010, NOA, GROUP_CHAT, "/setup Bakery Friends"))
+    api.forbidden_chats[444] = NEVER_STARTED
+    await feed(adapter, _message(920000011, TOM, GROUP_CHAT, "/mydata"))
+    note = [c for c in api.of("sendMessage") if c.params["chat_id"] == BAKERY][-1]
+    assert "t.me/" in note.params["text"] and "Start" in note.params["text"]
+    assert not api.of("sendDocument")  # nothing private was posted in the group
+
+    api.forbidden_chats.clear()
+    private = {"id": 444, "type": "private", "first_name": "Tom"}
+    await feed(adapter, _message(920000012, TOM, private, "/start"))
+    [document] = api.of("sendDocument")
+    assert document.params["chat_id"] == 444
+    # Delivered once: a second /start only says hello.
+    await feed(adapter, _message(920000013, TOM, private, "/start"))
+    assert len(api.of("sendDocument")) == 1
+    assert "Send /help" in api.of("sendMessage")[-1].params["text"]
