@@ -100,6 +100,9 @@ async def on_confirm(ctx: Context, event: ButtonPressed, payload: str) -> None:
         return
     for f in ctx.services.features:
         await f.delete_member_data(ctx, member.id)
+    for identity in await ctx.uow.members.identities(member.id):
+        # Private messages still waiting for them (kept with their text).
+        await ctx.uow.pending.take(identity.platform, identity.user_id, ctx.now)
     await ctx.uow.members.delete(member.id)
     ctx.after_commit(lambda: ctx.services.directory.remove_member(member.id))
     ctx.reply(
