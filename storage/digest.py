@@ -357,7 +357,7 @@ class DigestRepository:
         query = select(
             first.c.member_id,
             Member.display_name,
-            sum((p.c.messages + p.c.replies + p.c.reactions for p in prev), literal_column("0")),
+            sum((p.c.messages + p.c.reactions for p in prev), literal_column("0")),
         ).join(Member, Member.id == first.c.member_id)
         for k, p in enumerate(prev[1:], start=2):
             query = query.join(
@@ -379,7 +379,7 @@ class DigestRepository:
             )
             .exists()
         )
-        total = sum((p.c.messages + p.c.replies + p.c.reactions for p in prev), literal_column("0"))
+        total = sum((p.c.messages + p.c.reactions for p in prev), literal_column("0"))
         drift_rows = await self.session.execute(
             query.where(
                 first.c.community_id == community_id,
