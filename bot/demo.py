@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from adapters.console.community import ConsoleCommunity
 from bot.config import Config
@@ -127,6 +128,18 @@ def script(seed: int = 7) -> list[list[str]]:
     return days
 
 
+def show_digest(community: ConsoleCommunity, echo: Callable[[str], None]) -> None:
+    """The month ends on a Monday: the owner's weekly digest (09:00 local) and where
+    its chart was saved."""
+    from bot.actions import SendDirect
+
+    for shown in community.performed:
+        if isinstance(shown.action, SendDirect) and shown.action.attachments:
+            when = community.clock.now().astimezone(ZoneInfo("Europe/Berlin"))
+            echo(f"\n── {when:%a %d %b}, 09:00 Berlin: the weekly digest reaches the owner")
+            echo("   kehila → @owner: " + shown.text.replace("\n", "\n      "))
+
+
 async def run_demo(
     config: Config, db_path: Path, *, echo: Callable[[str], None], verbose: bool = False
 ) -> None:
@@ -158,6 +171,7 @@ async def run_demo(
                     echo(f"   kehila → {shown.audience}: " + shown.text.replace("\n", "\n      "))
             community.clear()
             await community.advance(timedelta(days=1))
+        show_digest(community, echo)
     finally:
         await community.stop()
     echo(
