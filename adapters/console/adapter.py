@@ -51,6 +51,9 @@ class ConsoleMember:
     roles: set[str] = field(default_factory=set)
     restricted: bool = False
     dms_open: bool = True
+    # Like Telegram: the member never opened a chat with the bot, so the bot may not
+    # write first. A private message becomes a note in the channel, kept for /start.
+    never_started: bool = False
     present: bool = False
 
 
@@ -119,6 +122,9 @@ class ConsoleAdapter:
         if isinstance(action, Reply):
             actor = action.to.actor
             private = action.private or getattr(action.to, "private", False)
+            member = self._member_by_id(actor.user_id) if actor else None
+            if private and member is not None and member.never_started:
+                return self._waiting(action, member, f"#{self.room}")
             audience = (
                 f"@{self._name(actor.user_id)}"
                 if private and actor
@@ -127,6 +133,8 @@ class ConsoleAdapter:
             return self._show(action, action.text, audience, action.buttons)
         if isinstance(action, SendDirect):
             member = self._member_by_id(action.user_id)
+            if member is not None and member.never_started and action.fallback_space_id:
+                return self._waiting(action, member, f"#{action.fallback_channel_id or self.room}")
             if member is not None and not member.dms_open:
                 if action.fallback_space_id is None:
                     return ActionResult.failed("dm_closed")
@@ -203,6 +211,14 @@ class ConsoleAdapter:
         await self.sink(event)
 
     # --- output ---
+
+    def _waiting(self, action: Action, member: ConsoleMember, audience: str) -> ActionResult:
+        """As Telegram: only a note in the channel; the core keeps the message for /start."""
+        note = f"@{member.name} (a private message is waiting: /dm /start)"
+        self.performed.append(Performed(action, note, audience))
+        if self.echo:
+            self.echo(f"  kehila → {audience}: {note}")
+        return ActionResult(ok=True, message_id=self.next_id(), fell_back=True, pending=True)
 
     def _show(
         self, action: Action, text: Text, audience: str, buttons: Sequence[Button]

@@ -9,7 +9,8 @@
 /react EMOJI              react to the last message someone else posted here
 /click N                  press button N of the last message with buttons
 /dm TEXT                  write to the bot privately (text or a /command)
-/dms NAME on|off          NAME opens or closes private messages
+/dms NAME on|off|never    NAME opens or closes private messages (never: NAME has
+                          not opened a chat with the bot yet, as on Telegram)
 /advance 3d               let time pass (s, m, h, d, w), firing due jobs
 /COMMAND ARGS             a bot command, e.g. /stats, /config set KEY VALUE
 anything else             a message in the current channel
@@ -190,6 +191,7 @@ class ConsoleSession:
         )
 
     async def _dm(self, rest: str) -> None:
+        self.actor.never_started = False  # writing to the bot opens the chat
         if rest.startswith("/"):
             await self._command(rest, private=True)
         elif rest:
@@ -199,9 +201,11 @@ class ConsoleSession:
 
     async def _dms(self, rest: str) -> None:
         parts = rest.split()
-        if len(parts) != 2 or parts[1] not in ("on", "off"):
-            raise ScriptError("/dms NAME on|off")
-        self.adapter.member(parts[0]).dms_open = parts[1] == "on"
+        if len(parts) != 2 or parts[1] not in ("on", "off", "never"):
+            raise ScriptError("/dms NAME on|off|never")
+        member = self.adapter.member(parts[0])
+        member.dms_open = parts[1] != "off"
+        member.never_started = parts[1] == "never"
 
     async def _advance(self, rest: str) -> None:
         try:

@@ -348,3 +348,30 @@ async def test_a_second_space_joins_the_community_with_a_one_time_code(
     assert "console: annex2" in console.last_text()
     await console.run("/stats")
     assert "Messages: 1 / 1" in console.last_text()
+
+
+async def test_a_private_message_waits_until_the_member_opens_a_chat(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/dms dana never\n/join dana\n/as dana\n/mydata")
+    # Nothing private in the channel: a note, and the answer is kept.
+    assert console.seen_by("#general")[-1] == "@dana (a private message is waiting: /dm /start)"
+    assert private_to(console, "dana") == []
+    await console.run("/dm /start")
+    [delivered] = console.actions(SendDirect)[-1:]
+    assert (
+        isinstance(delivered, SendDirect)
+        and delivered.attachments[0].filename == "kehila-my-data.json"
+    )
+    await console.run("/dm /start")
+    assert private_to(console, "dana")[-1].startswith("Hello dana!")
+
+
+async def test_forgetme_also_drops_messages_still_waiting(console: ConsoleCommunity) -> None:
+    await console.run("/dms dana never\n/join dana\n/as dana\n/stats")
+    async with Database(console.config.database.url).session() as session:
+        # The onboarding rules and the /stats answer.
+        assert await session.scalar(text("SELECT count(*) FROM pending_direct")) == 2
+    await console.run("/dm /forgetme\n/click 1")
+    async with Database(console.config.database.url).session() as session:
+        assert await session.scalar(text("SELECT count(*) FROM pending_direct")) == 0
