@@ -43,6 +43,7 @@ from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
 from bot.clock import FakeClock
 from bot.config import load_config
+from bot.events import Event
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.models import Community, Identity, Member, Space
@@ -53,6 +54,19 @@ CHANNELS = [400000000000000001 + i for i in range(5)]
 BOT_ID = 900000000000000001
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.bench.token"
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+# Chat as it is: about one message in ten asks something (the digest collects those).
+TEXTS = [
+    "Good morning everyone!",
+    "Great talk yesterday, thanks for organising it.",
+    "Who is coming to the meetup on Thursday?",
+    "I'll bring the coffee.",
+    "Here are the slides from the workshop.",
+    "Congrats on the launch 🎉",
+    "See you all next week.",
+    "That recipe worked perfectly.",
+    "Welcome to the new members!",
+    "Running five minutes late.",
+]
 BATCH = 500  # payloads handed to the parser before awaiting their handlers
 
 BOT_USER = {
@@ -94,6 +108,7 @@ async def offline_request(http: Any, route: Any, **kwargs: Any) -> Any:
 def guild_create() -> dict[str, Any]:
     return {
         "id": str(GUILD),
+        "unavailable": False,  # a server the bot is already in (start-up), not a new one
         "name": "Bench",
         "icon": None,
         "splash": None,
@@ -232,7 +247,8 @@ async def seed(url: str) -> None:
 
 
 def payload_pool(size: int, seed_value: int = 1) -> list[str]:
-    """MESSAGE_CREATE `d` objects as JSON text; a third reply to another member."""
+    """MESSAGE_CREATE `d` objects as JSON text; a third reply to another member, one in
+    ten is a question."""
     rng = random.Random(seed_value)
 
     def user(i: int) -> dict[str, Any]:
@@ -275,7 +291,7 @@ def payload_pool(size: int, seed_value: int = 1) -> list[str]:
             "flags": 0,
             "embeds": [],
             "edited_timestamp": None,
-            "content": "Good morning! Who is coming to the meetup on Thursday?",
+            "content": TEXTS[n % len(TEXTS)],
             "components": [],
             "channel_id": channel,
             "author": user(someone()),
@@ -347,6 +363,21 @@ async def ours(url: str, pool: list[str], events: int, warmup: int) -> float:
     return events / (elapsed + time.perf_counter() - started)
 
 
+async def adapter_alone(pool: list[str], events: int, warmup: int) -> float:
+    """Our adapter with the core replaced by a sink that does nothing: its own share."""
+    config = load_config(None, env={"KEHILA_DISCORD_TOKEN": TOKEN})
+    adapter = DiscordAdapter(config, gateway=False)
+
+    async def nothing(event: Event) -> None:
+        return None
+
+    await adapter.start(nothing)
+    adapter.client._connection.parsers["GUILD_CREATE"](guild_create())
+    elapsed = await feed(adapter.client, pool, events, warmup)
+    await adapter.stop()
+    return events / elapsed
+
+
 class BareClient(discord.AutoShardedClient):
     async def on_message(self, message: discord.Message) -> None:
         return None
@@ -379,6 +410,7 @@ async def main() -> None:
     pool = [*payload_pool(5_000)]
     our_rates: list[float] = []
     bare_rates: list[float] = []
+    alone_rates: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             url = f"sqlite+aiosqlite:///{tmp}/round{r}.db"
@@ -386,8 +418,14 @@ async def main() -> None:
             # Interleave, so machine noise hits both sides alike.
             bare_rates.append(await bare(pool, args.events, args.warmup))
             our_rates.append(await ours(url, pool, args.events, args.warmup))
+            alone_rates.append(await adapter_alone(pool, args.events, args.warmup))
     rate, bare_rate = statistics.median(our_rates), statistics.median(bare_rates)
     ratio = rate / bare_rate
+    alone = statistics.median(alone_rates)
+    print(
+        f"adapter alone (no-op core):          {alone:10,.0f} events/s  "
+        f"({alone / bare_rate:.2f} of bare)"
+    )
     print(f"discord.py alone (empty on_message): {bare_rate:10,.0f} events/s")
     print(f"adapter + core + rollups:            {rate:10,.0f} events/s  ({MEMBERS:,} members)")
     print(

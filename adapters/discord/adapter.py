@@ -79,6 +79,7 @@ UNKNOWN_INTERACTION = 10062
 MAX_TIMEOUT = timedelta(days=28) - timedelta(minutes=1)
 INVITE_URL = "https://discord.gg/{code}"
 ADMIN_CACHE_SIZE = 50_000
+ACTOR_CACHE_SIZE = 50_000
 # How long a kick we made explains the member's leaving.
 KICK_MEMORY_S = 60.0
 
@@ -140,6 +141,7 @@ class DiscordAdapter:
         self._kicked: dict[tuple[int, int], float] = {}
         self._deferred: dict[int, _Deferred] = {}
         self._admins: dict[tuple[int, ...], bool] = {}
+        self._actors: dict[tuple[int, str, bool], Actor] = {}
         self._specs: dict[str, CommandSpec] = {}
         self._payload: list[dict[str, Any]] | None = None
         self._synced: str | None = None
@@ -316,7 +318,15 @@ class DiscordAdapter:
             await self._sink(event)
 
     def _actor(self, user: discord.abc.User) -> Actor:
-        return _actor(user, isinstance(user, discord.Member) and self._is_admin(user))
+        # Actors are immutable and the same few people talk most: reuse them.
+        admin = isinstance(user, discord.Member) and self._is_admin(user)
+        key = (user.id, user.display_name, admin)
+        actor = self._actors.get(key)
+        if actor is None:
+            if len(self._actors) >= ACTOR_CACHE_SIZE:
+                self._actors.clear()
+            actor = self._actors[key] = _actor(user, admin)
+        return actor
 
     def _is_admin(self, member: discord.Member) -> bool:
         """Manage Server or owner. Computing permissions walks the member's roles on
@@ -335,6 +345,7 @@ class DiscordAdapter:
 
     def roles_changed(self) -> None:
         self._admins.clear()
+        self._actors.clear()
 
     def _is_me(self, user_id: int) -> bool:
         me = self._client.user
@@ -358,7 +369,9 @@ class DiscordAdapter:
             reply_to_message = str(ref.message_id)
             if isinstance(ref.resolved, discord.Message):
                 reply_to_user = str(ref.resolved.author.id)
-        await self._emit(
+        if self._sink is None:
+            return
+        await self._sink(  # the hot path: no extra frame through _emit
             MessagePosted(
                 platform="discord",
                 space_id=str(guild.id) if guild else "",
