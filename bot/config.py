@@ -80,7 +80,6 @@ class DiscordSection(_Section):
     shard_ids: list[int] | None = None
     # Guilds where commands sync instantly (development); empty: global sync.
     dev_guild_ids: list[int] = []
-    member_cache_limit: int = Field(100_000, ge=0)
 
 
 class TelegramSection(_Section):

@@ -518,7 +518,9 @@ class DiscordAdapter:
         )
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
-        await self._warm(guild)
+        # Also at start: a server that added the bot while it was offline becomes a
+        # space too (the core ignores spaces it already knows).
+        await self.on_guild_join(guild)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self._warm(guild)
@@ -798,14 +800,21 @@ class DiscordAdapter:
         except discord.Forbidden as exc:
             if exc.code != CANNOT_DM:
                 raise
-            if not (action.fallback_space_id and action.fallback_channel_id):
+            if not action.fallback_space_id:
                 return ActionResult.failed("dm_closed", action.user_id)
+        channel_id = action.fallback_channel_id
+        if not channel_id:  # no channel configured: the server's main channel
+            guild = self._guild(action.fallback_space_id)
+            main = _main_channel(guild) if guild is not None else None
+            if main is None:
+                return ActionResult.failed("dm_closed", action.user_id)
+            channel_id = str(main.id)
         note = translate(
-            self._config.bot.locale,
+            action.locale or self._config.bot.locale,
             DM_FALLBACK,
             mention=Mention(action.user_id, action.user_id),
         )
-        channel = self._channel(action.fallback_channel_id, action.fallback_space_id)
+        channel = self._channel(channel_id, action.fallback_space_id)
         msg = await self._post(
             channel.send,
             render(Text.of(note, "\n", action.text)),

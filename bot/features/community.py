@@ -116,6 +116,8 @@ feature.command(
 
 @feature.on(SpaceAdded)
 async def space_added(ctx: Context, event: SpaceAdded) -> None:
+    if (event.platform, event.space_id) in ctx.services.directory.spaces:
+        return  # known already (adapters announce every space again at start)
     space = await ctx.uow.spaces.ensure(event.platform, event.space_id, event.title, ctx.now)
     community_id = space.community_id
     ctx.after_commit(

@@ -25,6 +25,7 @@ from bot.actions import (
     SyncScheduledEvent,
     UnsupportedAction,
 )
+from bot.i18n import gettext
 from bot.markup import Bold, Items, Mention, Text
 
 MESSAGES = "/channels/{channel_id}/messages"
@@ -289,3 +290,16 @@ async def test_edit_replaces_text_and_buttons_and_delete_removes(discord_bot: Ha
         )
     )
     assert gone.ok and discord_bot.api.find("DELETE", MESSAGES + "/{message_id}")
+
+
+async def test_the_fallback_goes_to_the_main_channel_in_the_communitys_language(
+    discord_bot: Harness,
+) -> None:
+    discord_bot.api.closed_dms.add(DANA)
+    result = await discord_bot.adapter.perform(direct(fallback_space_id=GUILD, locale="de"))
+    assert result.ok and result.fell_back
+    fallback = discord_bot.api.find("POST", MESSAGES)[-1]
+    assert fallback.params["channel_id"] != "41" + DANA[2:]  # not the DM channel
+    german = gettext("de", "{mention}, I could not send you a direct message, so here it is:")
+    assert fallback.content is not None
+    assert fallback.content.startswith(german.replace("{mention}", f"<@{DANA}>"))
