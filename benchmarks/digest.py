@@ -124,7 +124,7 @@ class Data:
                 m = STAFF + 1 + (week * 100 + k) * 37 % (members - STAFF)
                 self.raw.append((m, days[k % 7], 0, "", 4, None))
                 daily[(days[k % 7], m)][6] += 1
-        self.daily = [
+        self.daily: list[dict[str, Any]] = [
             {
                 "community_id": 1,
                 "day": date.fromisoformat(d),

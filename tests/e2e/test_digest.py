@@ -15,6 +15,7 @@ from adapters.console.community import ConsoleCommunity
 from bot.actions import Reply, SendDirect
 from bot.config import Config
 from bot.events import Actor, MessagePosted
+from bot.features.engagement import engagement
 from storage.database import Database
 from tests.conftest import START
 
@@ -155,6 +156,9 @@ async def test_two_processes_on_one_database_send_the_digest_once(
     first = ConsoleCommunity(config, start=START, files_dir=tmp_path / "a")
     await first.start(migrate=False)
     await first.run("/setup Shared\n/join dana\n/say dana hello there")
+    # What the flusher does every couple of seconds in production (the fake clock does
+    # not let real time pass): the other process must see these counts.
+    await engagement(first.app.services).flush()
     second = ConsoleCommunity(config, start=START, files_dir=tmp_path / "b")
     await second.start(migrate=False)
     try:

@@ -376,7 +376,7 @@ def render(ctx: Context, d: Digest, *, late: bool, extra: list[Text]) -> Text:
     else:
         out.append(ctx._(N_("❓ Every question got an answer within 24 hours.")))
     if d.channels:
-        total = sum(n for _, n in d.channels) or 1
+        total = this.messages or sum(n for _, n in d.channels) or 1
         busiest = ", ".join(f"#{c} ({percent(loc, n / total)})" for c, n in d.channels)
         hours = ", ".join(f"{h:02d}:00" for h, _ in d.hours)
         out.append(
