@@ -71,6 +71,8 @@ class Engagement:
         self._flushing: asyncio.Task[int] | None = None  # a flush started by volume
         # Questions for the digest: buffered here, written with each flush.
         self.questions = QuestionTracker()
+        # What `flush(uow)` wrote into a caller's unit of work, not yet committed.
+        self.uncommitted: tuple[Buffer, QuestionBuffer] | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._every_interval())
@@ -145,6 +147,8 @@ class Engagement:
             try:
                 if uow is not None:
                     await self._write(uow, activity, interactions, channels, weekly, questions)
+                    # Kept until the caller's commit, to be given back if it fails.
+                    self.uncommitted = (buffer, questions)
                 else:
                     async with UnitOfWork(self.services.db) as own:
                         await self._write(own, activity, interactions, channels, weekly, questions)
@@ -176,6 +180,14 @@ class Engagement:
                 ]
             )
             await digest.text_missing(questions.no_text, self.services.clock.now())
+
+    def give_back(self) -> None:
+        """The caller's unit of work did not commit: keep its counts for the next flush."""
+        if self.uncommitted is not None:
+            buffer, questions = self.uncommitted
+            self.uncommitted = None
+            self._merge_back(buffer)
+            self.questions.merge_back(questions, self.services.directory.by_id)
 
     def _merge_back(self, old: Buffer) -> None:
         """A failed flush keeps its counts for the next one instead of losing them,

@@ -300,9 +300,15 @@ async def send_digest(ctx: Context, event: JobFired) -> None:
         return
     # The counts still in memory belong to this digest: write them in this unit of
     # work (the run claim already holds SQLite's write lock).
-    await engagement(ctx.services).flush(ctx.uow)
+    state = engagement(ctx.services)
+    await state.flush(ctx.uow)
+    ctx.after_commit(lambda: setattr(state, "uncommitted", None))
     local_day = community.local_day(event.scheduled_for)
-    built = await build(ctx, community, local_day, late=event.late, skip_empty=True)
+    try:
+        built = await build(ctx, community, local_day, late=event.late, skip_empty=True)
+    except Exception:
+        state.give_back()  # this unit of work rolls back: the counts go to the next flush
+        raise
     if built is None:
         log.info("digest of community %s for %s: no activity recorded yet", community.id, local_day)
         return
