@@ -45,15 +45,9 @@ from sqlalchemy import insert, text
 
 from bot.features.engagement.digest import Digest, compute, question_window
 from storage.database import Database
-from storage.digest import ActivityWeekly, DigestRepository
+from storage.digest import DigestRepository
 from storage.migrate import upgrade
-from storage.models import (
-    ActivityDaily,
-    ChannelHourly,
-    Community,
-    InteractionDaily,
-    Member,
-)
+from storage.models import Community
 from storage.unit_of_work import UnitOfWork
 
 WEEKS = 8
@@ -200,7 +194,50 @@ class Data:
         ]
 
 
+TABLES: list[tuple[str, tuple[str, ...]]] = [
+    ("member", ("id", "community_id", "display_name", "role", "is_bot", "first_seen_at",
+                "joined_at", "left_at")),
+    ("activity_daily", ("community_id", "day", "member_id", "messages", "replies",
+                        "replies_received", "reactions", "reactions_received", "joins", "leaves")),
+    ("activity_weekly", ("community_id", "week_start", "member_id", "messages", "replies",
+                         "replies_received", "reactions", "joins", "leaves", "active_mask")),
+    ("interaction_daily", ("community_id", "day", "from_member_id", "to_member_id", "replies",
+                           "reactions")),
+    ("channel_hourly", ("community_id", "day", "channel_id", "hour", "messages")),
+]  # fmt: skip
+
+
+def _rows(data: Data, table: str) -> list[dict[str, Any]]:
+    return {
+        "member": data.members,
+        "activity_daily": data.daily,
+        "activity_weekly": data.weekly,
+        "interaction_daily": data.interactions,
+        "channel_hourly": data.channels,
+    }[table]
+
+
+def _sqlite_value(value: Any) -> Any:
+    """What SQLAlchemy stores in SQLite: ISO dates, naive UTC datetimes, 0/1."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _pg_value(value: Any) -> Any:
+    """Naive UTC datetimes, as the bot's UTC column type stores them."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
 async def load(url: str, data: Data, *, raw: bool) -> None:
+    """The schema by migration; rows by the fastest path each database has (plain
+    sqlite3 executemany; PostgreSQL COPY)."""
     db = Database(url)
     try:
         await upgrade(db)
@@ -210,21 +247,31 @@ async def load(url: str, data: Data, *, raw: bool) -> None:
                 [{"id": 1, "name": "Bench", "timezone": "UTC", "locale": "en",
                   "created_at": NOW - timedelta(weeks=20)}],
             )  # fmt: skip
-            for table, rows in (
-                (Member, data.members),
-                (ActivityDaily, data.daily),
-                (ActivityWeekly, data.weekly),
-                (InteractionDaily, data.interactions),
-                (ChannelHourly, data.channels),
-            ):
-                for i in range(0, len(rows), 20_000):
-                    await session.execute(insert(table), rows[i : i + 20_000])
+            if db.dialect == "postgresql":
+                conn = await session.connection()
+                driver = (await conn.get_raw_connection()).driver_connection
+                assert driver is not None
+                for table, columns in TABLES:
+                    records = [tuple(_pg_value(r[c]) for c in columns) for r in _rows(data, table)]
+                    await driver.copy_records_to_table(table, records=records, columns=columns)
             await session.commit()
+            if db.dialect == "postgresql":
+                # What autovacuum would have done by Monday: statistics for the planner.
+                await session.execute(text("ANALYZE"))
+                await session.commit()
     finally:
         await db.dispose()
+    if db.dialect != "sqlite":
+        return
+    con = sqlite3.connect(url.split("///", 1)[1])
+    con.execute("PRAGMA synchronous=OFF")
+    for table, columns in TABLES:
+        marks = ", ".join("?" for _ in columns)
+        con.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+            (tuple(_sqlite_value(r[c]) for c in columns) for r in _rows(data, table)),
+        )
     if raw:
-        path = url.split("///", 1)[1]
-        con = sqlite3.connect(path)
         con.executescript(
             "CREATE TABLE bench_raw_event (member_id INTEGER NOT NULL, day DATE NOT NULL,"
             " hour INTEGER NOT NULL, channel_id VARCHAR(64) NOT NULL, kind INTEGER NOT NULL,"
@@ -234,10 +281,9 @@ async def load(url: str, data: Data, *, raw: bool) -> None:
         con.executescript(
             "CREATE INDEX ix_raw_day ON bench_raw_event (day, member_id);"
             "CREATE INDEX ix_raw_member ON bench_raw_event (member_id, day);"
-            "ANALYZE;"
         )
-        con.commit()
-        con.close()
+    con.commit()
+    con.close()
 
 
 STAFF_IDS = list(range(1, STAFF + 1))
@@ -395,6 +441,7 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--reactions", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keep", help="a folder to keep the SQLite database in")
     args = parser.parse_args()
     t0 = time.perf_counter()
     data = Data(args.members, args.messages, args.reactions)
@@ -407,7 +454,10 @@ async def main() -> None:
     )
     result: dict[str, Any] = {"benchmark": "digest"}
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'digest.db'}"
+        folder = Path(args.keep) if args.keep else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "digest.db").unlink(missing_ok=True)
+        url = f"sqlite+aiosqlite:///{folder / 'digest.db'}"
         t0 = time.perf_counter()
         await load(url, data, raw=True)
         print(f"loaded SQLite in {time.perf_counter() - t0:.0f} s", flush=True)

@@ -51,6 +51,9 @@ class ActivityWeekly(Base):
     """Per (community, local week starting Monday, member) counters."""
 
     __tablename__ = "activity_weekly"
+    # SQLite: the primary key is the table (clustered), so a week's rows are read in
+    # place and a (week, member) lookup is one seek.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     community_id: Mapped[int] = mapped_column(
         ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
@@ -253,12 +256,10 @@ class DigestRepository:
 
     async def week_totals(self, community_id: int, week_start: date) -> WeekTotals:
         w = ActivityWeekly
-        active = w.active_mask > 0
         row = (
             await self.session.execute(
                 select(
-                    func.count().filter(active),
-                    func.coalesce(func.sum(_active_days(w.active_mask)), 0),
+                    func.count().filter(w.active_mask > 0),
                     func.coalesce(func.sum(w.messages), 0),
                     func.coalesce(func.sum(w.replies), 0),
                     func.coalesce(func.sum(w.reactions), 0),
@@ -272,8 +273,8 @@ class DigestRepository:
             )
         ).one()
         v = [int(x) for x in row]
-        a, ad, m, r, re, j, lv = v[:7]
-        return WeekTotals(a, ad, m, r, re, j, lv, daily_active=tuple(v[7:]))
+        daily = tuple(v[6:])
+        return WeekTotals(v[0], sum(daily), v[1], v[2], v[3], v[4], v[5], daily_active=daily)
 
     async def reply_split(
         self, community_id: int, week_start: date, staff: Sequence[int], total: int
@@ -337,61 +338,57 @@ class DigestRepository:
             or 0
         )
         staff_ids = list(staff) or [-1]
-        top_rows = await self.session.execute(
-            select(w.member_id, Member.display_name, w.messages)
-            .join(Member, Member.id == w.member_id)
-            .where(
-                w.community_id == community_id,
-                w.week_start == week_start,
-                w.member_id.not_in(staff_ids),
-                w.messages > 0,
+        if top:
+            top_rows = (
+                select(w.member_id, w.messages.label("n"))
+                .where(
+                    w.community_id == community_id,
+                    w.week_start == week_start,
+                    w.member_id.not_in(staff_ids),
+                    w.messages > 0,
+                )
+                .order_by(w.messages.desc(), w.replies.desc(), w.reactions.desc(), w.member_id)
+                .limit(top)
             )
-            .order_by(w.messages.desc(), w.replies.desc(), w.reactions.desc(), w.member_id)
-            .limit(top)
-        )
-        out.top = [MemberCount(m, n, int(c)) for m, n, c in top_rows]
+            out.top = await self._named(top_rows)
         # Drifting: active in each of the four previous weeks, silent this week.
-        prev = [w.__table__.alias(f"w{k}") for k in range(1, 5)]
-        now = w.__table__.alias("w0")
-        first = prev[0]
-        query = select(
-            first.c.member_id,
-            Member.display_name,
-            sum((p.c.messages + p.c.reactions for p in prev), literal_column("0")),
-        ).join(Member, Member.id == first.c.member_id)
-        for k, p in enumerate(prev[1:], start=2):
-            query = query.join(
-                p,
-                and_(
-                    p.c.community_id == community_id,
-                    p.c.week_start == weeks[k],
-                    p.c.member_id == first.c.member_id,
-                    p.c.active_mask > 0,
-                ),
+        if drifting:
+            prev = [w.__table__.alias(f"w{k}") for k in range(1, 5)]
+            now = w.__table__.alias("w0")
+            first = prev[0]
+            total = sum((p.c.messages + p.c.reactions for p in prev), literal_column("0"))
+            query = select(first.c.member_id, total.label("n"))
+            for k, p in enumerate(prev[1:], start=2):
+                query = query.join(
+                    p,
+                    and_(
+                        p.c.community_id == community_id,
+                        p.c.week_start == weeks[k],
+                        p.c.member_id == first.c.member_id,
+                        p.c.active_mask > 0,
+                    ),
+                )
+            silent = ~(
+                select(literal_column("1"))
+                .where(
+                    now.c.community_id == community_id,
+                    now.c.week_start == week_start,
+                    now.c.member_id == first.c.member_id,
+                    now.c.active_mask > 0,
+                )
+                .exists()
             )
-        silent = ~(
-            select(literal_column("1"))
-            .where(
-                now.c.community_id == community_id,
-                now.c.week_start == week_start,
-                now.c.member_id == first.c.member_id,
-                now.c.active_mask > 0,
+            out.drifting = await self._named(
+                query.where(
+                    first.c.community_id == community_id,
+                    first.c.week_start == weeks[1],
+                    first.c.active_mask > 0,
+                    first.c.member_id.not_in(staff_ids),
+                    silent,
+                )
+                .order_by(total.desc(), first.c.member_id)
+                .limit(drifting)
             )
-            .exists()
-        )
-        total = sum((p.c.messages + p.c.reactions for p in prev), literal_column("0"))
-        drift_rows = await self.session.execute(
-            query.where(
-                first.c.community_id == community_id,
-                first.c.week_start == weeks[1],
-                first.c.active_mask > 0,
-                first.c.member_id.not_in(staff_ids),
-                silent,
-            )
-            .order_by(total.desc(), first.c.member_id)
-            .limit(drifting)
-        )
-        out.drifting = [MemberCount(m, n, int(c)) for m, n, c in drift_rows]
         # Retention: members who joined last week, and came back (were active) this week.
         joined = w.__table__.alias("joined")
         back = w.__table__.alias("back")
@@ -417,6 +414,18 @@ class DigestRepository:
         ).one()
         out.newcomers, out.newcomers_back = int(newcomers), int(returned)
         return out
+
+    async def _named(self, ranked: Any) -> list[MemberCount]:
+        """(member id, count) rows, ranked and limited, with the members' names: looked
+        up after the limit, for those few rows only."""
+        rows = [(int(m), int(n)) for m, n in await self.session.execute(ranked)]
+        if not rows:
+            return []
+        found = await self.session.execute(
+            select(Member.id, Member.display_name).where(Member.id.in_([m for m, _ in rows]))
+        )
+        names = {int(i): str(name) for i, name in found}
+        return [MemberCount(m, str(names.get(m, "?")), n) for m, n in rows]
 
     async def members_now(self, community_id: int) -> int:
         return int(

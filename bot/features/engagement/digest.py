@@ -48,6 +48,7 @@ class WeekFigures:
     newcomers_back: int = 0
     split: ReplySplit = field(default_factory=ReplySplit)
     daily_active: tuple[int, ...] = (0,) * 7
+    daily_messages: tuple[int, ...] = (0,) * 7
 
     @property
     def stickiness(self) -> float | None:
@@ -76,6 +77,7 @@ class WeekFigures:
         data = asdict(self)
         data["week_start"] = self.week_start.isoformat()
         data["daily_active"] = list(self.daily_active)
+        data["daily_messages"] = list(self.daily_messages)
         return data
 
     @classmethod
@@ -84,6 +86,7 @@ class WeekFigures:
         values["week_start"] = date.fromisoformat(values["week_start"])
         values["split"] = ReplySplit(**values["split"])
         values["daily_active"] = tuple(values["daily_active"])
+        values["daily_messages"] = tuple(values.get("daily_messages", (0,) * 7))
         return cls(**values)
 
 
@@ -103,7 +106,6 @@ class Digest:
     questions: int
     question_refs: list[QuestionRef]
     text_missing: bool
-    daily_messages: dict[date, int]
 
 
 async def week_figures(
@@ -113,6 +115,7 @@ async def week_figures(
     totals = await repo.week_totals(community_id, week_start)
     split = await repo.reply_split(community_id, week_start, staff, totals.replies)
     people = await repo.people(community_id, week_start, staff, top=0, drifting=0)
+    by_day = await repo.daily_messages(community_id, week_start, week_start + timedelta(days=7))
     return WeekFigures(
         week_start=week_start,
         active=totals.active,
@@ -127,7 +130,12 @@ async def week_figures(
         newcomers_back=people.newcomers_back,
         split=split,
         daily_active=totals.daily_active,
+        daily_messages=_week_days(by_day, week_start),
     )
+
+
+def _week_days(by_day: dict[date, int], week_start: date) -> tuple[int, ...]:
+    return tuple(by_day.get(week_start + timedelta(days=d), 0) for d in range(7))
 
 
 async def compute(
@@ -147,6 +155,7 @@ async def compute(
     totals = await repo.week_totals(community_id, week_start)
     split = await repo.reply_split(community_id, week_start, staff, totals.replies)
     people = await repo.people(community_id, week_start, staff, top=TOP, drifting=DRIFTING)
+    by_day = await repo.daily_messages(community_id, week_start, week_start + timedelta(days=7))
     this = WeekFigures(
         week_start=week_start,
         active=totals.active,
@@ -161,6 +170,7 @@ async def compute(
         newcomers_back=people.newcomers_back,
         split=split,
         daily_active=totals.daily_active,
+        daily_messages=_week_days(by_day, week_start),
     )
     weeks = [week_start - timedelta(weeks=k) for k in range(TREND_WEEKS - 1, 0, -1)]
     cached = await repo.cached_weeks(community_id, weeks)
@@ -196,9 +206,6 @@ async def compute(
         questions=count,
         question_refs=refs,
         text_missing=missing,
-        daily_messages=await repo.daily_messages(
-            community_id, week_start - timedelta(weeks=TREND_WEEKS - 1), week_end
-        ),
     )
 
 

@@ -235,15 +235,17 @@ def chart_data(ctx: Context, community: CommunityInfo, d: Digest) -> ChartData:
     days = [first + timedelta(days=i) for i in range(TREND_WEEKS * 7)]
     by_week = {w.week_start: w for w in d.trend}
     active: list[int] = []
+    messages: list[int] = []
     for day in days:
         week = by_week.get(day - timedelta(days=day.weekday()))
         active.append(week.daily_active[day.weekday()] if week else 0)
+        messages.append(week.daily_messages[day.weekday()] if week else 0)
     weeks = [w.week_start for w in d.trend]
     return ChartData(
         title=f"{community.name} · {ctx.gettext(N_('Weekly digest'))}",
         days=days,
         daily_active=active,
-        daily_messages=[d.daily_messages.get(day, 0) for day in days],
+        daily_messages=messages,
         weeks=weeks,
         member_share=[w.share("member_to_member") for w in d.trend],
         owner_share=[w.share("owner_to_member") for w in d.trend],

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "community_id", "week_start", "member_id", name=op.f("pk_activity_weekly")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "digest_week",
