@@ -113,7 +113,11 @@ class Engagement:
         """Write the buffered counters; returns how many events they held.
 
         With `uow`, write inside that unit of work (the caller commits): a job that
-        already holds SQLite's write lock (its run claim) cannot wait for another."""
+        already holds SQLite's write lock (its run claim) cannot wait for another.
+        For the same reason it does not wait for a flush already under way (that one
+        waits for the caller's lock): it writes nothing and returns 0."""
+        if uow is not None and self._lock.locked():
+            return 0
         async with self._lock:
             buffer, self.buffer = self.buffer, Buffer()
             questions = self.questions.take()
