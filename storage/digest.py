@@ -38,11 +38,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import ActivityDaily, Base, ChannelHourly, InteractionDaily, Member
+from storage.repositories import dialect_insert
 
 EXCERPT_CHARS = 100
 
@@ -170,11 +170,6 @@ class PeopleFigures:
     newcomers_back: int = 0  # of them, active this week
 
 
-def _insert(session: AsyncSession, table: type[Base]) -> Any:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
-
-
 def _popcount_bit(column: Any, bit: int) -> Any:
     return column.op(">>")(bit).op("&")(1)
 
@@ -198,7 +193,7 @@ class DigestRepository:
         if not rows:
             return
         t = ActivityWeekly
-        stmt = _insert(self.session, t)
+        stmt = dialect_insert(self.session, t)
         counters = ("messages", "replies", "replies_received", "reactions", "joins", "leaves")
         set_: dict[str, Any] = {c: getattr(t, c) + stmt.excluded[c] for c in counters}
         set_["active_mask"] = t.active_mask.op("|")(stmt.excluded.active_mask)
@@ -211,8 +206,13 @@ class DigestRepository:
 
     async def add_questions(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            stmt = _insert(self.session, DigestQuestion).on_conflict_do_nothing()
-            await self.session.execute(stmt, rows)
+            # On the table, not the ORM entity: the ORM's bulk path asks for every new
+            # id back (one INSERT … RETURNING per row on SQLite).
+            table = DigestQuestion.__table__
+            assert isinstance(table, Table)
+            stmt = dialect_insert(self.session, table).on_conflict_do_nothing()
+            conn = await self.session.connection()
+            await conn.execute(stmt, rows)
 
     async def mark_answered(self, answers: list[dict[str, Any]]) -> None:
         """`answers`: platform, space_id, message_id, answered_at (the first reply seen)."""
@@ -237,7 +237,7 @@ class DigestRepository:
         rows = [{"community_id": c, "text_missing_at": at} for c in community_ids]
         if not rows:
             return
-        stmt = _insert(self.session, DigestState)
+        stmt = dialect_insert(self.session, DigestState)
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["community_id"],
@@ -487,7 +487,7 @@ class DigestRepository:
     async def cache_week(
         self, community_id: int, week_start: date, figures: dict[str, Any], now: datetime
     ) -> None:
-        stmt = _insert(self.session, DigestWeek).values(
+        stmt = dialect_insert(self.session, DigestWeek).values(
             community_id=community_id, week_start=week_start, figures=figures, computed_at=now
         )
         await self.session.execute(

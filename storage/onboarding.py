@@ -27,12 +27,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import ActivityDaily, Base
+from storage.repositories import dialect_insert
 
 MAX_QUESTIONS = 5
 
@@ -108,10 +107,6 @@ class Funnel:
 class OnboardingRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    def _insert(self, table: type[Base]) -> Any:
-        dialect = self.session.get_bind().dialect.name
-        return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
     # --- questions ---
 
@@ -247,7 +242,7 @@ class OnboardingRepo:
             "skipped": skipped,
             "answered_at": now,
         }
-        stmt = self._insert(OnboardingAnswer).values(**values)
+        stmt = dialect_insert(self.session, OnboardingAnswer).values(**values)
         changed = {k: stmt.excluded[k] for k in ("choice", "text", "skipped", "answered_at")}
         await self.session.execute(
             stmt.on_conflict_do_update(index_elements=["member_id", "question_id"], set_=changed)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +31,7 @@ from storage.models import (
 )
 
 
-def _insert(session: AsyncSession, table: type[Base]) -> Any:
+def dialect_insert(session: AsyncSession, table: type[Base] | Table) -> Any:
     """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL alike)."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     module = postgresql if dialect == "postgresql" else sqlite
@@ -219,7 +219,7 @@ class Members(_Repo):
 
     async def add_tag(self, member_id: int, tag: str) -> None:
         await self.session.execute(
-            _insert(self.session, MemberTag)
+            dialect_insert(self.session, MemberTag)
             .values(member_id=member_id, tag=tag)
             .on_conflict_do_nothing()
         )
@@ -272,7 +272,7 @@ class Settings(_Repo):
         return {row.key: row.value for row in rows}
 
     async def set(self, community_id: int, key: str, value: Any) -> None:
-        stmt = _insert(self.session, CommunitySetting).values(
+        stmt = dialect_insert(self.session, CommunitySetting).values(
             community_id=community_id, key=key, value=value
         )
         await self.session.execute(
@@ -321,7 +321,7 @@ class Jobs(_Repo):
             "payload": payload or {},
             "last_run_for": not_before,
         }
-        stmt = _insert(self.session, JobSchedule).values(**values)
+        stmt = dialect_insert(self.session, JobSchedule).values(**values)
         columns = ["community_id", "run_at", "cron", "timezone", "payload"]
         if not_before is not None:
             columns.append("last_run_for")
@@ -355,7 +355,7 @@ class Jobs(_Repo):
     ) -> bool:
         """Insert the run's claim; False when another process (or run) already has it."""
         result = await self.session.execute(
-            _insert(self.session, JobRun)
+            dialect_insert(self.session, JobRun)
             .values(job=job, key=key, scheduled_for=scheduled_for, claimed_at=now, claimed_by=by)
             .on_conflict_do_nothing()
         )
@@ -389,7 +389,7 @@ class Activity(_Repo):
     async def add(self, table: type[Base], keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        stmt = _insert(self.session, table)
+        stmt = dialect_insert(self.session, table)
         counters = [c for c in rows[0] if c not in keys]
         stmt = stmt.on_conflict_do_update(
             index_elements=list(keys),
