@@ -97,6 +97,9 @@ class Dispatcher:
             member = await self._member(community, event)
             if isinstance(event, CommandInvoked):
                 await self._command(event, community, member)
+                if community is None:  # /setup may have just created one
+                    community = self._community(event)
+                    member = await self._member(community, event)
             elif isinstance(event, ButtonPressed):
                 await self._button(event, community, member)
             if community is None and not isinstance(event, SPACE_EVENTS):

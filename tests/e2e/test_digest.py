@@ -254,3 +254,11 @@ async def test_questions_are_forgotten_with_the_member_and_after_30_days(
     assert await excerpts() == ["why?"]
     await console.advance(timedelta(days=31))
     assert await excerpts() == []
+
+
+async def test_setup_schedules_the_digest_at_once(console: ConsoleCommunity) -> None:
+    """The `console` fixture ran /setup; nothing else happened since."""
+    assert "engagement.digest" in {e.job for e in console.app.services.timer.entries.values()}  # type: ignore[attr-defined]
+    async with Database(console.config.database.url).session() as session:
+        jobs = (await session.execute(text("SELECT job FROM job_schedule"))).scalars().all()
+    assert "engagement.digest" in jobs

@@ -21,7 +21,7 @@ from bot.context import Context
 from bot.directory import CommunityInfo
 from bot.events import MemberJoined, MemberLeft, MessagePosted, ReactionAdded
 from bot.feature import Feature
-from bot.features.engagement.unanswered import QuestionBuffer, QuestionTracker
+from bot.features.engagement.unanswered import QuestionBuffer, QuestionTracker, track
 from bot.i18n import N_
 from bot.markup import Items, Text, lines
 from bot.services import Services
@@ -312,6 +312,7 @@ async def on_message(ctx: Context, event: MessagePosted) -> None:
             buffer.interactions[(community.id, day, member.id, target.id)][0] += 1
     hour = community.local(event.at).hour
     buffer.channels[(community.id, day, event.channel_id, hour)] += 1
+    track(state.questions, community.id, member.id, event)  # for the digest
     state.counted()
 
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.events import MessagePosted
 from bot.markup import Link, Node
 
 EXCERPT_CHARS = 100
@@ -150,3 +151,26 @@ def question_node(
     if url is None:
         return (label, f" (#{channel_id})")
     return (Link(url, label),)
+
+
+def track(
+    tracker: QuestionTracker, community_id: int, member_id: int, event: MessagePosted
+) -> None:
+    """Note a question, or a reply that may answer one (called on every message)."""
+    if event.text is None:
+        tracker.without_text(community_id)
+    elif is_question(event.text):
+        tracker.asked(
+            community_id,
+            member_id,
+            event.platform,
+            event.space_id,
+            event.channel_id,
+            event.message_id,
+            event.at,
+            event.text,
+        )
+    if event.reply_to_message_id is not None and event.reply_to_user_id != (
+        event.actor.user_id if event.actor else None
+    ):
+        tracker.replied(event.platform, event.space_id, event.reply_to_message_id, event.at)

@@ -1,12 +1,12 @@
 """The digest's wiring: settings, its weekly schedule per community, the job that
-sends it, `/digest now|settings`, `/export activity`, question tracking on the hot
-path, and the daily cleanup.
+sends it, `/digest now|settings`, `/export activity`, and the daily cleanup. (Questions
+are noted by the counting handler, `unanswered.track`, on the hot path.)
 
 Schedules: one recurring entry per community (`engagement.digest`,
 `community:<id>`), cron fields in the community's time zone. They are reconciled
 with the settings at start, after `/digest settings`, after `/config set|reset` of
-a `digest.*` key or the time zone, on the first event of a community this process
-has not reconciled yet (a community set up after start), and by the daily cleanup.
+a `digest.*` key or the time zone, on the first command or join of a community this
+process has not reconciled yet (`/setup` itself is one), and by the daily cleanup.
 The run claim (dispatcher) keeps each week's digest single; a missed run fires once,
 late, and the digest says so.
 """
@@ -23,7 +23,7 @@ from bot.actions import Attachment
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
 from bot.directory import CommunityInfo, Directory, MemberRef
-from bot.events import CommandInvoked, JobFired, MemberJoined, MessagePosted
+from bot.events import CommandInvoked, JobFired, MemberJoined
 from bot.feature import Setting
 from bot.features.engagement.chart import ChartData, render_chart
 from bot.features.engagement.counting import engagement, feature
@@ -36,7 +36,6 @@ from bot.features.engagement.digest import (
     render,
 )
 from bot.features.engagement.export import activity_csv
-from bot.features.engagement.unanswered import is_question
 from bot.i18n import N_
 from bot.markup import Text
 from bot.schedule import ScheduleEntry
@@ -187,39 +186,6 @@ async def after_command(ctx: Context, event: CommandInvoked) -> None:
 @feature.on(MemberJoined)
 async def on_join_schedule(ctx: Context, event: MemberJoined) -> None:
     await _ensure(ctx)
-
-
-# --- questions on the hot path (memory only) -----------------------------------------
-
-
-@feature.on(MessagePosted)
-async def track_questions(ctx: Context, event: MessagePosted) -> None:
-    community, member = ctx.community, ctx.member
-    if community is None or member is None or event.private:
-        return
-    if community.id not in runtime(ctx.services).reconciled:
-        await reconcile(ctx, community)
-    tracker = engagement(ctx.services).questions
-    if event.text is None:
-        tracker.without_text(community.id)
-    elif is_question(event.text):
-        tracker.asked(
-            community.id,
-            member.id,
-            event.platform,
-            event.space_id,
-            event.channel_id,
-            event.message_id,
-            event.at,
-            event.text,
-        )
-    actor = event.actor
-    if (
-        event.reply_to_message_id is not None
-        and actor is not None
-        and event.reply_to_user_id != actor.user_id
-    ):
-        tracker.replied(event.platform, event.space_id, event.reply_to_message_id, event.at)
 
 
 # --- building and sending ------------------------------------------------------------
