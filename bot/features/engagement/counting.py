@@ -361,7 +361,7 @@ def _count(ctx: Context, community: CommunityInfo, member_id: int, column: int, 
 
 # --- /stats ---------------------------------------------------------------------------
 
-feature.command(CommandSpec("stats", N_("Activity: yours, or the community's for owners")))
+feature.command(CommandSpec("stats", N_("Activity: yours, or the community's for owners and moderators")))
 
 
 @feature.handles("stats")

@@ -15,7 +15,7 @@ from babel.dates import format_date
 
 from bot.context import Context
 from bot.features.engagement.unanswered import question_node
-from bot.i18n import N_, normalize_locale, number, percent
+from bot.i18n import N_, is_rtl, normalize_locale, number, percent
 from bot.markup import Italic, Items, Node, Text, lines
 from storage.digest import DigestRepository, MemberCount, QuestionRef, ReplySplit
 
@@ -326,7 +326,9 @@ def render(ctx: Context, d: Digest, *, late: bool, extra: list[Text]) -> Text:
         )
     if this.split.total:
         shares = [w.share("member_to_member") for w in d.trend if w.split.total]
-        trend = " → ".join(pct(s) for s in shares[-TREND_WEEKS:]) if len(shares) > 1 else ""
+        # Oldest first, in reading order: the arrow points the way the language reads.
+        arrow = " ← " if is_rtl(ctx.locale) else " → "
+        trend = arrow.join(pct(s) for s in shares[-TREND_WEEKS:]) if len(shares) > 1 else ""
         out.append(
             ctx._(
                 N_(

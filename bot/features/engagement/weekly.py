@@ -207,8 +207,9 @@ def chart_data(ctx: Context, community: CommunityInfo, d: Digest) -> ChartData:
         active.append(week.daily_active[day.weekday()] if week else 0)
         messages.append(week.daily_messages[day.weekday()] if week else 0)
     weeks = [w.week_start for w in d.trend]
+    heading = ctx.gettext(N_("Weekly digest"))  # outside the f-string, so Babel finds it
     return ChartData(
-        title=f"{community.name} · {ctx.gettext(N_('Weekly digest'))}",
+        title=f"{community.name} · {heading}",
         days=days,
         daily_active=active,
         daily_messages=messages,
