@@ -67,6 +67,18 @@ LINES = [
     "Thanks for the recommendation!",
     "What time do you close on Fridays?",
 ]
+EVENT_LINES = [
+    "Count me in for the latte art workshop",
+    "Can we do the tasting on Sunday instead?",
+    "Photos from yesterday's meetup are up",
+]
+OWNER_LINES = [
+    "Great question, we open at 7 tomorrow!",
+    "Thanks for coming by!",
+    "Yes, oat milk is back since this morning",
+    "Danke! Bis bald im Café",
+    "תודה רבה! נתראה בסדנה",
+]
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
 # Onboarding: the owner writes a welcome and one question on day 0; a few of the first
 # joiners accept the rules and answer with a button.
@@ -116,8 +128,16 @@ def script(seed: int = 7) -> list[list[str]]:
                 elif roll < 0.55 and others:
                     lines.append(f"/as {name}")
                     lines.append("/react ❤️")
+                elif roll < 0.7:
+                    lines += ["/in events", f"/say {name} {rng.choice(EVENT_LINES)}", "/in general"]
                 else:
                     lines.append(f"/say {name} {rng.choice(LINES)}")
+        # The owner answers a few people, more as the month goes on; now and then a
+        # member replies to the owner.
+        for name in rng.sample(talkers, min(len(talkers), rng.randint(0, 1 + day // 7))):
+            lines += [f"/as {owner}", f"/reply {name} {rng.choice(OWNER_LINES)}"]
+            if rng.random() < 0.3:
+                lines += [f"/as {name}", f"/reply {owner} Thank you!"]
         if day % 7 == 6:
             lines += [f"/as {owner}", "/stats"]
         if day == 27:

@@ -7,6 +7,7 @@ figure comes with its change against the previous week. Finished weeks are cache
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -245,6 +246,23 @@ def point_change(now: float | None, before: float | None) -> str:
     return f"({'+' if pts > 0 else '−'}{abs(pts)})"
 
 
+_EMPTY_CHANGE = re.compile(r" +(?=[,;]|\n)|(?<=\S) (?= )")
+
+
+def _tidy(text: Text) -> Text:
+    """Drop the space an empty change (no previous week) leaves before a comma."""
+    merged: list[Node] = []
+    for node in text.nodes:  # adjacent plain strings as one, so the pattern sees across
+        if isinstance(node, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += node
+        else:
+            merged.append(node)
+    tidy = [_EMPTY_CHANGE.sub("", n) if isinstance(n, str) else n for n in merged]
+    if tidy and isinstance(tidy[-1], str):
+        tidy[-1] = tidy[-1].rstrip(" ")
+    return Text(tuple(tidy))
+
+
 def signed(n: int) -> str:
     return f"+{n:,}" if n > 0 else (f"−{abs(n):,}" if n < 0 else "±0")
 
@@ -392,4 +410,4 @@ def render(ctx: Context, d: Digest, *, late: bool, extra: list[Text]) -> Text:
             ctx._(N_("📍 Busiest: {channels}; hours {hours}"), channels=busiest, hours=hours)
         )
     out.extend(extra)
-    return lines(out)
+    return _tidy(lines(out))
