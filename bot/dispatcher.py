@@ -156,21 +156,27 @@ class Dispatcher:
         ref = directory.member(community.id, platform, user_id)
         if ref is not None:
             return ref
+        # Not in the index: nearly always new. Insert first; only if another process
+        # created the account meanwhile (a unique conflict) look it up.
         async with UnitOfWork(self.services.db) as uow:
-            row = await uow.members.find(community.id, platform, user_id)
-            if row is None:
-                row = await uow.members.add(
-                    community.id,
-                    platform,
-                    user_id,
-                    display_name,
-                    self.services.clock.now(),
-                    is_bot=is_bot,
-                    role=role,
-                    space_external_id=space_id or None,
-                )
+            row = await uow.members.add_new(
+                community.id,
+                platform,
+                user_id,
+                display_name,
+                self.services.clock.now(),
+                is_bot=is_bot,
+                role=role,
+                space_external_id=space_id or None,
+            )
+            if row is not None:
                 await uow.commit()
-            ref = MemberRef(row.id, community.id, platform, user_id, row.display_name, row.role)
+        if row is None:
+            async with UnitOfWork(self.services.db) as uow:
+                row = await uow.members.find(community.id, platform, user_id)
+            if row is None:
+                raise RuntimeError(f"member {platform}:{user_id} neither new nor found")
+        ref = MemberRef(row.id, community.id, platform, user_id, row.display_name, row.role)
         # Another task may have resolved the same account meanwhile: keep the first.
         existing = directory.member(community.id, platform, user_id)
         if existing is not None:

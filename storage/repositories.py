@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -136,6 +137,22 @@ class Members(_Repo):
         )
         await self.session.flush()
         return member
+
+    async def add_new(
+        self,
+        community_id: int,
+        platform: str,
+        user_id: str,
+        display_name: str,
+        now: datetime,
+        **kwargs: Any,
+    ) -> Member | None:
+        """`add`, or None when the account exists already (created by another process
+        meanwhile); the unit of work must then be rolled back. Saves the lookup first."""
+        try:
+            return await self.add(community_id, platform, user_id, display_name, now, **kwargs)
+        except IntegrityError:
+            return None
 
     async def get(self, member_id: int) -> Member | None:
         return await self.session.get(Member, member_id)
