@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,14 +50,57 @@ async def _reset_postgres(url: str) -> None:
         await db.dispose()
 
 
+async def _run_database(url: str) -> str:
+    """A database of this test run's own (`<name>_<pid>`), so that two runs on one
+    server (two developers, CI beside a session) never empty each other's tables."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_run{os.getpid()}"
+    admin = Database(url)
+    try:
+        await admin.ping()
+        async with admin.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await auto.execute(text(f'CREATE DATABASE "{name}"'))
+    except StorageUnavailable:
+        raise
+    except Exception as exc:  # no CREATEDB right: use the given database itself
+        warnings.warn(
+            f"cannot create a database for this run ({exc}); using {parsed.database}", stacklevel=1
+        )
+        return url
+    finally:
+        await admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_database(admin_url: str, url: str) -> None:
+    if url == admin_url:
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    admin = Database(admin_url)
+    try:
+        async with admin.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            name = make_url(url).database
+            await auto.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
 async def _truncate_postgres(url: str) -> None:
     from sqlalchemy import text
 
-    from storage.models import Base
+    from storage.tables import metadata
 
     db = Database(url)
     try:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         async with db.engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     finally:
@@ -64,16 +108,20 @@ async def _truncate_postgres(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """SQLite: one migrated file, copied per test. PostgreSQL: the schema, once."""
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SQLite: one migrated file, copied per test. PostgreSQL: this run's own
+    database, migrated once (and dropped at the end)."""
     if BACKEND == "postgres":
         try:
-            asyncio.run(_reset_postgres(PG_URL))
+            run_url = asyncio.run(_run_database(PG_URL))
+            asyncio.run(_reset_postgres(run_url))
         except StorageUnavailable as exc:
             if REQUIRE_PG:
                 pytest.fail(f"PostgreSQL is required (KEHILA_REQUIRE_POSTGRES=1): {exc}")
             pytest.skip(f"PostgreSQL not reachable, skipping: {exc}")
-        return PG_URL
+        yield run_url
+        asyncio.run(_drop_database(PG_URL, run_url))
+        return
     path = tmp_path_factory.mktemp("template") / "template.db"
     db = Database(f"sqlite+aiosqlite:///{path}")
 
@@ -82,15 +130,15 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
         await db.dispose()
 
     asyncio.run(make())
-    return str(path)
+    yield str(path)
 
 
 @pytest.fixture
 def db_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database for this test."""
     if BACKEND == "postgres":
-        asyncio.run(_truncate_postgres(PG_URL))
-        yield PG_URL
+        asyncio.run(_truncate_postgres(migrated_template))
+        yield migrated_template
         return
     target = tmp_path / "kehila.db"
     shutil.copy(migrated_template, target)
