@@ -202,6 +202,24 @@ class OnboardingRepo:
         )
         return list(rows)
 
+    async def present(self) -> list[int]:
+        """Members with an onboarding state who have not left (welcomed already)."""
+        rows = await self.session.scalars(
+            select(OnboardingState.member_id).where(
+                OnboardingState.left_at.is_(None), OnboardingState.test.is_(False)
+            )
+        )
+        return list(rows)
+
+    async def left_since(self, since: datetime) -> list[tuple[int, datetime]]:
+        """(member id, left at) of members who left at or after `since`."""
+        rows = await self.session.execute(
+            select(OnboardingState.member_id, OnboardingState.left_at).where(
+                OnboardingState.left_at >= since, OnboardingState.test.is_(False)
+            )
+        )
+        return [(member_id, left_at) for member_id, left_at in rows if left_at is not None]
+
     async def awaiting_text(self) -> list[int]:
         """Members whose current question wants a free-text answer."""
         rows = await self.session.execute(

@@ -17,6 +17,7 @@ from bot.actions import (
     Unrestrict,
 )
 from bot.context import Context
+from bot.directory import MemberRef
 from bot.events import Actor, MemberJoined, MemberScreeningPassed
 from bot.features.engagement import engagement
 from bot.features.onboarding.feature import digest_section
@@ -209,6 +210,45 @@ async def test_rejoin_within_the_window_is_not_welcomed_twice(console: ConsoleCo
     assert "2 joined" not in console.last_text()
 
 
+async def test_after_a_restart_a_rejoin_or_a_repeated_join_is_still_not_welcomed(
+    console: ConsoleCommunity,
+) -> None:
+    # The welcome is decided from memory: who is here and who left recently are loaded
+    # at start, so a restart forgets neither.
+    await console.run("/onboarding gate on\n/join dana\n/join noa\n/leave dana")
+    await console.restart()
+    rt = console.app.services.state["onboarding"]
+    dana, noa = _member(console, "dana"), _member(console, "noa")
+    assert dana is not None and noa is not None
+    assert dana.id in rt.left and noa.id in rt.here
+    await console.advance(timedelta(hours=5))
+    console.clear()
+    await console.run("/join dana\n/join noa")
+    assert console.actions(Send) == [] and console.actions(SendDirect) == []
+    # Dana is back within the window and had not accepted: gated again, not welcomed.
+    assert [a.user_id for a in console.actions(Restrict) if isinstance(a, Restrict)] == ["dana"]
+    await console.run("/as owner\n/onboarding stats")
+    assert "2 joined" in console.last_text()
+
+
+async def test_stale_memory_errs_on_the_side_of_welcoming(console: ConsoleCommunity) -> None:
+    # Another process saw her leave, two days ago: this one still believes she is here.
+    await console.run("/onboarding gate on\n/join dana\n/leave dana")
+    dana = _member(console, "dana")
+    assert dana is not None
+    rt = console.app.services.state["onboarding"]
+    rt.left.clear()
+    rt.here.add(dana.id)
+    await console.advance(timedelta(days=2))
+    console.clear()
+    await console.run("/join dana")
+    # The database says she left outside the window: welcomed and gated, only later.
+    assert len(console.actions(Send)) == 1 and len(directs_to(console, "dana")) == 1
+    assert console.adapter.member("dana").restricted
+    await console.run("/as dana\n/click 1")
+    assert not console.adapter.member("dana").restricted
+
+
 async def test_bots_and_pending_members_wait_for_screening(console: ConsoleCommunity) -> None:
     app = console.app
     at = console.clock.now()
@@ -363,6 +403,13 @@ async def test_forgetme_removes_answers_and_onboarding_state(console: ConsoleCom
         await scalar(console, "SELECT count(*) FROM job_schedule WHERE job LIKE 'onboarding.%'")
         == 0
     )
+
+
+def _member(console: ConsoleCommunity, user: str) -> MemberRef | None:
+    directory = console.app.directory
+    info = directory.community_of("console", "console")
+    assert info is not None
+    return directory.member(info.id, "console", user)
 
 
 def _join_event(user: str) -> MemberJoined:

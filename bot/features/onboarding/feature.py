@@ -89,6 +89,20 @@ TEMPLATE_NAMES = ("welcome", "rules", "dm", "nudge")
 # --- runtime state (per process) -----------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the in-memory handler decided for one join, for the handler that writes it.
+
+    `welcomed`: it applied the gate (`gate`) and sent the welcome, or held it back in
+    a surge (`paused`); the write records a fresh join. Otherwise memory said "already
+    here" or "back within the window", which the write checks against the database."""
+
+    event: Event
+    welcomed: bool
+    gate: str | None = None
+    paused: bool = False
+
+
 @dataclass
 class Runtime:
     # Members who joined recently and have not posted yet (the first-message watch).
@@ -99,6 +113,17 @@ class Runtime:
     joins: dict[int, deque[datetime]] = field(default_factory=dict)
     # Per community: welcomes are paused until then.
     surge_until: dict[int, datetime] = field(default_factory=dict)
+    # Members with an onboarding state who are here (welcomed, not left): not welcomed
+    # again. Loaded at start, kept current as they join and leave.
+    here: set[int] = field(default_factory=set)
+    # Members who left recently (member id -> left at): a rejoin within the window is
+    # not welcomed. Loaded at start for each community's window; pruned as it grows.
+    left: dict[int, datetime] = field(default_factory=dict)
+    # The welcome handler's decision, by `id(event)`, for the write handler that runs
+    # next on the same event.
+    decisions: dict[int, Decision] = field(default_factory=dict)
+    # Prune `left` when it grows past this.
+    left_limit: int = 1024
 
     def note_join(self, community_id: int, at: datetime, limit: int) -> tuple[bool, bool]:
         """Record a join; (in a surge now, this join started it)."""
@@ -112,9 +137,24 @@ class Runtime:
             return True, until is None or at >= until
         return (until is not None and at < until), False
 
+    def arrived(self, member_id: int) -> None:
+        self.here.add(member_id)
+        self.left.pop(member_id, None)
+
+    def departed(self, member_id: int, at: datetime) -> None:
+        self.here.discard(member_id)
+        self.left[member_id] = at
+        self.forget(member_id)
+
     def forget(self, member_id: int) -> None:
         self.watching.discard(member_id)
         self.awaiting.discard(member_id)
+
+    def erase(self, member_id: int) -> None:
+        """No onboarding state any more (deleted, or the owner's test run)."""
+        self.forget(member_id)
+        self.here.discard(member_id)
+        self.left.pop(member_id, None)
 
 
 def runtime(services: Services) -> Runtime:
@@ -132,7 +172,7 @@ async def forget(ctx: Context, member_id: int) -> None:
     await OnboardingRepo(ctx.uow.session).delete_member(member_id)
     await ctx.unschedule(GATE_JOB, str(member_id))
     await ctx.unschedule(NUDGE_JOB, str(member_id))
-    ctx.after_commit(lambda: runtime(ctx.services).forget(member_id))
+    ctx.after_commit(lambda: runtime(ctx.services).erase(member_id))
 
 
 async def export(ctx: Context, member_id: int) -> dict[str, Any]:
@@ -273,10 +313,33 @@ feature.setting(
 @feature.on_startup
 async def _load(services: Services) -> None:
     state = runtime(services)
+    now = services.clock.now()
     async with UnitOfWork(services.db) as uow:
         repo = OnboardingRepo(uow.session)
-        state.watching = set(await repo.watching(services.clock.now() - WATCH_WINDOW))
+        state.watching = set(await repo.watching(now - WATCH_WINDOW))
         state.awaiting = set(await repo.awaiting_text())
+        # One query each for the welcome's in-memory decision: who is here already,
+        # and who left within the longest rejoin window of any community.
+        state.here = set(await repo.present())
+        state.left = dict(await repo.left_since(now - _longest_window(services)))
+    state.left_limit = max(1024, 2 * len(state.left))
+
+
+def _longest_window(services: Services) -> timedelta:
+    directory = services.directory
+    seconds = [
+        int(directory.setting(c, "onboarding.rejoin_window"))
+        for c in directory.communities.values()
+    ]
+    return timedelta(seconds=max(seconds, default=0))
+
+
+def _prune_left(services: Services, now: datetime) -> None:
+    """Drop leaves older than any community's rejoin window (they no longer matter)."""
+    rt = runtime(services)
+    since = now - _longest_window(services)
+    rt.left = {m: at for m, at in rt.left.items() if at >= since}
+    rt.left_limit = max(1024, 2 * len(rt.left))
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -364,36 +427,120 @@ def _duration(ctx: Context, seconds: int) -> str:
 
 
 # --- joining -----------------------------------------------------------------------------
+#
+# Two handlers per join, in this order. `welcome` decides from memory only (settings,
+# templates, who is here, who left recently, the surge count) and never touches
+# `ctx.uow`, so the dispatcher hands its actions (the gate's Restrict, the public and
+# private welcome) to the adapter at once. `record` then does the database work in its
+# own transaction: the state row, the gate and nudge jobs, the end of a surge. When
+# memory said "no welcome" (already here, or back within the window), `record` checks
+# that against the database and, if memory was wrong, welcomes late rather than never.
 
 
 @feature.on(MemberJoined)
 async def on_join(ctx: Context, event: MemberJoined) -> None:
     if event.actor is None or event.actor.is_bot or event.pending:
         return
-    await _welcome(ctx, event)
+    _welcome(ctx, event)
+
+
+@feature.on(MemberJoined)
+async def on_join_record(ctx: Context, event: MemberJoined) -> None:
+    await _record(ctx, event)
 
 
 @feature.on(MemberScreeningPassed)
 async def on_screened(ctx: Context, event: MemberScreeningPassed) -> None:
     if event.actor is None or event.actor.is_bot:
         return
-    await _welcome(ctx, event)
+    _welcome(ctx, event)
 
 
-async def _welcome(ctx: Context, event: Event) -> None:
+@feature.on(MemberScreeningPassed)
+async def on_screened_record(ctx: Context, event: MemberScreeningPassed) -> None:
+    await _record(ctx, event)
+
+
+def _rejoin_window(ctx: Context) -> timedelta:
+    return timedelta(seconds=int(ctx.setting("onboarding.rejoin_window")))
+
+
+def _welcome(ctx: Context, event: Event) -> None:
+    """The in-memory decision; queues the welcome actions. No database access."""
     community, member = ctx.community, ctx.member
     if community is None or member is None or not ctx.setting("onboarding.enabled"):
         return
     rt = runtime(ctx.services)
+    left_at = rt.left.get(member.id)
+    if member.id in rt.here or (left_at is not None and event.at - left_at < _rejoin_window(ctx)):
+        # Already here (a repeated join, or screening passed after a welcome), or back
+        # within the window: no welcome; `record` checks it and restores the gate.
+        rt.decisions[id(event)] = Decision(event, welcomed=False)
+    else:
+        rt.decisions[id(event)] = _welcome_actions(ctx, event, community, member)
+    rt.arrived(member.id)
+
+
+def _welcome_actions(
+    ctx: Context, event: Event, community: CommunityInfo, member: MemberRef
+) -> Decision:
+    """Gate, then welcome (or, in a surge, the one alert): actions only."""
+    rt = runtime(ctx.services)
+    gate = gate_mode(ctx, event.platform) if ctx.setting("onboarding.gate") else None
+    surging, started = rt.note_join(
+        community.id, event.at, int(ctx.setting("onboarding.surge_per_minute"))
+    )
+    if gate == "restrict":
+        ctx.act(Restrict(platform=event.platform, space_id=event.space_id, user_id=member.user_id))
+    if surging:
+        if started:
+            _surge_alert(ctx, event)
+    else:
+        inviter = _inviter(ctx, event)
+        _public_welcome(ctx, member, event.space_id, inviter)
+        _private_welcome(ctx, member, inviter)
+    return Decision(event, welcomed=True, gate=gate, paused=surging)
+
+
+async def _record(ctx: Context, event: Event) -> None:
+    """The database side of a join the welcome handler decided on."""
+    community, member = ctx.community, ctx.member
+    if community is None or member is None:
+        return
+    rt = runtime(ctx.services)
+    decision = rt.decisions.pop(id(event), None)
+    if decision is None or decision.event is not event:
+        return  # not a join to welcome (a bot, a pending member, onboarding off)
     repo = OnboardingRepo(ctx.uow.session)
     state = await repo.state(member.id)
+    if not decision.welcomed:
+        if state is not None and not state.test:
+            if state.left_at is None:
+                return  # already here
+            if event.at - state.left_at < _rejoin_window(ctx):
+                _rejoined(ctx, state, member, event.space_id)
+                return
+        # Memory was wrong (e.g. another process saw them leave long ago): welcome now,
+        # after this commit, rather than not at all.
+        log.info("welcoming member %s late: memory said no welcome", member.id)
+        decision = _welcome_actions(ctx, event, community, member)
+    await _store_join(ctx, event, community, member, state, decision)
+
+
+async def _store_join(
+    ctx: Context,
+    event: Event,
+    community: CommunityInfo,
+    member: MemberRef,
+    state: OnboardingState | None,
+    decision: Decision,
+) -> None:
+    """A fresh join: the state row (reset on a real rejoin, except `nudged_at`) and its
+    jobs. Also when the database says they were here: the welcome has gone out and the
+    gate is on again, so accepting must be possible (and lift it) again."""
+    rt = runtime(ctx.services)
+    repo = OnboardingRepo(ctx.uow.session)
     at = event.at
-    if state is not None and not state.test:
-        if state.left_at is None:
-            return  # already here: a repeated join, or screening passed after a welcome
-        if at - state.left_at < timedelta(seconds=ctx.setting("onboarding.rejoin_window")):
-            _rejoined(ctx, state, member, event.space_id)
-            return
     nudged_at = state.nudged_at if state is not None else None
     if state is None:
         state = OnboardingState(
@@ -410,14 +557,9 @@ async def _welcome(ctx: Context, event: Event) -> None:
     state.asking_question_id = None
     state.nudged_at = nudged_at
     state.test = False
-    state.gate = gate_mode(ctx, event.platform) if ctx.setting("onboarding.gate") else None
-    surging, started = rt.note_join(
-        community.id, at, int(ctx.setting("onboarding.surge_per_minute"))
-    )
-    state.paused = surging
+    state.gate = decision.gate
+    state.paused = decision.paused
 
-    if state.gate == "restrict":
-        ctx.act(Restrict(platform=event.platform, space_id=event.space_id, user_id=member.user_id))
     if state.gate is not None:
         await ctx.schedule(
             ScheduleEntry(
@@ -434,14 +576,19 @@ async def _welcome(ctx: Context, event: Event) -> None:
                 NUDGE_JOB, str(member.id), community.id, run_at=at + timedelta(seconds=nudge_after)
             )
         )
-    if surging:
-        if started:
-            await _surge_alert(ctx, event)
-        return
-    inviter = _inviter(ctx, event)
-    _public_welcome(ctx, member, event.space_id, inviter)
-    _private_welcome(ctx, member, inviter)
-    ctx.after_commit(lambda: rt.watching.add(member.id))
+    if decision.paused:
+        # Every paused join (not only the first) keeps the end of the surge scheduled,
+        # so one failed write cannot leave the paused welcomes waiting forever.
+        until = rt.surge_until.get(community.id, at + SURGE_COOLDOWN)
+        await ctx.schedule(ScheduleEntry(RESUME_JOB, str(community.id), community.id, run_at=until))
+    watch = not decision.paused
+
+    def joined() -> None:
+        rt.arrived(member.id)
+        if watch:
+            rt.watching.add(member.id)
+
+    ctx.after_commit(joined)
 
 
 def _rejoined(ctx: Context, state: OnboardingState, member: MemberRef, space_id: str) -> None:
@@ -466,11 +613,18 @@ def _rejoined(ctx: Context, state: OnboardingState, member: MemberRef, space_id:
                 user_id=member.user_id,
             )
         )
-    if state.first_message_at is None:
-        ctx.after_commit(lambda: runtime(ctx.services).watching.add(member.id))
+    rt = runtime(ctx.services)
+    watch = state.first_message_at is None
+
+    def back() -> None:
+        rt.arrived(member.id)
+        if watch:
+            rt.watching.add(member.id)
+
+    ctx.after_commit(back)
 
 
-async def _surge_alert(ctx: Context, event: Event) -> None:
+def _surge_alert(ctx: Context, event: Event) -> None:
     community = ctx.community
     assert community is not None
     limit = int(ctx.setting("onboarding.surge_per_minute"))
@@ -497,8 +651,6 @@ async def _surge_alert(ctx: Context, event: Event) -> None:
         ctx.tell_owners(
             lambda locale: translate(locale, msgid, community=community.name, limit=limit)
         )
-    until = runtime(ctx.services).surge_until[community.id]
-    await ctx.schedule(ScheduleEntry(RESUME_JOB, str(community.id), community.id, run_at=until))
 
 
 @feature.job(RESUME_JOB)
@@ -537,7 +689,17 @@ async def on_leave(ctx: Context, event: MemberLeft) -> None:
     state.left_at = event.at
     if event.removed_by_bot and state.removed_at is None and state.accepted_at is None:
         state.removed_at = event.at
-    ctx.after_commit(lambda: runtime(ctx.services).forget(member.id))
+    rt, test = runtime(ctx.services), state.test
+
+    def gone() -> None:
+        if test:
+            rt.forget(member.id)
+            return
+        rt.departed(member.id, event.at)
+        if len(rt.left) > rt.left_limit:
+            _prune_left(ctx.services, event.at)
+
+    ctx.after_commit(gone)
 
 
 # --- the gate time-out and the nudge (jobs) --------------------------------------------
@@ -1145,7 +1307,15 @@ async def test(ctx: Context, args: dict[str, Any]) -> None:
         private=True,
     )
     _private_welcome(ctx, member)
-    ctx.after_commit(lambda: runtime(ctx.services).awaiting.discard(member.id))
+    rt = runtime(ctx.services)
+
+    def testing() -> None:
+        # A test state is no welcome: a later real join of the owner is welcomed.
+        rt.awaiting.discard(member.id)
+        rt.here.discard(member.id)
+        rt.left.pop(member.id, None)
+
+    ctx.after_commit(testing)
 
 
 @feature.handles("onboarding answers")
