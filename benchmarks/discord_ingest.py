@@ -37,16 +37,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import discord
-from sqlalchemy import insert
+from seeding import seed_community
 
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
 from bot.clock import FakeClock
 from bot.config import load_config
 from bot.events import Event
-from storage.database import Database
-from storage.migrate import upgrade
-from storage.models import Community, Identity, Member, Space
 
 MEMBERS = 20_000
 GUILD = 100000000000000001
@@ -187,63 +184,14 @@ def guild_create() -> dict[str, Any]:
 
 async def seed(url: str) -> None:
     """A migrated database with one community whose Discord server has MEMBERS members."""
-    db = Database(url)
-    await upgrade(db)
-    space = str(GUILD)
-    async with db.session() as session:
-        await session.execute(
-            insert(Community),
-            [
-                {
-                    "id": 1,
-                    "name": "Bench",
-                    "timezone": "Europe/Berlin",
-                    "locale": "en",
-                    "created_at": NOW,
-                }
-            ],
-        )
-        await session.execute(
-            insert(Space),
-            [
-                {
-                    "platform": "discord",
-                    "external_id": space,
-                    "title": "Bench",
-                    "community_id": 1,
-                    "added_at": NOW,
-                    "active": True,
-                }
-            ],
-        )
-        members = [
-            {
-                "id": i,
-                "community_id": 1,
-                "display_name": f"m{i}",
-                "role": "member",
-                "is_bot": False,
-                "first_seen_at": NOW,
-                "joined_at": NOW,
-                "left_at": None,
-            }
-            for i in range(1, MEMBERS + 1)
-        ]
-        identities = [
-            {
-                "member_id": i,
-                "community_id": 1,
-                "platform": "discord",
-                "user_id": str(200000000000000000 + i),
-                "space_external_id": space,
-            }
-            for i in range(1, MEMBERS + 1)
-        ]
-        for chunk in range(0, MEMBERS, 10_000):
-            await session.execute(insert(Member), members[chunk : chunk + 10_000])
-            await session.execute(insert(Identity), identities[chunk : chunk + 10_000])
-        await session.commit()
-    await db.dispose()
+    await seed_community(
+        url,
+        platform="discord",
+        space_id=str(GUILD),
+        members=MEMBERS,
+        user_id=lambda i: str(200000000000000000 + i),
+        now=NOW,
+    )
 
 
 def payload_pool(size: int, seed_value: int = 1) -> list[str]:

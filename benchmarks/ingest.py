@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert
+from seeding import seed_community
 
 from bot.app import App
 from bot.clock import FakeClock
@@ -36,9 +36,6 @@ from bot.context import Context
 from bot.events import Actor, Event, MessagePosted, ReactionAdded
 from bot.feature import Feature
 from bot.features import all_features
-from storage.database import Database
-from storage.migrate import upgrade
-from storage.models import Community, Identity, Member, Space
 
 MEMBERS = 100_000
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
@@ -46,67 +43,14 @@ NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 
 async def seed(url: str) -> None:
     """A migrated database with one community of MEMBERS members."""
-    db = Database(url)
-    await upgrade(db)
-    async with db.session() as session:
-        await session.execute(
-            insert(Community),
-            [
-                {
-                    "id": 1,
-                    "name": "Bench",
-                    "timezone": "Europe/Berlin",
-                    "locale": "en",
-                    "created_at": NOW,
-                }
-            ],
-        )
-        await session.execute(
-            insert(Space),
-            [
-                {
-                    "platform": "console",
-                    "external_id": "console",
-                    "title": "Bench",
-                    "community_id": 1,
-                    "added_at": NOW,
-                    "active": True,
-                }
-            ],
-        )
-        for start in range(1, MEMBERS + 1, 10_000):
-            ids = range(start, min(start + 10_000, MEMBERS + 1))
-            await session.execute(
-                insert(Member),
-                [
-                    {
-                        "id": i,
-                        "community_id": 1,
-                        "display_name": f"m{i}",
-                        "role": "member",
-                        "is_bot": False,
-                        "first_seen_at": NOW,
-                        "joined_at": NOW,
-                        "left_at": None,
-                    }
-                    for i in ids
-                ],
-            )
-            await session.execute(
-                insert(Identity),
-                [
-                    {
-                        "member_id": i,
-                        "community_id": 1,
-                        "platform": "console",
-                        "user_id": f"u{i}",
-                        "space_external_id": "console",
-                    }
-                    for i in ids
-                ],
-            )
-        await session.commit()
-    await db.dispose()
+    await seed_community(
+        url,
+        platform="console",
+        space_id="console",
+        members=MEMBERS,
+        user_id=lambda i: f"u{i}",
+        now=NOW,
+    )
 
 
 def event_pool(size: int, seed_value: int = 1) -> list[Event]:
