@@ -14,7 +14,10 @@ State lives in the database (`storage/onboarding.py`), so a restart mid-question
 resumes and buttons shown before it still work; time-outs, nudges and the end of a
 surge are jobs with run claims. The hot path (every message) costs a set lookup:
 who still has to post a first message, and who owes a free-text answer, are kept in
-memory, loaded at start and kept current after each commit.
+memory, loaded at start and kept current after each commit. The welcome is decided in
+memory too (who is here, who left recently, the surge), so it goes out before the
+join's own transaction; see "joining" below and docs/ONBOARDING.md for the limits
+with several processes.
 """
 
 from __future__ import annotations
