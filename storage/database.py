@@ -44,6 +44,9 @@ class Database:
                 except OSError as exc:
                     self._unusable = f"cannot create the folder {folder}: {exc.strerror or exc}"
             kwargs["connect_args"] = {"timeout": 30}
+            # A session always ends its transaction itself (commit, or rollback on
+            # close); the pool's extra ROLLBACK on check-in is one more thread hop.
+            kwargs["pool_reset_on_return"] = None
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
