@@ -37,3 +37,5 @@ def setup_logging(config: Config) -> None:
     # httpx logs every request URL, and Telegram's URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Migrations say what they do only when they do something worth reading.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
