@@ -45,7 +45,7 @@ async def _no_member_data(ctx: Context, member_id: int) -> None:
     return None
 
 
-def test_feature(runs: Runs) -> Feature:
+def jobs_feature(runs: Runs) -> Feature:
     feature = Feature("testjobs", delete_member_data=_no_member_data)
 
     @feature.job("test.job")
@@ -67,9 +67,6 @@ def test_feature(runs: Runs) -> Feature:
     return feature
 
 
-test_feature.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
-
-
 AppFactory = Callable[..., Awaitable[App]]
 
 
@@ -83,7 +80,7 @@ async def make_app(config: Config) -> AsyncIterator[AppFactory]:
             config,
             clock=clock,
             adapters=[ConsoleAdapter(now=clock.now)],
-            features=[test_feature(runs)],
+            features=[jobs_feature(runs)],
             instance_id=name,
         )
         await app.start(migrate=False)
@@ -275,8 +272,16 @@ async def test_a_weekly_job_a_feature_scheduled_then_missed_while_down_fires_onc
     runs = Runs()
     app = await make_app(runs, FakeClock(START + timedelta(hours=1)))
     await app.dispatch(
-        JobFired(platform="internal", space_id="", actor=None, at=START, job="test.setup",
-                 key="setup", community_id=None, scheduled_for=START)
+        JobFired(
+            platform="internal",
+            space_id="",
+            actor=None,
+            at=START,
+            job="test.setup",
+            key="setup",
+            community_id=None,
+            scheduled_for=START,
+        )
     )
     await app.stop()
 
