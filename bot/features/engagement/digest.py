@@ -18,7 +18,7 @@ from bot.context import Context
 from bot.features.engagement.unanswered import question_node
 from bot.i18n import N_, is_rtl, normalize_locale, number, percent
 from bot.markup import Italic, Items, Node, Text, lines
-from storage.digest import DigestRepository, MemberCount, QuestionRef, ReplySplit
+from storage.digest import DigestRepository, MemberCount, PeopleFigures, QuestionRef, ReplySplit
 
 TREND_WEEKS = 8
 TOP = 5
@@ -113,11 +113,25 @@ async def week_figures(
     repo: DigestRepository, community_id: int, week_start: date, staff: list[int]
 ) -> WeekFigures:
     """Compute one week's community-wide figures from the weekly rollup."""
+    figures, _people = await _week(repo, community_id, week_start, staff)
+    return figures
+
+
+async def _week(
+    repo: DigestRepository,
+    community_id: int,
+    week_start: date,
+    staff: list[int],
+    *,
+    top: int = 0,
+    drifting: int = 0,
+) -> tuple[WeekFigures, PeopleFigures]:
+    """A week's figures, and its people (top contributors and drifters when asked)."""
     totals = await repo.week_totals(community_id, week_start)
     split = await repo.reply_split(community_id, week_start, staff, totals.replies)
-    people = await repo.people(community_id, week_start, staff, top=0, drifting=0)
+    people = await repo.people(community_id, week_start, staff, top=top, drifting=drifting)
     by_day = await repo.daily_messages(community_id, week_start, week_start + timedelta(days=7))
-    return WeekFigures(
+    figures = WeekFigures(
         week_start=week_start,
         active=totals.active,
         avg_daily_active=totals.active_days / 7,
@@ -133,6 +147,7 @@ async def week_figures(
         daily_active=totals.daily_active,
         daily_messages=_week_days(by_day, week_start),
     )
+    return figures, people
 
 
 def _week_days(by_day: dict[date, int], week_start: date) -> tuple[int, ...]:
@@ -153,26 +168,7 @@ async def compute(
 
     `window` is the UTC time range whose questions are reported; `staff` the owners'
     and moderators' member ids."""
-    totals = await repo.week_totals(community_id, week_start)
-    split = await repo.reply_split(community_id, week_start, staff, totals.replies)
-    people = await repo.people(community_id, week_start, staff, top=TOP, drifting=DRIFTING)
-    by_day = await repo.daily_messages(community_id, week_start, week_start + timedelta(days=7))
-    this = WeekFigures(
-        week_start=week_start,
-        active=totals.active,
-        avg_daily_active=totals.active_days / 7,
-        monthly_active=people.monthly_active,
-        messages=totals.messages,
-        replies=totals.replies,
-        reactions=totals.reactions,
-        joins=totals.joins,
-        leaves=totals.leaves,
-        newcomers=people.newcomers,
-        newcomers_back=people.newcomers_back,
-        split=split,
-        daily_active=totals.daily_active,
-        daily_messages=_week_days(by_day, week_start),
-    )
+    this, people = await _week(repo, community_id, week_start, staff, top=TOP, drifting=DRIFTING)
     weeks = [week_start - timedelta(weeks=k) for k in range(TREND_WEEKS - 1, 0, -1)]
     cached = await repo.cached_weeks(community_id, weeks)
     trend: list[WeekFigures] = []
