@@ -217,31 +217,32 @@ class Dispatcher:
             await self.perform(ctx.actions, ctx)
             return
         level = self.permission(member, event)
+        if level < root.permission:
+            await self._refuse(ctx, root.name, root.permission)
+            return
         try:
             parsed = resolve(root, event.args, dict(event.options))
         except UsageError as exc:
-            if level < root.permission:
-                parsed = None
-            else:
-                ctx.reply(self.usage(ctx, exc.spec, exc.path), private=True)
-                await self.perform(ctx.actions, ctx)
-                return
-        needed = parsed.spec.permission if parsed else root.permission
-        needed = max(needed, root.permission)
-        if level < needed or parsed is None:
-            who = N_("owners") if needed == Permission.OWNER else N_("moderators and owners")
-            ctx.reply(
-                ctx._(
-                    N_("Only {who} can use /{name}. Nothing was changed."),
-                    who=ctx.gettext(who),
-                    name=root.name,
-                ),
-                private=True,
-            )
+            ctx.reply(self.usage(ctx, exc.spec, exc.path), private=True)
             await self.perform(ctx.actions, ctx)
             return
-        handler = self.command_handlers[parsed.path]
-        await self.run(parsed.path, handler, ctx, parsed.values)
+        if level < parsed.spec.permission:
+            await self._refuse(ctx, root.name, parsed.spec.permission)
+            return
+        await self.run(parsed.path, self.command_handlers[parsed.path], ctx, parsed.values)
+
+    async def _refuse(self, ctx: Context, name: str, needed: Permission) -> None:
+        """A member without the permission is told who may, and nothing changes."""
+        who = N_("owners") if needed == Permission.OWNER else N_("moderators and owners")
+        ctx.reply(
+            ctx._(
+                N_("Only {who} can use /{name}. Nothing was changed."),
+                who=ctx.gettext(who),
+                name=name,
+            ),
+            private=True,
+        )
+        await self.perform(ctx.actions, ctx)
 
     def usage(self, ctx: Context, spec: CommandSpec, path: str) -> Text:
         if spec.subcommands:
