@@ -84,3 +84,18 @@ def test_demo_plays_a_month_and_shows_the_owner_view(runner: CliRunner, tmp_path
     assert result.exit_code == 0, result.output
     assert result.output.count("Café Kehila: last 7 days / last 28 days") == 4
     assert "Members now:" in result.output
+
+
+def test_discord_invite_url(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["discord", "invite-url"])
+    assert result.exit_code == EXIT_CONFIG
+    assert "discord.application_id is not set" in result.output
+    (tmp_path / "kehila.toml").write_text(
+        "[discord]\napplication_id = 123456789012345678\n", encoding="utf-8"
+    )
+    result = runner.invoke(main, ["discord", "invite-url"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        "https://discord.com/oauth2/authorize?client_id=123456789012345678"
+    )
+    assert "scope=bot+applications.commands" in result.output
