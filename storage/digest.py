@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import ActivityDaily, Base, ChannelHourly, InteractionDaily, Member
-from storage.repositories import dialect_insert
+from storage.repositories import dialect_insert, executemany
 
 EXCERPT_CHARS = 100
 
@@ -197,7 +197,8 @@ class DigestRepository:
         counters = ("messages", "replies", "replies_received", "reactions", "joins", "leaves")
         set_: dict[str, Any] = {c: getattr(t, c) + stmt.excluded[c] for c in counters}
         set_["active_mask"] = t.active_mask.op("|")(stmt.excluded.active_mask)
-        await self.session.execute(
+        await executemany(
+            self.session,
             stmt.on_conflict_do_update(
                 index_elements=["community_id", "week_start", "member_id"], set_=set_
             ),
@@ -211,8 +212,7 @@ class DigestRepository:
             table = DigestQuestion.__table__
             assert isinstance(table, Table)
             stmt = dialect_insert(self.session, table).on_conflict_do_nothing()
-            conn = await self.session.connection()
-            await conn.execute(stmt, rows)
+            await executemany(self.session, stmt, rows)
 
     async def mark_answered(self, answers: list[dict[str, Any]]) -> None:
         """`answers`: platform, space_id, message_id, answered_at (the first reply seen)."""
