@@ -40,13 +40,17 @@ class CommunityInfo:
     _day: date | None = field(default=None, init=False)
     _day_start: datetime = field(default=datetime.min.replace(tzinfo=UTC), init=False)
     _day_end: datetime = field(default=datetime.min.replace(tzinfo=UTC), init=False)
+    # The same for the local hour.
+    _hour: int = field(default=0, init=False)
+    _hour_start: datetime = field(default=datetime.min.replace(tzinfo=UTC), init=False)
+    _hour_end: datetime = field(default=datetime.min.replace(tzinfo=UTC), init=False)
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.timezone)
 
     def set_timezone(self, name: str) -> None:
         self.timezone, self.tz, self._day = name, ZoneInfo(name), None
-        self._day_end = datetime.min.replace(tzinfo=UTC)
+        self._day_end = self._hour_end = datetime.min.replace(tzinfo=UTC)
 
     def local_day(self, at: datetime) -> date:
         if self._day_start <= at < self._day_end and self._day is not None:
@@ -62,6 +66,16 @@ class CommunityInfo:
 
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.tz)
+
+    def local_hour(self, at: datetime) -> int:
+        if self._hour_start <= at < self._hour_end:
+            return self._hour
+        local = at.astimezone(self.tz)
+        # The local hour's start in UTC (fold-aware, so right on DST days), an hour long.
+        start = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+        self._hour, self._hour_start = local.hour, start
+        self._hour_end = start + timedelta(hours=1)
+        return self._hour
 
 
 @dataclass(slots=True, eq=False)

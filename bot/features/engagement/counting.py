@@ -310,7 +310,7 @@ async def on_message(ctx: Context, event: MessagePosted) -> None:
             row[REPLIES] += 1
             buffer.activity[(community.id, day, target.id)][REPLIES_RECEIVED] += 1
             buffer.interactions[(community.id, day, member.id, target.id)][0] += 1
-    hour = community.local(event.at).hour
+    hour = community.local_hour(event.at)
     buffer.channels[(community.id, day, event.channel_id, hour)] += 1
     track(state.questions, community.id, member.id, event)  # for the digest
     state.counted()

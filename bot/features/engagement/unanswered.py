@@ -41,10 +41,14 @@ _WORD = re.compile(r"[\w'֐-׿]+", re.UNICODE)
 _HE_PREFIX = "ו"
 
 
+_MARK = re.compile("[" + "".join(QUESTION_MARKS) + "]")
+
+
 def is_question(text: str) -> bool:
-    if any(mark in text for mark in QUESTION_MARKS):
+    # On every message: one scan for a mark, then at most the first three words.
+    if _MARK.search(text):
         return True
-    words = [w.lower() for w in _WORD.findall(text[:200])][:3]
+    words = [w.lower() for w in _WORD.findall(text, 0, 120)[:3]]
     if not words:
         return False
     if words[0] in FIRST_WORDS:
