@@ -12,6 +12,7 @@ deployment never imports discord.py.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -27,7 +28,7 @@ from bot.dispatcher import Dispatcher
 from bot.events import Event
 from bot.feature import Feature, Setting
 from bot.features import all_features
-from bot.ports import Adapter
+from bot.ports import Adapter, AdaptersUnavailable
 from bot.schedule import ScheduleEntry
 from bot.services import Services
 from storage.database import Database, StorageUnavailable
@@ -36,7 +37,7 @@ from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("kehila")
 
-__all__ = ["App", "StorageUnavailable", "build_adapters"]
+__all__ = ["AdaptersUnavailable", "App", "StorageUnavailable", "build_adapters"]
 
 
 def build_adapters(config: Config, names: Sequence[str]) -> list[Adapter]:
@@ -105,9 +106,22 @@ class App:
 
         await services.timer.start(entries_from_rows(rows), self.dispatcher.dispatch)
         commands = [spec for f in services.features for spec in f.commands]
-        for adapter in services.adapters.values():
-            await adapter.start(self.dispatch)
-            await adapter.publish_commands(commands)
+        failed: list[str] = []
+        for name, adapter in list(services.adapters.items()):
+            try:
+                await adapter.start(self.dispatch)
+                await adapter.publish_commands(commands)
+            except Exception as exc:
+                # One platform down (network, a revoked token) does not stop the others.
+                reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                log.error("could not start %s (%s); going on without it", name, reason)
+                failed.append(f"{name}: {reason}")
+                del services.adapters[name]
+                with contextlib.suppress(Exception):
+                    await adapter.stop()
+        if failed and not services.adapters:
+            await self.stop()
+            raise AdaptersUnavailable("; ".join(failed))
         self.started = True
         log.info(
             "Kehila started: %d communities, %d members, adapters: %s",

@@ -21,10 +21,12 @@ import click
 from bot import __version__
 from bot.config import Config, ConfigError, load_config
 from bot.logging_setup import setup_logging
+from bot.ports import AdaptersUnavailable
 from storage.database import StorageUnavailable
 
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
+EXIT_PLATFORMS = 4
 
 
 def _config(path: str | None) -> Config:
@@ -46,6 +48,12 @@ def _run(coro: object) -> None:
     except StorageUnavailable as exc:
         click.echo(f"kehila: {exc}", err=True)
         sys.exit(EXIT_STORAGE)
+    except AdaptersUnavailable as exc:
+        click.echo(
+            f"kehila: no platform could be started ({exc}). Check the network and the tokens.",
+            err=True,
+        )
+        sys.exit(EXIT_PLATFORMS)
     except KeyboardInterrupt:
         pass
 

@@ -54,3 +54,7 @@ class Adapter(Protocol):
 
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         """Make the core's commands visible on the platform (menus, slash commands)."""
+
+
+class AdaptersUnavailable(RuntimeError):
+    """No platform could be started; the message says which and why."""
