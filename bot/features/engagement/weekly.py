@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.actions import Attachment
 from bot.commands import CommandSpec, OptionSpec, Permission
-from bot.context import Context
+from bot.context import Context, store_schedule
 from bot.directory import CommunityInfo, Directory, MemberRef
 from bot.events import CommandInvoked, JobFired, MemberJoined
 from bot.feature import Setting
@@ -145,18 +145,8 @@ async def _schedule_digests(services: Services) -> None:
         wanted.append(ScheduleEntry(CLEANUP_JOB, "daily", None, cron=dict(CLEANUP_CRON)))
         for entry in wanted:
             stored = await uow.jobs.get(entry.job, entry.key)
-            if _same(stored, entry):
-                continue
-            await uow.jobs.schedule(
-                entry.job,
-                entry.key,
-                community_id=entry.community_id,
-                cron=entry.cron,
-                timezone=entry.timezone,
-            )
-            row = await uow.jobs.get(entry.job, entry.key)
-            if row is not None:
-                row.last_run_for = now  # nothing before now is due under a new schedule
+            if not _same(stored, entry):
+                await store_schedule(uow, entry, now)  # nothing before now is due
         await uow.commit()
     runtime(services).reconciled = set(directory.communities)
 
