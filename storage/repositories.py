@@ -401,13 +401,6 @@ class Jobs(_Repo):
             delete(JobSchedule).where(JobSchedule.job == job, JobSchedule.key == key)
         )
 
-    async def unschedule_like(self, job: str, key_prefix: str) -> None:
-        await self.session.execute(
-            delete(JobSchedule).where(
-                JobSchedule.job == job, JobSchedule.key.startswith(key_prefix, autoescape=True)
-            )
-        )
-
     async def get(self, job: str, key: str) -> JobSchedule | None:
         return await self.session.scalar(
             select(JobSchedule).where(JobSchedule.job == job, JobSchedule.key == key)
