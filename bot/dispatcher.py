@@ -30,7 +30,7 @@ from bot.events import (
     SpaceMigrated,
     SpaceRemoved,
 )
-from bot.feature import CommandHandler, EventHandler, Feature, leaf_paths
+from bot.feature import CommandHandler, EventHandler, Feature, HandlerFilter, Observer, leaf_paths
 from bot.i18n import N_, gettext, translate
 from bot.markup import Text
 from bot.services import Services
@@ -59,7 +59,8 @@ def describe(event: Event) -> str:
 class Dispatcher:
     def __init__(self, services: Services, features: Sequence[Feature]) -> None:
         self.services = services
-        self.routes: dict[type[Event], list[tuple[str, EventHandler]]] = {}
+        self.routes: dict[type[Event], list[tuple[str, EventHandler, HandlerFilter | None]]] = {}
+        self.observers: dict[type[Event], list[tuple[str, Observer]]] = {}
         self.commands: dict[str, CommandSpec] = {}
         self.command_handlers: dict[str, CommandHandler] = {}
         self.buttons: dict[str, tuple[str, Any]] = {}
@@ -69,7 +70,11 @@ class Dispatcher:
 
     def _register(self, feature: Feature) -> None:
         for event_type, handlers in feature.handlers.items():
-            self.routes.setdefault(event_type, []).extend((feature.name, h) for h in handlers)
+            self.routes.setdefault(event_type, []).extend(
+                (feature.name, h, feature.filters.get(h)) for h in handlers
+            )
+        for event_type, observers in feature.observers.items():
+            self.observers.setdefault(event_type, []).extend((feature.name, o) for o in observers)
         for spec in feature.commands:
             if spec.name in self.commands:
                 raise ValueError(f"command /{spec.name} declared twice")
@@ -94,7 +99,13 @@ class Dispatcher:
             if actor is not None and actor.is_bot and not isinstance(event, BOT_EVENTS):
                 return
             community = self._community(event)
-            member = await self._member(community, event)
+            member = (
+                self.services.directory.member(community.id, event.platform, actor.user_id)
+                if community is not None and actor is not None
+                else None
+            )
+            if member is None:  # not in the index: resolved (or created) from storage
+                member = await self._member(community, event)
             if isinstance(event, CommandInvoked):
                 await self._command(event, community, member)
                 if community is None:  # /setup may have just created one
@@ -104,9 +115,18 @@ class Dispatcher:
                 await self._button(event, community, member)
             if community is None and not isinstance(event, SPACE_EVENTS):
                 return
-            for feature_name, handler in self.routes.get(type(event), ()):
+            services = self.services
+            if member is not None and community is not None:
+                for feature_name, observer in self.observers.get(type(event), ()):
+                    try:
+                        observer(services, community, member, event)
+                    except Exception:
+                        log.exception("%s failed on %s", feature_name, describe(event))
+            for feature_name, handler, only_if in self.routes.get(type(event), ()):
+                if only_if is not None and (member is None or not only_if(services, member)):
+                    continue
                 await self.run(
-                    feature_name, handler, Context(self.services, event, community, member), event
+                    feature_name, handler, Context(services, event, community, member), event
                 )
         except Exception:
             log.exception("could not dispatch %s", describe(event))

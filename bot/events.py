@@ -1,6 +1,6 @@
 """Events in: what adapters (and the clock) tell the core.
 
-Frozen dataclasses; adapters build them, nothing mutates them. Platform ids are
+Immutable dataclasses (`@event`); adapters build them, nothing mutates them. Platform ids are
 strings whatever the platform uses, so the core never cares about their shape.
 `raw` keeps the platform payload for the adapter's own use (answering an
 interaction, say); it is left out of equality and repr.
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+from typing_extensions import dataclass_transform
 
 Platform = Literal["console", "discord", "telegram", "internal"]
 Confidence = Literal["exact", "vanity", "ambiguous", "unknown"]
@@ -29,7 +31,21 @@ class Actor:
     language: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+_E = TypeVar("_E")
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field,))
+def event(cls: type[_E]) -> type[_E]:
+    """An event class: a slotted, keyword-only dataclass, frozen for the type checker.
+
+    Not frozen at run time: a frozen dataclass sets each field through
+    `object.__setattr__`, which made building a message event cost 1.7 µs instead of
+    0.5 µs, on every message. mypy still refuses any assignment to a field.
+    """
+    return dataclass(slots=True, kw_only=True, unsafe_hash=True)(cls)
+
+
+@event
 class Event:
     platform: Platform
     space_id: str
@@ -38,7 +54,7 @@ class Event:
     raw: Any = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class MessagePosted(Event):
     channel_id: str
     message_id: str
@@ -50,7 +66,7 @@ class MessagePosted(Event):
     private: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class CommandInvoked(Event):
     """A command, already split: `name` is the top-level command, `args` the rest.
 
@@ -65,7 +81,7 @@ class CommandInvoked(Event):
     private: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class ButtonPressed(Event):
     channel_id: str
     message_id: str
@@ -73,7 +89,7 @@ class ButtonPressed(Event):
     private: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class MemberJoined(Event):
     invite_code: str | None = None
     confidence: Confidence = "unknown"
@@ -82,17 +98,17 @@ class MemberJoined(Event):
     pending: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class MemberScreeningPassed(Event):
     """A member who joined `pending` passed membership screening (Discord)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class MemberLeft(Event):
     removed_by_bot: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class ReactionAdded(Event):
     channel_id: str
     message_id: str
@@ -101,12 +117,12 @@ class ReactionAdded(Event):
     message_author_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class JoinRequested(Event):
     invite_code: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class InviteCreated(Event):
     code: str
     creator_user_id: str | None = None
@@ -114,31 +130,31 @@ class InviteCreated(Event):
     max_uses: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class InviteDeleted(Event):
     code: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class SpaceAdded(Event):
     """The bot was added to a server or group. `actor` is who added it, if known."""
 
     title: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class SpaceRemoved(Event):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class SpaceMigrated(Event):
     """The space changed id (a Telegram group became a supergroup)."""
 
     new_space_id: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class ExternalRsvp(Event):
     """A member marked interest in a platform-native scheduled event."""
 
@@ -146,7 +162,7 @@ class ExternalRsvp(Event):
     going: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@event
 class JobFired(Event):
     """The clock: a stored job is due. Internal; `space_id` is empty."""
 

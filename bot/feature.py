@@ -7,7 +7,14 @@ handlers, commands, buttons, jobs, settings, digest section and start/stop hooks
     feature = Feature("engagement", delete_member_data=forget)
 
     @feature.on(MessagePosted)
-    async def count(ctx: Context, event: MessagePosted) -> None: ...
+    async def greet(ctx: Context, event: MessagePosted) -> None: ...
+
+The hot events (every message, every reaction) have two cheaper forms:
+
+- `@feature.observe(MessagePosted)`: a plain function of (services, community, member,
+  event) that only updates memory: no context, no transaction, no actions.
+- `@feature.on(MessagePosted, only_if=check)`: a handler that runs only when the
+  in-memory `check(services, member)` says so (a member still being watched, say).
 """
 
 from __future__ import annotations
@@ -23,9 +30,13 @@ from bot.markup import Text
 
 if TYPE_CHECKING:
     from bot.context import Context
+    from bot.directory import CommunityInfo, MemberRef
     from bot.services import Services
 
 EventHandler = Callable[["Context", Any], Awaitable[None]]
+# Runs the handler only when it returns True; called with (services, member).
+HandlerFilter = Callable[["Services", "MemberRef"], bool]
+Observer = Callable[["Services", "CommunityInfo", "MemberRef", Any], None]
 CommandHandler = Callable[["Context", dict[str, Any]], Awaitable[None]]
 ButtonHandler = Callable[["Context", ButtonPressed, str], Awaitable[None]]
 JobHandler = Callable[["Context", JobFired], Awaitable[None]]
@@ -76,6 +87,8 @@ class Feature:
     delete_member_data: MemberDataHandler
     export_member_data: MemberExporter | None = None
     handlers: dict[type[Event], list[EventHandler]] = field(default_factory=dict)
+    filters: dict[EventHandler, HandlerFilter] = field(default_factory=dict)
+    observers: dict[type[Event], list[Observer]] = field(default_factory=dict)
     commands: list[CommandSpec] = field(default_factory=list)
     command_handlers: dict[str, CommandHandler] = field(default_factory=dict)
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
@@ -85,10 +98,24 @@ class Feature:
     startup: list[Hook] = field(default_factory=list)
     shutdown: list[Hook] = field(default_factory=list)
 
-    def on(self, *event_types: type[Event]) -> Callable[[EventHandler], EventHandler]:
+    def on(
+        self, *event_types: type[Event], only_if: HandlerFilter | None = None
+    ) -> Callable[[EventHandler], EventHandler]:
         def register(fn: EventHandler) -> EventHandler:
             for et in event_types:
                 self.handlers.setdefault(et, []).append(fn)
+            if only_if is not None:
+                self.filters[fn] = only_if
+            return fn
+
+        return register
+
+    def observe(self, *event_types: type[Event]) -> Callable[[Observer], Observer]:
+        """Register a memory-only observer of events in a community, by a known member."""
+
+        def register(fn: Observer) -> Observer:
+            for et in event_types:
+                self.observers.setdefault(et, []).append(fn)
             return fn
 
         return register

@@ -17,6 +17,7 @@ from bot.actions import Reply, SendDirect
 from bot.commands import CommandSpec
 from bot.config import Config
 from bot.context import Context
+from bot.events import MessagePosted
 from bot.feature import Feature
 from bot.features import all_features
 from bot.i18n import gettext
@@ -244,6 +245,49 @@ async def test_a_failing_handler_is_rolled_back_logged_and_the_bot_goes_on(
             assert await session.scalar(text("SELECT count(*) FROM community_setting")) == 0
         await console.run("/config show")
         assert "community.channel = — (default)" in console.last_text()
+    finally:
+        await console.stop()
+
+
+def _hot_path_feature(listening: set[str]) -> Feature:
+    """A broken observer of messages, and a handler that runs only for some members."""
+
+    async def nothing(ctx: Context, member_id: int) -> None:
+        return None
+
+    feature = Feature("hot", delete_member_data=nothing)
+
+    @feature.observe(MessagePosted)
+    def broken(services: Any, community: Any, member: Any, event: MessagePosted) -> None:
+        raise RuntimeError("observer bug")
+
+    @feature.on(MessagePosted, only_if=lambda services, member: member.user_id in listening)
+    async def echo(ctx: Context, event: MessagePosted) -> None:
+        ctx.reply(ctx._("heard you"))
+
+    return feature
+
+
+async def test_observers_and_filtered_handlers_on_the_hot_path(
+    config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The broken observer comes first: the others (engagement's counting) still count.
+    listening = {"noa"}
+    console = ConsoleCommunity(
+        config, start=START, features=[_hot_path_feature(listening), *all_features()]
+    )
+    await console.start(migrate=False)
+    try:
+        await console.run("/setup Test\n/join dana\n/join noa")
+        console.clear()
+        with caplog.at_level(logging.ERROR, logger="kehila.dispatcher"):
+            await console.run("/say dana hello\n/say noa hi")
+        assert console.seen_by("#general").count("heard you") == 1  # noa's, not dana's
+        assert any("hot failed on MessagePosted" in r.getMessage() for r in caplog.records)
+        listening.add("dana")
+        await console.run("/say dana again\n/as dana\n/stats")
+        assert console.seen_by("#general").count("heard you") == 2
+        assert "Messages: 2 / 2" in private_to(console, "dana")[-1]
     finally:
         await console.stop()
 

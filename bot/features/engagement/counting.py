@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.commands import CommandSpec
 from bot.context import Context
-from bot.directory import CommunityInfo
+from bot.directory import CommunityInfo, MemberRef
 from bot.events import MemberJoined, MemberLeft, MessagePosted, ReactionAdded
 from bot.feature import Feature
 from bot.features.engagement.unanswered import QuestionBuffer, QuestionTracker, track
@@ -294,18 +294,19 @@ async def _stop(services: Services) -> None:
 # --- the hot path: no I/O here ----------------------------------------------------------
 
 
-@feature.on(MessagePosted)
-async def on_message(ctx: Context, event: MessagePosted) -> None:
-    community, member = ctx.community, ctx.member
-    if community is None or member is None or event.private:
+@feature.observe(MessagePosted)
+def on_message(
+    services: Services, community: CommunityInfo, member: MemberRef, event: MessagePosted
+) -> None:
+    if event.private:
         return
-    state = engagement(ctx.services)
+    state = engagement(services)
     buffer = state.buffer
     day = community.local_day(event.at)
     row = buffer.activity[(community.id, day, member.id)]
     row[MESSAGES] += 1
-    if event.reply_to_user_id is not None and event.reply_to_user_id != event.actor.user_id:  # type: ignore[union-attr]
-        target = ctx.services.directory.member(community.id, event.platform, event.reply_to_user_id)
+    if event.reply_to_user_id is not None and event.reply_to_user_id != member.user_id:
+        target = services.directory.member(community.id, event.platform, event.reply_to_user_id)
         if target is not None:
             row[REPLIES] += 1
             buffer.activity[(community.id, day, target.id)][REPLIES_RECEIVED] += 1
@@ -316,18 +317,17 @@ async def on_message(ctx: Context, event: MessagePosted) -> None:
     state.counted()
 
 
-@feature.on(ReactionAdded)
-async def on_reaction(ctx: Context, event: ReactionAdded) -> None:
-    community, member = ctx.community, ctx.member
-    if community is None or member is None:
-        return
-    state = engagement(ctx.services)
+@feature.observe(ReactionAdded)
+def on_reaction(
+    services: Services, community: CommunityInfo, member: MemberRef, event: ReactionAdded
+) -> None:
+    state = engagement(services)
     buffer = state.buffer
     day = community.local_day(event.at)
     buffer.activity[(community.id, day, member.id)][REACTIONS] += 1
     author = event.message_author_id
     if author is not None and author != member.user_id:
-        target = ctx.services.directory.member(community.id, event.platform, author)
+        target = services.directory.member(community.id, event.platform, author)
         if target is not None:
             buffer.activity[(community.id, day, target.id)][REACTIONS_RECEIVED] += 1
             buffer.interactions[(community.id, day, member.id, target.id)][1] += 1

@@ -761,7 +761,13 @@ async def nudge(ctx: Context, event: JobFired) -> None:
 # --- the hot path: messages ----------------------------------------------------------------
 
 
-@feature.on(MessagePosted)
+def _waiting_for(services: Services, member: MemberRef) -> bool:
+    """Whether a member's message concerns onboarding: their first one, or their answer."""
+    rt = runtime(services)
+    return member.id in rt.watching or member.id in rt.awaiting
+
+
+@feature.on(MessagePosted, only_if=_waiting_for)
 async def on_message(ctx: Context, event: MessagePosted) -> None:
     member = ctx.member
     if member is None:
