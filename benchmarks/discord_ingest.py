@@ -268,7 +268,7 @@ def payload_pool(size: int, seed_value: int = 1) -> list[str]:
                 "flags": 0,
                 "embeds": [],
                 "edited_timestamp": None,
-                "content": "Coffee anyone?",
+                "content": TEXTS[max(0, n - 5) % len(TEXTS)],  # the message replied to
                 "components": [],
                 "channel_id": channel,
                 "author": user(someone()),

@@ -62,6 +62,9 @@ class MessagePosted(Event):
     text: str | None
     reply_to_user_id: str | None = None
     reply_to_message_id: str | None = None
+    # The text of the message replied to, when the platform sends it along (Discord's
+    # referenced message, Telegram's reply_to_message): is it a question?
+    reply_to_text: str | None = None
     thread_id: str | None = None
     private: bool = False
 

@@ -99,6 +99,7 @@ class ConsoleAdapter:
         self.performed: list[Performed] = []
         self.buttons: list[tuple[Button, str]] = []  # (button, message id) last shown
         self.last_message: dict[str, tuple[str, str]] = {}  # user id -> (channel, message id)
+        self.texts: dict[str, str] = {}  # message id -> text, as platforms give a reply's
         self.invites: dict[str, str] = {}  # code -> name it was made for
         self.commands: list[CommandSpec] = []
         self._ids = itertools.count(1)

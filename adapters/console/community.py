@@ -59,11 +59,18 @@ class ConsoleCommunity:
         """Stop and start again on the same database, as after a crash or deploy.
         The console world (who is present, DMs closed) carries over; buttons shown
         before the restart can still be clicked."""
-        world, shown, last = self.adapter.members, self.adapter.buttons, self.adapter.last_message
+        adapter = self.adapter
+        world, shown, last, texts = (
+            adapter.members,
+            adapter.buttons,
+            adapter.last_message,
+            adapter.texts,
+        )
         actor, channel = self.session.actor.name, self.session.channel
         await self.app.stop()
         self._build()
         self.adapter.members, self.adapter.buttons, self.adapter.last_message = world, shown, last
+        self.adapter.texts = texts
         self.session.actor = self.adapter.member(actor)
         self.session.channel = channel
         await self.app.start(migrate=False)

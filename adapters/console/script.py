@@ -243,6 +243,7 @@ class ConsoleSession:
         channel = member.user_id if private else self.channel
         if not private:
             self.adapter.last_message[member.user_id] = (channel, message_id)
+            self.adapter.texts[message_id] = text
         await self.adapter.emit(
             MessagePosted(
                 platform="console",
@@ -254,6 +255,9 @@ class ConsoleSession:
                 text=text,
                 reply_to_user_id=reply_to[0] if reply_to else None,
                 reply_to_message_id=reply_to[1] if reply_to else None,
+                reply_to_text=self.adapter.texts.get(reply_to[1])
+                if reply_to and reply_to[1]
+                else None,
                 private=private,
             )
         )

@@ -364,11 +364,12 @@ class DiscordAdapter:
         if not self._message_content and not text:
             text = None  # withheld, not empty
         ref = message.reference
-        reply_to_message = reply_to_user = None
+        reply_to_message = reply_to_user = reply_to_text = None
         if ref is not None and ref.message_id is not None and message.type is _REPLY:
             reply_to_message = str(ref.message_id)
             if isinstance(ref.resolved, discord.Message):
                 reply_to_user = str(ref.resolved.author.id)
+                reply_to_text = ref.resolved.content or None  # "" without the intent
         if self._sink is None:
             return
         await self._sink(  # the hot path: no extra frame through _emit
@@ -383,6 +384,7 @@ class DiscordAdapter:
                 text=text,
                 reply_to_user_id=reply_to_user,
                 reply_to_message_id=reply_to_message,
+                reply_to_text=reply_to_text,
                 thread_id=thread_id,
                 private=guild is None,
             )

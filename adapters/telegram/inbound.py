@@ -286,6 +286,7 @@ class Inbound:
                     str(reply.from_user.id) if reply is not None and reply.from_user else None
                 ),
                 reply_to_message_id=str(reply.message_id) if reply is not None else None,
+                reply_to_text=(reply.text or reply.caption) if reply is not None else None,
                 thread_id=str(thread_id) if thread_id else None,
                 private=private,
                 raw=update,

@@ -8,9 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.events import Actor, MessagePosted
 from bot.features.engagement.chart import HEIGHT_PX, WIDTH_PX, ChartData, render_chart
 from bot.features.engagement.counting import Buffer, weekly_rows
-from bot.features.engagement.unanswered import QuestionTracker, excerpt, is_question, message_link
+from bot.features.engagement.unanswered import (
+    QuestionTracker,
+    excerpt,
+    is_question,
+    message_link,
+    track,
+)
 
 
 @pytest.mark.parametrize(
@@ -63,6 +70,35 @@ def test_a_reply_answers_a_buffered_question_and_the_earliest_reply_counts() -> 
     assert tracker.take().no_text == {1}
     tracker.without_text(1)  # noted once per process
     assert not tracker.buffer
+
+
+def test_only_a_reply_to_a_question_or_to_a_text_unseen_is_noted_as_an_answer() -> None:
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    tracker = QuestionTracker()
+
+    def reply(message_id: str, parent_id: str, parent_text: str | None) -> None:
+        track(
+            tracker,
+            1,
+            7,
+            MessagePosted(
+                platform="console",
+                space_id="s",
+                actor=Actor(user_id="u7", display_name="Noa"),
+                at=at,
+                channel_id="general",
+                message_id=message_id,
+                text="sure",
+                reply_to_user_id="u8",
+                reply_to_message_id=parent_id,
+                reply_to_text=parent_text,
+            ),
+        )
+
+    reply("20", "10", "Great talk yesterday.")  # not a question: nothing to answer
+    reply("21", "11", "Wer kommt am Donnerstag?")
+    reply("22", "12", None)  # the platform did not say: may have been one
+    assert set(tracker.take().answers) == {("console", "s", "11"), ("console", "s", "12")}
 
 
 def test_message_links() -> None:

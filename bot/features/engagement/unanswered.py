@@ -183,4 +183,9 @@ def track(
     if event.reply_to_message_id is not None and event.reply_to_user_id != (
         event.actor.user_id if event.actor else None
     ):
-        tracker.replied(event.platform, event.space_id, event.reply_to_message_id, event.at)
+        # Only a reply to a question can answer one. Most replies are not (a third of
+        # all messages are replies), and each noted answer is a row in the next flush;
+        # when the platform did not send the replied-to text along, it may be.
+        parent = event.reply_to_text
+        if parent is None or is_question(parent):
+            tracker.replied(event.platform, event.space_id, event.reply_to_message_id, event.at)

@@ -146,6 +146,7 @@ async def test_a_message_with_a_reply_in_a_thread(discord_bot: Harness) -> None:
     assert posted.thread_id == THREAD and posted.channel_id == GENERAL
     assert posted.reply_to_message_id == "500000000000000002"
     assert posted.reply_to_user_id == "200000000000000002"
+    assert posted.reply_to_text == "Where do we eat on Thursday?"  # the digest: a question
     assert posted.actor is not None and posted.actor.display_name == "Dana L."
     assert posted.actor.is_platform_admin is False
 

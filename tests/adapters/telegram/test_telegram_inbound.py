@@ -119,6 +119,7 @@ async def test_reply_in_a_forum_topic(tg: Harness) -> None:
     assert event.thread_id == "6000"
     assert event.channel_id == f"{GROUP}/6000"
     assert (event.reply_to_user_id, event.reply_to_message_id) == ("333", "6005")
+    assert event.reply_to_text == "Who brings dessert?"
 
 
 async def test_plain_topic_message_is_not_a_reply_to_the_topic_opener(tg: Harness) -> None:
