@@ -3,9 +3,10 @@
 A community of 100,000 members (skewed: a few talk a lot) with 1,000,000 messages a
 week (30% of them replies) and 200,000 reactions, for eight weeks. The events are
 generated once from a fixed seed and stored twice: folded into the rollups the bot
-keeps (`activity_daily`, `activity_weekly`, `interaction_daily`, `channel_hourly`, via
-executemany) and, for the baseline, as raw per-event rows in a table this benchmark
-creates (`bench_raw_event`, indexed). Then, on the same database:
+keeps (`activity_daily`, `activity_weekly`, `interaction_daily`, `channel_hourly`, and
+each member's recent active weeks, `active_weeks`; via executemany) and, for the
+baseline, as raw per-event rows in a table this benchmark creates (`bench_raw_event`,
+indexed). Then, on the same database:
 
 - rollups: `bot.features.engagement.digest.compute` for the last week, as the job
   runs it: the seven earlier weeks are already cached (each was the week of an
@@ -16,6 +17,11 @@ creates (`bench_raw_event`, indexed). Then, on the same database:
   hours) computed from the raw rows, checked equal to the rollup figures.
 
     python benchmarks/digest.py [--messages 1000000] [--members 100000] [--rounds 5]
+        [--keep DIR [--reuse]]
+
+`--keep DIR` keeps the loaded SQLite database in DIR; `--reuse` then times a database
+kept by an earlier run with the same sizes (migrated to the current schema; its cached
+weeks are dropped first), skipping the five minutes of generating and loading.
 
 PostgreSQL too (rollups only) when KEHILA_TEST_DATABASE_URL is set, in a database of its
 own created next to that one (`<name>_digest_bench`, dropped at the end). Last line: one JSON object.
@@ -45,7 +51,7 @@ from sqlalchemy import insert, text
 
 from bot.features.engagement.digest import Digest, compute, question_window
 from storage.database import Database
-from storage.digest import DigestRepository
+from storage.digest import DigestRepository, merge_weeks, week_number
 from storage.migrate import upgrade
 from storage.models import Community
 from storage.unit_of_work import UnitOfWork
@@ -158,6 +164,18 @@ class Data:
             }
             for (w, m), v in weekly.items()
         ]
+        # What the flushes leave in `active_weeks`: each active (week, member) merged
+        # in, in any order (the upsert is order-independent).
+        recent: dict[int, tuple[int, int]] = {}
+        for r in self.weekly:
+            if r["active_mask"]:
+                mark = (week_number(r["week_start"]), 1)
+                m = r["member_id"]
+                recent[m] = merge_weeks(recent[m], mark) if m in recent else mark
+        self.active_weeks = [
+            {"community_id": 1, "member_id": m, "last_week": last, "weeks": weeks}
+            for m, (last, weeks) in recent.items()
+        ]
         self.interactions = [
             {
                 "community_id": 1,
@@ -204,6 +222,7 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("interaction_daily", ("community_id", "day", "from_member_id", "to_member_id", "replies",
                            "reactions")),
     ("channel_hourly", ("community_id", "day", "channel_id", "hour", "messages")),
+    ("active_weeks", ("community_id", "member_id", "last_week", "weeks")),
 ]  # fmt: skip
 
 
@@ -214,6 +233,7 @@ def _rows(data: Data, table: str) -> list[dict[str, Any]]:
         "activity_weekly": data.weekly,
         "interaction_daily": data.interactions,
         "channel_hourly": data.channels,
+        "active_weeks": data.active_weeks,
     }[table]
 
 
@@ -442,25 +462,46 @@ async def main() -> None:
     parser.add_argument("--reactions", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", help="a folder to keep the SQLite database in")
-    args = parser.parse_args()
-    t0 = time.perf_counter()
-    data = Data(args.members, args.messages, args.reactions)
-    this_week = [r for r in data.weekly if r["week_start"] == WEEK]
-    print(
-        f"generated in {time.perf_counter() - t0:.0f} s: {len(data.raw):,} raw events,"
-        f" {len(data.daily):,} daily rows, {len(data.weekly):,} weekly rows"
-        f" ({len(this_week):,} this week), {len(data.interactions):,} interaction rows",
-        flush=True,
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the database an earlier run kept in --keep (same sizes) instead of a new one",
     )
+    args = parser.parse_args()
+    if args.reuse and not args.keep:
+        parser.error("--reuse needs --keep DIR")
+    sizes = {"members": args.members, "messages": args.messages, "reactions": args.reactions}
+    test_pg = os.environ.get("KEHILA_TEST_DATABASE_URL")
+    data: Data | None = None
+    if not args.reuse or test_pg:
+        t0 = time.perf_counter()
+        data = Data(args.members, args.messages, args.reactions)
+        this_week = sum(1 for r in data.weekly if r["week_start"] == WEEK)
+        print(
+            f"generated in {time.perf_counter() - t0:.0f} s: {len(data.raw):,} raw events,"
+            f" {len(data.daily):,} daily rows, {len(data.weekly):,} weekly rows"
+            f" ({this_week:,} this week), {len(data.interactions):,} interaction rows",
+            flush=True,
+        )
     result: dict[str, Any] = {"benchmark": "digest"}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep) if args.keep else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "digest.db").unlink(missing_ok=True)
         url = f"sqlite+aiosqlite:///{folder / 'digest.db'}"
-        t0 = time.perf_counter()
-        await load(url, data, raw=True)
-        print(f"loaded SQLite in {time.perf_counter() - t0:.0f} s", flush=True)
+        kept = folder / "digest.json"  # the sizes the kept database was built with
+        if args.reuse:
+            if not kept.exists() or json.loads(kept.read_text()) != sizes:
+                sys.exit(f"no database kept in {folder} with these sizes: {sizes}")
+            await reuse(url)
+            print(f"reusing {folder / 'digest.db'}", flush=True)
+        else:
+            assert data is not None
+            kept.unlink(missing_ok=True)
+            (folder / "digest.db").unlink(missing_ok=True)
+            t0 = time.perf_counter()
+            await load(url, data, raw=True)
+            kept.write_text(json.dumps(sizes))
+            print(f"loaded SQLite in {time.perf_counter() - t0:.0f} s", flush=True)
         cold, _ = await from_rollups(url, cache=False)
         warm: list[float] = []
         digest = None
@@ -479,21 +520,39 @@ async def main() -> None:
         result["sqlite_cold_ms"] = round(cold, 1)
         result["sqlite_raw_ms"] = round(raw_ms, 1)
         result["ratio"] = round(raw_ms / statistics.median(warm), 1)
-    test_pg = os.environ.get("KEHILA_TEST_DATABASE_URL")
     result["postgres_ms"] = None
     if test_pg:
+        assert data is not None
         pg = await bench_database(test_pg)
         t0 = time.perf_counter()
         await load(pg, data, raw=False)
         print(f"loaded PostgreSQL in {time.perf_counter() - t0:.0f} s", flush=True)
         pg_runs = [(await from_rollups(pg, cache=True))[0] for _ in range(args.rounds)]
         result["postgres_ms"] = round(statistics.median(pg_runs), 1)
-        print(f"PostgreSQL: rollups {result['postgres_ms']:.0f} ms", flush=True)
+        print(
+            f"PostgreSQL: rollups {result['postgres_ms']:.0f} ms"
+            f" (rounds {', '.join(f'{m:.0f}' for m in pg_runs)})",
+            flush=True,
+        )
         await drop_database(test_pg, pg)
     result["members"] = args.members
     result["messages_per_week"] = args.messages
-    result["weekly_active"] = sum(1 for r in this_week if r["active_mask"])
+    result["weekly_active"] = digest.this.active
     print(json.dumps(result))
+
+
+async def reuse(url: str) -> None:
+    """A kept database brought to the current schema (a migration may fill new state
+    from the rollups, as it would in a deployment), without the digests cached by the
+    run that kept it: the cold figure is then cold again."""
+    db = Database(url)
+    try:
+        await upgrade(db)
+        async with db.session() as session:
+            await session.execute(text("DELETE FROM digest_week"))
+            await session.commit()
+    finally:
+        await db.dispose()
 
 
 def _bench_url(url: str) -> tuple[str, str]:

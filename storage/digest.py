@@ -4,6 +4,12 @@
   by the engagement flush next to the daily rollup (additive upserts; the active days
   are a 7-bit mask OR-ed in, so flushes from several processes stay correct). The
   digest reads weeks from here: a week is WAU rows, not 7 x DAU rows.
+- `active_weeks`: per (community, member), the latest local week they were active in
+  and a bit mask of the active weeks before it (bit k: `last_week - k`). Written with
+  the weekly rollup, in the same transaction, by an order-independent upsert (the
+  later week wins and both masks are OR-ed after aligning them), so flushes from
+  several processes, in any order, stay correct. Monthly active members and drifting
+  members are read from here: one narrow index range instead of four weeks of rows.
 - `digest_week`: a finished week's community figures, kept so that next week's
   digest (and the 8-week trends) do not recompute them.
 - `digest_question`: a question nobody may have answered: a reference to the message,
@@ -21,6 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     ForeignKey,
     Index,
@@ -31,20 +38,49 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
+    case,
     delete,
     func,
     literal_column,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.bulk import executemany
 from storage.models import ActivityDaily, Base, ChannelHourly, InteractionDaily, Member
-from storage.repositories import dialect_insert, executemany
+from storage.repositories import dialect_insert, present_members
 
 EXCERPT_CHARS = 100
+# How many weeks `active_weeks` remembers before a member's latest active week.
+RECENT_WEEKS = 32
+_RECENT_MASK = (1 << RECENT_WEEKS) - 1
+# The state answers for a week (and the four before it) while no member's latest
+# active week is more than this many weeks later; beyond, the rollup is read instead.
+STATE_HORIZON = RECENT_WEEKS - 5
+_EPOCH_MONDAY = date(1970, 1, 5)
+
+
+def week_number(week_start: date) -> int:
+    """Weeks since Monday 5 January 1970: `active_weeks` stores weeks as integers, so
+    aligning two masks is a plain shift on SQLite and PostgreSQL alike."""
+    return (week_start - _EPOCH_MONDAY).days // 7
+
+
+def merge_weeks(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    """Two (last week, mask) records of one member as one: the later week, and both
+    masks aligned to it and OR-ed (weeks older than RECENT_WEEKS drop out). Commutative,
+    associative and idempotent; `DigestRepository.note_active` does the same in SQL."""
+    (la, ma), (lb, mb) = a, b
+    last = max(la, lb)
+    mask = 0
+    for week, bits in ((la, ma), (lb, mb)):
+        if last - week < RECENT_WEEKS:
+            mask |= (bits << (last - week)) & _RECENT_MASK
+    return last, mask
 
 
 class ActivityWeekly(Base):
@@ -70,6 +106,27 @@ class ActivityWeekly(Base):
     leaves: Mapped[int] = mapped_column(SmallInteger, default=0)
     # Bit d (0 = Monday) set: the member posted, replied or reacted that day.
     active_mask: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class ActiveWeeks(Base):
+    """Per (community, member): which recent local weeks they were active in (posted,
+    replied or reacted: an `activity_weekly` row with a non-zero `active_mask`)."""
+
+    __tablename__ = "active_weeks"
+    __table_args__ = (
+        # The digest reads ranges of latest weeks, with the mask, from the index alone.
+        Index("ix_active_weeks_last_week", "community_id", "last_week", "weeks"),
+        {"sqlite_with_rowid": False},
+    )
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_week: Mapped[int] = mapped_column(Integer)  # `week_number` of the latest active week
+    weeks: Mapped[int] = mapped_column(BigInteger)  # bit k: active in week `last_week - k`
 
 
 class DigestWeek(Base):
@@ -181,6 +238,28 @@ def _active_days(column: Any) -> Any:
     return total
 
 
+def _merge_active_weeks(session: AsyncSession) -> Any:
+    """The upsert of `note_active`: `merge_weeks` in SQL."""
+    t = ActiveWeeks
+    stmt = dialect_insert(session, t)
+    new_last, new_weeks = stmt.excluded.last_week, stmt.excluded.weeks
+    ahead, behind = (new_last - t.last_week).self_group(), (t.last_week - new_last).self_group()
+    # Shifts stay below RECENT_WEEKS (PostgreSQL takes a bigint shift modulo 64).
+    recent: Any = literal_column(str(RECENT_WEEKS))
+    full: Any = literal_column(str(_RECENT_MASK))
+    zero: Any = literal_column("0")
+    weeks = case(
+        (ahead >= recent, new_weeks),
+        (ahead > zero, t.weeks.op("<<")(ahead).op("&")(full).op("|")(new_weeks)),
+        (behind >= recent, t.weeks),
+        else_=t.weeks.op("|")(new_weeks.op("<<")(behind).op("&")(full)),
+    )
+    last = case((ahead > zero, new_last), else_=t.last_week)
+    return stmt.on_conflict_do_update(
+        index_elements=["community_id", "member_id"], set_={"last_week": last, "weeks": weeks}
+    )
+
+
 class DigestRepository:
     """Everything the digest reads and writes. Takes the unit of work's session."""
 
@@ -189,7 +268,14 @@ class DigestRepository:
 
     # --- writes from the engagement flush ---
 
-    async def add_weekly(self, rows: list[dict[str, Any]]) -> None:
+    async def add_weekly(
+        self, rows: list[dict[str, Any]], *, active: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Add weekly counters, and record the weeks with activity in `active_weeks`.
+
+        `active`: the rows whose week `active_weeks` must record; by default every row
+        with activity. Recording a week again changes nothing, so the engagement flush
+        passes only those this process has not recorded yet (`NotedWeeks`)."""
         if not rows:
             return
         t = ActivityWeekly
@@ -203,6 +289,29 @@ class DigestRepository:
                 index_elements=["community_id", "week_start", "member_id"], set_=set_
             ),
             rows,
+        )
+        await self.note_active([r for r in rows if r["active_mask"]] if active is None else active)
+
+    async def note_active(self, rows: list[dict[str, Any]]) -> None:
+        """Record that members were active in weeks: `rows` of `activity_weekly` (only
+        community_id, week_start and member_id are read).
+
+        The upsert keeps the later of the two latest weeks and ORs both masks aligned
+        to it (`merge_weeks`): the order of flushes, and repeating one, do not matter."""
+        if not rows:
+            return
+        state = [
+            {
+                "community_id": r["community_id"],
+                "member_id": r["member_id"],
+                "last_week": week_number(r["week_start"]),
+                "weeks": 1,
+            }
+            for r in rows
+        ]
+        # Built and compiled once per process (the flush runs on the event loop).
+        await executemany(
+            self.session, lambda: _merge_active_weeks(self.session), state, key="active weeks"
         )
 
     async def add_questions(self, rows: list[dict[str, Any]]) -> None:
@@ -267,15 +376,13 @@ class DigestRepository:
                     func.coalesce(func.sum(w.reactions), 0),
                     func.coalesce(func.sum(w.joins), 0),
                     func.coalesce(func.sum(w.leaves), 0),
-                    *[
-                        func.coalesce(func.sum(_popcount_bit(w.active_mask, d)), 0)
-                        for d in range(7)
-                    ],
+                    # Bit d summed in place (one operation a row, not two), then / 2**d.
+                    *[func.coalesce(func.sum(w.active_mask.op("&")(1 << d)), 0) for d in range(7)],
                 ).where(w.community_id == community_id, w.week_start == week_start)
             )
         ).one()
         v = [int(x) for x in row]
-        daily = tuple(v[6:])
+        daily = tuple(n >> d for d, n in enumerate(v[6:]))
         return WeekTotals(v[0], sum(daily), v[1], v[2], v[3], v[4], v[5], daily_active=daily)
 
     async def reply_split(
@@ -329,68 +436,34 @@ class DigestRepository:
         w = ActivityWeekly
         weeks = [week_start - timedelta(weeks=k) for k in range(5)]
         out = PeopleFigures()
-        out.monthly_active = int(
-            await self.session.scalar(
-                select(func.count(func.distinct(w.member_id))).where(
-                    w.community_id == community_id,
-                    w.week_start.in_(weeks[:4]),
-                    w.active_mask > 0,
-                )
-            )
-            or 0
-        )
-        staff_ids = list(staff) or [-1]
+        recent = await self._monthly_active_from_state(community_id, week_start)
+        if recent is None:
+            out.monthly_active = await self._monthly_active_from_weeks(community_id, weeks[:4])
+        else:
+            out.monthly_active = recent
+        staff_ids = set(staff)
         if top:
+            # Without the staff filter (a probe per row), `top + len(staff)` rows always
+            # hold the first `top` others; the staff among them are dropped here.
             top_rows = (
                 select(w.member_id, w.messages.label("n"))
                 .where(
                     w.community_id == community_id,
                     w.week_start == week_start,
-                    w.member_id.not_in(staff_ids),
                     w.messages > 0,
                 )
                 .order_by(w.messages.desc(), w.replies.desc(), w.reactions.desc(), w.member_id)
-                .limit(top)
+                .limit(top + len(staff_ids))
             )
-            out.top = await self._named(top_rows)
+            ranked = [(int(m), int(n)) for m, n in await self.session.execute(top_rows)]
+            out.top = await self._names([r for r in ranked if r[0] not in staff_ids][:top])
         # Drifting: active in each of the four previous weeks, silent this week.
         if drifting:
-            prev = [w.__table__.alias(f"w{k}") for k in range(1, 5)]
-            now = w.__table__.alias("w0")
-            first = prev[0]
-            total = sum((p.c.messages + p.c.reactions for p in prev), literal_column("0"))
-            query = select(first.c.member_id, total.label("n"))
-            for k, p in enumerate(prev[1:], start=2):
-                query = query.join(
-                    p,
-                    and_(
-                        p.c.community_id == community_id,
-                        p.c.week_start == weeks[k],
-                        p.c.member_id == first.c.member_id,
-                        p.c.active_mask > 0,
-                    ),
-                )
-            silent = ~(
-                select(literal_column("1"))
-                .where(
-                    now.c.community_id == community_id,
-                    now.c.week_start == week_start,
-                    now.c.member_id == first.c.member_id,
-                    now.c.active_mask > 0,
-                )
-                .exists()
-            )
-            out.drifting = await self._named(
-                query.where(
-                    first.c.community_id == community_id,
-                    first.c.week_start == weeks[1],
-                    first.c.active_mask > 0,
-                    first.c.member_id.not_in(staff_ids),
-                    silent,
-                )
-                .order_by(total.desc(), first.c.member_id)
-                .limit(drifting)
-            )
+            if recent is None:
+                query = self._drifting_from_weeks(community_id, weeks, sorted(staff_ids) or [-1])
+            else:
+                query = self._drifting_from_state(community_id, weeks, sorted(staff_ids) or [-1])
+            out.drifting = await self._named(query.limit(drifting))
         # Retention: members who joined last week, and came back (were active) this week.
         joined = w.__table__.alias("joined")
         back = w.__table__.alias("back")
@@ -417,10 +490,130 @@ class DigestRepository:
         out.newcomers, out.newcomers_back = int(newcomers), int(returned)
         return out
 
+    async def _monthly_active_from_state(self, community_id: int, week_start: date) -> int | None:
+        """Members active in the four weeks ending with `week_start`, from `active_weeks`:
+        everyone whose latest active week is one of them, plus those active later whose
+        mask has one of them. None when some member's latest week is beyond the horizon
+        (bits needed here may have dropped out): then ask the weekly rollup."""
+        s = ActiveWeeks
+        n = week_number(week_start)
+        mine = s.community_id == community_id
+        latest_within = (
+            select(func.count()).where(mine, s.last_week.between(n - 3, n)).scalar_subquery()
+        )
+        active_later = (
+            select(func.count())
+            .where(
+                mine,
+                s.last_week > n,
+                s.last_week <= n + STATE_HORIZON,
+                s.weeks.op(">>")((s.last_week - n).self_group()).op("&")(0b1111) != 0,
+            )
+            .scalar_subquery()
+        )
+        newest = select(func.max(s.last_week)).where(mine).scalar_subquery()
+        within, later, last = (
+            await self.session.execute(select(latest_within, active_later, newest))
+        ).one()
+        if last is not None and int(last) > n + STATE_HORIZON:
+            return None
+        return int(within) + int(later)
+
+    async def _monthly_active_from_weeks(self, community_id: int, weeks: list[date]) -> int:
+        w = ActivityWeekly
+        return int(
+            await self.session.scalar(
+                select(func.count(func.distinct(w.member_id))).where(
+                    w.community_id == community_id,
+                    w.week_start.in_(weeks),
+                    w.active_mask > 0,
+                )
+            )
+            or 0
+        )
+
+    @staticmethod
+    def _prev_weeks(
+        community_id: int, weeks: list[date], member_id: Any | None
+    ) -> tuple[list[Any], Any]:
+        """Aliases of the four weeks before this one, each joined on `member_id` (None:
+        the first alias's) by primary key, active that week; and their messages +
+        reactions, drifting's ranking."""
+        prev = [ActivityWeekly.__table__.alias(f"w{k}") for k in range(1, 5)]
+        if member_id is None:
+            member_id = prev[0].c.member_id
+        joins = [
+            (
+                p,
+                and_(
+                    p.c.community_id == community_id,
+                    p.c.week_start == weeks[k],
+                    p.c.member_id == member_id,
+                    p.c.active_mask > 0,
+                ),
+            )
+            for k, p in enumerate(prev, start=1)
+        ]
+        total = sum((p.c.messages + p.c.reactions for p in prev), literal_column("0"))
+        return joins, total
+
+    def _drifting_from_state(self, community_id: int, weeks: list[date], staff: list[int]) -> Any:
+        """Candidates from `active_weeks` (latest week the one before, with the three
+        before it; or a later latest week whose mask reads silent-then-four-active),
+        ranked by their four weeks' rows (four primary-key seeks each)."""
+        s = ActiveWeeks
+        n = week_number(weeks[0])
+        mine = (s.community_id == community_id, s.member_id.not_in(staff))
+        candidates = union_all(
+            select(s.member_id).where(
+                *mine, s.last_week == n - 1, s.weeks.op("&")(0b1111) == 0b1111
+            ),
+            select(s.member_id).where(
+                *mine,
+                s.last_week > n,
+                s.last_week <= n + STATE_HORIZON,
+                s.weeks.op(">>")((s.last_week - n).self_group()).op("&")(0b11111) == 0b11110,
+            ),
+        ).subquery("candidates")
+        joins, total = self._prev_weeks(community_id, weeks, candidates.c.member_id)
+        query = select(candidates.c.member_id, total.label("n")).select_from(candidates)
+        for alias, on in joins:
+            query = query.join(alias, on)
+        return query.order_by(total.desc(), candidates.c.member_id)
+
+    def _drifting_from_weeks(self, community_id: int, weeks: list[date], staff: list[int]) -> Any:
+        """The same from the weekly rollup alone: each member active the week before,
+        with their three earlier weeks and this one looked up by primary key."""
+        joins, total = self._prev_weeks(community_id, weeks, None)
+        first, _ = joins[0]
+        query = select(first.c.member_id, total.label("n")).select_from(first)
+        for alias, on in joins[1:]:
+            query = query.join(alias, on)
+        now = ActivityWeekly.__table__.alias("w0")
+        silent = ~(
+            select(literal_column("1"))
+            .where(
+                now.c.community_id == community_id,
+                now.c.week_start == weeks[0],
+                now.c.member_id == first.c.member_id,
+                now.c.active_mask > 0,
+            )
+            .exists()
+        )
+        return query.where(
+            first.c.community_id == community_id,
+            first.c.week_start == weeks[1],
+            first.c.active_mask > 0,
+            first.c.member_id.not_in(staff),
+            silent,
+        ).order_by(total.desc(), first.c.member_id)
+
     async def _named(self, ranked: Any) -> list[MemberCount]:
         """(member id, count) rows, ranked and limited, with the members' names: looked
         up after the limit, for those few rows only."""
-        rows = [(int(m), int(n)) for m, n in await self.session.execute(ranked)]
+        return await self._names([(int(m), int(n)) for m, n in await self.session.execute(ranked)])
+
+    async def _names(self, rows: list[tuple[int, int]]) -> list[MemberCount]:
         if not rows:
             return []
         found = await self.session.execute(
@@ -430,18 +623,7 @@ class DigestRepository:
         return [MemberCount(m, str(names.get(m, "?")), n) for m, n in rows]
 
     async def members_now(self, community_id: int) -> int:
-        return int(
-            await self.session.scalar(
-                select(func.count())
-                .select_from(Member)
-                .where(
-                    Member.community_id == community_id,
-                    Member.left_at.is_(None),
-                    Member.is_bot.is_(False),
-                )
-            )
-            or 0
-        )
+        return await present_members(self.session, community_id)
 
     async def channels_and_hours(
         self, community_id: int, since: date, until: date, *, top: int = 3
@@ -557,6 +739,13 @@ class DigestRepository:
         await self.session.execute(
             delete(ActivityWeekly).where(ActivityWeekly.member_id == member_id)
         )
+        # By primary key: the member row is still there (privacy deletes it last).
+        community = select(Member.community_id).where(Member.id == member_id).scalar_subquery()
+        await self.session.execute(
+            delete(ActiveWeeks).where(
+                ActiveWeeks.community_id == community, ActiveWeeks.member_id == member_id
+            )
+        )
 
     # --- export ---
 
@@ -589,6 +778,8 @@ class DigestRepository:
 
 
 __all__ = [
+    "RECENT_WEEKS",
+    "ActiveWeeks",
     "ActivityDaily",
     "ActivityWeekly",
     "DigestQuestion",
@@ -600,4 +791,6 @@ __all__ = [
     "QuestionRef",
     "ReplySplit",
     "WeekTotals",
+    "merge_weeks",
+    "week_number",
 ]

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    or_,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -100,6 +101,12 @@ class Member(Base):
     first_seen_at: Mapped[datetime]
     joined_at: Mapped[datetime | None]
     left_at: Mapped[datetime | None]
+
+
+# Members who left, and bots: few. Members present = all of a community (its index
+# alone) minus these (a partial index), instead of reading every member row.
+MEMBER_GONE = or_(Member.left_at.is_not(None), Member.is_bot.is_(True))
+Index("ix_member_gone", Member.community_id, sqlite_where=MEMBER_GONE, postgresql_where=MEMBER_GONE)
 
 
 class Identity(Base):

@@ -54,7 +54,7 @@ def test_run_without_tokens_says_so_and_starts_the_console(runner: CliRunner, db
 def test_db_upgrade_reports_the_revision(runner: CliRunner, db_url: str) -> None:
     result = runner.invoke(main, ["db", "upgrade"], env={"KEHILA_DATABASE_URL": db_url})
     assert result.exit_code == 0, result.output
-    assert "is at revision 0003_digest" in result.output
+    assert "is at revision 0004_active_weeks" in result.output
 
 
 def test_an_unreachable_database_stops_with_a_clear_message(runner: CliRunner) -> None:

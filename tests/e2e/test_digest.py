@@ -8,8 +8,9 @@ import io
 import struct
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from adapters.console.community import ConsoleCommunity
 from bot.actions import Reply, SendDirect
@@ -17,6 +18,8 @@ from bot.config import Config
 from bot.events import Actor, MessagePosted
 from bot.features.engagement import engagement
 from storage.database import Database
+from storage.digest import week_number
+from storage.unit_of_work import UnitOfWork
 from tests.conftest import START
 
 # START is Monday 2 March 2026, 08:00 UTC.
@@ -262,3 +265,55 @@ async def test_setup_schedules_the_digest_at_once(console: ConsoleCommunity) -> 
     async with Database(console.config.database.url).session() as session:
         jobs = (await session.execute(text("SELECT job FROM job_schedule"))).scalars().all()
     assert "engagement.digest" in jobs
+
+
+async def test_active_weeks_are_recorded_once_a_week_and_survive_a_failed_run(
+    console: ConsoleCommunity,
+) -> None:
+    """The flush records a member's active week in `active_weeks` (what the digest reads
+    monthly active and drifting members from) once per week and process, not at every
+    flush; counts given back by a failed digest run are recorded at the next flush."""
+    db = console.app.services.db
+    state = engagement(console.app.services)
+    writes: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT INTO active_weeks"):
+            writes.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+
+    async def recorded() -> dict[str, tuple[int, int]]:
+        async with db.session() as session:
+            rows = await session.execute(
+                text(
+                    "SELECT display_name, last_week, weeks FROM active_weeks"
+                    " JOIN member ON member.id = member_id"
+                )
+            )
+            return {name: (last, weeks) for name, last, weeks in rows}
+
+    this_week = week_number(START.date())
+    await console.run("/join dana\n/say dana hello")
+    await state.flush()
+    assert await recorded() == {"dana": (this_week, 1)} and len(writes) == 1
+    await console.run("/say dana again")
+    await state.flush()
+    assert len(writes) == 1  # the same week again: nothing to record
+    # A unit of work that does not commit (a failing digest run) gives its counts back.
+    await console.run("/join noa\n/say noa hi")
+    async with UnitOfWork(db) as uow:
+        await state.flush(uow)
+        await uow.rollback()
+    state.give_back()
+    await state.flush()
+    assert (await recorded())["noa"] == (this_week, 1)
+    # The next week (the digest job flushes in its own unit of work on Monday).
+    await console.advance(timedelta(days=7))
+    await console.run("/say dana back again")
+    await console.advance(timedelta(hours=2))
+    assert digests(console)
+    await state.flush()
+    assert await recorded() == {"dana": (this_week + 1, 0b11), "noa": (this_week, 1)}
+    await console.run("/as dana\n/forgetme\n/click 1")
+    assert set(await recorded()) == {"noa"}

@@ -5,7 +5,7 @@ mode."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, make_url
 
 from storage.database import Database
@@ -126,3 +126,67 @@ async def test_the_test_database_is_in_wal_mode(db_url: str) -> None:
     finally:
         await db.dispose()
     assert str(mode).lower() == "wal"
+
+
+async def test_active_weeks_are_filled_from_the_weekly_rollup(db_url: str, tmp_path: Path) -> None:
+    """0004 builds each member's recent active weeks from the weeks already counted."""
+    from alembic import command
+
+    from storage.digest import RECENT_WEEKS, ActiveWeeks, ActivityWeekly, week_number
+    from storage.models import Community, Member
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'weeks.db'}" if is_sqlite(db_url) else db_url
+    db = Database(url)
+
+    async def to(revision: str, step: str = "upgrade") -> None:
+        cfg = alembic_config(url)
+
+        def run(connection: Connection) -> None:
+            cfg.attributes["connection"] = connection
+            getattr(command, step)(cfg, revision)
+
+        async with db.engine.begin() as conn:
+            await conn.run_sync(run)
+
+    monday = datetime(2026, 3, 23, tzinfo=UTC).date()
+    activity = {  # member: (weeks ago, active?)
+        1: [(0, True), (1, True), (3, True)],
+        2: [(2, True), (RECENT_WEEKS + 1, True), (RECENT_WEEKS + 2, True), (0, False)],
+        3: [(1, False)],  # joined, never active: no state
+    }
+    try:
+        if is_sqlite(url):
+            await upgrade(db, "0003_digest")
+        else:
+            await to("0003_digest", "downgrade")
+        async with db.session() as session:
+            session.add(Community(id=1, name="Club", timezone="UTC", locale="en", created_at=NOW))
+            for m in activity:
+                session.add(
+                    Member(
+                        id=m, community_id=1, display_name=f"m{m}", first_seen_at=NOW,
+                        is_bot=False, role="member",
+                    )
+                )  # fmt: skip
+            await session.flush()
+            for m, weeks in activity.items():
+                for ago, active in weeks:
+                    session.add(
+                        ActivityWeekly(
+                            community_id=1, member_id=m, week_start=monday - timedelta(weeks=ago),
+                            messages=int(active), replies=0, replies_received=0, reactions=0,
+                            joins=int(not active), leaves=0, active_mask=0b100 if active else 0,
+                        )
+                    )  # fmt: skip
+            await session.commit()
+        await upgrade(db)
+        async with db.session() as session:
+            rows = await session.execute(
+                select(ActiveWeeks.member_id, ActiveWeeks.last_week, ActiveWeeks.weeks)
+            )
+            state = {m: (last, weeks) for m, last, weeks in rows}
+    finally:
+        await db.dispose()
+    now = week_number(monday)
+    # Member 2: RECENT_WEEKS - 1 weeks before their latest is the oldest kept.
+    assert state == {1: (now, 0b1011), 2: (now - 2, 1 | 1 << (RECENT_WEEKS - 1))}

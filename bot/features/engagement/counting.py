@@ -21,6 +21,7 @@ from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import MemberJoined, MemberLeft, MessagePosted, ReactionAdded
 from bot.feature import Feature
+from bot.features.engagement.active_weeks import NotedWeeks
 from bot.features.engagement.unanswered import QuestionBuffer, QuestionTracker, track
 from bot.i18n import N_
 from bot.markup import Items, Text, lines
@@ -71,8 +72,10 @@ class Engagement:
         self._flushing: asyncio.Task[int] | None = None  # a flush started by volume
         # Questions for the digest: buffered here, written with each flush.
         self.questions = QuestionTracker()
+        # Members' active weeks this process has committed to `active_weeks`.
+        self.noted = NotedWeeks()
         # What `flush(uow)` wrote into a caller's unit of work, not yet committed.
-        self.uncommitted: tuple[Buffer, QuestionBuffer] | None = None
+        self.uncommitted: tuple[Buffer, QuestionBuffer, list[dict[str, Any]]] | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._every_interval())
@@ -148,15 +151,21 @@ class Engagement:
                 for (c, d, ch, h), n in buffer.channels.items()
             ]
             weekly = weekly_rows(buffer)
+            active = self.noted.new(weekly)
             try:
                 if uow is not None:
-                    await self._write(uow, activity, interactions, channels, weekly, questions)
+                    await self._write(
+                        uow, activity, interactions, channels, weekly, active, questions
+                    )
                     # Kept until the caller's commit, to be given back if it fails.
-                    self.uncommitted = (buffer, questions)
+                    self.uncommitted = (buffer, questions, active)
                 else:
                     async with UnitOfWork(self.services.db) as own:
-                        await self._write(own, activity, interactions, channels, weekly, questions)
+                        await self._write(
+                            own, activity, interactions, channels, weekly, active, questions
+                        )
                         await own.commit()
+                    self.noted.committed(active)
             except Exception:
                 self._merge_back(buffer)
                 self.questions.merge_back(questions, self.services.directory.by_id)
@@ -170,11 +179,12 @@ class Engagement:
         interactions: list[dict[str, Any]],
         channels: list[dict[str, Any]],
         weekly: list[dict[str, Any]],
+        active: list[dict[str, Any]],
         questions: QuestionBuffer,
     ) -> None:
         await uow.activity.add_counts(activity, interactions, channels)
         digest = DigestRepository(uow.session)
-        await digest.add_weekly(weekly)
+        await digest.add_weekly(weekly, active=active)
         if questions:
             await digest.add_questions(list(questions.questions.values()))
             await digest.mark_answered(
@@ -185,10 +195,16 @@ class Engagement:
             )
             await digest.text_missing(questions.no_text, self.services.clock.now())
 
+    def committed(self) -> None:
+        """The caller's unit of work committed what `flush(uow)` wrote into it."""
+        if self.uncommitted is not None:
+            self.noted.committed(self.uncommitted[2])
+            self.uncommitted = None
+
     def give_back(self) -> None:
         """The caller's unit of work did not commit: keep its counts for the next flush."""
         if self.uncommitted is not None:
-            buffer, questions = self.uncommitted
+            buffer, questions, _ = self.uncommitted
             self.uncommitted = None
             self._merge_back(buffer)
             self.questions.merge_back(questions, self.services.directory.by_id)
@@ -219,6 +235,7 @@ class Engagement:
         for key in [k for k in buffer.activity if k[2] == member_id]:
             del buffer.activity[key]
         self.questions.forget(member_id)
+        self.noted.forget(member_id)
         for ikey in [k for k in buffer.interactions if member_id in (k[2], k[3])]:
             del buffer.interactions[ikey]
 
@@ -361,7 +378,9 @@ def _count(ctx: Context, community: CommunityInfo, member_id: int, column: int, 
 
 # --- /stats ---------------------------------------------------------------------------
 
-feature.command(CommandSpec("stats", N_("Activity: yours, or the community's for owners and moderators")))
+feature.command(
+    CommandSpec("stats", N_("Activity: yours, or the community's for owners and moderators"))
+)
 
 
 @feature.handles("stats")

@@ -261,7 +261,7 @@ async def send_digest(ctx: Context, event: JobFired) -> None:
     # work (the run claim already holds SQLite's write lock).
     state = engagement(ctx.services)
     await state.flush(ctx.uow)
-    ctx.after_commit(lambda: setattr(state, "uncommitted", None))
+    ctx.after_commit(state.committed)
     local_day = community.local_day(event.scheduled_for)
     try:
         built = await build(ctx, community, local_day, late=event.late, skip_empty=True)
