@@ -278,18 +278,19 @@ class DigestRepository:
         passes only those this process has not recorded yet (`NotedWeeks`)."""
         if not rows:
             return
-        t = ActivityWeekly
-        stmt = dialect_insert(self.session, t)
-        counters = ("messages", "replies", "replies_received", "reactions", "joins", "leaves")
-        set_: dict[str, Any] = {c: getattr(t, c) + stmt.excluded[c] for c in counters}
-        set_["active_mask"] = t.active_mask.op("|")(stmt.excluded.active_mask)
-        await executemany(
-            self.session,
-            stmt.on_conflict_do_update(
+
+        def upsert() -> Any:
+            t = ActivityWeekly
+            stmt = dialect_insert(self.session, t)
+            counters = ("messages", "replies", "replies_received", "reactions", "joins", "leaves")
+            set_: dict[str, Any] = {c: getattr(t, c) + stmt.excluded[c] for c in counters}
+            set_["active_mask"] = t.active_mask.op("|")(stmt.excluded.active_mask)
+            return stmt.on_conflict_do_update(
                 index_elements=["community_id", "week_start", "member_id"], set_=set_
-            ),
-            rows,
-        )
+            )
+
+        # Built and compiled once per process, as every statement of the flush.
+        await executemany(self.session, upsert, rows, key="add weekly")
         await self.note_active([r for r in rows if r["active_mask"]] if active is None else active)
 
     async def note_active(self, rows: list[dict[str, Any]]) -> None:
@@ -320,8 +321,12 @@ class DigestRepository:
             # id back (one INSERT … RETURNING per row on SQLite).
             table = DigestQuestion.__table__
             assert isinstance(table, Table)
-            stmt = dialect_insert(self.session, table).on_conflict_do_nothing()
-            await executemany(self.session, stmt, rows)
+            await executemany(
+                self.session,
+                lambda: dialect_insert(self.session, table).on_conflict_do_nothing(),
+                rows,
+                key="add questions",
+            )
 
     async def mark_answered(self, answers: list[dict[str, Any]]) -> None:
         """`answers`: platform, space_id, message_id, answered_at (the first reply seen)."""
@@ -329,19 +334,24 @@ class DigestRepository:
             return
         q = DigestQuestion.__table__
         assert isinstance(q, Table)
-        stmt = (
-            update(q)
-            .where(
-                q.c.platform == bindparam("b_platform"),
-                q.c.space_id == bindparam("b_space_id"),
-                q.c.message_id == bindparam("b_message_id"),
-                or_(q.c.answered_at.is_(None), q.c.answered_at > bindparam("b_answered_at")),
+
+        def update_first_reply() -> Any:
+            return (
+                update(q)
+                .where(
+                    q.c.platform == bindparam("b_platform"),
+                    q.c.space_id == bindparam("b_space_id"),
+                    q.c.message_id == bindparam("b_message_id"),
+                    or_(q.c.answered_at.is_(None), q.c.answered_at > bindparam("b_answered_at")),
+                )
+                .values(answered_at=bindparam("b_answered_at"))
             )
-            .values(answered_at=bindparam("b_answered_at"))
-        )
-        # Through the driver: a third of all messages are replies, each a row here.
+
         await executemany(
-            self.session, stmt, [{f"b_{k}": v for k, v in a.items()} for a in answers]
+            self.session,
+            update_first_reply,
+            [{f"b_{k}": v for k, v in a.items()} for a in answers],
+            key="mark answered",
         )
 
     async def text_missing(self, community_ids: Iterable[int], at: datetime) -> None:
