@@ -42,6 +42,10 @@ _OPENING = re.compile(
 )
 # Hebrew one-letter prefixes that may be glued to a question word: "ומה", "ולמה".
 _HE_PREFIX = "ו"
+# What a question may start with, looked up once per word: the first word may be an
+# auxiliary or a question word, the next two a question word.
+_QUESTION_WORDS = frozenset(WH_WORDS | {_HE_PREFIX + w for w in WH_WORDS})
+_FIRST_WORDS = frozenset(FIRST_WORDS | _QUESTION_WORDS)
 
 
 def is_question(text: str) -> bool:
@@ -52,17 +56,12 @@ def is_question(text: str) -> bool:
     opening = _OPENING.match(text, 0, 120)
     if opening is None:
         return False
-    for position, word in enumerate(opening.groups()):
-        if word is None:
-            break
-        word = word.lower()
-        if (
-            word in WH_WORDS
-            or (position == 0 and word in FIRST_WORDS)
-            or (word[0] == _HE_PREFIX and word[1:] in WH_WORDS)
-        ):
-            return True
-    return False
+    first, second, third = opening.groups()
+    return (
+        first.lower() in _FIRST_WORDS
+        or (second is not None and second.lower() in _QUESTION_WORDS)
+        or (third is not None and third.lower() in _QUESTION_WORDS)
+    )
 
 
 def excerpt(text: str) -> str:
