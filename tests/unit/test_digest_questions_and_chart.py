@@ -34,6 +34,8 @@ from bot.features.engagement.unanswered import (
         "Gibt es noch Plätze",
         "ok?",
         "¿Qué tal?",
+        "hey, who is coming",  # a question word among the first three
+        "so ok wann geht's los",
     ],
 )
 def test_questions(text: str) -> None:
@@ -42,7 +44,15 @@ def test_questions(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Good morning everyone!", "Thanks for the recommendation", "בוקר טוב", "Guten Morgen", ""],
+    [
+        "Good morning everyone!",
+        "Thanks for the recommendation",
+        "בוקר טוב",
+        "Guten Morgen",
+        "",
+        "It does work now",  # an auxiliary counts only as the first word
+        "and then later what happened",  # a question word too far in
+    ],
 )
 def test_not_questions(text: str) -> None:
     assert not is_question(text)
