@@ -24,7 +24,16 @@ from storage.unit_of_work import UnitOfWork
 
 
 class Context:
-    __slots__ = ("_after", "_uow", "actions", "community", "event", "member", "services")
+    __slots__ = (
+        "_after",
+        "_rolled_back",
+        "_uow",
+        "actions",
+        "community",
+        "event",
+        "member",
+        "services",
+    )
 
     def __init__(
         self,
@@ -40,6 +49,7 @@ class Context:
         self.actions: list[Action] = []
         self._uow: UnitOfWork | None = None
         self._after: list[Callable[[], None]] = []
+        self._rolled_back: list[Callable[[], None]] = []
 
     # --- storage ---
 
@@ -52,6 +62,11 @@ class Context:
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run `fn` once the unit of work has committed (update in-memory state)."""
         self._after.append(fn)
+
+    def after_rollback(self, fn: Callable[[], None]) -> None:
+        """Run `fn` if the unit of work does not commit: the handler failed, or the
+        commit itself did (give back what was taken out of memory for it)."""
+        self._rolled_back.append(fn)
 
     # --- time, language, settings ---
 

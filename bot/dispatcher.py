@@ -340,6 +340,11 @@ class Dispatcher:
             if ctx._uow is not None:
                 await ctx._uow.rollback()
                 await ctx._uow.close()
+            for fn in ctx._rolled_back:
+                try:
+                    fn()
+                except Exception:
+                    log.exception("%s: undoing after the rollback failed", name)
             if isinstance(ctx.event, CommandInvoked | ButtonPressed):
                 failed = Context(self.services, ctx.event, ctx.community, ctx.member)
                 failed.reply(

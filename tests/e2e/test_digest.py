@@ -317,3 +317,61 @@ async def test_active_weeks_are_recorded_once_a_week_and_survive_a_failed_run(
     assert await recorded() == {"dana": (this_week + 1, 0b11), "noa": (this_week, 1)}
     await console.run("/as dana\n/forgetme\n/click 1")
     assert set(await recorded()) == {"noa"}
+
+
+async def test_counts_flushed_into_a_digest_run_that_cannot_commit_are_kept(
+    console: ConsoleCommunity,
+) -> None:
+    """The digest job writes the counts still in memory in its own transaction. When
+    that transaction cannot commit (here the database refuses the job's last write,
+    after the digest was built), the counts go back to memory and reach the database
+    with the next flush: nothing is lost, and no digest goes out."""
+    db = console.app.services.db
+    fail = {
+        "sqlite": [
+            "CREATE TRIGGER refuse_digest BEFORE UPDATE ON job_schedule"
+            " WHEN NEW.job = 'engagement.digest' BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        ],
+        "postgresql": [
+            "CREATE FUNCTION refuse_digest() RETURNS trigger LANGUAGE plpgsql"
+            " AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$",
+            "CREATE TRIGGER refuse_digest BEFORE UPDATE ON job_schedule FOR EACH ROW"
+            " WHEN (NEW.job = 'engagement.digest') EXECUTE FUNCTION refuse_digest()",
+        ],
+    }[db.dialect]
+    heal = {
+        "sqlite": ["DROP TRIGGER refuse_digest"],
+        "postgresql": [
+            "DROP TRIGGER refuse_digest ON job_schedule",
+            "DROP FUNCTION refuse_digest()",
+        ],
+    }[db.dialect]
+
+    async def run_sql(statements: list[str]) -> None:
+        async with db.engine.begin() as conn:
+            for statement in statements:
+                await conn.exec_driver_sql(statement)
+
+    async def messages_of(name: str) -> int:
+        async with db.session() as session:
+            total = await session.scalar(
+                text(
+                    "SELECT coalesce(sum(messages), 0) FROM activity_daily"
+                    " JOIN member ON member.id = activity_daily.member_id"
+                    " WHERE member.display_name = :name"
+                ),
+                {"name": name},
+            )
+        return int(total or 0)
+
+    await console.run("/join dana\n/say dana hello")
+    await console.advance(timedelta(days=7))  # the first digest went out (Monday 09:00)
+    sent = len(digests(console))
+    before = await messages_of("dana")
+    await console.run("/say dana one\n/say dana two\n/say dana three")
+    await run_sql(fail)
+    await console.advance(timedelta(days=7))  # this digest run fails at its last write
+    await run_sql(heal)
+    assert len(digests(console)) == sent
+    await engagement(console.app.services).flush()
+    assert await messages_of("dana") == before + 3

@@ -262,12 +262,11 @@ async def send_digest(ctx: Context, event: JobFired) -> None:
     state = engagement(ctx.services)
     await state.flush(ctx.uow)
     ctx.after_commit(state.committed)
+    # Whatever fails from here on, building the digest or the commit itself, the
+    # counts go back to memory for the next flush instead of being lost.
+    ctx.after_rollback(state.give_back)
     local_day = community.local_day(event.scheduled_for)
-    try:
-        built = await build(ctx, community, local_day, late=event.late, skip_empty=True)
-    except Exception:
-        state.give_back()  # this unit of work rolls back: the counts go to the next flush
-        raise
+    built = await build(ctx, community, local_day, late=event.late, skip_empty=True)
     if built is None:
         log.info("digest of community %s for %s: no activity recorded yet", community.id, local_day)
         return
