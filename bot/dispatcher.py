@@ -147,10 +147,6 @@ class Dispatcher:
         actor = event.actor
         if community is None or actor is None:
             return None
-        directory = self.services.directory
-        ref = directory.member(community.id, event.platform, actor.user_id)
-        if ref is not None:
-            return ref
         return await self.ensure_member(
             community,
             event.platform,

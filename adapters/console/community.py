@@ -15,6 +15,10 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.feature import Feature
 
+# What the simulated world keeps across a restart: who is present (and with DMs
+# closed), the buttons shown, and the messages a reply or a reaction can point at.
+_WORLD = ("members", "buttons", "last_message", "texts")
+
 
 class ConsoleCommunity:
     def __init__(
@@ -59,18 +63,12 @@ class ConsoleCommunity:
         """Stop and start again on the same database, as after a crash or deploy.
         The console world (who is present, DMs closed) carries over; buttons shown
         before the restart can still be clicked."""
-        adapter = self.adapter
-        world, shown, last, texts = (
-            adapter.members,
-            adapter.buttons,
-            adapter.last_message,
-            adapter.texts,
-        )
+        world = {name: getattr(self.adapter, name) for name in _WORLD}
         actor, channel = self.session.actor.name, self.session.channel
         await self.app.stop()
         self._build()
-        self.adapter.members, self.adapter.buttons, self.adapter.last_message = world, shown, last
-        self.adapter.texts = texts
+        for name, value in world.items():
+            setattr(self.adapter, name, value)
         self.session.actor = self.adapter.member(actor)
         self.session.channel = channel
         await self.app.start(migrate=False)
