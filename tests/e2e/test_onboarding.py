@@ -20,7 +20,7 @@ from bot.context import Context
 from bot.directory import MemberRef
 from bot.events import Actor, MemberJoined, MemberScreeningPassed
 from bot.features.engagement import engagement
-from bot.features.onboarding.feature import digest_section
+from bot.features.onboarding.funnel import digest_section
 from bot.i18n import gettext
 from storage.database import Database
 

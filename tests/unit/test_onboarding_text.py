@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.features.onboarding.feature import Runtime, parse_question
+from bot.features.onboarding.question_commands import parse_question
+from bot.features.onboarding.runtime import Runtime
 from bot.features.onboarding.templates import ALLOWED, fill, unknown_placeholders
 from bot.features.onboarding.words import STOP_WORDS, tokens, top_terms
 from bot.markup import Mention

@@ -1,0 +1,77 @@
+"""The join funnel (joined, accepted, answered, posted): /onboarding stats and the
+weekly digest's section."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from bot.context import Context
+from bot.directory import CommunityInfo
+from bot.features.onboarding.feature import feature
+from bot.i18n import N_
+from bot.markup import Bold, Items, Node, Text, lines
+from storage.onboarding import Funnel, OnboardingRepo
+
+
+def _utc_midnight(community: CommunityInfo, day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=community.tz).astimezone(UTC)
+
+
+async def week_funnel(ctx: Context, community: CommunityInfo, start: date, end: date) -> Funnel:
+    """Members who joined on local days [start, end)."""
+    return await OnboardingRepo(ctx.uow.session).funnel(
+        community.id, _utc_midnight(community, start), _utc_midnight(community, end)
+    )
+
+
+def _funnel_line(ctx: Context, funnel: Funnel) -> Text:
+    return ctx._(
+        N_(
+            "{joined} joined → {accepted} accepted → {answered} answered → {posted} posted within 7 days"
+        ),
+        joined=funnel.joined,
+        accepted=funnel.accepted,
+        answered=funnel.answered,
+        posted=funnel.posted,
+    )
+
+
+@feature.handles("onboarding stats")
+async def stats(ctx: Context, args: dict[str, Any]) -> None:
+    community = ctx.community
+    assert community is not None
+    today = community.local_day(ctx.now)
+    monday = today - timedelta(days=today.weekday())
+    rows: list[tuple[Node, ...]] = []
+    for weeks_ago in range(3, -1, -1):
+        start = monday - timedelta(weeks=weeks_ago)
+        funnel = await week_funnel(ctx, community, start, start + timedelta(days=7))
+        label = ctx._(N_("Week of {date}:"), date=start.isoformat())
+        rows.append((*label.nodes, " ", *_funnel_line(ctx, funnel).nodes))
+    ctx.reply(
+        lines(
+            [
+                ctx._(
+                    N_("New members of **{community}**, by the week they joined:"),
+                    community=community.name,
+                ),
+                Text.of(Items(tuple(rows))),
+            ]
+        ),
+        private=True,
+    )
+
+
+@feature.digest_section(order=20)
+async def digest_section(ctx: Context, week_start: date, week_end: date) -> Text | None:
+    """The week's onboarding funnel for the weekly digest; None when nobody joined.
+    `week_end` may be the week's last day or the day after it."""
+    community = ctx.community
+    if community is None:
+        return None
+    end = week_end if (week_end - week_start).days >= 7 else week_end + timedelta(days=1)
+    funnel = await week_funnel(ctx, community, week_start, end)
+    if funnel.joined == 0:
+        return None
+    return Text.of(Bold((ctx.gettext(N_("New members")),)), ": ", *_funnel_line(ctx, funnel).nodes)
