@@ -116,10 +116,15 @@ async def run(url: str, events: int, pool: list[Event], features: list[Feature])
 def naive_feature() -> Feature:
     """The baseline: the same counting, one transaction per event."""
 
+    async def no_merge(ctx: Context, from_id: int, into_id: int) -> None:
+
+        pass
+
+
     async def nothing(ctx: Context, member_id: int) -> None:
         return None
 
-    feature = Feature("naive", delete_member_data=nothing)
+    feature = Feature("naive", delete_member_data=nothing, merge_member_data=no_merge)
 
     @feature.on(MessagePosted, ReactionAdded)
     async def count(ctx: Context, event: Any) -> None:

@@ -84,6 +84,10 @@ class App:
             adapters={a.platform: a for a in adapters},
             instance_id=instance_id or f"{socket.gethostname()}:{os.getpid()}",
         )
+        for feature in features:
+            for repository in feature.repositories:
+                self.services.db.register_repository(repository)
+        self.services.build_states()
         self.dispatcher = Dispatcher(self.services, features)
         self.started = False
 
@@ -145,7 +149,7 @@ class App:
         for s in spaces:
             if s.active:
                 directory.set_space(s.platform, s.external_id, s.community_id)
-        for row in identities:
+        for row in identities:  # one row per account; a member's accounts join it
             directory.add_member(
                 MemberRef(
                     row.member_id,

@@ -1,26 +1,50 @@
-"""What a handler gets: the event's community and member, storage, and an outbox.
+"""What a handler gets: the event's community, member and account, storage, its
+feature's state, and an outbox.
 
 A context lives for one handler run. Its unit of work opens only when a handler
 touches `ctx.uow`, so a handler that only counts in memory costs no transaction.
-Actions queued with `act`/`reply` are performed by the dispatcher after commit;
-dropped if the handler fails.
+Actions queued with `act`/`reply` are performed by the dispatcher after commit, and
+internal events queued with `publish` are dispatched after that; both are dropped if
+the handler fails. The dispatcher drives the run through `commit`, `committed` and
+`abandon` (bot/dispatcher.py `Dispatcher.run`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.actions import Action, ActionResult, Attachment, Button, Reply, SendDirect
-from bot.directory import CommunityInfo, MemberRef
-from bot.events import Event
+from bot.directory import Account, CommunityInfo, MemberRef
+from bot.events import Event, InternalEvent, SettingChanged
 from bot.i18n import gettext, normalize_locale, translate
 from bot.markup import Text, Value
 from bot.schedule import ScheduleEntry
 from bot.services import Services
 from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger("kehila.context")
+S = TypeVar("S")
+# A button's action id ends with "|<community id>" when the core scoped it, so a press
+# in a private chat finds its community even for a person in several.
+SCOPE = "|"
+
+
+def scope_button(button: Button, community_id: int) -> Button:
+    if SCOPE in button.action_id:
+        return button
+    return replace(button, action_id=f"{button.action_id}{SCOPE}{community_id}")
+
+
+def unscope(action_id: str) -> tuple[str, int | None]:
+    """A pressed button's action id without its scope, and the community it names."""
+    head, sep, scope = action_id.rpartition(SCOPE)
+    if sep and scope.isdigit():
+        return head, int(scope)
+    return action_id, None
 
 
 class Context:
@@ -32,6 +56,7 @@ class Context:
         "community",
         "event",
         "member",
+        "published",
         "services",
     )
 
@@ -47,6 +72,7 @@ class Context:
         self.community = community
         self.member = member
         self.actions: list[Action] = []
+        self.published: list[InternalEvent] = []
         self._uow: UnitOfWork | None = None
         self._after: list[Callable[[], None]] = []
         self._rolled_back: list[Callable[[], None]] = []
@@ -67,6 +93,55 @@ class Context:
         """Run `fn` if the unit of work does not commit: the handler failed, or the
         commit itself did (give back what was taken out of memory for it)."""
         self._rolled_back.append(fn)
+
+    @property
+    def opened_storage(self) -> bool:
+        return self._uow is not None
+
+    # --- the run, driven by the dispatcher ---
+
+    async def commit(self) -> None:
+        if self._uow is not None:
+            await self._uow.commit()
+            await self._uow.close()
+
+    def committed(self) -> None:
+        """After the commit: update memory. One callback that fails is logged; the
+        others and the handler's actions still go (its data is stored)."""
+        for fn in self._after:
+            try:
+                fn()
+            except Exception:
+                log.exception(
+                    "updating memory after a commit failed on %s", type(self.event).__name__
+                )
+
+    async def abandon(self) -> None:
+        """The handler or its commit failed: roll back, give memory back, drop the outbox."""
+        if self._uow is not None:
+            try:
+                await self._uow.rollback()
+            finally:
+                await self._uow.close()
+        for fn in self._rolled_back:
+            try:
+                fn()
+            except Exception:
+                log.exception("undoing after a rollback failed on %s", type(self.event).__name__)
+        self.actions.clear()
+        self.published.clear()
+
+    # --- who acted ---
+
+    @property
+    def account(self) -> Account | None:
+        """The platform account that acted (one of `member`'s accounts)."""
+        actor = self.event.actor
+        return Account(self.event.platform, actor.user_id) if actor is not None else None
+
+    def state(self, kind: type[S]) -> S:
+        """A feature's in-memory state, by its type."""
+        return self.services.state(kind)
 
     # --- time, language, settings ---
 
@@ -93,6 +168,37 @@ class Context:
             return self.services.directory.setting_specs[key].default
         return self.services.directory.setting(self.community, key)
 
+    async def set_setting(
+        self, key: str, value: Any, *, community: CommunityInfo | None = None
+    ) -> None:
+        """Store a setting of the context's community (or `community`; None: back to the
+        default), update the index once committed, and tell every feature
+        (`SettingChanged`)."""
+        community = community or self.community
+        if community is None:
+            raise RuntimeError("a setting belongs to a community")
+        spec = self.services.directory.setting_specs.get(key)
+        default = spec.default if spec is not None else None
+        previous = community.settings.get(key, default)
+        if value is None:
+            await self.uow.settings.reset(community.id, key)
+            self.after_commit(lambda: community.settings.pop(key, None))
+            value = default
+        else:
+            await self.uow.settings.set(community.id, key, value)
+            self.after_commit(lambda: community.settings.__setitem__(key, value))
+        self.publish(
+            SettingChanged(
+                community_id=community.id, key=key, value=value, previous=previous, at=self.now
+            )
+        )
+
+    # --- internal events ---
+
+    def publish(self, event: InternalEvent) -> None:
+        """Tell other features what happened; dispatched after this handler commits."""
+        self.published.append(event)
+
     # --- the outbox ---
 
     def act(self, action: Action) -> None:
@@ -106,6 +212,10 @@ class Context:
         buttons: Sequence[Button] = (),
         attachments: Sequence[Attachment] = (),
     ) -> None:
+        if private or getattr(self.event, "private", False):
+            buttons = self._scoped(
+                buttons, self.event.platform, self.event.actor.user_id if self.event.actor else None
+            )
         self.act(
             Reply(
                 platform=self.event.platform,
@@ -129,6 +239,7 @@ class Context:
     ) -> None:
         """A private message to a member, falling back to the community's channel."""
         space = self.home_space(member.platform)
+        buttons = self._scoped(buttons, member.platform, member.user_id)
         self.act(
             SendDirect(
                 platform=member.platform,  # type: ignore[arg-type]
@@ -142,6 +253,17 @@ class Context:
                 locale=self.locale,
             )
         )
+
+    def _scoped(
+        self, buttons: Sequence[Button], platform: str, user_id: str | None
+    ) -> Sequence[Button]:
+        """Private messages say which community they are about: their buttons carry
+        it, and the private chat's commands go to it from now on."""
+        if self.community is None:
+            return buttons
+        if user_id is not None:
+            self.services.directory.focus(platform, user_id, self.community.id)
+        return [scope_button(b, self.community.id) for b in buttons]
 
     def home_space(self, platform: str) -> str | None:
         """The community's (first) space on a platform: where fallbacks are posted."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.commands import Permission
@@ -78,9 +78,18 @@ class CommunityInfo:
         return self._hour
 
 
+class Account(NamedTuple):
+    """One platform account: a person may have several (a Discord and a Telegram one)."""
+
+    platform: str
+    user_id: str
+
+
 @dataclass(slots=True, eq=False)
 class MemberRef:
-    """A member as the hot path sees it: enough to count and to check permission."""
+    """A member (a person in a community) as the hot path sees it: enough to count and
+    to check permission. `platform`/`user_id` is the account they used last (where a
+    private message goes first); `accounts` holds all of them."""
 
     id: int
     community_id: int
@@ -88,10 +97,25 @@ class MemberRef:
     user_id: str
     display_name: str
     role: str = "member"
+    accounts: list[Account] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.accounts:
+            self.accounts.append(Account(self.platform, self.user_id))
 
     @property
     def permission(self) -> Permission:
         return ROLE_PERMISSION.get(self.role, Permission.MEMBER)
+
+    def account_on(self, platform: str) -> Account | None:
+        """This person's account on a platform (the last used one first)."""
+        if self.platform == platform:
+            return Account(self.platform, self.user_id)
+        return next((a for a in self.accounts if a.platform == platform), None)
+
+    def used(self, platform: str, user_id: str) -> None:
+        """The person acted through this account: private messages go there first."""
+        self.platform, self.user_id = platform, user_id
 
 
 class Directory:
@@ -99,10 +123,15 @@ class Directory:
         self.setting_specs = settings
         self.communities: dict[int, CommunityInfo] = {}
         self.spaces: dict[tuple[str, str], int | None] = {}
+        # (community id, platform, user id) -> the member that account belongs to.
         self.members: dict[tuple[int, str, str], MemberRef] = {}
         self.by_id: dict[int, MemberRef] = {}
+        # account -> the communities it is a member of.
         self.by_account: dict[tuple[str, str], set[int]] = {}
         self._staff: dict[int, set[int]] = {}  # community id -> owner/moderator ids
+        # account -> the community its private chat is about now (the last community
+        # that wrote to it privately, or that it chose); see `private_community`.
+        self._private_focus: dict[tuple[str, str], int] = {}
 
     # --- reads (the hot path) ---
 
@@ -115,6 +144,22 @@ class Directory:
 
     def communities_of_account(self, platform: str, user_id: str) -> set[int]:
         return self.by_account.get((platform, user_id), set())
+
+    def private_community(self, platform: str, user_id: str) -> CommunityInfo | None:
+        """The community a private chat with this account is about: the only one it
+        belongs to, else the one in focus (see `focus`); None when it cannot be told."""
+        ids = self.by_account.get((platform, user_id))
+        if not ids:
+            return None
+        if len(ids) == 1:
+            return self.communities.get(next(iter(ids)))
+        focus = self._private_focus.get((platform, user_id))
+        return self.communities.get(focus) if focus in ids else None
+
+    def focus(self, platform: str, user_id: str, community_id: int) -> None:
+        """A private chat with this account is now about this community."""
+        if community_id in self.by_account.get((platform, user_id), ()):
+            self._private_focus[(platform, user_id)] = community_id
 
     def setting(self, community: CommunityInfo, key: str) -> Any:
         if key in community.settings:
@@ -142,29 +187,56 @@ class Directory:
         self.set_space(platform, space_id, None)
         self.spaces.pop((platform, space_id), None)
 
-    def add_member(self, ref: MemberRef) -> None:
-        self.members[(ref.community_id, ref.platform, ref.user_id)] = ref
-        self.by_id.setdefault(ref.id, ref)
-        self.by_account.setdefault((ref.platform, ref.user_id), set()).add(ref.community_id)
-        if ref.role != "member":
-            self._staff.setdefault(ref.community_id, set()).add(ref.id)
+    def add_member(self, ref: MemberRef) -> MemberRef:
+        """Learn a member and its accounts; of a member already known, only the
+        accounts are added. Returns the member as the index holds it."""
+        known = self.by_id.setdefault(ref.id, ref)
+        for account in ref.accounts:
+            self.add_account(known, account)
+        if known.role != "member":
+            self._staff.setdefault(known.community_id, set()).add(known.id)
+        return known
+
+    def add_account(self, ref: MemberRef, account: Account) -> None:
+        if account not in ref.accounts:
+            ref.accounts.append(account)
+        self.members[(ref.community_id, account.platform, account.user_id)] = ref
+        self.by_account.setdefault(tuple(account), set()).add(ref.community_id)  # type: ignore[arg-type]
+
+    def remove_account(self, ref: MemberRef, account: Account) -> None:
+        if account in ref.accounts:
+            ref.accounts.remove(account)
+        self.members.pop((ref.community_id, account.platform, account.user_id), None)
+        communities = self.by_account.get((account.platform, account.user_id))
+        if communities is not None:
+            communities.discard(ref.community_id)
+            if not communities:
+                del self.by_account[(account.platform, account.user_id)]
 
     def remove_member(self, member_id: int) -> None:
-        for key, ref in list(self.members.items()):
-            if ref.id == member_id:
-                del self.members[key]
-                accounts = self.by_account.get((ref.platform, ref.user_id))
-                if accounts is not None:
-                    accounts.discard(ref.community_id)
         removed = self.by_id.pop(member_id, None)
-        if removed is not None:
-            self._staff.get(removed.community_id, set()).discard(member_id)
+        if removed is None:
+            return
+        for account in list(removed.accounts):
+            self.remove_account(removed, account)
+        self._staff.get(removed.community_id, set()).discard(member_id)
+
+    def merge_members(self, from_id: int, into_id: int) -> None:
+        """`from_id`'s accounts now belong to `into_id` (after a committed merge)."""
+        source, target = self.by_id.get(from_id), self.by_id.get(into_id)
+        if source is None or target is None:
+            return
+        accounts = list(source.accounts)
+        self.remove_member(from_id)
+        for account in accounts:
+            self.add_account(target, account)
+        if source.permission > target.permission:  # as storage keeps it: the higher role
+            self.set_role(into_id, source.role)
 
     def set_role(self, member_id: int, role: str) -> None:
-        for ref in self.members.values():
-            if ref.id == member_id:
-                ref.role = role
-        primary = self.by_id.get(member_id)
-        if primary is not None:
-            staff = self._staff.setdefault(primary.community_id, set())
-            (staff.discard if role == "member" else staff.add)(member_id)
+        ref = self.by_id.get(member_id)
+        if ref is None:
+            return
+        ref.role = role
+        staff = self._staff.setdefault(ref.community_id, set())
+        (staff.discard if role == "member" else staff.add)(member_id)

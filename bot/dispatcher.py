@@ -1,10 +1,12 @@
-"""The one path every event takes: chat, buttons, commands and the clock.
+"""The one path every event takes: chat, buttons, commands, the clock, and the
+internal events features publish to each other.
 
 For each event: find the community of its space and the member behind its actor
 (creating the member on first sight), then run each handler in its own unit of
-work, commit, and only then perform the actions it queued. A failing handler is
-rolled back, its actions are dropped, the error is logged with the event (never
-the message text), and the user gets one clear message; everything else goes on.
+work (`run`): commit, update memory, perform the actions it queued, then dispatch
+the internal events it published. A failing handler is rolled back, its actions and
+events are dropped, the error is logged with the event (never the message text),
+and the user gets one clear message; everything else goes on.
 `await dispatch(event)` returns when all of that is done.
 """
 
@@ -15,14 +17,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import pending
-from bot.actions import Action, ActionResult, AssignRole, Reply, UnsupportedAction
+from bot.actions import Action, ActionResult, AssignRole, Button, Reply, UnsupportedAction
 from bot.commands import CommandSpec, Permission, UsageError, resolve
-from bot.context import Context
+from bot.context import Context, unscope
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import (
     ButtonPressed,
     CommandInvoked,
     Event,
+    InternalEvent,
     JobFired,
     MemberJoined,
     MemberLeft,
@@ -42,6 +45,8 @@ log = logging.getLogger("kehila.dispatcher")
 SPACE_EVENTS = (SpaceAdded, SpaceRemoved, SpaceMigrated)
 # Events from bot accounts that still matter (a bot joining is a member record).
 BOT_EVENTS = (MemberJoined, MemberLeft)
+# The dispatcher's own button: "this private chat is about that community".
+FOCUS = "use"
 
 
 def describe(event: Event) -> str:
@@ -65,6 +70,9 @@ class Dispatcher:
         self.command_handlers: dict[str, CommandHandler] = {}
         self.buttons: dict[str, tuple[str, Any]] = {}
         self.jobs: dict[str, tuple[str, Any]] = {}
+        # A private command that could be about several communities, by account,
+        # waiting for the person to say which (the FOCUS button).
+        self._unplaced: dict[tuple[str, str], CommandInvoked] = {}
         for feature in features:
             self._register(feature)
 
@@ -84,9 +92,16 @@ class Dispatcher:
                     raise ValueError(f"/{path} of {feature.name} has no handler")
         self.command_handlers.update(feature.command_handlers)
         for prefix, on_button in feature.buttons.items():
+            if prefix in self.buttons or prefix == FOCUS:
+                raise ValueError(f"button prefix {prefix} declared twice")
             self.buttons[prefix] = (feature.name, on_button)
         for name, on_job in feature.jobs.items():
             self.jobs[name] = (feature.name, on_job)
+
+    def context(
+        self, event: Event, community: CommunityInfo | None, member: MemberRef | None
+    ) -> Context:
+        return Context(self.services, event, community, member)
 
     # --- entry point ---
 
@@ -94,6 +109,9 @@ class Dispatcher:
         try:
             if isinstance(event, JobFired):
                 await self._job(event)
+                return
+            if isinstance(event, InternalEvent):
+                await self._internal(event)
                 return
             actor = event.actor
             if actor is not None and actor.is_bot and not isinstance(event, BOT_EVENTS):
@@ -106,6 +124,8 @@ class Dispatcher:
             )
             if member is None:  # not in the index: resolved (or created) from storage
                 member = await self._member(community, event)
+            elif member.user_id != actor.user_id or member.platform != event.platform:  # type: ignore[union-attr]
+                member.used(event.platform, actor.user_id)  # type: ignore[union-attr]
             if isinstance(event, CommandInvoked):
                 await self._command(event, community, member)
                 if community is None:  # /setup may have just created one
@@ -125,9 +145,7 @@ class Dispatcher:
             for feature_name, handler, only_if in self.routes.get(type(event), ()):
                 if only_if is not None and (member is None or not only_if(services, member)):
                     continue
-                await self.run(
-                    feature_name, handler, Context(services, event, community, member), event
-                )
+                await self.run(feature_name, handler, self.context(event, community, member), event)
         except Exception:
             log.exception("could not dispatch %s", describe(event))
 
@@ -139,9 +157,14 @@ class Dispatcher:
             return directory.community_of(event.platform, event.space_id)
         if event.actor is None:
             return None
-        # A private chat: the community of this account, if there is exactly one.
-        ids = directory.communities_of_account(event.platform, event.actor.user_id)
-        return directory.communities.get(next(iter(ids))) if len(ids) == 1 else None
+        if isinstance(event, ButtonPressed):
+            # A private chat: a button says which community it is about.
+            _, scope = unscope(event.action_id)
+            community = directory.communities.get(scope) if scope is not None else None
+            if community is not None:
+                directory.focus(event.platform, event.actor.user_id, community.id)
+                return community
+        return directory.private_community(event.platform, event.actor.user_id)
 
     async def _member(self, community: CommunityInfo | None, event: Event) -> MemberRef | None:
         actor = event.actor
@@ -192,13 +215,13 @@ class Dispatcher:
                 row = await uow.members.find(community.id, platform, user_id)
             if row is None:
                 raise RuntimeError(f"member {platform}:{user_id} neither new nor found")
-        ref = MemberRef(row.id, community.id, platform, user_id, row.display_name, row.role)
         # Another task may have resolved the same account meanwhile: keep the first.
         existing = directory.member(community.id, platform, user_id)
         if existing is not None:
             return existing
-        directory.add_member(ref)
-        return ref
+        return directory.add_member(
+            MemberRef(row.id, community.id, platform, user_id, row.display_name, row.role)
+        )
 
     @staticmethod
     def permission(member: MemberRef | None, event: Event) -> Permission:
@@ -207,30 +230,30 @@ class Dispatcher:
             level = max(level, Permission.MODERATOR)
         return level
 
-    # --- commands, buttons, jobs ---
+    # --- commands, buttons, jobs, internal events ---
 
     async def _command(
         self, event: CommandInvoked, community: CommunityInfo | None, member: MemberRef | None
     ) -> None:
-        ctx = Context(self.services, event, community, member)
+        ctx = self.context(event, community, member)
         root = self.commands.get(event.name.lower())
         if root is None:
-            ctx.reply(
+            await self._say(
+                ctx,
                 ctx._(
                     N_("There is no command /{name}. Send /help to see what I can do."),
                     name=event.name,
                 ),
-                private=True,
             )
-            await self.perform(ctx.actions, ctx)
             return
         if community is None and root.needs_community:
+            if not event.space_id and await self._ask_which(ctx, event):
+                return
             if event.space_id:
                 msg = N_("This group is not set up yet. An administrator can run /setup.")
             else:
                 msg = N_("Please use /{name} in your community's group or server.")
-            ctx.reply(ctx._(msg, name=root.name), private=True)
-            await self.perform(ctx.actions, ctx)
+            await self._say(ctx, ctx._(msg, name=root.name))
             return
         level = self.permission(member, event)
         if level < root.permission:
@@ -239,26 +262,48 @@ class Dispatcher:
         try:
             parsed = resolve(root, event.args, dict(event.options))
         except UsageError as exc:
-            ctx.reply(self.usage(ctx, exc.spec, exc.path), private=True)
-            await self.perform(ctx.actions, ctx)
+            await self._say(ctx, self.usage(ctx, exc.spec, exc.path))
             return
         if level < parsed.spec.permission:
             await self._refuse(ctx, root.name, parsed.spec.permission)
             return
         await self.run(parsed.path, self.command_handlers[parsed.path], ctx, parsed.values)
 
+    async def _ask_which(self, ctx: Context, event: CommandInvoked) -> bool:
+        """A private command from a person in several communities, none in focus: ask
+        which one it is about, and run it once they say."""
+        actor = event.actor
+        if actor is None:
+            return False
+        directory = self.services.directory
+        ids = sorted(directory.communities_of_account(event.platform, actor.user_id))
+        choices = [directory.communities[i] for i in ids if i in directory.communities]
+        if len(choices) < 2:
+            return False
+        self._unplaced[(event.platform, actor.user_id)] = event
+        ctx.reply(
+            ctx._(N_("You are in several communities. Which one is this about?")),
+            buttons=[Button(c.name, f"{FOCUS}:{c.id}") for c in choices],
+        )
+        await self.run("dispatcher", _nothing, ctx)
+        return True
+
     async def _refuse(self, ctx: Context, name: str, needed: Permission) -> None:
         """A member without the permission is told who may, and nothing changes."""
         who = N_("owners") if needed == Permission.OWNER else N_("moderators and owners")
-        ctx.reply(
+        await self._say(
+            ctx,
             ctx._(
                 N_("Only {who} can use /{name}. Nothing was changed."),
                 who=ctx.gettext(who),
                 name=name,
             ),
-            private=True,
         )
-        await self.perform(ctx.actions, ctx)
+
+    async def _say(self, ctx: Context, text: Text) -> None:
+        """The dispatcher's own private answer (usage, refusals, unknown commands)."""
+        ctx.reply(text, private=True)
+        await self.run("dispatcher", _nothing, ctx)
 
     def usage(self, ctx: Context, spec: CommandSpec, path: str) -> Text:
         if spec.subcommands:
@@ -275,19 +320,33 @@ class Dispatcher:
     async def _button(
         self, event: ButtonPressed, community: CommunityInfo | None, member: MemberRef | None
     ) -> None:
-        prefix, _, payload = event.action_id.partition(":")
+        action_id, _ = unscope(event.action_id)
+        prefix, _, payload = action_id.partition(":")
+        ctx = self.context(event, community, member)
+        if prefix == FOCUS:
+            await self._focused(ctx, event, payload)
+            return
         entry = self.buttons.get(prefix)
-        ctx = Context(self.services, event, community, member)
         if entry is None:
             log.warning("no feature owns button %s", prefix)
-            ctx.reply(
-                ctx._(N_("This button no longer works. Please run the command again.")),
-                private=True,
+            await self._say(
+                ctx, ctx._(N_("This button no longer works. Please run the command again."))
             )
-            await self.perform(ctx.actions, ctx)
             return
         _feature, handler = entry
         await self.run(f"button {prefix}", handler, ctx, event, payload)
+
+    async def _focused(self, ctx: Context, event: ButtonPressed, payload: str) -> None:
+        """The person said which community their private chat is about: run the
+        command that was waiting for it."""
+        actor = event.actor
+        directory = self.services.directory
+        if actor is None or not payload.isdigit():
+            return
+        directory.focus(event.platform, actor.user_id, int(payload))
+        waiting = self._unplaced.pop((event.platform, actor.user_id), None)
+        if waiting is not None and directory.private_community(event.platform, actor.user_id):
+            await self.dispatch(waiting)
 
     async def _job(self, event: JobFired) -> None:
         entry = self.jobs.get(event.job)
@@ -303,62 +362,59 @@ class Dispatcher:
         if event.community_id is not None and community is None:
             log.warning("job %s:%s for a community that no longer exists", event.job, event.key)
             return
-        ctx = Context(self.services, event, community, None)
-        # The claim is the transaction's first write: a second process (or a restart
-        # mid-run) finds it taken and does nothing.
-        claimed = await ctx.uow.jobs.claim(
-            event.job, event.key, event.scheduled_for, ctx.now, self.services.instance_id
-        )
-        if not claimed:
-            await ctx.uow.rollback()
-            await ctx.uow.close()
-            log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
-            return
 
-        async def work(ctx: Context, event: JobFired) -> None:
+        async def claimed_run(ctx: Context, event: JobFired) -> None:
+            # The claim is the transaction's first write: a second process (or a
+            # restart mid-run) finds it taken and does nothing.
+            jobs = ctx.uow.jobs
+            if not await jobs.claim(
+                event.job, event.key, event.scheduled_for, ctx.now, self.services.instance_id
+            ):
+                log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
+                return
             await handler(ctx, event)
-            await ctx.uow.jobs.ran(
-                event.job, event.key, event.scheduled_for, once=not event.recurring
-            )
+            await jobs.ran(event.job, event.key, event.scheduled_for, once=not event.recurring)
 
-        await self.run(name, work, ctx, event)
+        await self.run(name, claimed_run, self.context(event, community, None), event)
 
-    # --- running a handler ---
+    async def _internal(self, event: InternalEvent) -> None:
+        community = self.services.directory.communities.get(event.community_id)
+        if community is None:
+            return
+        for feature_name, handler, _only_if in self.routes.get(type(event), ()):
+            await self.run(feature_name, handler, self.context(event, community, None), event)
+
+    # --- running a handler: the one piece of code every kind of event uses ---
 
     async def run(self, name: str, handler: Any, ctx: Context, *args: Any) -> bool:
-        """Run one handler in its own unit of work; True if it committed."""
+        """Run one handler in its own unit of work: commit, update memory, perform its
+        actions, dispatch the events it published. True if it committed."""
         try:
             await handler(ctx, *args)
-            if ctx._uow is not None:
-                await ctx._uow.commit()
+            await ctx.commit()
         except Exception:
             log.exception("%s failed on %s; rolled back", name, describe(ctx.event))
-            if ctx._uow is not None:
-                await ctx._uow.rollback()
-                await ctx._uow.close()
-            for fn in ctx._rolled_back:
-                try:
-                    fn()
-                except Exception:
-                    log.exception("%s: undoing after the rollback failed", name)
+            try:
+                await ctx.abandon()
+            except Exception:
+                log.exception("%s: the rollback failed too", name)
             if isinstance(ctx.event, CommandInvoked | ButtonPressed):
-                failed = Context(self.services, ctx.event, ctx.community, ctx.member)
-                failed.reply(
-                    failed._(
+                sorry = self.context(ctx.event, ctx.community, ctx.member)
+                sorry.reply(
+                    sorry._(
                         N_(
                             "Sorry, something went wrong. Nothing was changed; please try again later."
                         )
                     ),
                     private=True,
                 )
-                await self.perform(failed.actions, failed)
+                await self.perform(sorry.actions, sorry)
             return False
-        if ctx._uow is not None:
-            await ctx._uow.close()
-        for fn in ctx._after:
-            fn()
+        ctx.committed()
         if ctx.actions:
             await self.perform(ctx.actions, ctx)
+        for published in ctx.published:
+            await self.dispatch(published)
         return True
 
     async def perform(self, actions: Sequence[Action], ctx: Context) -> list[ActionResult]:
@@ -372,7 +428,11 @@ class Dispatcher:
             try:
                 result = await adapter.perform(action)
             except UnsupportedAction:
-                raise
+                # A bug in a feature or an adapter, not a reason to stop the event.
+                log.exception(
+                    "the %s adapter cannot perform %s", action.platform, type(action).__name__
+                )
+                result = ActionResult.failed("unsupported")
             except Exception:
                 log.exception("%s adapter failed on %s", action.platform, type(action).__name__)
                 result = ActionResult.failed("failed")
@@ -395,7 +455,7 @@ class Dispatcher:
             result.detail,
         )
         if isinstance(action, AssignRole) and result.error == "forbidden" and ctx.community:
-            notice = Context(self.services, ctx.event, ctx.community, None)
+            notice = self.context(ctx.event, ctx.community, None)
             notice.tell_owners(
                 lambda locale: translate(
                     locale,
@@ -408,6 +468,10 @@ class Dispatcher:
             await self.perform(notice.actions, notice)
         elif isinstance(action, Reply) and result.error == "not_found":
             return
+
+
+async def _nothing(ctx: Context) -> None:
+    """A run with nothing to do but perform what is already queued."""
 
 
 __all__ = ["Dispatcher", "describe", "gettext"]

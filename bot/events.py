@@ -97,6 +97,10 @@ class MemberJoined(Event):
     invite_code: str | None = None
     confidence: Confidence = "unknown"
     candidate_codes: tuple[str, ...] = ()
+    # Who made the invite used, when the platform says (Telegram names a link's
+    # creator; a Discord invite its inviter).
+    inviter_user_id: str | None = None
+    inviter_name: str | None = None
     # Discord membership screening: the member has not passed it yet.
     pending: bool = False
 
@@ -176,3 +180,53 @@ class JobFired(Event):
     late: bool = False
     recurring: bool = False
     payload: tuple[tuple[str, str], ...] = ()
+
+
+# --- internal events: what features tell each other ---------------------------------
+#
+# A handler publishes one with `ctx.publish(...)`; the dispatcher runs its handlers
+# after the publishing handler has committed and its actions went out, each handler in
+# its own unit of work (Cosmic Python's `collect_new_events`). Features learn what
+# happened elsewhere this way, never by reading another feature's state or tables.
+
+
+@event
+class InternalEvent(Event):
+    """Published by a feature for other features, about one community."""
+
+    platform: Platform = "internal"
+    space_id: str = ""
+    actor: Actor | None = None
+    community_id: int
+
+
+@event
+class SettingChanged(InternalEvent):
+    """A community setting was stored (`ctx.set_setting`): `value` is what is in force
+    now (the default after a reset). Community fields (name, timezone, locale) too."""
+
+    key: str
+    value: Any
+    previous: Any = None
+
+
+@event
+class SurgeStarted(InternalEvent):
+    """More joins than the community's threshold within a minute (moderation)."""
+
+    joins: int
+    until: datetime
+
+
+@event
+class SurgeEnded(InternalEvent):
+    """The join surge is over: what was held back may go out now."""
+
+
+@event
+class MembersMerged(InternalEvent):
+    """Two members were found to be one person: `from_member_id` is gone, its data is
+    now `into_member_id`'s."""
+
+    from_member_id: int
+    into_member_id: int

@@ -1,19 +1,30 @@
-"""Feature registration: what a feature declares to the core.
+"""Features as plugins: what a feature declares to the core, and how.
 
-A feature module creates one `Feature` and registers, with decorators, its event
-handlers, commands, buttons, jobs, settings, digest section and start/stop hooks.
-`delete_member_data` is a constructor argument, so no feature can forget it.
+A feature is a package with one entry point, `setup() -> Feature`, listed by the
+composition root (`bot/features/__init__.py`). Its modules declare what they handle on
+a `Router` of their own; `setup()` builds the `Feature` and includes those routers.
+Importing a module registers nothing anywhere: only `setup()` does.
 
-    feature = Feature("engagement", delete_member_data=forget)
+    router = Router()
 
-    @feature.on(MessagePosted)
+    @router.on(MessagePosted)
     async def greet(ctx: Context, event: MessagePosted) -> None: ...
+
+    def setup() -> Feature:
+        feature = Feature(
+            "greeter",
+            delete_member_data=forget,         # required: personal data goes with the member
+            merge_member_data=merge,           # required: two members become one person
+            states=(Greeter,),                 # typed state: ctx.state(Greeter)
+            repositories=(GreeterRepo,),       # ctx.uow.repo(GreeterRepo)
+        )
+        return feature.include(router)
 
 The hot events (every message, every reaction) have two cheaper forms:
 
-- `@feature.observe(MessagePosted)`: a plain function of (services, community, member,
+- `@router.observe(MessagePosted)`: a plain function of (services, community, member,
   event) that only updates memory: no context, no transaction, no actions.
-- `@feature.on(MessagePosted, only_if=check)`: a handler that runs only when the
+- `@router.on(MessagePosted, only_if=check)`: a handler that runs only when the
   in-memory `check(services, member)` says so (a member still being watched, say).
 """
 
@@ -42,8 +53,12 @@ ButtonHandler = Callable[["Context", ButtonPressed, str], Awaitable[None]]
 JobHandler = Callable[["Context", JobFired], Awaitable[None]]
 DigestSection = Callable[["Context", date, date], Awaitable[Text | None]]
 MemberDataHandler = Callable[["Context", int], Awaitable[None]]
+# (ctx, from member id, into member id): move what the feature keeps of `from` to `into`.
+MemberMergeHandler = Callable[["Context", int, int], Awaitable[None]]
 MemberExporter = Callable[["Context", int], Awaitable[dict[str, Any]]]
 Hook = Callable[["Services"], Awaitable[None]]
+# Builds a feature's in-memory state once per running app.
+StateFactory = Callable[["Services"], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +96,11 @@ class DigestContribution:
     render: DigestSection
 
 
-@dataclass
-class Feature:
-    name: str
-    delete_member_data: MemberDataHandler
-    export_member_data: MemberExporter | None = None
+@dataclass(kw_only=True)
+class Router:
+    """What one module of a feature handles. Decorators only record; nothing reaches
+    the core until the feature's `setup()` includes the router."""
+
     handlers: dict[type[Event], list[EventHandler]] = field(default_factory=dict)
     filters: dict[EventHandler, HandlerFilter] = field(default_factory=dict)
     observers: dict[type[Event], list[Observer]] = field(default_factory=dict)
@@ -132,8 +147,8 @@ class Feature:
         return register
 
     def button(self, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
-        if ":" in prefix:
-            raise ValueError("a button prefix has no ':'")
+        if ":" in prefix or "|" in prefix:
+            raise ValueError("a button prefix has no ':' or '|'")
 
         def register(fn: ButtonHandler) -> ButtonHandler:
             self.buttons[prefix] = fn
@@ -166,6 +181,40 @@ class Feature:
     def on_shutdown(self, fn: Hook) -> Hook:
         self.shutdown.append(fn)
         return fn
+
+
+@dataclass
+class Feature(Router):
+    """A feature as the core sees it: its routers' declarations, plus what every
+    feature must answer for (personal data: delete, merge, export), its typed state
+    and the repositories it registers on the unit of work."""
+
+    name: str
+    delete_member_data: MemberDataHandler
+    merge_member_data: MemberMergeHandler
+    export_member_data: MemberExporter | None = None
+    # Each builds one object of the feature's in-memory state, found by its type.
+    states: tuple[StateFactory, ...] = ()
+    repositories: tuple[type, ...] = ()
+
+    def include(self, *routers: Router) -> Feature:
+        """Add routers' declarations, in order (handler order is run order)."""
+        for router in routers:
+            for event_type, handlers in router.handlers.items():
+                self.handlers.setdefault(event_type, []).extend(handlers)
+            self.filters.update(router.filters)
+            for event_type, observers in router.observers.items():
+                self.observers.setdefault(event_type, []).extend(observers)
+            self.commands.extend(router.commands)
+            self.command_handlers.update(router.command_handlers)
+            self.buttons.update(router.buttons)
+            self.jobs.update(router.jobs)
+            self.settings.extend(router.settings)
+            if router.digest is not None:
+                self.digest = router.digest
+            self.startup.extend(router.startup)
+            self.shutdown.extend(router.shutdown)
+        return self
 
 
 def leaf_paths(spec: CommandSpec, prefix: str = "") -> list[str]:

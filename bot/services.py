@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.clock import Clock
 from bot.config import Config
@@ -14,6 +14,8 @@ from storage.database import Database
 
 if TYPE_CHECKING:
     from bot.feature import Feature
+
+S = TypeVar("S")
 
 
 @dataclass
@@ -26,5 +28,20 @@ class Services:
     features: list[Feature]
     adapters: dict[str, Adapter] = field(default_factory=dict)
     instance_id: str = "kehila"
-    # Feature-owned runtime state (e.g. the engagement buffer), by feature name.
-    state: dict[str, Any] = field(default_factory=dict)
+    # Each feature's in-memory state, by its type: built once by the feature's
+    # `states` factories, reached with `state(Type)` (typed, no string keys).
+    states: dict[type, object] = field(default_factory=dict)
+
+    def build_states(self) -> None:
+        for feature in self.features:
+            for build in feature.states:
+                value = build(self)
+                if type(value) in self.states:
+                    raise ValueError(f"two features keep state of type {type(value).__name__}")
+                self.states[type(value)] = value
+
+    def state(self, kind: type[S]) -> S:
+        """The state a feature keeps, by its type."""
+        value = self.states[kind]
+        assert isinstance(value, kind)
+        return value

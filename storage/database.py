@@ -53,6 +53,11 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Features' repository classes, built on a session by `UnitOfWork.repo`.
+        self.repositories: set[type] = set()
+
+    def register_repository(self, kind: type) -> None:
+        self.repositories.add(kind)
 
     def session(self) -> AsyncSession:
         return self.sessions()

@@ -315,6 +315,39 @@ class DigestRepository:
             self.session, lambda: _merge_active_weeks(self.session), state, key="active weeks"
         )
 
+    async def merge_member(self, from_id: int, into_id: int) -> None:
+        """Two members are one person: weekly counters add up (active days OR-ed),
+        their active weeks combine (`merge_weeks`), their questions move over."""
+        from storage.merge import bit_or, merge_counters, repoint
+
+        await merge_counters(
+            self.session,
+            ActivityWeekly,
+            ("member_id",),
+            from_id,
+            into_id,
+            combine={"active_mask": bit_or},
+        )
+        rows = (
+            await self.session.execute(
+                select(ActiveWeeks.community_id, ActiveWeeks.last_week, ActiveWeeks.weeks).where(
+                    ActiveWeeks.member_id == from_id
+                )
+            )
+        ).all()
+        await self.session.execute(delete(ActiveWeeks).where(ActiveWeeks.member_id == from_id))
+        for community_id, last_week, weeks in rows:
+            await self.session.execute(
+                _merge_active_weeks(self.session),
+                {
+                    "community_id": community_id,
+                    "member_id": into_id,
+                    "last_week": last_week,
+                    "weeks": weeks,
+                },
+            )
+        await repoint(self.session, DigestQuestion, "member_id", from_id, into_id)
+
     async def add_questions(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             # On the table, not the ORM entity: the ORM's bulk path asks for every new

@@ -96,6 +96,18 @@ class OnboardingAnswer(Base):
     answered_at: Mapped[datetime]
 
 
+def _progress(state: OnboardingState) -> tuple[bool, bool, bool, bool, bool]:
+    """How far a member got: a real run beats the owner's test, then completed,
+    answered, accepted, posted."""
+    return (
+        not state.test,
+        state.completed_at is not None,
+        state.answered_at is not None,
+        state.accepted_at is not None,
+        state.first_message_at is not None,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Funnel:
     joined: int = 0
@@ -311,6 +323,47 @@ class OnboardingRepo:
         )
 
     # --- privacy ---
+
+    async def merge_member(self, from_id: int, into_id: int) -> bool:
+        """Two members are one person: the more advanced onboarding state is kept (as
+        `into_id`'s), with the earliest first message of either; answers move over
+        where `into_id` gave none (or skipped). True if `from_id`'s state won."""
+        source, target = await self.state(from_id), await self.state(into_id)
+        from_won = source is not None and (target is None or _progress(source) > _progress(target))
+        if source is not None and target is not None:
+            winner, loser = (source, target) if from_won else (target, source)
+            firsts = [t for t in (source.first_message_at, target.first_message_at) if t]
+            winner.first_message_at = min(firsts) if firsts else None
+            if source.left_at is None or target.left_at is None:
+                winner.left_at = None
+            await self.session.delete(loser)
+            await self.session.flush()
+        if from_won:
+            await self.session.execute(
+                update(OnboardingState)
+                .where(OnboardingState.member_id == from_id)
+                .values(member_id=into_id)
+            )
+        kept = {a.question_id: a for a in await self.member_answers(into_id)}
+        for answer in await self.member_answers(from_id):
+            mine = kept.get(answer.question_id)
+            if mine is not None:
+                if not (mine.skipped and not answer.skipped):
+                    continue  # theirs stays; this one goes below
+                await self.session.delete(mine)  # an answer beats a skip
+                await self.session.flush()
+            await self.session.execute(
+                update(OnboardingAnswer)
+                .where(
+                    OnboardingAnswer.member_id == from_id,
+                    OnboardingAnswer.question_id == answer.question_id,
+                )
+                .values(member_id=into_id)
+            )
+        await self.session.execute(
+            delete(OnboardingAnswer).where(OnboardingAnswer.member_id == from_id)
+        )
+        return from_won
 
     async def delete_member(self, member_id: int) -> None:
         await self.session.execute(

@@ -258,6 +258,35 @@ class Members(_Repo):
             delete(MemberTag).where(MemberTag.member_id == member_id, MemberTag.tag == tag)
         )
 
+    async def merge(self, from_id: int, into_id: int) -> None:
+        """`from_id` is the same person as `into_id`: its accounts and tags move over,
+        the higher role and the earlier dates are kept, and `from_id` is removed.
+        Features have moved their own rows first (their `merge_member_data`)."""
+        source, target = await self.get(from_id), await self.get(into_id)
+        if source is None or target is None or source.community_id != target.community_id:
+            raise ValueError(f"members {from_id} and {into_id} are not of one community")
+        rank = {"member": 0, "moderator": 1, "owner": 2}
+        if rank.get(source.role, 0) > rank.get(target.role, 0):
+            target.role = source.role
+        target.first_seen_at = min(target.first_seen_at, source.first_seen_at)
+        if source.joined_at is not None and (
+            target.joined_at is None or source.joined_at < target.joined_at
+        ):
+            target.joined_at = source.joined_at
+        # Still here on either account: still here.
+        if source.left_at is None or target.left_at is None:
+            target.left_at = None
+        else:
+            target.left_at = max(source.left_at, target.left_at)
+        target.is_bot = target.is_bot and source.is_bot
+        for tag in await self.tags(from_id):
+            await self.add_tag(into_id, tag)
+        await self.session.execute(
+            update(Identity).where(Identity.member_id == from_id).values(member_id=into_id)
+        )
+        await self.session.flush()
+        await self.delete(from_id)
+
     async def delete(self, member_id: int) -> None:
         """Remove the member and, by cascade, their identities and core rows."""
         await self.session.execute(delete(MemberTag).where(MemberTag.member_id == member_id))
@@ -482,6 +511,15 @@ class Activity(_Repo):
             .order_by(ActivityDaily.day)
         )
         return [{c.key: getattr(r, c.key) for c in ActivityDaily.__table__.columns} for r in rows]
+
+    async def merge_member(self, from_id: int, into_id: int) -> None:
+        """Two members are one person: their counters add up under `into_id`."""
+        from storage.merge import merge_counters
+
+        await merge_counters(self.session, ActivityDaily, ("member_id",), from_id, into_id)
+        await merge_counters(
+            self.session, InteractionDaily, ("from_member_id", "to_member_id"), from_id, into_id
+        )
 
     async def delete_member(self, member_id: int) -> None:
         await self.session.execute(

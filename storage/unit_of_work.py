@@ -1,24 +1,30 @@
 """The unit of work: one session, one transaction, per handler run.
 
 Nothing is written until `commit()`; leaving the block without committing rolls
-back. Repositories are created on first use.
+back. Repositories are created on first use: the core's as attributes
+(`uow.members`), a feature's by type (`uow.repo(OnboardingRepo)`), once the feature
+registered it on the database (`Database.register_repository`).
 """
 
 from __future__ import annotations
 
 from functools import cached_property
 from types import TracebackType
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
 from storage.repositories import Activity, Communities, Jobs, Members, Pending, Settings, Spaces
 
+R = TypeVar("R")
+
 
 class UnitOfWork:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._session: AsyncSession | None = None
+        self._repos: dict[type, Any] = {}
 
     @property
     def session(self) -> AsyncSession:
@@ -29,6 +35,15 @@ class UnitOfWork:
     @property
     def dialect(self) -> str:
         return self._db.dialect
+
+    def repo(self, kind: type[R]) -> R:
+        """A feature's repository, by type, sharing this unit's session."""
+        found = self._repos.get(kind)
+        if found is None:
+            if kind not in self._db.repositories:
+                raise LookupError(f"{kind.__name__} is not a registered repository")
+            found = self._repos[kind] = kind(self.session)  # type: ignore[call-arg]
+        return found
 
     @cached_property
     def communities(self) -> Communities:
@@ -70,6 +85,7 @@ class UnitOfWork:
         if self._session is not None:
             await self._session.close()
             self._session = None
+            self._repos.clear()
 
     async def __aenter__(self) -> UnitOfWork:
         return self

@@ -1,5 +1,9 @@
-"""The features, one module each. `ALL` is the order they are registered in (and the
-order their digest sections and `delete_member_data` run)."""
+"""The features: one package (or module) each, with one entry point, `setup()`.
+
+`all_features` is the one list of them: the order they are registered in (and the
+order their handlers, digest sections, `delete_member_data` and `merge_member_data`
+run). Nothing registers by being imported.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,12 @@ from bot.feature import Feature
 
 
 def all_features() -> list[Feature]:
-    from bot.features import community, engagement, onboarding, privacy
+    from bot.features import community, engagement, moderation, onboarding, privacy
 
-    return [community.feature, onboarding.feature, engagement.feature, privacy.feature]
+    return [
+        community.setup(),
+        moderation.setup(),
+        onboarding.setup(),
+        engagement.setup(),
+        privacy.setup(),
+    ]

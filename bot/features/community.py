@@ -18,8 +18,8 @@ from bot import pending
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
-from bot.events import SpaceAdded, SpaceMigrated, SpaceRemoved
-from bot.feature import Feature, Setting
+from bot.events import SettingChanged, SpaceAdded, SpaceMigrated, SpaceRemoved
+from bot.feature import Feature, Router, Setting
 from bot.i18n import LOCALES, N_
 from bot.markup import Bold, Items, Node, Text, lines
 
@@ -28,9 +28,13 @@ async def _no_member_data(ctx: Context, member_id: int) -> None:
     """Membership itself is removed by the privacy feature, after every other feature."""
 
 
-feature = Feature("community", delete_member_data=_no_member_data)
+async def _no_merge(ctx: Context, from_id: int, into_id: int) -> None:
+    """Members, accounts and tags are merged by the core (`bot.members.merge_members`)."""
 
-feature.setting(
+
+router = Router()
+
+router.setting(
     Setting(
         "community.channel",
         None,
@@ -45,7 +49,7 @@ COMMUNITY_FIELDS = {
     "locale": N_("Language: en, he or de"),
 }
 
-feature.command(
+router.command(
     CommandSpec(
         "setup",
         N_("Set up this group or server as a community"),
@@ -53,14 +57,14 @@ feature.command(
         needs_community=False,
     )
 )
-feature.command(
+router.command(
     CommandSpec(
         "help",
         N_("List the commands you can use"),
         needs_community=False,
     )
 )
-feature.command(
+router.command(
     CommandSpec(
         "config",
         N_("Show or change this community's settings"),
@@ -85,7 +89,7 @@ feature.command(
         ),
     )
 )
-feature.command(
+router.command(
     CommandSpec(
         "staff",
         N_("Name owners and moderators"),
@@ -114,7 +118,7 @@ feature.command(
 # --- spaces ---------------------------------------------------------------------------
 
 
-@feature.on(SpaceAdded)
+@router.on(SpaceAdded)
 async def space_added(ctx: Context, event: SpaceAdded) -> None:
     if (event.platform, event.space_id) in ctx.services.directory.spaces:
         return  # known already (adapters announce every space again at start)
@@ -125,7 +129,7 @@ async def space_added(ctx: Context, event: SpaceAdded) -> None:
     )
 
 
-@feature.on(SpaceRemoved)
+@router.on(SpaceRemoved)
 async def space_removed(ctx: Context, event: SpaceRemoved) -> None:
     space = await ctx.uow.spaces.find(event.platform, event.space_id)
     if space is not None:
@@ -133,7 +137,7 @@ async def space_removed(ctx: Context, event: SpaceRemoved) -> None:
     ctx.after_commit(lambda: ctx.services.directory.forget_space(event.platform, event.space_id))
 
 
-@feature.on(SpaceMigrated)
+@router.on(SpaceMigrated)
 async def space_migrated(ctx: Context, event: SpaceMigrated) -> None:
     space = await ctx.uow.spaces.find(event.platform, event.space_id)
     if space is None:
@@ -149,8 +153,8 @@ async def space_migrated(ctx: Context, event: SpaceMigrated) -> None:
     ctx.after_commit(move)
 
 
-@feature.handles("setup")
-async def setup(ctx: Context, args: dict[str, Any]) -> None:
+@router.handles("setup")
+async def setup_community(ctx: Context, args: dict[str, Any]) -> None:
     event, directory = ctx.event, ctx.services.directory
     if ctx.community is not None:
         ctx.reply(
@@ -241,13 +245,12 @@ async def _community_of_code(ctx: Context, code: str) -> CommunityInfo | None:
 
 
 async def _join_space(ctx: Context, info: CommunityInfo, space: Any) -> None:
-    await ctx.uow.settings.reset(info.id, LINK_KEY)  # a code works once
-    ctx.after_commit(lambda: info.settings.pop(LINK_KEY, None))
+    await ctx.set_setting(LINK_KEY, None, community=info)  # a code works once
     await _claim(ctx, info, space, role="moderator")
     ctx.reply(ctx._(N_("This space now belongs to **{community}**."), community=info.name))
 
 
-feature.command(
+router.command(
     CommandSpec(
         "spaces",
         N_("The servers and groups of this community"),
@@ -266,7 +269,7 @@ feature.command(
 )
 
 
-@feature.handles("spaces list")
+@router.handles("spaces list")
 async def spaces_list(ctx: Context, args: dict[str, Any]) -> None:
     assert ctx.community is not None
     spaces = await ctx.uow.spaces.of_community(ctx.community.id)
@@ -282,7 +285,7 @@ async def spaces_list(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
-@feature.handles("spaces link")
+@router.handles("spaces link")
 async def spaces_link(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
@@ -290,8 +293,7 @@ async def spaces_link(ctx: Context, args: dict[str, Any]) -> None:
     raw = "".join(secrets.choice(alphabet) for _ in range(8))
     code = f"{raw[:4]}-{raw[4:]}"
     value = {"code": code, "expires": (ctx.now + LINK_VALID).isoformat()}
-    await ctx.uow.settings.set(community.id, LINK_KEY, value)
-    ctx.after_commit(lambda: community.settings.__setitem__(LINK_KEY, value))
+    await ctx.set_setting(LINK_KEY, value)
     ctx.reply(
         ctx._(
             N_(
@@ -306,7 +308,7 @@ async def spaces_link(ctx: Context, args: dict[str, Any]) -> None:
 
 # --- /start: a member opens a private chat with the bot ---------------------------------
 
-feature.command(
+router.command(
     CommandSpec(
         "start",
         N_("Open a private chat with me and get what is waiting for you"),
@@ -316,7 +318,7 @@ feature.command(
 )
 
 
-@feature.handles("start")
+@router.handles("start")
 async def start(ctx: Context, args: dict[str, Any]) -> None:
     """Deliver the private messages kept while the member had not opened a chat
     (Telegram's deep link leads here); otherwise say hello."""
@@ -366,7 +368,7 @@ def _describe(ctx: Context, key: str) -> Text:
     )
 
 
-@feature.handles("config show")
+@router.handles("config show")
 async def config_show(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
@@ -396,7 +398,7 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-@feature.handles("config set")
+@router.handles("config set")
 async def config_set(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
@@ -418,8 +420,7 @@ async def config_set(ctx: Context, args: dict[str, Any]) -> None:
             private=True,
         )
         return
-    await ctx.uow.settings.set(community.id, key, value)
-    ctx.after_commit(lambda: community.settings.__setitem__(key, value))
+    await ctx.set_setting(key, value)
     ctx.reply(ctx._(N_("{key} is now {value}."), key=key, value=_show(value)), private=True)
 
 
@@ -457,7 +458,13 @@ async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str)
             ctx.reply(ctx._(N_("A name needs 1 to 100 characters.")), private=True)
             return
         ctx.after_commit(lambda: setattr(community, "name", raw))
+    previous = getattr(community, key)
     await ctx.uow.communities.update(community.id, **{key: raw})
+    ctx.publish(
+        SettingChanged(
+            community_id=community.id, key=key, value=raw, previous=previous, at=ctx.now
+        )
+    )
     ctx.reply(ctx._(N_("{key} is now {value}."), key=key, value=raw), private=True)
 
 
@@ -466,7 +473,7 @@ def _unknown_key(ctx: Context, key: str) -> Text:
     return ctx._(N_("There is no setting {key}. Settings: {known}."), key=key, known=known)
 
 
-@feature.handles("config reset")
+@router.handles("config reset")
 async def config_reset(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
@@ -474,8 +481,7 @@ async def config_reset(ctx: Context, args: dict[str, Any]) -> None:
     if key not in _specs(ctx):
         ctx.reply(_unknown_key(ctx, key), private=True)
         return
-    await ctx.uow.settings.reset(community.id, key)
-    ctx.after_commit(lambda: community.settings.pop(key, None))
+    await ctx.set_setting(key, None)
     default = _specs(ctx)[key].default
     ctx.reply(
         ctx._(N_("{key} is back to its default, {value}."), key=key, value=_show(default)),
@@ -486,7 +492,7 @@ async def config_reset(ctx: Context, args: dict[str, Any]) -> None:
 # --- staff ----------------------------------------------------------------------------
 
 
-@feature.handles("staff list")
+@router.handles("staff list")
 async def staff_list(ctx: Context, args: dict[str, Any]) -> None:
     assert ctx.community is not None
     staff = await ctx.uow.members.with_role(ctx.community.id, ("owner", "moderator"))
@@ -497,7 +503,7 @@ async def staff_list(ctx: Context, args: dict[str, Any]) -> None:
 ROLE_NAMES = {"owner": N_("owner"), "moderator": N_("moderator"), "member": N_("member")}
 
 
-@feature.handles("staff set")
+@router.handles("staff set")
 async def staff_set(ctx: Context, args: dict[str, Any]) -> None:
     assert ctx.community is not None
     name = str(args["member"]).lstrip("@").strip()
@@ -539,7 +545,7 @@ async def staff_set(ctx: Context, args: dict[str, Any]) -> None:
 # --- help -----------------------------------------------------------------------------
 
 
-@feature.handles("help")
+@router.handles("help")
 async def help_(ctx: Context, args: dict[str, Any]) -> None:
     from bot.dispatcher import Dispatcher
 
@@ -562,3 +568,10 @@ async def help_(ctx: Context, args: dict[str, Any]) -> None:
     ctx.reply(
         lines([ctx._(N_("What you can do here:")), Text.of(Items(tuple(items)))]), private=True
     )
+
+
+def setup() -> Feature:
+    """The entry point: communities, spaces, settings, staff and help."""
+    return Feature(
+        "community", delete_member_data=_no_member_data, merge_member_data=_no_merge
+    ).include(router)

@@ -14,7 +14,7 @@ from bot.actions import Attachment, Button
 from bot.commands import CommandSpec
 from bot.context import Context
 from bot.events import ButtonPressed
-from bot.feature import Feature
+from bot.feature import Feature, Router
 from bot.i18n import N_
 
 
@@ -22,15 +22,19 @@ async def _nothing_extra(ctx: Context, member_id: int) -> None:
     """This feature stores nothing of its own."""
 
 
-feature = Feature("privacy", delete_member_data=_nothing_extra)
-feature.command(CommandSpec("mydata", N_("Get a copy of what is stored about you")))
-feature.command(CommandSpec("forgetme", N_("Delete what is stored about you")))
+async def _nothing_to_merge(ctx: Context, from_id: int, into_id: int) -> None:
+    """This feature stores nothing of its own."""
+
+
+router = Router()
+router.command(CommandSpec("mydata", N_("Get a copy of what is stored about you")))
+router.command(CommandSpec("forgetme", N_("Delete what is stored about you")))
 
 CONFIRM = "forget:yes"
 CANCEL = "forget:no"
 
 
-@feature.handles("mydata")
+@router.handles("mydata")
 async def mydata(ctx: Context, args: dict[str, Any]) -> None:
     member, community = ctx.member, ctx.community
     assert member is not None and community is not None
@@ -73,7 +77,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-@feature.handles("forgetme")
+@router.handles("forgetme")
 async def forgetme(ctx: Context, args: dict[str, Any]) -> None:
     ctx.reply(
         ctx._(
@@ -89,7 +93,7 @@ async def forgetme(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
-@feature.button("forget")
+@router.button("forget")
 async def on_confirm(ctx: Context, event: ButtonPressed, payload: str) -> None:
     member = ctx.member
     if member is None:
@@ -113,3 +117,10 @@ async def on_confirm(ctx: Context, event: ButtonPressed, payload: str) -> None:
         ),
         private=True,
     )
+
+
+def setup() -> Feature:
+    """The entry point: /mydata and /forgetme."""
+    return Feature(
+        "privacy", delete_member_data=_nothing_extra, merge_member_data=_nothing_to_merge
+    ).include(router)

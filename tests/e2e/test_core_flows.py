@@ -209,10 +209,13 @@ async def test_mydata_sends_a_json_file_and_forgetme_deletes_after_confirming(
 
 
 def _failing_feature() -> Feature:
+    async def no_merge(ctx: Context, from_id: int, into_id: int) -> None:
+        pass
+
     async def nothing(ctx: Context, member_id: int) -> None:
         return None
 
-    feature = Feature("boom", delete_member_data=nothing)
+    feature = Feature("boom", delete_member_data=nothing, merge_member_data=no_merge)
     feature.command(CommandSpec("boom", "Fails on purpose"))
 
     @feature.handles("boom")
@@ -252,10 +255,15 @@ async def test_a_failing_handler_is_rolled_back_logged_and_the_bot_goes_on(
 def _hot_path_feature(listening: set[str]) -> Feature:
     """A broken observer of messages, and a handler that runs only for some members."""
 
+    async def no_merge(ctx: Context, from_id: int, into_id: int) -> None:
+
+        pass
+
+
     async def nothing(ctx: Context, member_id: int) -> None:
         return None
 
-    feature = Feature("hot", delete_member_data=nothing)
+    feature = Feature("hot", delete_member_data=nothing, merge_member_data=no_merge)
 
     @feature.observe(MessagePosted)
     def broken(services: Any, community: Any, member: Any, event: MessagePosted) -> None:

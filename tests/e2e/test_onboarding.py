@@ -21,6 +21,7 @@ from bot.directory import MemberRef
 from bot.events import Actor, MemberJoined, MemberScreeningPassed
 from bot.features.engagement import engagement
 from bot.features.onboarding.funnel import digest_section
+from bot.features.onboarding.runtime import Runtime
 from bot.i18n import gettext
 from storage.database import Database
 
@@ -188,7 +189,7 @@ async def test_nudge_checks_activity_even_when_this_process_missed_the_message(
 ) -> None:
     await console.run("/join dana")
     # The first-message watch is per process; another process may have seen the message.
-    console.app.services.state["onboarding"].watching.clear()
+    console.app.services.state(Runtime).watching.clear()
     await console.run("/say dana hello from another worker")
     await engagement(console.app.services).flush()  # as that worker does every few seconds
     await console.advance(timedelta(days=4))
@@ -217,7 +218,7 @@ async def test_after_a_restart_a_rejoin_or_a_repeated_join_is_still_not_welcomed
     # at start, so a restart forgets neither.
     await console.run("/onboarding gate on\n/join dana\n/join noa\n/leave dana")
     await console.restart()
-    rt = console.app.services.state["onboarding"]
+    rt = console.app.services.state(Runtime)
     dana, noa = _member(console, "dana"), _member(console, "noa")
     assert dana is not None and noa is not None
     assert dana.id in rt.left and noa.id in rt.here
@@ -236,7 +237,7 @@ async def test_stale_memory_errs_on_the_side_of_welcoming(console: ConsoleCommun
     await console.run("/onboarding gate on\n/join dana\n/leave dana")
     dana = _member(console, "dana")
     assert dana is not None
-    rt = console.app.services.state["onboarding"]
+    rt = console.app.services.state(Runtime)
     rt.left.clear()
     rt.here.add(dana.id)
     await console.advance(timedelta(days=2))
@@ -272,8 +273,8 @@ async def test_a_surge_pauses_welcomes_keeps_the_gate_and_alerts_once(
     console: ConsoleCommunity,
 ) -> None:
     await console.run(
-        "/onboarding gate on\n/config set onboarding.surge_per_minute 3\n"
-        "/config set onboarding.alert_channel mods"
+        "/onboarding gate on\n/config set moderation.surge_per_minute 3\n"
+        "/config set moderation.alert_channel mods"
     )
     console.clear()
     await console.run("\n".join(f"/join spam{i}" for i in range(12)))
@@ -298,7 +299,7 @@ async def test_a_surge_pauses_welcomes_keeps_the_gate_and_alerts_once(
 async def test_surge_alert_goes_to_owners_without_a_moderators_channel(
     console: ConsoleCommunity,
 ) -> None:
-    await console.run("/config set onboarding.surge_per_minute 2")
+    await console.run("/config set moderation.surge_per_minute 2")
     console.clear()
     await console.run("/join a1\n/join a2\n/join a3\n/join a4")
     assert len([t for t in private_to(console, "owner") if "Join surge" in t]) == 1

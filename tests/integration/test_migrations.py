@@ -190,3 +190,38 @@ async def test_active_weeks_are_filled_from_the_weekly_rollup(db_url: str, tmp_p
     now = week_number(monday)
     # Member 2: RECENT_WEEKS - 1 weeks before their latest is the oldest kept.
     assert state == {1: (now, 0b1011), 2: (now - 2, 1 | 1 << (RECENT_WEEKS - 1))}
+
+
+async def test_surge_settings_and_their_job_move_to_moderation(tmp_path: Path) -> None:
+    # An owner's surge threshold and a pending end of surge, stored before the surge
+    # detector moved from onboarding to moderation, keep working after the upgrade.
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(db, "0004_active_weeks")
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO community (id, name, timezone, locale, created_at) "
+                    "VALUES (1, 'Cafe', 'UTC', 'en', '2026-03-02 08:00:00')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO community_setting (community_id, key, value) VALUES "
+                    "(1, 'onboarding.surge_per_minute', '4'), (1, 'onboarding.alert_channel', '\"mods\"')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO job_schedule (job, key, community_id, run_at, timezone, payload) "
+                    "VALUES ('onboarding.resume', '1', 1, '2026-03-02 08:10:00', 'UTC', '{}')"
+                )
+            )
+        await upgrade(db)
+        async with UnitOfWork(db) as uow:
+            settings = await uow.settings.of(1)
+            job = await uow.jobs.get("moderation.surge_end", "1")
+    finally:
+        await db.dispose()
+    assert settings == {"moderation.surge_per_minute": 4, "moderation.alert_channel": "mods"}
+    assert job is not None and job.run_at == datetime(2026, 3, 2, 8, 10, tzinfo=UTC)

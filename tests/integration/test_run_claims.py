@@ -41,12 +41,16 @@ class Runs:
     fail: bool = False
 
 
+async def _no_merge(ctx: Context, from_id: int, into_id: int) -> None:
+    pass
+
+
 async def _no_member_data(ctx: Context, member_id: int) -> None:
     return None
 
 
 def jobs_feature(runs: Runs) -> Feature:
-    feature = Feature("testjobs", delete_member_data=_no_member_data)
+    feature = Feature("testjobs", delete_member_data=_no_member_data, merge_member_data=_no_merge)
 
     @feature.job("test.job")
     async def run(ctx: Context, event: JobFired) -> None:

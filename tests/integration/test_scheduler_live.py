@@ -21,10 +21,15 @@ from bot.schedule import ScheduleEntry
 async def test_a_one_off_job_fires_on_the_system_clock(config: Config) -> None:
     fired: asyncio.Queue[JobFired] = asyncio.Queue()
 
+    async def no_merge(ctx: Context, from_id: int, into_id: int) -> None:
+
+        pass
+
+
     async def nothing(ctx: Context, member_id: int) -> None:
         return None
 
-    feature = Feature("live", delete_member_data=nothing)
+    feature = Feature("live", delete_member_data=nothing, merge_member_data=no_merge)
 
     @feature.job("live.ping")
     async def ping(ctx: Context, event: JobFired) -> None:

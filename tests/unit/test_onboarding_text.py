@@ -1,4 +1,5 @@
-"""Onboarding's pure pieces: templates, question syntax, word summaries, surge maths."""
+"""Onboarding's pure pieces: templates, question syntax, word summaries; and the join
+surge maths it pauses welcomes by (moderation)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.features.moderation.surge import SurgeWatch
 from bot.features.onboarding.question_commands import parse_question
-from bot.features.onboarding.runtime import Runtime
 from bot.features.onboarding.templates import ALLOWED, fill, unknown_placeholders
 from bot.features.onboarding.words import STOP_WORDS, tokens, top_terms
 from bot.markup import Mention
@@ -77,7 +78,7 @@ def test_tokens_lowercase_and_keep_apostrophes() -> None:
 
 
 def test_surge_starts_once_and_cools_down() -> None:
-    rt = Runtime()
+    rt = SurgeWatch()
     states = [rt.note_join(1, T0 + timedelta(seconds=i), 3) for i in range(6)]
     assert states == [(False, False)] * 3 + [(True, True), (True, False), (True, False)]
     # Another community is not affected.

@@ -3,12 +3,27 @@
 One feature, several modules: `counting` (the hot path and /stats), `digest` (the
 weekly figures and their text), `chart` (the PNG), `unanswered` (questions nobody
 answered), `export` (the CSV) and `weekly` (schedules, the job, the commands).
+`setup()` is the entry point.
 """
 
 from __future__ import annotations
 
-# The digest registers its settings, jobs, commands and handlers on the same feature.
+from bot.feature import Feature
 from bot.features.engagement import counting, weekly
-from bot.features.engagement.counting import Engagement, engagement, feature
+from bot.features.engagement.counting import Engagement, engagement, export, forget, merge
+from bot.features.engagement.weekly import DigestRuntime
+from storage.digest import DigestRepository
 
-__all__ = ["Engagement", "counting", "engagement", "feature", "weekly"]
+
+def setup() -> Feature:
+    return Feature(
+        "engagement",
+        delete_member_data=forget,
+        merge_member_data=merge,
+        export_member_data=export,
+        states=(Engagement, lambda services: DigestRuntime()),
+        repositories=(DigestRepository,),
+    ).include(counting.router, weekly.router)
+
+
+__all__ = ["Engagement", "engagement", "setup"]

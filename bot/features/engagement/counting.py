@@ -20,7 +20,7 @@ from bot.commands import CommandSpec
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import MemberJoined, MemberLeft, MessagePosted, ReactionAdded
-from bot.feature import Feature
+from bot.feature import Router
 from bot.features.engagement.active_weeks import NotedWeeks
 from bot.features.engagement.unanswered import QuestionBuffer, QuestionTracker, track
 from bot.i18n import N_
@@ -229,6 +229,27 @@ class Engagement:
             new.channels[ckey] += n
         new.events += old.events
 
+    def merge(self, from_id: int, into_id: int) -> None:
+        """Two members are one person (committed): their unwritten counts are added
+        up under `into_id`; what they did to each other is no interaction any more."""
+        buffer = self.buffer
+        for key in [k for k in buffer.activity if k[2] == from_id]:
+            counts = buffer.activity.pop(key)
+            into = buffer.activity[(key[0], key[1], into_id)]
+            for i, n in enumerate(counts):
+                into[i] += n
+        for ikey in [k for k in buffer.interactions if from_id in (k[2], k[3])]:
+            pair = buffer.interactions.pop(ikey)
+            a = into_id if ikey[2] == from_id else ikey[2]
+            b = into_id if ikey[3] == from_id else ikey[3]
+            if a != b:
+                target = buffer.interactions[(ikey[0], ikey[1], a, b)]
+                target[0] += pair[0]
+                target[1] += pair[1]
+        self.questions.merge(from_id, into_id)
+        self.noted.forget(from_id)
+        self.noted.forget(into_id)  # the merged weeks are recorded again, idempotently
+
     def forget(self, member_id: int) -> None:
         """Drop a member's unwritten counts (they asked to be forgotten)."""
         buffer = self.buffer
@@ -271,39 +292,43 @@ def weekly_rows(buffer: Buffer) -> list[dict[str, Any]]:
 
 
 def engagement(services: Services) -> Engagement:
-    state = services.state.get("engagement")
-    if state is None:
-        state = services.state["engagement"] = Engagement(services)
-    assert isinstance(state, Engagement)
-    return state
+    return services.state(Engagement)
 
 
 async def forget(ctx: Context, member_id: int) -> None:
     engagement(ctx.services).forget(member_id)
     await ctx.uow.activity.delete_member(member_id)
     # The digest's weekly rollup and the questions they asked (text excerpts).
-    await DigestRepository(ctx.uow.session).delete_member(member_id)
+    await ctx.uow.repo(DigestRepository).delete_member(member_id)
+
+
+async def merge(ctx: Context, from_id: int, into_id: int) -> None:
+    """Counters add up, questions move over; memory follows once committed."""
+    await ctx.uow.activity.merge_member(from_id, into_id)
+    await ctx.uow.repo(DigestRepository).merge_member(from_id, into_id)
+    state = engagement(ctx.services)
+    ctx.after_commit(lambda: state.merge(from_id, into_id))
 
 
 async def export(ctx: Context, member_id: int) -> dict[str, Any]:
     await engagement(ctx.services).flush()
     rows = await ctx.uow.activity.member_rows(member_id)
-    questions = await DigestRepository(ctx.uow.session).questions_of(member_id)
+    questions = await ctx.uow.repo(DigestRepository).questions_of(member_id)
     return {
         "daily_activity": [{**r, "day": r["day"].isoformat()} for r in rows],
         "questions": questions,
     }
 
 
-feature = Feature("engagement", delete_member_data=forget, export_member_data=export)
+router = Router()
 
 
-@feature.on_startup
+@router.on_startup
 async def _start(services: Services) -> None:
     engagement(services).start()
 
 
-@feature.on_shutdown
+@router.on_shutdown
 async def _stop(services: Services) -> None:
     await engagement(services).stop()
 
@@ -311,7 +336,7 @@ async def _stop(services: Services) -> None:
 # --- the hot path: no I/O here ----------------------------------------------------------
 
 
-@feature.observe(MessagePosted)
+@router.observe(MessagePosted)
 def on_message(
     services: Services, community: CommunityInfo, member: MemberRef, event: MessagePosted
 ) -> None:
@@ -334,7 +359,7 @@ def on_message(
     state.counted()
 
 
-@feature.observe(ReactionAdded)
+@router.observe(ReactionAdded)
 def on_reaction(
     services: Services, community: CommunityInfo, member: MemberRef, event: ReactionAdded
 ) -> None:
@@ -351,7 +376,7 @@ def on_reaction(
     state.counted()
 
 
-@feature.on(MemberJoined)
+@router.on(MemberJoined)
 async def on_join(ctx: Context, event: MemberJoined) -> None:
     if ctx.community is None or ctx.member is None:
         return
@@ -359,7 +384,7 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     _count(ctx, ctx.community, ctx.member.id, JOINS, event)
 
 
-@feature.on(MemberLeft)
+@router.on(MemberLeft)
 async def on_leave(ctx: Context, event: MemberLeft) -> None:
     if ctx.community is None or ctx.member is None:
         return
@@ -378,12 +403,12 @@ def _count(ctx: Context, community: CommunityInfo, member_id: int, column: int, 
 
 # --- /stats ---------------------------------------------------------------------------
 
-feature.command(
+router.command(
     CommandSpec("stats", N_("Activity: yours, or the community's for owners and moderators"))
 )
 
 
-@feature.handles("stats")
+@router.handles("stats")
 async def stats(ctx: Context, args: dict[str, Any]) -> None:
     from bot.commands import Permission
     from bot.dispatcher import Dispatcher

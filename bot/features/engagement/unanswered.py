@@ -138,6 +138,11 @@ class QuestionTracker:
             self.buffer.answers.setdefault(akey, at)
         self.buffer.no_text |= old.no_text
 
+    def merge(self, from_id: int, into_id: int) -> None:
+        for row in self.buffer.questions.values():
+            if row["member_id"] == from_id:
+                row["member_id"] = into_id
+
     def forget(self, member_id: int) -> None:
         for key in [k for k, v in self.buffer.questions.items() if v["member_id"] == member_id]:
             del self.buffer.questions[key]

@@ -23,10 +23,10 @@ from bot.actions import Attachment
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context, store_schedule
 from bot.directory import CommunityInfo, Directory, MemberRef
-from bot.events import CommandInvoked, JobFired, MemberJoined
-from bot.feature import Setting
+from bot.events import CommandInvoked, JobFired, MemberJoined, SettingChanged
+from bot.feature import Router, Setting
 from bot.features.engagement.chart import ChartData, render_chart
-from bot.features.engagement.counting import engagement, feature
+from bot.features.engagement.counting import engagement
 from bot.features.engagement.digest import (
     TREND_WEEKS,
     Digest,
@@ -44,6 +44,7 @@ from storage.digest import DigestRepository
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("kehila.digest")
+router = Router()
 
 JOB = "engagement.digest"
 CLEANUP_JOB = "engagement.cleanup"
@@ -52,7 +53,7 @@ QUESTIONS_KEPT = timedelta(days=30)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RECIPIENTS = {"owners": ("owner",), "owners+moderators": ("owner", "moderator")}
 
-feature.setting(
+router.setting(
     Setting(
         "digest.day",
         "mon",
@@ -61,7 +62,7 @@ feature.setting(
         choices=DAYS,
     )
 )
-feature.setting(
+router.setting(
     Setting(
         "digest.hour",
         9,
@@ -71,7 +72,7 @@ feature.setting(
         maximum=23,
     )
 )
-feature.setting(
+router.setting(
     Setting(
         "digest.recipients",
         "owners",
@@ -89,11 +90,7 @@ class DigestRuntime:
 
 
 def runtime(services: Services) -> DigestRuntime:
-    state = services.state.get("engagement.digest")
-    if state is None:
-        state = services.state["engagement.digest"] = DigestRuntime()
-    assert isinstance(state, DigestRuntime)
-    return state
+    return services.state(DigestRuntime)
 
 
 # --- schedules ----------------------------------------------------------------------
@@ -133,7 +130,7 @@ async def reconcile(ctx: Context, community: CommunityInfo) -> bool:
     return True
 
 
-@feature.on_startup
+@router.on_startup
 async def _schedule_digests(services: Services) -> None:
     """Every community's digest schedule, and the daily cleanup, as the settings say.
     Written before the timer loads the schedules; an unchanged schedule is left as
@@ -157,23 +154,22 @@ async def _ensure(ctx: Context) -> None:
         await reconcile(ctx, community)
 
 
-RESCHEDULING_KEYS = ("digest.day", "digest.hour", "timezone")
+RESCHEDULING_KEYS = frozenset({"digest.day", "digest.hour", "timezone"})
 
 
-@feature.on(CommandInvoked)
+@router.on(SettingChanged)
+async def on_setting_changed(ctx: Context, event: SettingChanged) -> None:
+    """The schedule follows its settings, whoever changed them."""
+    if event.key in RESCHEDULING_KEYS and ctx.community is not None:
+        await reconcile(ctx, ctx.community)
+
+
+@router.on(CommandInvoked)
 async def after_command(ctx: Context, event: CommandInvoked) -> None:
-    """`/config set|reset` only stores a setting: follow its changes to the schedule."""
-    community = ctx.community
-    if community is None:
-        return
-    args = [a.lower() for a in event.args] + [v.lower() for _, v in event.options]
-    if event.name == "config" and any(k in args for k in RESCHEDULING_KEYS):
-        await reconcile(ctx, community)
-        return
     await _ensure(ctx)
 
 
-@feature.on(MemberJoined)
+@router.on(MemberJoined)
 async def on_join_schedule(ctx: Context, event: MemberJoined) -> None:
     await _ensure(ctx)
 
@@ -224,7 +220,7 @@ async def build(
     community set up after the week it would report on)."""
     week_start, week_end = digest_week(local_day)
     staff = [m.id for m in ctx.services.directory.staff(community.id, ("owner", "moderator"))]
-    repo = DigestRepository(ctx.uow.session)
+    repo = ctx.uow.repo(DigestRepository)
     d = await compute(
         repo,
         community.id,
@@ -252,7 +248,7 @@ async def build(
     return text, Attachment(f"digest-{community.id}-{week_start.isoformat()}.png", png, "image/png")
 
 
-@feature.job(JOB)
+@router.job(JOB)
 async def send_digest(ctx: Context, event: JobFired) -> None:
     community = ctx.community
     if community is None:
@@ -281,10 +277,10 @@ async def send_digest(ctx: Context, event: JobFired) -> None:
     )
 
 
-@feature.job(CLEANUP_JOB)
+@router.job(CLEANUP_JOB)
 async def cleanup(ctx: Context, event: JobFired) -> None:
     """Daily: questions older than 30 days are deleted; schedules are reconciled."""
-    deleted = await DigestRepository(ctx.uow.session).forget_old_questions(ctx.now - QUESTIONS_KEPT)
+    deleted = await ctx.uow.repo(DigestRepository).forget_old_questions(ctx.now - QUESTIONS_KEPT)
     if deleted:
         log.info("deleted %d question references older than 30 days", deleted)
     for community in list(ctx.services.directory.communities.values()):
@@ -293,7 +289,7 @@ async def cleanup(ctx: Context, event: JobFired) -> None:
 
 # --- commands ------------------------------------------------------------------------
 
-feature.command(
+router.command(
     CommandSpec(
         "digest",
         N_("The weekly digest: preview it or change when it comes"),
@@ -321,7 +317,7 @@ feature.command(
         ),
     )
 )
-feature.command(
+router.command(
     CommandSpec(
         "export",
         N_("Download community data as a file"),
@@ -340,7 +336,7 @@ feature.command(
 )
 
 
-@feature.handles("digest now")
+@router.handles("digest now")
 async def digest_now(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
@@ -351,7 +347,7 @@ async def digest_now(ctx: Context, args: dict[str, Any]) -> None:
     ctx.reply(text, private=True, attachments=[chart])
 
 
-@feature.handles("digest settings")
+@router.handles("digest settings")
 async def digest_settings(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
@@ -368,18 +364,9 @@ async def digest_settings(ctx: Context, args: dict[str, Any]) -> None:
         values["digest.recipients"] = args["recipients"]
     for key, value in values.items():
         specs[key].parse(str(value))
-        await ctx.uow.settings.set(community.id, key, value)
-    ctx.after_commit(lambda: community.settings.update(values))
-    # Schedule from the new values now (the directory learns them after commit).
-    day, hour = str(values["digest.day"]), int(values["digest.hour"])
-    entry = ScheduleEntry(
-        JOB,
-        f"community:{community.id}",
-        community.id,
-        cron={"day_of_week": day, "hour": hour, "minute": 0},
-        timezone=community.timezone,
-    )
-    await ctx.schedule(entry)
+        # The schedule follows (on_setting_changed) once this commits.
+        await ctx.set_setting(key, value)
+    day = str(values["digest.day"])
     who = str(values.get("digest.recipients") or ctx.setting("digest.recipients"))
     ctx.reply(
         ctx._(
@@ -409,7 +396,7 @@ def _day_name(ctx: Context, day: str) -> str:
     return ctx.gettext(DAY_NAMES[day])
 
 
-@feature.handles("export activity")
+@router.handles("export activity")
 async def export_activity(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
@@ -423,7 +410,7 @@ async def export_activity(ctx: Context, args: dict[str, Any]) -> None:
     today = community.local_day(ctx.now)
     until = today - timedelta(days=today.weekday()) + timedelta(days=7)  # this week included
     since = until - timedelta(weeks=int(weeks))
-    rows = await DigestRepository(ctx.uow.session).member_weeks(community.id, since, until)
+    rows = await ctx.uow.repo(DigestRepository).member_weeks(community.id, since, until)
     data = activity_csv(rows)
     ctx.reply(
         ctx._(

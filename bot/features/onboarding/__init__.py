@@ -25,29 +25,22 @@ The modules, each importing only those listed before it:
   start, and the job and button names the modules share
 - `settings`: the settings and the default texts
 - `privacy`: `forget` and `export` (/forgetme, /mydata)
-- `feature`: creates the `Feature` with the above
 - `texts`: the owner's texts or the defaults, filled in; the private welcome
 - `gate`: how the gate works on a platform; the gate time-out job
 - `questions`: the button (accept, choose, skip), the answers, the next question, /welcome's step
 - `nudge`: the first-message watch (the hot path) and the nudge job
-- `surge`: the join-surge alert and the job that resumes welcomes after it
+- `surge`: welcomes wait during a join surge (moderation's `SurgeStarted`/`SurgeEnded`)
 - `joining`: the welcome decision, its record, rejoins and leaves
 - `funnel`: /onboarding stats and the digest's section
 - `question_commands`: /onboarding question add|list|remove and /onboarding answers
 - `commands`: the /onboarding command tree, its other subcommands, and /welcome
+- `feature`: `setup()`, the entry point: builds the `Feature` from all of the above
 """
 
 from __future__ import annotations
 
-# Importing a module registers its handlers on `feature`, and the handlers of one event
-# run in the order they were registered (`joining`'s `on_join` before `on_join_record`).
-# These imports keep the order the single module had before the split.
-# isort: off
-from bot.features.onboarding import joining, nudge, questions, commands, funnel  # noqa: F401
-
-# isort: on
-from bot.features.onboarding.feature import feature
+from bot.features.onboarding.feature import setup
 from bot.features.onboarding.questions import resume
-from bot.features.onboarding.runtime import runtime
+from bot.features.onboarding.runtime import Runtime, runtime
 
-__all__ = ["feature", "resume", "runtime"]
+__all__ = ["Runtime", "resume", "runtime", "setup"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
-from bot.features.onboarding.feature import feature
+from bot.feature import Router
 from bot.features.onboarding.gate import capabilities
 from bot.features.onboarding.question_commands import describe_questions
 from bot.features.onboarding.questions import resume
@@ -19,8 +19,10 @@ from bot.i18n import N_
 from bot.markup import Bold, Items, Node, Text, lines
 from storage.onboarding import OnboardingRepo, OnboardingState
 
+router = Router()
+
 OWNER = Permission.OWNER
-feature.command(
+router.command(
     CommandSpec(
         "onboarding",
         N_("Welcome, rules, questions and the verification gate for new members"),
@@ -79,7 +81,7 @@ async def _store_setting(ctx: Context, key: str, value: Any) -> None:
     ctx.after_commit(lambda: community.settings.__setitem__(key, value))
 
 
-@feature.handles("onboarding set")
+@router.handles("onboarding set")
 async def set_text(ctx: Context, args: dict[str, Any]) -> None:
     name, text = str(args["template"]), str(args["text"]).strip().replace("\\n", "\n")
     unknown = unknown_placeholders(text, ALLOWED[name])
@@ -104,7 +106,7 @@ async def set_text(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
-@feature.handles("onboarding gate")
+@router.handles("onboarding gate")
 async def gate(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
@@ -158,7 +160,7 @@ async def gate(ctx: Context, args: dict[str, Any]) -> None:
     ctx.reply(lines(parts), private=True)
 
 
-@feature.handles("onboarding show")
+@router.handles("onboarding show")
 async def show(ctx: Context, args: dict[str, Any]) -> None:
     community, member = ctx.community, ctx.member
     assert community is not None and member is not None
@@ -181,7 +183,7 @@ async def show(ctx: Context, args: dict[str, Any]) -> None:
         if on
         else ctx._(N_("Verification gate: off."))
     )
-    questions = list(await OnboardingRepo(ctx.uow.session).questions(community.id))
+    questions = list(await ctx.uow.repo(OnboardingRepo).questions(community.id))
     ctx.reply(
         lines(
             [
@@ -196,11 +198,11 @@ async def show(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
-@feature.handles("onboarding test")
+@router.handles("onboarding test")
 async def test(ctx: Context, args: dict[str, Any]) -> None:
     community, member = ctx.community, ctx.member
     assert community is not None and member is not None
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     state = await repo.state(member.id)
     if (
         state is not None
@@ -245,9 +247,9 @@ async def test(ctx: Context, args: dict[str, Any]) -> None:
     ctx.after_commit(testing)
 
 
-feature.command(CommandSpec("welcome", N_("Show the rules and your next onboarding step again")))
+router.command(CommandSpec("welcome", N_("Show the rules and your next onboarding step again")))
 
 
-@feature.handles("welcome")
+@router.handles("welcome")
 async def welcome_again(ctx: Context, args: dict[str, Any]) -> None:
     await resume(ctx)

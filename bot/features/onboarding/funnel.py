@@ -8,10 +8,12 @@ from typing import Any
 
 from bot.context import Context
 from bot.directory import CommunityInfo
-from bot.features.onboarding.feature import feature
+from bot.feature import Router
 from bot.i18n import N_
 from bot.markup import Bold, Items, Node, Text, lines
 from storage.onboarding import Funnel, OnboardingRepo
+
+router = Router()
 
 
 def _utc_midnight(community: CommunityInfo, day: date) -> datetime:
@@ -20,7 +22,7 @@ def _utc_midnight(community: CommunityInfo, day: date) -> datetime:
 
 async def week_funnel(ctx: Context, community: CommunityInfo, start: date, end: date) -> Funnel:
     """Members who joined on local days [start, end)."""
-    return await OnboardingRepo(ctx.uow.session).funnel(
+    return await ctx.uow.repo(OnboardingRepo).funnel(
         community.id, _utc_midnight(community, start), _utc_midnight(community, end)
     )
 
@@ -37,7 +39,7 @@ def _funnel_line(ctx: Context, funnel: Funnel) -> Text:
     )
 
 
-@feature.handles("onboarding stats")
+@router.handles("onboarding stats")
 async def stats(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
@@ -63,7 +65,7 @@ async def stats(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
-@feature.digest_section(order=20)
+@router.digest_section(order=20)
 async def digest_section(ctx: Context, week_start: date, week_end: date) -> Text | None:
     """The week's onboarding funnel for the weekly digest; None when nobody joined.
     `week_end` may be the week's last day or the day after it."""

@@ -7,11 +7,13 @@ from __future__ import annotations
 from bot.actions import Kick
 from bot.context import Context
 from bot.events import JobFired
-from bot.features.onboarding.feature import feature
+from bot.feature import Router
 from bot.features.onboarding.runtime import GATE_JOB
 from bot.i18n import N_
 from bot.ports import Capabilities
 from storage.onboarding import OnboardingRepo
+
+router = Router()
 
 
 def capabilities(ctx: Context, platform: str) -> Capabilities | None:
@@ -31,9 +33,9 @@ def gate_mode(ctx: Context, platform: str) -> str | None:
     return None
 
 
-@feature.job(GATE_JOB)
+@router.job(GATE_JOB)
 async def gate_timeout(ctx: Context, event: JobFired) -> None:
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     state = await repo.state(int(event.key))
     if state is None or state.test or state.accepted_at or state.left_at or state.removed_at:
         return

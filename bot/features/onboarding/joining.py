@@ -18,45 +18,44 @@ from bot.actions import AssignRole, Restrict, Send
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import Event, MemberJoined, MemberLeft, MemberScreeningPassed
-from bot.features.onboarding.feature import feature
+from bot.feature import Router
 from bot.features.onboarding.gate import gate_mode
 from bot.features.onboarding.runtime import (
     GATE_JOB,
     NUDGE_JOB,
-    RESUME_JOB,
-    SURGE_COOLDOWN,
     Decision,
     prune_left,
     runtime,
 )
-from bot.features.onboarding.surge import surge_alert
 from bot.features.onboarding.texts import private_welcome, render
 from bot.schedule import ScheduleEntry
 from storage.onboarding import OnboardingRepo, OnboardingState
 
+router = Router()
+
 log = logging.getLogger("kehila.onboarding")
 
 
-@feature.on(MemberJoined)
+@router.on(MemberJoined)
 async def on_join(ctx: Context, event: MemberJoined) -> None:
     if event.actor is None or event.actor.is_bot or event.pending:
         return
     _welcome(ctx, event)
 
 
-@feature.on(MemberJoined)
+@router.on(MemberJoined)
 async def on_join_record(ctx: Context, event: MemberJoined) -> None:
     await _record(ctx, event)
 
 
-@feature.on(MemberScreeningPassed)
+@router.on(MemberScreeningPassed)
 async def on_screened(ctx: Context, event: MemberScreeningPassed) -> None:
     if event.actor is None or event.actor.is_bot:
         return
     _welcome(ctx, event)
 
 
-@feature.on(MemberScreeningPassed)
+@router.on(MemberScreeningPassed)
 async def on_screened_record(ctx: Context, event: MemberScreeningPassed) -> None:
     await _record(ctx, event)
 
@@ -84,18 +83,13 @@ def _welcome(ctx: Context, event: Event) -> None:
 def _welcome_actions(
     ctx: Context, event: Event, community: CommunityInfo, member: MemberRef
 ) -> Decision:
-    """Gate, then welcome (or, in a surge, the one alert): actions only."""
+    """Gate, then welcome (held back in a join surge): actions only."""
     rt = runtime(ctx.services)
     gate = gate_mode(ctx, event.platform) if ctx.setting("onboarding.gate") else None
-    surging, started = rt.note_join(
-        community.id, event.at, int(ctx.setting("onboarding.surge_per_minute"))
-    )
+    surging = community.id in rt.paused
     if gate == "restrict":
         ctx.act(Restrict(platform=event.platform, space_id=event.space_id, user_id=member.user_id))
-    if surging:
-        if started:
-            surge_alert(ctx, event)
-    else:
+    if not surging:
         inviter = _inviter(ctx, event)
         _public_welcome(ctx, member, event.space_id, inviter)
         private_welcome(ctx, member, inviter)
@@ -111,7 +105,7 @@ async def _record(ctx: Context, event: Event) -> None:
     decision = rt.decisions.pop(id(event), None)
     if decision is None or decision.event is not event:
         return  # not a join to welcome (a bot, a pending member, onboarding off)
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     state = await repo.state(member.id)
     if not decision.welcomed:
         if state is not None and not state.test:
@@ -139,7 +133,7 @@ async def _store_join(
     jobs. Also when the database says they were here: the welcome has gone out and the
     gate is on again, so accepting must be possible (and lift it) again."""
     rt = runtime(ctx.services)
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     at = event.at
     nudged_at = state.nudged_at if state is not None else None
     if state is None:
@@ -176,11 +170,6 @@ async def _store_join(
                 NUDGE_JOB, str(member.id), community.id, run_at=at + timedelta(seconds=nudge_after)
             )
         )
-    if decision.paused:
-        # Every paused join (not only the first) keeps the end of the surge scheduled,
-        # so one failed write cannot leave the paused welcomes waiting forever.
-        until = rt.surge_until.get(community.id, at + SURGE_COOLDOWN)
-        await ctx.schedule(ScheduleEntry(RESUME_JOB, str(community.id), community.id, run_at=until))
     watch = not decision.paused
 
     def joined() -> None:
@@ -224,12 +213,12 @@ def _rejoined(ctx: Context, state: OnboardingState, member: MemberRef, space_id:
     ctx.after_commit(back)
 
 
-@feature.on(MemberLeft)
+@router.on(MemberLeft)
 async def on_leave(ctx: Context, event: MemberLeft) -> None:
     member = ctx.member
     if member is None:
         return
-    state = await OnboardingRepo(ctx.uow.session).state(member.id)
+    state = await ctx.uow.repo(OnboardingRepo).state(member.id)
     if state is None:
         return
     state.left_at = event.at
@@ -262,9 +251,14 @@ def _public_welcome(
 
 
 def _inviter(ctx: Context, event: Event) -> str | None:
-    """The inviter's name, when a feature (referrals) registered a resolver."""
-    resolve = ctx.services.state.get("onboarding.inviter")
-    if resolve is None or not isinstance(event, MemberJoined):
+    """Who invited the member, when the platform says (the invite's creator): their
+    name as this community knows them, else as the platform gave it."""
+    if not isinstance(event, MemberJoined) or event.inviter_user_id is None:
         return None
-    name = resolve(ctx, event)
-    return name if isinstance(name, str) else None
+    if ctx.community is not None:
+        known = ctx.services.directory.member(
+            ctx.community.id, event.platform, event.inviter_user_id
+        )
+        if known is not None:
+            return known.display_name
+    return event.inviter_name

@@ -9,18 +9,20 @@ from __future__ import annotations
 from bot.context import Context
 from bot.directory import MemberRef
 from bot.events import JobFired, MessagePosted
-from bot.features.onboarding.feature import feature
+from bot.feature import Router
 from bot.features.onboarding.questions import free_text
 from bot.features.onboarding.runtime import NUDGE_JOB, runtime
 from bot.features.onboarding.texts import render
 from bot.services import Services
 from storage.onboarding import OnboardingRepo
 
+router = Router()
 
-@feature.job(NUDGE_JOB)
+
+@router.job(NUDGE_JOB)
 async def nudge(ctx: Context, event: JobFired) -> None:
     community = ctx.community
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     state = await repo.state(int(event.key))
     if community is None or state is None or state.test:
         return
@@ -44,7 +46,7 @@ def _waiting_for(services: Services, member: MemberRef) -> bool:
     return member.id in rt.watching or member.id in rt.awaiting
 
 
-@feature.on(MessagePosted, only_if=_waiting_for)
+@router.on(MessagePosted, only_if=_waiting_for)
 async def on_message(ctx: Context, event: MessagePosted) -> None:
     member = ctx.member
     if member is None:
@@ -57,7 +59,7 @@ async def on_message(ctx: Context, event: MessagePosted) -> None:
     if member.id not in rt.watching:
         return
     rt.watching.discard(member.id)
-    state = await OnboardingRepo(ctx.uow.session).state(member.id)
+    state = await ctx.uow.repo(OnboardingRepo).state(member.id)
     if state is not None and state.first_message_at is None and not state.test:
         state.first_message_at = event.at
     await ctx.unschedule(NUDGE_JOB, str(member.id))

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import Context
-from bot.features.onboarding.feature import feature
+from bot.feature import Router
 from bot.features.onboarding.words import top_terms
 from bot.i18n import N_
 from bot.markup import Bold, Items, Node, Text, lines
 from storage.onboarding import MAX_QUESTIONS, OnboardingQuestion, OnboardingRepo
+
+router = Router()
 
 MAX_CHOICES = 8
 MAX_LABEL = 40
@@ -43,7 +45,7 @@ def parse_question(raw: str) -> tuple[str, list[dict[str, Any]]]:
     return text, choices
 
 
-@feature.handles("onboarding question add")
+@router.handles("onboarding question add")
 async def question_add(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
@@ -52,7 +54,7 @@ async def question_add(ctx: Context, args: dict[str, Any]) -> None:
     except ValueError as exc:
         ctx.reply(ctx._(str(exc.args[0])), private=True)
         return
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     if len(await repo.questions(community.id)) >= MAX_QUESTIONS:
         ctx.reply(
             ctx._(
@@ -84,17 +86,17 @@ def describe_questions(ctx: Context, questions: list[OnboardingQuestion]) -> Tex
     return Text.of(Items(tuple(rows)))
 
 
-@feature.handles("onboarding question list")
+@router.handles("onboarding question list")
 async def question_list(ctx: Context, args: dict[str, Any]) -> None:
     assert ctx.community is not None
-    questions = list(await OnboardingRepo(ctx.uow.session).questions(ctx.community.id))
+    questions = list(await ctx.uow.repo(OnboardingRepo).questions(ctx.community.id))
     ctx.reply(describe_questions(ctx, questions), private=True)
 
 
-@feature.handles("onboarding question remove")
+@router.handles("onboarding question remove")
 async def question_remove(ctx: Context, args: dict[str, Any]) -> None:
     assert ctx.community is not None
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     questions = list(await repo.questions(ctx.community.id))
     number = int(args["number"])
     if not 1 <= number <= len(questions):
@@ -118,11 +120,11 @@ async def question_remove(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
-@feature.handles("onboarding answers")
+@router.handles("onboarding answers")
 async def answers(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     questions = list(await repo.questions(community.id))
     if not questions:
         ctx.reply(describe_questions(ctx, questions), private=True)

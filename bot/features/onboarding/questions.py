@@ -10,13 +10,15 @@ from bot.actions import AssignRole, Button, Unrestrict
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import ButtonPressed, Event
-from bot.features.onboarding.feature import feature
+from bot.feature import Router
 from bot.features.onboarding.gate import capabilities
 from bot.features.onboarding.runtime import GATE_JOB, PREFIX, runtime
 from bot.features.onboarding.texts import accept_button, duration, render
 from bot.i18n import N_
 from bot.markup import Text, lines
 from storage.onboarding import OnboardingQuestion, OnboardingRepo, OnboardingState
+
+router = Router()
 
 
 def _resolve(
@@ -34,7 +36,7 @@ def _resolve(
     return community, member
 
 
-@feature.button(PREFIX)
+@router.button(PREFIX)
 async def on_button(ctx: Context, event: ButtonPressed, payload: str) -> None:
     parts = payload.split(":")
     try:
@@ -43,7 +45,7 @@ async def on_button(ctx: Context, event: ButtonPressed, payload: str) -> None:
     except (IndexError, ValueError):
         kind, community_id, numbers = "", 0, []
     found = _resolve(ctx, event, community_id) if kind else None
-    state = await OnboardingRepo(ctx.uow.session).state(found[1].id) if found else None
+    state = await ctx.uow.repo(OnboardingRepo).state(found[1].id) if found else None
     if found is None or state is None:
         ctx.reply(ctx._(N_("This button no longer works.")), private=True)
         return
@@ -95,7 +97,7 @@ async def _accept(
             )
         if state.gate is not None:
             await ctx.unschedule(GATE_JOB, str(member.id))
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     questions = list(await repo.questions(community.id))
     thanks = ctx._(N_("Thank you, and welcome to {community}!"), community=community.name)
     await _next(ctx, member, state, questions, None, thanks)
@@ -113,7 +115,7 @@ async def _answer(
     if state.asking_question_id != question_id:
         ctx.reply(ctx._(N_("You already answered this question. Thank you!")), private=True)
         return
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     questions = list(await repo.questions(member.community_id))
     question = next((q for q in questions if q.id == question_id), None)
     if question is None or (choice is not None and not 0 <= choice < len(question.choices)):
@@ -132,7 +134,7 @@ async def _answer(
 
 
 async def free_text(ctx: Context, member: MemberRef, text: str) -> None:
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     state = await repo.state(member.id)
     rt = runtime(ctx.services)
     if state is None or state.asking_question_id is None:
@@ -237,7 +239,7 @@ async def resume(ctx: Context) -> None:
     community, member = ctx.community, ctx.member
     if community is None or member is None:
         return
-    repo = OnboardingRepo(ctx.uow.session)
+    repo = ctx.uow.repo(OnboardingRepo)
     state = await repo.state(member.id)
     if state is None or state.accepted_at is None:
         ctx.direct(member, render(ctx, "dm", member), buttons=[accept_button(ctx, community.id)])

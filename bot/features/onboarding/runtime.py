@@ -1,11 +1,10 @@
 """Onboarding's per-process state, its load at start, and the names the modules share.
 
 Memory keeps the hot path and the welcome off the database: who is watched for a first
-message, who owes a free-text answer, who is here, who left recently, the join surge."""
+message, who owes a free-text answer, who is here, who left recently, whether welcomes wait."""
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,9 +16,6 @@ from storage.unit_of_work import UnitOfWork
 PREFIX = "onb"
 GATE_JOB = "onboarding.gate"
 NUDGE_JOB = "onboarding.nudge"
-RESUME_JOB = "onboarding.resume"
-# Welcomes stay paused this long after the last join that counted as a surge.
-SURGE_COOLDOWN = timedelta(minutes=10)
 # At start, members who joined within this long and have not posted are watched.
 WATCH_WINDOW = timedelta(days=30)
 
@@ -44,10 +40,9 @@ class Runtime:
     watching: set[int] = field(default_factory=set)
     # Members whose current question wants a free-text answer.
     awaiting: set[int] = field(default_factory=set)
-    # Join times in the last minute, per community (surge detection).
-    joins: dict[int, deque[datetime]] = field(default_factory=dict)
-    # Per community: welcomes are paused until then.
-    surge_until: dict[int, datetime] = field(default_factory=dict)
+    # Communities in a join surge (moderation's `SurgeStarted` until `SurgeEnded`):
+    # their welcomes wait.
+    paused: set[int] = field(default_factory=set)
     # Members with an onboarding state who are here (welcomed, not left): not welcomed
     # again. Loaded at start, kept current as they join and leave.
     here: set[int] = field(default_factory=set)
@@ -59,18 +54,6 @@ class Runtime:
     decisions: dict[int, Decision] = field(default_factory=dict)
     # Prune `left` when it grows past this.
     left_limit: int = 1024
-
-    def note_join(self, community_id: int, at: datetime, limit: int) -> tuple[bool, bool]:
-        """Record a join; (in a surge now, this join started it)."""
-        window = self.joins.setdefault(community_id, deque())
-        window.append(at)
-        while window and window[0] <= at - timedelta(minutes=1):
-            window.popleft()
-        until = self.surge_until.get(community_id)
-        if len(window) > limit:
-            self.surge_until[community_id] = at + SURGE_COOLDOWN
-            return True, until is None or at >= until
-        return (until is not None and at < until), False
 
     def arrived(self, member_id: int) -> None:
         self.here.add(member_id)
@@ -85,6 +68,18 @@ class Runtime:
         self.watching.discard(member_id)
         self.awaiting.discard(member_id)
 
+    def merge(self, from_id: int, into_id: int, *, from_won: bool) -> None:
+        """Two members are one person, with the onboarding of `from_id` if it won."""
+        for ids in (self.watching, self.awaiting, self.here):
+            if from_won:
+                (ids.add if from_id in ids else ids.discard)(into_id)
+            ids.discard(from_id)
+        left = self.left.pop(from_id, None)
+        if from_won:
+            self.left.pop(into_id, None)
+            if left is not None:
+                self.left[into_id] = left
+
     def erase(self, member_id: int) -> None:
         """No onboarding state any more (deleted, or the owner's test run)."""
         self.forget(member_id)
@@ -93,11 +88,7 @@ class Runtime:
 
 
 def runtime(services: Services) -> Runtime:
-    state = services.state.get("onboarding")
-    if state is None:
-        state = services.state["onboarding"] = Runtime()
-    assert isinstance(state, Runtime)
-    return state
+    return services.state(Runtime)
 
 
 async def load(services: Services) -> None:
@@ -105,7 +96,7 @@ async def load(services: Services) -> None:
     state = runtime(services)
     now = services.clock.now()
     async with UnitOfWork(services.db) as uow:
-        repo = OnboardingRepo(uow.session)
+        repo = uow.repo(OnboardingRepo)
         state.watching = set(await repo.watching(now - WATCH_WINDOW))
         state.awaiting = set(await repo.awaiting_text())
         # One query each for the welcome's in-memory decision: who is here already,

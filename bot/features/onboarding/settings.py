@@ -91,16 +91,4 @@ SETTINGS = (
         "duration",
         minimum=0,
     ),
-    Setting(
-        "onboarding.surge_per_minute",
-        10,
-        N_("More joins than this within a minute pause welcomes and alert the moderators"),
-        "integer",
-        minimum=1,
-    ),
-    Setting(
-        "onboarding.alert_channel",
-        None,
-        N_("The moderators' channel for alerts (empty: private messages to the owners)"),
-    ),
 )

@@ -1,24 +1,31 @@
-"""The join surge: more than `onboarding.surge_per_minute` joins within a minute pause
-the welcomes (the gate stays on) and alert the moderators once; a job sends the paused
-private welcomes when it is over. The count itself is `Runtime.note_join`."""
+"""Welcomes wait during a join surge. Moderation detects it (bot/features/moderation)
+and publishes `SurgeStarted`: welcomes pause (the gate stays on) and the moderators
+hear once why. At `SurgeEnded` the paused private welcomes go to those still here."""
 
 from __future__ import annotations
 
 from bot.actions import Send
 from bot.context import Context
-from bot.events import Event, JobFired
-from bot.features.onboarding.feature import feature
-from bot.features.onboarding.runtime import RESUME_JOB, runtime
+from bot.events import SurgeEnded, SurgeStarted
+from bot.feature import Router
+from bot.features.onboarding.runtime import runtime
 from bot.features.onboarding.texts import private_welcome
 from bot.i18n import N_, translate
-from bot.schedule import ScheduleEntry
 from storage.onboarding import OnboardingRepo
 
+router = Router()
 
-def surge_alert(ctx: Context, event: Event) -> None:
+
+@router.on(SurgeStarted)
+async def surge_started(ctx: Context, event: SurgeStarted) -> None:
     community = ctx.community
-    assert community is not None
-    limit = int(ctx.setting("onboarding.surge_per_minute"))
+    if community is None:
+        return
+    rt = runtime(ctx.services)
+    rt.paused.add(community.id)
+    if not ctx.setting("onboarding.enabled"):
+        return
+    limit = int(ctx.setting("moderation.surge_per_minute"))
     msgid = (
         N_(
             "Join surge in {community}: more than {limit} members joined within a minute. I paused welcome messages so the channel is not flooded; the verification gate stays on. Welcomes resume 10 minutes after the surge ends."
@@ -28,7 +35,7 @@ def surge_alert(ctx: Context, event: Event) -> None:
             "Join surge in {community}: more than {limit} members joined within a minute. I paused welcome messages so the channel is not flooded. Welcomes resume 10 minutes after the surge ends."
         )
     )
-    channel = ctx.setting("onboarding.alert_channel")
+    channel = ctx.setting("moderation.alert_channel")
     if channel:
         ctx.act(
             Send(
@@ -44,19 +51,15 @@ def surge_alert(ctx: Context, event: Event) -> None:
         )
 
 
-@feature.job(RESUME_JOB)
-async def resume_after_surge(ctx: Context, event: JobFired) -> None:
+@router.on(SurgeEnded)
+async def surge_ended(ctx: Context, event: SurgeEnded) -> None:
     """The surge is over: send the paused private welcomes to those still here."""
     community = ctx.community
     if community is None:
         return
     rt = runtime(ctx.services)
-    until = rt.surge_until.get(community.id)
-    if until is not None and ctx.now < until:
-        await ctx.schedule(ScheduleEntry(RESUME_JOB, str(community.id), community.id, run_at=until))
-        return
-    rt.surge_until.pop(community.id, None)
-    repo = OnboardingRepo(ctx.uow.session)
+    rt.paused.discard(community.id)
+    repo = ctx.uow.repo(OnboardingRepo)
     directory = ctx.services.directory
     resumed: list[int] = []
     for state in await repo.paused(community.id):
