@@ -82,8 +82,9 @@ async def forgetme(ctx: Context, args: dict[str, Any]) -> None:
     ctx.reply(
         ctx._(
             N_(
-                "This deletes your activity, answers and everything else stored about you in this community. It cannot be undone. Are you sure?"
-            )
+                "This deletes your activity, answers and everything else stored about you in {community}. It cannot be undone. Are you sure?"
+            ),
+            community=ctx.community.name if ctx.community else "",
         ),
         private=True,
         buttons=[

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.directory import CommunityInfo
+from bot.directory import Account, CommunityInfo, Directory, MemberRef
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,47 @@ def test_a_new_time_zone_drops_the_cached_windows() -> None:
     assert (community.local_day(at).day, community.local_hour(at)) == (2, 23)
     community.set_timezone("Europe/Berlin")
     assert (community.local_day(at).day, community.local_hour(at)) == (3, 0)
+
+
+def _directory() -> Directory:
+    directory = Directory({})
+    directory.add_community(CommunityInfo(1, "Cafe", "UTC", "en"))
+    directory.add_community(CommunityInfo(2, "Club", "UTC", "en"))
+    return directory
+
+
+def test_a_member_is_found_by_each_of_its_accounts_and_loaded_once() -> None:
+    directory = _directory()
+    # At start the index is loaded one account (identity row) at a time.
+    first = directory.add_member(MemberRef(7, 1, "discord", "d1", "Dana"))
+    again = directory.add_member(MemberRef(7, 1, "telegram", "t1", "Dana"))
+    assert again is first
+    assert directory.member(1, "telegram", "t1") is first
+    assert first.accounts == [Account("discord", "d1"), Account("telegram", "t1")]
+    assert first.account_on("telegram") == Account("telegram", "t1")
+
+
+def test_merging_moves_the_accounts_and_keeps_the_higher_role() -> None:
+    directory = _directory()
+    dana = directory.add_member(MemberRef(7, 1, "discord", "d1", "Dana"))
+    other = directory.add_member(MemberRef(8, 1, "telegram", "t1", "Dana T", role="moderator"))
+    directory.merge_members(8, 7)
+    assert directory.member(1, "telegram", "t1") is dana
+    assert 8 not in directory.by_id and dana.role == "moderator"
+    assert [m.id for m in directory.staff(1, ("moderator",))] == [7]
+    assert other.accounts == []
+    directory.remove_member(7)
+    assert directory.member(1, "discord", "d1") is None
+    assert directory.communities_of_account("telegram", "t1") == set()
+
+
+def test_a_private_chat_of_a_person_in_two_communities_follows_its_focus() -> None:
+    directory = _directory()
+    directory.add_member(MemberRef(7, 1, "telegram", "t1", "Dana"))
+    directory.add_member(MemberRef(9, 2, "telegram", "t1", "Dana"))
+    assert directory.private_community("telegram", "t1") is None  # cannot tell
+    directory.focus("telegram", "t1", 2)
+    chosen = directory.private_community("telegram", "t1")
+    assert chosen is not None and chosen.name == "Club"
+    directory.focus("telegram", "t1", 3)  # not hers: ignored
+    assert directory.private_community("telegram", "t1") is chosen
