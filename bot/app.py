@@ -19,13 +19,14 @@ import os
 import socket
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from bot.clock import Clock, FakeClock, SystemClock
 from bot.config import Config
 from bot.context import store_schedule
 from bot.directory import CommunityInfo, Directory, MemberRef
 from bot.dispatcher import Dispatcher
-from bot.events import Event
+from bot.events import Event, SettingsRejected
 from bot.feature import Feature, Setting
 from bot.features import all_features
 from bot.ports import Adapter, AdaptersUnavailable
@@ -90,6 +91,8 @@ class App:
         self.services.build_states()
         self.dispatcher = Dispatcher(self.services, features)
         self.started = False
+        # Communities whose stored settings were refused at start (see `_checked`).
+        self._rejected: dict[int, tuple[str, ...]] = {}
 
     @property
     def directory(self) -> Directory:
@@ -128,6 +131,11 @@ class App:
             await self.stop()
             raise AdaptersUnavailable("; ".join(failed))
         self.started = True
+        for community_id, keys in self._rejected.items():
+            await self.dispatch(
+                SettingsRejected(community_id=community_id, keys=keys, at=self.clock.now())
+            )
+        self._rejected.clear()
         log.info(
             "Kehila started: %d communities, %d members, adapters: %s",
             len(self.directory.communities),
@@ -143,8 +151,17 @@ class App:
             spaces = await uow.spaces.claimed()
             identities = await uow.members.index()
         for c in communities:
+            stored = settings.get(c.id, {})
+            valid, rejected = self._checked(stored)
+            if rejected:
+                log.warning(
+                    "community %s: stored settings not valid, defaults used: %s",
+                    c.id,
+                    ", ".join(rejected),
+                )
+                self._rejected[c.id] = tuple(rejected)
             directory.add_community(
-                CommunityInfo(c.id, c.name, c.timezone, c.locale, settings=settings.get(c.id, {}))
+                CommunityInfo(c.id, c.name, c.timezone, c.locale, settings=valid)
             )
         for s in spaces:
             if s.active:
@@ -160,6 +177,19 @@ class App:
                     row.role,
                 )
             )
+
+    def _checked(self, stored: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Stored settings that are still valid, and the keys of those that are not."""
+        specs = self.directory.setting_specs
+        valid: dict[str, Any] = {}
+        rejected: list[str] = []
+        for key, value in stored.items():
+            spec = specs.get(key)
+            try:
+                valid[key] = spec.validate(value) if spec is not None else value
+            except ValueError:
+                rejected.append(key)
+        return valid, rejected
 
     async def dispatch(self, event: Event) -> None:
         await self.dispatcher.dispatch(event)

@@ -66,7 +66,8 @@ class UsageError(ValueError):
         self.reason = reason
 
 
-_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+# At most nine digits: enough for any sensible duration, and never an overflow.
+_DURATION = re.compile(r"^(\d{1,9})\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -75,7 +76,10 @@ def parse_duration(value: str) -> timedelta:
     m = _DURATION.match(value.strip().lower())
     if not m:
         raise ValueError(value)
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    try:
+        return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    except OverflowError:
+        raise ValueError(value) from None
 
 
 _TRUE = {"on", "true", "yes", "1"}
@@ -86,6 +90,8 @@ def convert(opt: OptionSpec, raw: str) -> Any:
     if opt.type in ("string", "text"):
         return raw
     if opt.type == "integer":
+        if len(raw) > 18:  # far beyond any range; int() of a huge text is slow
+            raise ValueError(raw[:20])
         return int(raw)
     if opt.type == "boolean":
         low = raw.lower()

@@ -230,3 +230,11 @@ class MembersMerged(InternalEvent):
 
     from_member_id: int
     into_member_id: int
+
+
+@event
+class SettingsRejected(InternalEvent):
+    """At start, stored settings of a community were not valid (a range tightened, a
+    value written by hand): their defaults are in force now; the owners hear of it."""
+
+    keys: tuple[str, ...]

@@ -30,6 +30,8 @@ The hot events (every message, every reaction) have two cheaper forms:
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -61,9 +63,47 @@ Hook = Callable[["Services"], Awaitable[None]]
 StateFactory = Callable[["Services"], object]
 
 
+# The longest text a setting of each kind takes (a name or id; a message template).
+MAX_STRING = 100
+MAX_TEXT = 2000
+
+
+def visible(text: str) -> str:
+    """The text without control and format characters (zero-width spaces, bidi marks
+    and the like), trimmed: what a name made only of those really is (nothing)."""
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf")).strip()
+
+
+_CHANNEL_MENTION = re.compile(r"^<#(\d+)>$")
+
+
+def channel_reference(raw: str) -> str:
+    """A channel as owners type it (a Discord mention `<#123>`, `#name`, an id) in the
+    form adapters look up: the id, or the name without its `#`."""
+    mention = _CHANNEL_MENTION.match(raw)
+    if mention:
+        return mention.group(1)
+    return raw.lstrip("#").strip()
+
+
+_ROLE_MENTION = re.compile(r"^<@&(\d+)>$")
+
+
+def role_reference(raw: str) -> str:
+    """A role as owners type it (a Discord mention `<@&123>`, `@name`, an id or name)."""
+    mention = _ROLE_MENTION.match(raw)
+    if mention:
+        return mention.group(1)
+    return raw.lstrip("@").strip()
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
-    """A per-community setting with a default; owners change it with /config."""
+    """A per-community setting with a default; owners change it with /config.
+
+    Numbers and durations must say their range (`minimum`/`maximum`; durations in
+    seconds) and texts have a length limit, so no value an owner can set breaks a
+    handler later. `validate` checks a stored value again at start."""
 
     key: str
     default: Any
@@ -74,17 +114,51 @@ class Setting:
     maximum: int | None = None
     # Extra check on the converted value; raise ValueError to refuse.
     check: Callable[[Any], None] | None = None
+    # Turns what an owner typed into the stored form (a channel mention into its id).
+    normalize: Callable[[str], str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.type in ("integer", "duration") and (self.minimum is None or self.maximum is None):
+            raise ValueError(f"setting {self.key} must say its range")
+
+    @property
+    def max_length(self) -> int:
+        return MAX_TEXT if self.type == "text" else MAX_STRING
 
     def parse(self, raw: str) -> Any:
         """Convert an owner's text into a stored value, or raise ValueError."""
+        if len(raw) > self.max_length:
+            raise ValueError(raw[:20])
+        if self.type == "string":
+            raw = visible(raw)
+            if self.normalize is not None:
+                raw = self.normalize(raw)
+            if not raw:
+                raise ValueError(raw)
         value = convert(OptionSpec(self.key, "", self.type, choices=self.choices), raw)
         if self.type == "duration":
             value = int(value.total_seconds())
-        if isinstance(value, int) and not isinstance(value, bool):
+        return self.validate(value)
+
+    def validate(self, value: Any) -> Any:
+        """The value if it is one this setting takes (also a stored one), else ValueError."""
+        if value is None:
+            return value
+        if self.type in ("integer", "duration"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(value)
             if self.minimum is not None and value < self.minimum:
-                raise ValueError(raw)
+                raise ValueError(value)
             if self.maximum is not None and value > self.maximum:
-                raise ValueError(raw)
+                raise ValueError(value)
+        elif self.type == "boolean":
+            if not isinstance(value, bool):
+                raise ValueError(value)
+        elif self.type == "choice":
+            if value not in self.choices:
+                raise ValueError(value)
+        elif not isinstance(value, str) or len(value) > self.max_length:
+            raise ValueError(value)
         if self.check:
             self.check(value)
         return value

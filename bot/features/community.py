@@ -18,9 +18,15 @@ from bot import pending
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
-from bot.events import SettingChanged, SpaceAdded, SpaceMigrated, SpaceRemoved
-from bot.feature import Feature, Router, Setting
-from bot.i18n import LOCALES, N_
+from bot.events import (
+    SettingChanged,
+    SettingsRejected,
+    SpaceAdded,
+    SpaceMigrated,
+    SpaceRemoved,
+)
+from bot.feature import Feature, Router, Setting, channel_reference, visible
+from bot.i18n import LOCALES, N_, translate
 from bot.markup import Bold, Items, Node, Text, lines
 
 
@@ -39,6 +45,7 @@ router.setting(
         "community.channel",
         None,
         N_("The channel for welcomes and notices (empty: the main channel)"),
+        normalize=channel_reference,
     )
 )
 
@@ -353,13 +360,19 @@ def _describe(ctx: Context, key: str) -> Text:
     elif spec.type == "boolean":
         accepts = "on | off"
     elif spec.type == "duration":
-        accepts = ctx.gettext(N_("a duration such as 30m, 2h or 3d"))
+        accepts = ctx._(
+            N_("a duration from {low} to {high}, such as 30m, 2h or 3d"),
+            low=compact_duration(spec.minimum or 0),
+            high=compact_duration(spec.maximum or 0),
+        ).plain()
     elif spec.type == "integer":
-        low = "" if spec.minimum is None else str(spec.minimum)
-        high = "" if spec.maximum is None else str(spec.maximum)
-        accepts = ctx.gettext(N_("a whole number")) + (f" {low}–{high}" if low or high else "")
+        accepts = ctx._(
+            N_("a whole number from {low} to {high}"),
+            low=spec.minimum or 0,
+            high=spec.maximum or 0,
+        ).plain()
     else:
-        accepts = ctx.gettext(N_("text"))
+        accepts = ctx._(N_("text of up to {count} characters"), count=spec.max_length).plain()
     return ctx._(
         N_("{key} accepts {accepts}: {description}"),
         key=key,
@@ -390,6 +403,19 @@ async def config_show(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
+def _quote(raw: str) -> str:
+    """What the owner typed, for a reply saying it was refused: not 10,000 characters."""
+    return raw if len(raw) <= 40 else raw[:39] + "…"
+
+
+def compact_duration(seconds: int) -> str:
+    """A duration the way /config takes it: 90s, 30m, 2h, 3d, 1w."""
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "—"
@@ -414,7 +440,7 @@ async def config_set(ctx: Context, args: dict[str, Any]) -> None:
         value = spec.parse(raw)
     except ValueError:
         ctx.reply(
-            ctx._(N_("{value} is not valid for {key}."), value=raw, key=key)
+            ctx._(N_("{value} is not valid for {key}."), value=_quote(raw), key=key)
             + "\n"
             + _describe(ctx, key),
             private=True,
@@ -427,14 +453,16 @@ async def config_set(ctx: Context, args: dict[str, Any]) -> None:
 async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str) -> None:
     if key == "timezone":
         try:
+            if len(raw) > 64:  # the longest IANA name is 32 characters
+                raise ValueError(raw)
             ZoneInfo(raw)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             ctx.reply(
                 ctx._(
                     N_(
                         "{value} is not a time zone. Use a name such as Europe/Berlin or Asia/Jerusalem."
                     ),
-                    value=raw,
+                    value=_quote(raw),
                 ),
                 private=True,
             )
@@ -446,7 +474,7 @@ async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str)
             ctx.reply(
                 ctx._(
                     N_("{value} is not a language I speak. Use one of: {choices}."),
-                    value=raw,
+                    value=_quote(raw),
                     choices=", ".join(LOCALES),
                 ),
                 private=True,
@@ -454,6 +482,7 @@ async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str)
             return
         ctx.after_commit(lambda: setattr(community, "locale", raw))
     elif key == "name":
+        raw = visible(raw)
         if not raw or len(raw) > 100:
             ctx.reply(ctx._(N_("A name needs 1 to 100 characters.")), private=True)
             return
@@ -461,9 +490,7 @@ async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str)
     previous = getattr(community, key)
     await ctx.uow.communities.update(community.id, **{key: raw})
     ctx.publish(
-        SettingChanged(
-            community_id=community.id, key=key, value=raw, previous=previous, at=ctx.now
-        )
+        SettingChanged(community_id=community.id, key=key, value=raw, previous=previous, at=ctx.now)
     )
     ctx.reply(ctx._(N_("{key} is now {value}."), key=key, value=raw), private=True)
 
@@ -471,6 +498,25 @@ async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str)
 def _unknown_key(ctx: Context, key: str) -> Text:
     known = ", ".join([*COMMUNITY_FIELDS, *sorted(_specs(ctx))])
     return ctx._(N_("There is no setting {key}. Settings: {known}."), key=key, known=known)
+
+
+@router.on(SettingsRejected)
+async def settings_rejected(ctx: Context, event: SettingsRejected) -> None:
+    """Stored values refused at start: the owners hear which, once, and how to fix them."""
+    community = ctx.community
+    if community is None:
+        return
+    keys = ", ".join(event.keys)
+    ctx.tell_owners(
+        lambda locale: translate(
+            locale,
+            N_(
+                "Some settings of {community} were not valid, so their defaults are in use now: {keys}. See /config show, and set them again with /config set."
+            ),
+            community=community.name,
+            keys=keys,
+        )
+    )
 
 
 @router.handles("config reset")

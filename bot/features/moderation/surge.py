@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.context import Context
 from bot.events import JobFired, MemberJoined, SurgeEnded, SurgeStarted
-from bot.feature import Router, Setting
+from bot.feature import Router, Setting, channel_reference
 from bot.i18n import N_
 from bot.schedule import ScheduleEntry
 
@@ -39,6 +39,7 @@ router.setting(
         "moderation.alert_channel",
         None,
         N_("The moderators' channel for alerts (empty: private messages to the owners)"),
+        normalize=channel_reference,
     )
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.feature import Setting
+from bot.feature import Setting, role_reference
 from bot.features.onboarding.templates import checker
 from bot.i18n import N_
 
@@ -62,6 +62,7 @@ SETTINGS = (
         "onboarding.member_role",
         None,
         N_("The role given when a member accepts the rules (Discord; empty: no role)"),
+        normalize=role_reference,
     ),
     Setting(
         "onboarding.gate_timeout",
@@ -69,6 +70,7 @@ SETTINGS = (
         N_("How long a new member has to accept the rules"),
         "duration",
         minimum=60,
+        maximum=7 * 86400,
     ),
     Setting(
         "onboarding.gate_timeout_action",
@@ -83,6 +85,7 @@ SETTINGS = (
         N_("A member who rejoins within this time is not welcomed again"),
         "duration",
         minimum=0,
+        maximum=90 * 86400,
     ),
     Setting(
         "onboarding.nudge_after",
@@ -90,5 +93,6 @@ SETTINGS = (
         N_("Nudge new members who have not posted after this long (0s: never)"),
         "duration",
         minimum=0,
+        maximum=90 * 86400,
     ),
 )
