@@ -44,6 +44,9 @@ class CommandSpec:
     # False for the few commands that work before a space belongs to a community
     # (`/setup`, `/help`).
     needs_community: bool = True
+    # False for commands that only read what is stored about the caller (`/mydata`):
+    # someone not yet a member is not made one by using them.
+    records_member: bool = True
 
     def subcommand(self, name: str) -> CommandSpec | None:
         return next((s for s in self.subcommands if s.name == name), None)

@@ -123,7 +123,7 @@ class Dispatcher:
                 else None
             )
             if member is None:  # not in the index: resolved (or created) from storage
-                member = await self._member(community, event)
+                member = await self._member(community, event, create=self._records(event))
             elif member.user_id != actor.user_id or member.platform != event.platform:  # type: ignore[union-attr]
                 member.used(event.platform, actor.user_id)  # type: ignore[union-attr]
             if isinstance(event, CommandInvoked):
@@ -166,10 +166,25 @@ class Dispatcher:
                 return community
         return directory.private_community(event.platform, event.actor.user_id)
 
-    async def _member(self, community: CommunityInfo | None, event: Event) -> MemberRef | None:
+    def _records(self, event: Event) -> bool:
+        """Whether first sight of the actor makes them a member. Not a button press
+        (someone who was deleted, pressing an old button, stays deleted) nor a command
+        that only reads (`records_member=False`)."""
+        if isinstance(event, ButtonPressed):
+            return False
+        if isinstance(event, CommandInvoked):
+            spec = self.commands.get(event.name.lower())
+            return spec is None or spec.records_member
+        return True
+
+    async def _member(
+        self, community: CommunityInfo | None, event: Event, *, create: bool = True
+    ) -> MemberRef | None:
         actor = event.actor
         if community is None or actor is None:
             return None
+        if not create:
+            return await self.find_member(community, event.platform, actor.user_id)
         return await self.ensure_member(
             community,
             event.platform,
@@ -177,6 +192,25 @@ class Dispatcher:
             actor.display_name,
             is_bot=actor.is_bot,
             space_id=event.space_id,
+        )
+
+    async def find_member(
+        self, community: CommunityInfo, platform: str, user_id: str
+    ) -> MemberRef | None:
+        """The member behind an account, from the index or storage; never created."""
+        directory = self.services.directory
+        ref = directory.member(community.id, platform, user_id)
+        if ref is not None:
+            return ref
+        async with UnitOfWork(self.services.db) as uow:
+            row = await uow.members.find(community.id, platform, user_id)
+        if row is None:
+            return None
+        existing = directory.member(community.id, platform, user_id)
+        if existing is not None:
+            return existing
+        return directory.add_member(
+            MemberRef(row.id, community.id, platform, user_id, row.display_name, row.role)
         )
 
     async def ensure_member(

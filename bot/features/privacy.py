@@ -27,8 +27,12 @@ async def _nothing_to_merge(ctx: Context, from_id: int, into_id: int) -> None:
 
 
 router = Router()
-router.command(CommandSpec("mydata", N_("Get a copy of what is stored about you")))
-router.command(CommandSpec("forgetme", N_("Delete what is stored about you")))
+router.command(
+    CommandSpec("mydata", N_("Get a copy of what is stored about you"), records_member=False)
+)
+router.command(
+    CommandSpec("forgetme", N_("Delete what is stored about you"), records_member=False)
+)
 
 CONFIRM = "forget:yes"
 CANCEL = "forget:no"
@@ -37,7 +41,10 @@ CANCEL = "forget:no"
 @router.handles("mydata")
 async def mydata(ctx: Context, args: dict[str, Any]) -> None:
     member, community = ctx.member, ctx.community
-    assert member is not None and community is not None
+    assert community is not None
+    if member is None:  # never seen, or deleted: nothing to send, nothing created
+        ctx.reply(ctx._(N_("There is nothing stored about you here.")), private=True)
+        return
     row = await ctx.uow.members.get(member.id)
     identities = await ctx.uow.members.identities(member.id)
     data: dict[str, Any] = {
@@ -79,6 +86,9 @@ def _iso(value: datetime | None) -> str | None:
 
 @router.handles("forgetme")
 async def forgetme(ctx: Context, args: dict[str, Any]) -> None:
+    if ctx.member is None:
+        ctx.reply(ctx._(N_("There is nothing stored about you here.")), private=True)
+        return
     ctx.reply(
         ctx._(
             N_(

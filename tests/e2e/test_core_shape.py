@@ -345,3 +345,29 @@ async def test_a_button_in_a_private_chat_belongs_to_the_community_that_sent_it(
         assert accepted_home is not None and accepted_home.accepted_at is None
     finally:
         await console.stop()
+
+
+async def test_reading_or_deleting_your_data_never_creates_a_member(config: Config) -> None:
+    console = await _console(config)
+    try:
+        await console.run("/join dana\n/as dana\n/forgetme\n/click 1")
+        assert "everything stored about you here is deleted" in console.last_text()
+        directory = console.app.directory
+        community = directory.community_of("console", "console")
+        assert community is not None
+        # The other button of the finished choice, /mydata and /forgetme again: all
+        # answer honestly, and none brings a member record back.
+        await console.run("/click 2")
+        assert console.last_text() == "There is nothing stored about you here."
+        await console.run("/mydata")
+        assert console.last_text() == "There is nothing stored about you here."
+        await console.run("/forgetme")
+        assert console.last_text() == "There is nothing stored about you here."
+        assert directory.member(community.id, "console", "dana") is None
+        async with UnitOfWork(console.app.services.db) as uow:
+            assert await uow.members.find(community.id, "console", "dana") is None
+        # Writing again makes her a member afresh, as the deletion said.
+        await console.run("hello again")
+        assert directory.member(community.id, "console", "dana") is not None
+    finally:
+        await console.stop()

@@ -99,6 +99,7 @@ async def test_a_private_answer_waits_for_start_and_is_delivered_then(
     await feed(adapter, payload("my_chat_member_added.json"))
     await feed(adapter, _message(920000010, NOA, GROUP_CHAT, "/setup Bakery Friends"))
     api.forbidden_chats[444] = NEVER_STARTED
+    await feed(adapter, _message(920000014, TOM, GROUP_CHAT, "Hi all"))  # a member now
     await feed(adapter, _message(920000011, TOM, GROUP_CHAT, "/mydata"))
     note = [c for c in api.of("sendMessage") if c.params["chat_id"] == BAKERY][-1]
     assert "t.me/" in note.params["text"] and "Start" in note.params["text"]
