@@ -15,11 +15,13 @@ EventSink = Callable[[Event], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What a platform can do. The core reads these and degrades by rule:
+    """What a platform can do. The core reads these and degrades by rule
+    (bot/delivery.py applies the rules about sending, for every adapter):
 
     - `roles` False: a role is recorded as a tag on the member; the verification
       gate restricts instead of withholding a role.
-    - `direct_messages` False: private replies go to the channel with a mention.
+    - `direct_messages` False: private messages and private replies go at once to
+      the fallback channel, with a mention.
     - `attachments` False: files are described in text instead.
     - `scheduled_events` False: `SyncScheduledEvent` is not sent.
     - `message_content` False: features that read text (questions) say so once.
@@ -50,7 +52,14 @@ class Adapter(Protocol):
 
     async def perform(self, action: Action) -> ActionResult:
         """Do one action. Platform errors come back as a failed result; an action
-        type the adapter does not know raises `UnsupportedAction`."""
+        type the adapter does not know raises `UnsupportedAction`. A private message
+        the platform refuses comes back `dm_closed` or `dm_not_started`: the adapter
+        never falls back itself (the core does, bot/delivery.py)."""
+
+    def open_chat_link(self, payload: str | None) -> str | None:
+        """A link that opens a private chat with the bot and, once the member starts
+        it, gives `payload` back (Telegram's `https://t.me/<bot>?start=<payload>`);
+        None where the platform has no such link."""
 
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         """Make the core's commands visible on the platform (menus, slash commands)."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery import Delivery
 from bot.directory import Directory
 from bot.ports import Adapter
 from bot.schedule import Timer
@@ -28,3 +29,8 @@ class Services:
     instance_id: str = "kehila"
     # Feature-owned runtime state (e.g. the engagement buffer), by feature name.
     state: dict[str, Any] = field(default_factory=dict)
+    # Performs actions on their adapter with the degradation rules (bot/delivery.py).
+    delivery: Delivery = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.delivery = Delivery(self)

@@ -31,7 +31,6 @@ from bot.actions import (
     Restrict,
     Send,
     SendDirect,
-    SyncScheduledEvent,
     Unrestrict,
     UnsupportedAction,
 )
@@ -52,7 +51,7 @@ class ConsoleMember:
     restricted: bool = False
     dms_open: bool = True
     # Like Telegram: the member never opened a chat with the bot, so the bot may not
-    # write first. A private message becomes a note in the channel, kept for /start.
+    # write first (the core posts a note in the channel and keeps the message).
     never_started: bool = False
     present: bool = False
 
@@ -115,6 +114,10 @@ class ConsoleAdapter:
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         self.commands = list(specs)
 
+    def open_chat_link(self, payload: str | None) -> str | None:
+        """As Telegram's deep link: what a member types to open the chat."""
+        return "/dm /start" + (f" {payload}" if payload else "")
+
     async def perform(self, action: Action) -> ActionResult:
         if isinstance(action, Send):
             return self._show(
@@ -125,7 +128,7 @@ class ConsoleAdapter:
             private = action.private or getattr(action.to, "private", False)
             member = self._member_by_id(actor.user_id) if actor else None
             if private and member is not None and member.never_started:
-                return self._waiting(action, member, f"#{self.room}")
+                return ActionResult.failed("dm_not_started", member.name)
             audience = (
                 f"@{self._name(actor.user_id)}"
                 if private and actor
@@ -134,16 +137,10 @@ class ConsoleAdapter:
             return self._show(action, action.text, audience, action.buttons)
         if isinstance(action, SendDirect):
             member = self._member_by_id(action.user_id)
-            if member is not None and member.never_started and action.fallback_space_id:
-                return self._waiting(action, member, f"#{action.fallback_channel_id or self.room}")
+            if member is not None and member.never_started:
+                return ActionResult.failed("dm_not_started", member.name)
             if member is not None and not member.dms_open:
-                if action.fallback_space_id is None:
-                    return ActionResult.failed("dm_closed")
-                note = Text.of(f"@{member.name} ", action.text)
-                result = self._show(
-                    action, note, f"#{action.fallback_channel_id or self.room}", action.buttons
-                )
-                return ActionResult(ok=True, message_id=result.message_id, fell_back=True)
+                return ActionResult.failed("dm_closed", member.name)
             return self._show(action, action.text, f"@{self._name(action.user_id)}", action.buttons)
         if isinstance(action, Edit):
             return self._show(action, action.text, f"#{action.channel_id}", action.buttons)
@@ -181,8 +178,6 @@ class ConsoleAdapter:
             return self._note(
                 action, f"(join request {'approved' if action.approve else 'declined'})"
             )
-        if isinstance(action, SyncScheduledEvent):
-            return ActionResult.failed("unsupported")
         raise UnsupportedAction(type(action).__name__)
 
     # --- the world ---
@@ -212,14 +207,6 @@ class ConsoleAdapter:
         await self.sink(event)
 
     # --- output ---
-
-    def _waiting(self, action: Action, member: ConsoleMember, audience: str) -> ActionResult:
-        """As Telegram: only a note in the channel; the core keeps the message for /start."""
-        note = f"@{member.name} (a private message is waiting: /dm /start)"
-        self.performed.append(Performed(action, note, audience))
-        if self.echo:
-            self.echo(f"  kehila → {audience}: {note}")
-        return ActionResult(ok=True, message_id=self.next_id(), fell_back=True, pending=True)
 
     def _show(
         self, action: Action, text: Text, audience: str, buttons: Sequence[Button]

@@ -65,7 +65,6 @@ from bot.events import (
     SpaceRemoved,
 )
 from bot.i18n import N_, normalize_locale, translate
-from bot.markup import Mention, Text
 from bot.ports import Capabilities, EventSink
 
 log = logging.getLogger(__name__)
@@ -85,7 +84,6 @@ KICK_MEMORY_S = 60.0
 
 # Strings the adapter itself shows to people.
 DONE = N_("Done.")
-DM_FALLBACK = N_("{mention}, I could not send you a direct message, so here it is:")
 
 
 class DiscordStartError(RuntimeError):
@@ -248,6 +246,9 @@ class DiscordAdapter:
             return ActionResult.failed("rate_limited", f"retry after {exc.retry_after:.0f}s")
         except discord.HTTPException as exc:
             return _failure(exc)
+
+    def open_chat_link(self, payload: str | None) -> str | None:
+        return None  # a bot cannot be made to open a DM through a link
 
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         self._specs = {s.name: s for s in specs}
@@ -794,36 +795,11 @@ class DiscordAdapter:
         return ActionResult(ok=True)
 
     async def _send_direct(self, action: SendDirect) -> ActionResult:
-        rendered = render(action.text)
-        try:
-            dm = await self._client.create_dm(discord.Object(id=int(action.user_id)))
-            msg = await self._post(dm.send, rendered, action.buttons, action.attachments)
-            return ActionResult(ok=True, message_id=str(msg.id) if msg else None)
-        except discord.Forbidden as exc:
-            if exc.code != CANNOT_DM:
-                raise
-            if not action.fallback_space_id:
-                return ActionResult.failed("dm_closed", action.user_id)
-        channel_id = action.fallback_channel_id
-        if not channel_id:  # no channel configured: the server's main channel
-            guild = self._guild(action.fallback_space_id)
-            main = _main_channel(guild) if guild is not None else None
-            if main is None:
-                return ActionResult.failed("dm_closed", action.user_id)
-            channel_id = str(main.id)
-        note = translate(
-            action.locale or self._config.bot.locale,
-            DM_FALLBACK,
-            mention=Mention(action.user_id, action.user_id),
-        )
-        channel = self._channel(channel_id, action.fallback_space_id)
-        msg = await self._post(
-            channel.send,
-            render(Text.of(note, "\n", action.text)),
-            action.buttons,
-            action.attachments,
-        )
-        return ActionResult(ok=True, message_id=str(msg.id) if msg else None, fell_back=True)
+        # A refusal (closed DMs, error 50007) comes back `dm_closed` through
+        # `_failure`: the core falls back (bot/delivery.py).
+        dm = await self._client.create_dm(discord.Object(id=int(action.user_id)))
+        msg = await self._post(dm.send, render(action.text), action.buttons, action.attachments)
+        return ActionResult(ok=True, message_id=str(msg.id) if msg else None)
 
     async def _edit(self, action: Edit) -> ActionResult:
         # One message cannot become two: text over the limit is cut with an ellipsis.

@@ -80,8 +80,8 @@ from bot.events import (
     Platform,
     ReactionAdded,
 )
-from bot.i18n import LOCALES, N_, gettext, normalize_locale, translate
-from bot.markup import Link, Mention, Text
+from bot.i18n import LOCALES, N_, gettext, translate
+from bot.markup import Text
 from bot.ports import Capabilities, EventSink
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,6 @@ INVITE_NAME_MAX = 32
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-FALLBACK_DEDUP_S = 600.0
 
 CAPABILITIES = Capabilities(
     roles=False,
@@ -236,7 +235,6 @@ class TelegramAdapter:
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.inbound = Inbound(self.application.bot, clock=clock)
         self._sink: EventSink | None = None
-        self._fallbacks = _TTLCache(FALLBACK_DEDUP_S, 10_000, clock)
         self._answered = _TTLCache(60.0, 10_000, clock)
         self._migrated: dict[int, int] = {}
 
@@ -313,6 +311,12 @@ class TelegramAdapter:
         if app.running:
             await app.stop()
         await app.shutdown()
+
+    def open_chat_link(self, payload: str | None) -> str | None:
+        """The deep link: it opens the bot, and Start sends `/start <payload>`."""
+        if payload is not None and not START_PAYLOAD.match(payload):
+            raise ValueError(f"start payload {payload!r}: Telegram allows 1-64 of A-Z a-z 0-9 _ -")
+        return f"https://t.me/{self.username}" + (f"?start={payload}" if payload else "")
 
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         for spec in specs:
@@ -455,74 +459,24 @@ class TelegramAdapter:
         text: Text,
         buttons: Sequence[Button],
         attachments: Sequence[Attachment],
-        fallback_chat: tuple[int, int | None] | None,
-        start_payload: str | None,
-        locale: str | None = None,
     ) -> ActionResult:
-        if start_payload is not None and not START_PAYLOAD.match(start_payload):
-            raise ValueError(
-                f"start payload {start_payload!r}: Telegram allows 1-64 of A-Z a-z 0-9 _ -"
-            )
-        uid = int(user_id)
+        """A private message. A bot may write only to people who opened a chat with
+        it: a refusal comes back `dm_not_started`, and the core falls back."""
         try:
-            return await self._send(uid, None, text, buttons=buttons, attachments=attachments)
+            return await self._send(
+                int(user_id), None, text, buttons=buttons, attachments=attachments
+            )
         except (Forbidden, BadRequest) as exc:
             low = str(exc).lower()
             closed = isinstance(exc, Forbidden) and (
                 "initiate" in low or "blocked" in low or "can't send" in low
             )
             closed = closed or (isinstance(exc, BadRequest) and "chat not found" in low)
-            if not closed:
-                if "deactivated" in low:
-                    return ActionResult.failed("not_found", str(exc))
-                raise
-            if fallback_chat is None:
-                return ActionResult.failed("dm_closed", str(exc))
-            return await self._fallback(uid, fallback_chat, start_payload, str(exc), locale)
-
-    async def _fallback(
-        self,
-        user_id: int,
-        chat: tuple[int, int | None],
-        payload: str | None,
-        why: str,
-        community_locale: str | None = None,
-    ) -> ActionResult:
-        key = (chat[0], user_id, payload)
-        earlier = self._fallbacks.get(key)
-        if isinstance(earlier, str):
-            return ActionResult(
-                ok=True, message_id=earlier, fell_back=True, pending=True, detail=why
-            )
-        known = self.inbound.known_user(user_id)
-        name, language = known if known else (await self._member_name(chat[0], user_id), None)
-        # The community's language first: the note is posted in its group.
-        locale = normalize_locale(community_locale or language or self._default_locale)
-        link = f"https://t.me/{self.username}" + (f"?start={payload}" if payload else "")
-        text = translate(
-            locale,
-            N_("{mention}, I have a private message for you. Open {link} and press Start."),
-            mention=Mention(str(user_id), name),
-            link=Link(link, gettext(locale, N_("a chat with me"))),
-        )
-        result = await self._send(chat[0], chat[1], text)
-        if result.ok and result.message_id:
-            self._fallbacks.put(key, result.message_id)
-        return ActionResult(
-            ok=result.ok,
-            message_id=result.message_id,
-            error=result.error,
-            detail=why,
-            fell_back=True,
-            pending=True,
-        )
-
-    async def _member_name(self, chat_id: int, user_id: int) -> str:
-        try:
-            member = await self.application.bot.get_chat_member(chat_id, user_id)
-        except TelegramError:
-            return str(user_id)
-        return member.user.full_name
+            if closed:
+                return ActionResult.failed("dm_not_started", str(exc))
+            if "deactivated" in low:
+                return ActionResult.failed("not_found", str(exc))
+            raise
 
     # --- performers ----------------------------------------------------------------
 
@@ -534,20 +488,11 @@ class TelegramAdapter:
 
     async def _do_reply(self, a: Reply) -> ActionResult:
         to = a.to
-        where = _event_place(to)
         if a.private or getattr(to, "private", False):
             if to.actor is None:
                 return ActionResult.failed("not_found", "the event has no actor to answer")
-            in_private = bool(getattr(to, "private", False))
-            return await self._direct(
-                to.actor.user_id,
-                a.text,
-                a.buttons,
-                a.attachments,
-                None if in_private or where is None else where[:2],
-                None,
-                a.locale,
-            )
+            return await self._direct(to.actor.user_id, a.text, a.buttons, a.attachments)
+        where = _event_place(to)
         if where is None:
             return ActionResult.failed("not_found", f"cannot reply to {type(to).__name__}")
         chat_id, thread_id, message_id = where
@@ -561,12 +506,7 @@ class TelegramAdapter:
         )
 
     async def _do_send_direct(self, a: SendDirect) -> ActionResult:
-        fallback: tuple[int, int | None] | None = None
-        if a.fallback_space_id:
-            fallback = parse_channel(a.fallback_channel_id or a.fallback_space_id)
-        return await self._direct(
-            a.user_id, a.text, a.buttons, a.attachments, fallback, a.start_payload, a.locale
-        )
+        return await self._direct(a.user_id, a.text, a.buttons, a.attachments)
 
     async def _do_edit(self, a: Edit) -> ActionResult:
         chat_id, _ = parse_channel(a.channel_id or a.space_id)

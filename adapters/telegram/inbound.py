@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
 CHAT_TYPES = (Chat.GROUP, Chat.SUPERGROUP, Chat.PRIVATE)
-USERS_REMEMBERED = 100_000
 ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 
 
@@ -132,7 +131,7 @@ class _TTLCache:
 
 class Inbound:
     """Turns updates into events. Keeps the little state Telegram makes necessary:
-    administrators per chat, pending join requests' links, names and languages seen."""
+    administrators per chat, pending join requests' links."""
 
     def __init__(
         self,
@@ -144,9 +143,6 @@ class Inbound:
         self.bot = bot
         self.admins = _TTLCache(admin_ttl, 10_000, clock)
         self.join_links = _TTLCache(48 * 3600.0, 50_000, clock)
-        # user id -> (display name, language): for the DM fallback's mention. On the
-        # hot path, so a plain dict, bounded by dropping the oldest entry.
-        self.users: dict[int, tuple[str, str | None]] = {}
 
     # --- administrators ------------------------------------------------------------
 
@@ -184,23 +180,13 @@ class Inbound:
     # --- actors --------------------------------------------------------------------
 
     def _actor(self, user: User, admin: bool) -> Actor:
-        name = display_name(user)
-        seen = (name, user.language_code)
-        users = self.users
-        if users.get(user.id) != seen:
-            users[user.id] = seen
-            if len(users) > USERS_REMEMBERED:
-                del users[next(iter(users))]
         return Actor(
             user_id=str(user.id),
-            display_name=name,
+            display_name=display_name(user),
             is_bot=user.is_bot,
             is_platform_admin=admin,
             language=user.language_code,
         )
-
-    def known_user(self, user_id: int) -> tuple[str, str | None] | None:
-        return self.users.get(user_id)
 
     # --- updates -------------------------------------------------------------------
 
