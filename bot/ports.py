@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
-from bot.actions import Action, ActionResult
+from bot.actions import Action, ActionResult, UnsupportedAction
 from bot.commands import CommandSpec
 from bot.events import Event, Platform
 
@@ -63,6 +63,58 @@ class Adapter(Protocol):
 
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         """Make the core's commands visible on the platform (menus, slash commands)."""
+
+
+Performer = Callable[..., Awaitable[ActionResult]]
+P = TypeVar("P", bound=Performer)
+
+
+class ActionTable:
+    """How every adapter maps action types to its code: one table per class, filled
+    by a decorator on each method that performs a type.
+
+        class ConsoleAdapter:
+            actions = ActionTable("console")
+
+            @actions.performs(Send)
+            async def _send(self, action: Send) -> ActionResult: ...
+
+            async def perform(self, action: Action) -> ActionResult:
+                return await self.actions.perform(self, action)
+
+    Lookup is by exact type (a subclass is another action). A type without a method
+    raises `UnsupportedAction`, the same in every adapter; the core reports it as a
+    failed action. What a platform cannot do is left out of its table, and declared
+    in its `Capabilities` where a capability names it.
+    """
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self._performers: dict[type[Action], Performer] = {}
+
+    def performs(self, *kinds: type[Action]) -> Callable[[P], P]:
+        def register(method: P) -> P:
+            for kind in kinds:
+                if kind in self._performers:
+                    raise ValueError(f"{self.platform}: {kind.__name__} performed twice")
+                self._performers[kind] = method
+            return method
+
+        return register
+
+    @property
+    def kinds(self) -> frozenset[type[Action]]:
+        return frozenset(self._performers)
+
+    async def perform(self, owner: Any, action: Action) -> ActionResult:
+        """Call `owner`'s method for the action's type."""
+        method = self._performers.get(type(action))
+        if method is None:
+            raise UnsupportedAction(
+                f"the {self.platform} adapter cannot perform {type(action).__name__}"
+            )
+        result: ActionResult = await method(owner, action)
+        return result
 
 
 class AdaptersUnavailable(RuntimeError):

@@ -28,7 +28,6 @@ from bot.actions import (
     Action,
     ActionResult,
     AnswerButton,
-    ApproveJoinRequest,
     AssignRole,
     Attachment,
     Button,
@@ -43,7 +42,6 @@ from bot.actions import (
     SendDirect,
     SyncScheduledEvent,
     Unrestrict,
-    UnsupportedAction,
 )
 from bot.commands import CommandSpec
 from bot.config import Config
@@ -65,7 +63,7 @@ from bot.events import (
     SpaceRemoved,
 )
 from bot.i18n import N_, normalize_locale, translate
-from bot.ports import Capabilities, EventSink
+from bot.ports import ActionTable, Capabilities, EventSink
 
 log = logging.getLogger(__name__)
 
@@ -147,22 +145,6 @@ class DiscordAdapter:
         self._logging_in = False
         self._ready: asyncio.Future[None] | None = None
         self._runner: asyncio.Task[None] | None = None
-        self._handlers: dict[type[Action], Callable[[Any], Awaitable[ActionResult]]] = {
-            Send: self._send,
-            Reply: self._reply,
-            SendDirect: self._send_direct,
-            Edit: self._edit,
-            Delete: self._delete,
-            AssignRole: self._assign_role,
-            RemoveRole: self._remove_role,
-            Restrict: self._restrict,
-            Unrestrict: self._unrestrict,
-            Kick: self._kick,
-            CreateInvite: self._create_invite,
-            ApproveJoinRequest: self._approve_join_request,
-            SyncScheduledEvent: self._sync_scheduled_event,
-            AnswerButton: self._answer_button,
-        }
 
     # --- the port ----------------------------------------------------------------------
 
@@ -237,11 +219,8 @@ class DiscordAdapter:
             self._runner = None
 
     async def perform(self, action: Action) -> ActionResult:
-        handler = self._handlers.get(type(action))
-        if handler is None:
-            raise UnsupportedAction(f"the Discord adapter cannot perform {type(action).__name__}")
         try:
-            return await handler(action)
+            return await self.actions.perform(self, action)
         except discord.RateLimited as exc:
             return ActionResult.failed("rate_limited", f"retry after {exc.retry_after:.0f}s")
         except discord.HTTPException as exc:
@@ -669,7 +648,9 @@ class DiscordAdapter:
                 return UNKNOWN
             return cache.attribute(*current)
 
-    # --- outbound ----------------------------------------------------------------------
+    # --- outbound (no join requests on Discord) -------------------------------------
+
+    actions = ActionTable("discord")
 
     async def _post(
         self,
@@ -699,6 +680,7 @@ class DiscordAdapter:
             int(channel_id), guild_id=int(space_id) if space_id else None
         )
 
+    @actions.performs(Send)
     async def _send(self, action: Send) -> ActionResult:
         channel_id = action.channel_id
         if not channel_id:
@@ -713,6 +695,7 @@ class DiscordAdapter:
         )
         return ActionResult(ok=True, message_id=str(msg.id) if msg else None)
 
+    @actions.performs(Reply)
     async def _reply(self, action: Reply) -> ActionResult:
         event = action.to
         raw = event.raw
@@ -779,6 +762,7 @@ class DiscordAdapter:
         )
         return ActionResult(ok=True, message_id=str(msg.id) if msg else None)
 
+    @actions.performs(AnswerButton)
     async def _answer_button(self, action: AnswerButton) -> ActionResult:
         interaction = action.to.raw
         if not isinstance(interaction, discord.Interaction):
@@ -794,6 +778,7 @@ class DiscordAdapter:
             )
         return ActionResult(ok=True)
 
+    @actions.performs(SendDirect)
     async def _send_direct(self, action: SendDirect) -> ActionResult:
         # A refusal (closed DMs, error 50007) comes back `dm_closed` through
         # `_failure`: the core falls back (bot/delivery.py).
@@ -801,6 +786,7 @@ class DiscordAdapter:
         msg = await self._post(dm.send, render(action.text), action.buttons, action.attachments)
         return ActionResult(ok=True, message_id=str(msg.id) if msg else None)
 
+    @actions.performs(Edit)
     async def _edit(self, action: Edit) -> ActionResult:
         # One message cannot become two: text over the limit is cut with an ellipsis.
         rendered = render(action.text, limit=sys.maxsize)
@@ -817,6 +803,7 @@ class DiscordAdapter:
         )
         return ActionResult(ok=True, message_id=action.message_id)
 
+    @actions.performs(Delete)
     async def _delete(self, action: Delete) -> ActionResult:
         message = self._channel(action.channel_id, action.space_id).get_partial_message(
             int(action.message_id)
@@ -847,9 +834,11 @@ class DiscordAdapter:
             return ActionResult.failed("forbidden", role.name)
         return ActionResult(ok=True, value=str(role.id))
 
+    @actions.performs(AssignRole)
     async def _assign_role(self, action: AssignRole) -> ActionResult:
         return await self._change_role(action.space_id, action.user_id, action.role, True)
 
+    @actions.performs(RemoveRole)
     async def _remove_role(self, action: RemoveRole) -> ActionResult:
         return await self._change_role(action.space_id, action.user_id, action.role, False)
 
@@ -865,14 +854,17 @@ class DiscordAdapter:
             return ActionResult.failed("forbidden", "Timeout Members")
         return ActionResult(ok=True)
 
+    @actions.performs(Restrict)
     async def _restrict(self, action: Restrict) -> ActionResult:
         latest = discord.utils.utcnow() + MAX_TIMEOUT
         until = latest if action.until is None else min(action.until, latest)
         return await self._timeout(action.space_id, action.user_id, until)
 
+    @actions.performs(Unrestrict)
     async def _unrestrict(self, action: Unrestrict) -> ActionResult:
         return await self._timeout(action.space_id, action.user_id, None)
 
+    @actions.performs(Kick)
     async def _kick(self, action: Kick) -> ActionResult:
         key = (int(action.space_id), int(action.user_id))
         self._kicked[key] = time.monotonic()
@@ -883,6 +875,7 @@ class DiscordAdapter:
             raise
         return ActionResult(ok=True)
 
+    @actions.performs(CreateInvite)
     async def _create_invite(self, action: CreateInvite) -> ActionResult:
         channel_id = int(action.channel_id) if action.channel_id else None
         if channel_id is None:
@@ -903,9 +896,7 @@ class DiscordAdapter:
         self._invites[int(action.space_id)].created(code, int(data.get("uses") or 0))
         return ActionResult(ok=True, value=INVITE_URL.format(code=code))
 
-    async def _approve_join_request(self, action: ApproveJoinRequest) -> ActionResult:
-        return ActionResult.failed("unsupported", "Discord has no join requests")
-
+    @actions.performs(SyncScheduledEvent)
     async def _sync_scheduled_event(self, action: SyncScheduledEvent) -> ActionResult:
         http = self._client.http
         guild_id = int(action.space_id)

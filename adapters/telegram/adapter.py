@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,21 +54,17 @@ from bot.actions import (
     ActionResult,
     AnswerButton,
     ApproveJoinRequest,
-    AssignRole,
     Attachment,
     Button,
     CreateInvite,
     Delete,
     Edit,
     Kick,
-    RemoveRole,
     Reply,
     Restrict,
     Send,
     SendDirect,
-    SyncScheduledEvent,
     Unrestrict,
-    UnsupportedAction,
 )
 from bot.commands import CommandSpec, Permission
 from bot.config import Config, ConfigError
@@ -82,7 +78,7 @@ from bot.events import (
 )
 from bot.i18n import LOCALES, N_, gettext, translate
 from bot.markup import Text
-from bot.ports import Capabilities, EventSink
+from bot.ports import ActionTable, Capabilities, EventSink
 
 log = logging.getLogger(__name__)
 
@@ -337,11 +333,8 @@ class TelegramAdapter:
             )
 
     async def perform(self, action: Action) -> ActionResult:
-        handler = self._performers.get(type(action))
-        if handler is None:
-            raise UnsupportedAction(f"telegram adapter cannot perform {type(action).__name__}")
         try:
-            return await handler(self, action)
+            return await self.actions.perform(self, action)
         except ChatMigrated as exc:
             return ActionResult.failed("not_found", f"group migrated to {exc.new_chat_id}")
         except TelegramError as exc:
@@ -478,14 +471,18 @@ class TelegramAdapter:
                 return ActionResult.failed("not_found", str(exc))
             raise
 
-    # --- performers ----------------------------------------------------------------
+    # --- performers (no roles, no scheduled events: see CAPABILITIES) ----------------
 
+    actions = ActionTable("telegram")
+
+    @actions.performs(Send)
     async def _do_send(self, a: Send) -> ActionResult:
         chat_id, thread_id = parse_channel(a.channel_id or a.space_id)
         return await self._send(
             chat_id, thread_id, a.text, buttons=a.buttons, attachments=a.attachments
         )
 
+    @actions.performs(Reply)
     async def _do_reply(self, a: Reply) -> ActionResult:
         to = a.to
         if a.private or getattr(to, "private", False):
@@ -505,9 +502,11 @@ class TelegramAdapter:
             reply_to=message_id,
         )
 
+    @actions.performs(SendDirect)
     async def _do_send_direct(self, a: SendDirect) -> ActionResult:
         return await self._direct(a.user_id, a.text, a.buttons, a.attachments)
 
+    @actions.performs(Edit)
     async def _do_edit(self, a: Edit) -> ActionResult:
         chat_id, _ = parse_channel(a.channel_id or a.space_id)
         html = render(a.text)[0]
@@ -526,17 +525,13 @@ class TelegramAdapter:
         mid = str(msg.message_id) if isinstance(msg, Message) else a.message_id
         return ActionResult(ok=True, message_id=mid)
 
+    @actions.performs(Delete)
     async def _do_delete(self, a: Delete) -> ActionResult:
         chat_id, _ = parse_channel(a.channel_id or a.space_id)
         await self.application.bot.delete_message(self._chat(chat_id), int(a.message_id))
         return ActionResult(ok=True, message_id=a.message_id)
 
-    async def _do_role(self, a: AssignRole | RemoveRole) -> ActionResult:
-        return ActionResult.failed("unsupported", "Telegram has no roles")
-
-    async def _do_scheduled(self, a: SyncScheduledEvent) -> ActionResult:
-        return ActionResult.failed("unsupported", "Telegram has no scheduled events")
-
+    @actions.performs(Restrict)
     async def _do_restrict(self, a: Restrict) -> ActionResult:
         await self.application.bot.restrict_chat_member(
             self._chat(int(a.space_id)),
@@ -546,12 +541,14 @@ class TelegramAdapter:
         )
         return ActionResult(ok=True)
 
+    @actions.performs(Unrestrict)
     async def _do_unrestrict(self, a: Unrestrict) -> ActionResult:
         await self.application.bot.restrict_chat_member(
             self._chat(int(a.space_id)), int(a.user_id), ChatPermissions.all_permissions()
         )
         return ActionResult(ok=True)
 
+    @actions.performs(Kick)
     async def _do_kick(self, a: Kick) -> ActionResult:
         bot, chat_id, user_id = self.application.bot, self._chat(int(a.space_id)), int(a.user_id)
         await bot.ban_chat_member(chat_id, user_id)
@@ -559,12 +556,14 @@ class TelegramAdapter:
         await bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
         return ActionResult(ok=True)
 
+    @actions.performs(CreateInvite)
     async def _do_invite(self, a: CreateInvite) -> ActionResult:
         link = await self.application.bot.create_chat_invite_link(
             self._chat(int(a.space_id)), name=a.name[:INVITE_NAME_MAX] or None
         )
         return ActionResult(ok=True, value=link.invite_link)
 
+    @actions.performs(ApproveJoinRequest)
     async def _do_approve(self, a: ApproveJoinRequest) -> ActionResult:
         bot, chat_id, user_id = self.application.bot, self._chat(int(a.space_id)), int(a.user_id)
         if a.approve:
@@ -574,6 +573,7 @@ class TelegramAdapter:
             await bot.decline_chat_join_request(chat_id, user_id)
         return ActionResult(ok=True)
 
+    @actions.performs(AnswerButton)
     async def _do_answer(self, a: AnswerButton) -> ActionResult:
         update = a.to.raw
         if not isinstance(update, Update) or update.callback_query is None:
@@ -584,23 +584,6 @@ class TelegramAdapter:
             query.id, text=(a.text or None) and a.text[:200], show_alert=a.alert
         )
         return ActionResult(ok=True)
-
-    _performers: dict[type[Action], Callable[[Any, Any], Awaitable[ActionResult]]] = {
-        Send: _do_send,
-        Reply: _do_reply,
-        SendDirect: _do_send_direct,
-        Edit: _do_edit,
-        Delete: _do_delete,
-        AssignRole: _do_role,
-        RemoveRole: _do_role,
-        Restrict: _do_restrict,
-        Unrestrict: _do_unrestrict,
-        Kick: _do_kick,
-        CreateInvite: _do_invite,
-        ApproveJoinRequest: _do_approve,
-        SyncScheduledEvent: _do_scheduled,
-        AnswerButton: _do_answer,
-    }
 
 
 def _event_place(event: Event) -> tuple[int, int | None, int | None] | None:

@@ -191,15 +191,18 @@ async def test_a_timeout_without_an_end_lasts_the_discord_maximum(discord_bot: H
     assert 27 < (until - datetime.now(UTC)).total_seconds() / 86400 <= 28
 
 
-async def test_join_requests_are_unsupported_and_unknown_actions_raise(
+async def test_join_requests_and_unknown_actions_are_not_performed(
     discord_bot: Harness,
 ) -> None:
-    result = await discord_bot.adapter.perform(
-        ApproveJoinRequest(platform="discord", space_id=GUILD, user_id=DANA)
-    )
-    assert (result.ok, result.error) == (False, "unsupported")
-    with pytest.raises(UnsupportedAction):
+    # Discord has no join requests: like an unknown type, it is not in the table.
+    before = len(discord_bot.api.calls)
+    with pytest.raises(UnsupportedAction, match="discord adapter cannot perform Approve"):
+        await discord_bot.adapter.perform(
+            ApproveJoinRequest(platform="discord", space_id=GUILD, user_id=DANA)
+        )
+    with pytest.raises(UnsupportedAction, match="discord adapter cannot perform Shout"):
         await discord_bot.adapter.perform(Shout(platform="discord"))
+    assert len(discord_bot.api.calls) == before
 
 
 # --- rendering ---------------------------------------------------------------------

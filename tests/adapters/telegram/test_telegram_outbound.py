@@ -254,22 +254,7 @@ async def test_missing_rights_come_back_as_a_failed_result(tg: Harness) -> None:
     assert (result.ok, result.error) == (False, "forbidden")
 
 
-async def test_roles_and_scheduled_events_are_unsupported(tg: Harness) -> None:
-    role = AssignRole(platform="telegram", space_id=str(GROUP), user_id="1", role="verified")
-    assert (await tg.adapter.perform(role)).error == "unsupported"
-    event = SyncScheduledEvent(
-        platform="telegram",
-        space_id=str(GROUP),
-        event_key="ev:1",
-        title="Meetup",
-        starts_at=datetime(2030, 1, 1, tzinfo=UTC),
-        ends_at=datetime(2030, 1, 1, 2, tzinfo=UTC),
-    )
-    assert (await tg.adapter.perform(event)).error == "unsupported"
-    assert not tg.adapter.capabilities.roles and not tg.adapter.capabilities.scheduled_events
-
-
-async def test_unknown_action_type_raises(tg: Harness) -> None:
+async def test_roles_scheduled_events_and_unknown_actions_are_not_performed(tg: Harness) -> None:
     from dataclasses import dataclass
 
     from bot.actions import Action
@@ -278,8 +263,21 @@ async def test_unknown_action_type_raises(tg: Harness) -> None:
     class Teleport(Action):
         pass
 
-    with pytest.raises(UnsupportedAction):
-        await tg.adapter.perform(Teleport(platform="telegram"))
+    role = AssignRole(platform="telegram", space_id=str(GROUP), user_id="1", role="verified")
+    event = SyncScheduledEvent(
+        platform="telegram",
+        space_id=str(GROUP),
+        event_key="ev:1",
+        title="Meetup",
+        starts_at=datetime(2030, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2030, 1, 1, 2, tzinfo=UTC),
+    )
+    before = len(tg.api.calls)
+    for action in (role, event, Teleport(platform="telegram")):
+        with pytest.raises(UnsupportedAction, match="telegram adapter cannot perform"):
+            await tg.adapter.perform(action)
+    assert len(tg.api.calls) == before
+    assert not tg.adapter.capabilities.roles and not tg.adapter.capabilities.scheduled_events
 
 
 async def test_commands_published_per_scope_and_language(tg: Harness) -> None:
