@@ -39,13 +39,15 @@ class Shout(Action):
 def _tables() -> list[tuple[str, ActionTable, Capabilities]]:
     from adapters.console.adapter import ConsoleAdapter
     from adapters.discord.adapter import DiscordAdapter
-    from adapters.telegram.adapter import CAPABILITIES, TelegramAdapter
+    from adapters.discord.outbound import Outbound
+    from adapters.telegram.adapter import CAPABILITIES
+    from adapters.telegram.outbound import Outbound as TelegramOutbound
 
     discord = DiscordAdapter(Config(discord=DiscordSection(token=SecretStr("t"))))
     return [
         ("console", ConsoleAdapter.actions, ConsoleAdapter.capabilities),
-        ("discord", DiscordAdapter.actions, discord.capabilities),
-        ("telegram", TelegramAdapter.actions, CAPABILITIES),
+        ("discord", Outbound.actions, discord.capabilities),
+        ("telegram", TelegramOutbound.actions, CAPABILITIES),
     ]
 
 
