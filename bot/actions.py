@@ -143,7 +143,8 @@ class Kick(Action):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateInvite(Action):
-    """A permanent invite owned by one member; the result's `value` is the URL."""
+    """A permanent invite owned by one member. The result's `value` is the URL to
+    share, its `invite_code` the code joins through it report (bot/invites.py)."""
 
     space_id: str
     channel_id: str | None
@@ -200,6 +201,9 @@ class ActionResult:
     ok: bool
     message_id: str | None = None
     value: str | None = None  # e.g. the invite URL
+    # CreateInvite: the invite's code in normal form (bot/invites.py), the one
+    # `MemberJoined.invite_code` carries for a join through it.
+    invite_code: str | None = None
     error: ActionErrorCode | None = None
     detail: str = ""
     # A private message was refused: posted in the fallback channel instead.

@@ -35,6 +35,7 @@ from bot.actions import (
 )
 from bot.commands import CommandSpec
 from bot.events import Event, Platform
+from bot.invites import invite_code
 from bot.markup import Text
 from bot.ports import ActionTable, Capabilities, EventSink
 
@@ -189,7 +190,7 @@ class ConsoleAdapter:
     async def _create_invite(self, action: CreateInvite) -> ActionResult:
         code = f"inv{next(self._ids)}"
         self.invites[code] = action.name
-        return ActionResult(ok=True, value=f"console://join/{code}")
+        return ActionResult(ok=True, value=f"console://join/{code}", invite_code=invite_code(code))
 
     @actions.performs(AnswerButton)
     async def _answer_button(self, action: AnswerButton) -> ActionResult:

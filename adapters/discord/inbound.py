@@ -37,6 +37,7 @@ from bot.events import (
     SpaceRemoved,
 )
 from bot.i18n import N_, normalize_locale, translate
+from bot.invites import invite_code
 from bot.ports import EventSink
 
 if TYPE_CHECKING:
@@ -185,9 +186,9 @@ class Inbound:
                 actor=self._actor(member),
                 at=member.joined_at or discord.utils.utcnow(),
                 raw=member,
-                invite_code=found.code,
+                invite_code=invite_code(found.code) if found.code else None,
                 confidence=found.confidence,
-                candidate_codes=found.candidates,
+                candidate_codes=tuple(invite_code(c) for c in found.candidates),
                 pending=member.pending,
             )
         )
@@ -255,7 +256,7 @@ class Inbound:
                 actor=_actor(inviter) if inviter is not None else None,
                 at=invite.created_at or discord.utils.utcnow(),
                 raw=invite,
-                code=invite.code,
+                code=invite_code(invite.code),
                 creator_user_id=str(inviter.id) if inviter is not None else None,
                 uses=invite.uses or 0,
                 max_uses=invite.max_uses or None,
@@ -274,7 +275,7 @@ class Inbound:
                 actor=None,
                 at=discord.utils.utcnow(),
                 raw=invite,
-                code=invite.code,
+                code=invite_code(invite.code),
             )
         )
 

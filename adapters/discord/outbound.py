@@ -43,6 +43,7 @@ from bot.actions import (
     Unrestrict,
 )
 from bot.events import MessagePosted
+from bot.invites import invite_code
 from bot.ports import ActionTable
 
 if TYPE_CHECKING:
@@ -317,7 +318,9 @@ class Outbound:
         )
         code = str(data["code"])
         self.shared.invites[int(action.space_id)].created(code, int(data.get("uses") or 0))
-        return ActionResult(ok=True, value=INVITE_URL.format(code=code))
+        return ActionResult(
+            ok=True, value=INVITE_URL.format(code=code), invite_code=invite_code(code)
+        )
 
     @actions.performs(SyncScheduledEvent)
     async def _sync_scheduled_event(self, action: SyncScheduledEvent) -> ActionResult:

@@ -51,6 +51,7 @@ from bot.events import (
     SpaceMigrated,
     SpaceRemoved,
 )
+from bot.invites import invite_code
 
 log = logging.getLogger(__name__)
 
@@ -364,12 +365,14 @@ class Inbound:
             # Public "Join" button, a rejoin, or a link another administrator made
             # (Telegram hides its second half from us): nothing to attribute.
             return None, "unknown"
-        return link.invite_link, "exact"
+        return invite_code(link.invite_link), "exact"
 
     def _join_request(self, update: Update, request: ChatJoinRequest) -> list[Event]:
         chat, user = request.chat, request.from_user
         link = request.invite_link
-        code = link.invite_link if link is not None and not link_is_masked(link) else None
+        code = (
+            invite_code(link.invite_link) if link is not None and not link_is_masked(link) else None
+        )
         if code is not None:
             self.join_links.put((chat.id, user.id), code)
         return [

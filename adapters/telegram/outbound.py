@@ -56,6 +56,7 @@ from bot.actions import (
     Unrestrict,
 )
 from bot.events import ButtonPressed, CommandInvoked, Event, MessagePosted, ReactionAdded
+from bot.invites import invite_code
 from bot.markup import Text
 from bot.ports import ActionTable
 
@@ -300,7 +301,9 @@ class Outbound:
         link = await self.bot.create_chat_invite_link(
             self._chat(int(a.space_id)), name=a.name[:INVITE_NAME_MAX] or None
         )
-        return ActionResult(ok=True, value=link.invite_link)
+        return ActionResult(
+            ok=True, value=link.invite_link, invite_code=invite_code(link.invite_link)
+        )
 
     @actions.performs(ApproveJoinRequest)
     async def _do_approve(self, a: ApproveJoinRequest) -> ActionResult:
