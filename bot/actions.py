@@ -1,10 +1,11 @@
 """Actions out: what the core asks an adapter to do.
 
 Features queue actions on their context; the dispatcher hands them to the adapter
-of their platform after the feature's unit of work has committed. An adapter that
-gets an action type it does not know raises `UnsupportedAction`; one that cannot do
-a known action (no roles on Telegram) declares it in its `Capabilities`, and the
-core degrades by the rule written next to the capability.
+of their platform (through bot/delivery.py) after the feature's unit of work has
+committed. An adapter that gets an action type it does not know raises
+`UnsupportedAction` (the core reports it as a failed action); one that cannot do a
+known action (no roles on Telegram) declares it in its `Capabilities`, and the core
+degrades by the rule written next to the capability.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class Reply(Action):
     private: bool = False
     buttons: tuple[Button, ...] = ()
     attachments: tuple[Attachment, ...] = ()
-    # The community's language, for anything the adapter adds (a fallback note).
+    # The community's language, for anything the core adds (a fallback note).
     locale: str | None = None
 
 
@@ -71,9 +72,10 @@ class Reply(Action):
 class SendDirect(Action):
     """A private message to a member.
 
-    If the platform refuses (DMs closed, bot never started on Telegram), the adapter
-    posts once in `fallback_channel_id` of `fallback_space_id` with a mention
-    (Telegram: a deep link that opens the bot and resumes with `start_payload`).
+    If the platform refuses (DMs closed, bot never started on Telegram), the core
+    posts in `fallback_channel_id` ("": the main channel) of `fallback_space_id`
+    with a mention: the message itself, or, where a link can open a chat with the
+    bot (Telegram), once, that link, resuming with `start_payload` (bot/delivery.py).
     """
 
     user_id: str
@@ -83,7 +85,7 @@ class SendDirect(Action):
     fallback_space_id: str | None = None
     fallback_channel_id: str | None = None
     start_payload: str | None = None
-    # The community's language, for the fallback note the adapter writes.
+    # The community's language, for the fallback note the core writes.
     locale: str | None = None
 
 
@@ -141,7 +143,8 @@ class Kick(Action):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateInvite(Action):
-    """A permanent invite owned by one member; the result's `value` is the URL."""
+    """A permanent invite owned by one member. The result's `value` is the URL to
+    share, its `invite_code` the code joins through it report (bot/invites.py)."""
 
     space_id: str
     channel_id: str | None
@@ -181,6 +184,9 @@ class AnswerButton(Action):
 
 ActionErrorCode = Literal[
     "dm_closed",  # the member cannot get private messages from the bot
+    # The member never opened a chat with the bot, or closed it (Telegram: never
+    # pressed Start, or stopped the bot): opening one through a link would help.
+    "dm_not_started",
     "forbidden",  # missing permission or role hierarchy; `detail` says which
     "not_found",  # channel, message or member gone
     "rate_limited",  # gave up after retrying
@@ -195,9 +201,12 @@ class ActionResult:
     ok: bool
     message_id: str | None = None
     value: str | None = None  # e.g. the invite URL
+    # CreateInvite: the invite's code in normal form (bot/invites.py), the one
+    # `MemberJoined.invite_code` carries for a join through it.
+    invite_code: str | None = None
     error: ActionErrorCode | None = None
     detail: str = ""
-    # The adapter used a fallback (DM closed: posted in the channel instead).
+    # A private message was refused: posted in the fallback channel instead.
     fell_back: bool = False
     # A private message was not delivered, only a way to open a chat with the bot
     # (Telegram's deep link): the core keeps it and delivers it on /start.
@@ -209,4 +218,5 @@ class ActionResult:
 
 
 class UnsupportedAction(TypeError):
-    """An adapter got an action type it does not know. Always a bug: fail loudly."""
+    """An adapter got an action type it does not know. A bug: the core logs it as an
+    error and reports the action failed (`unsupported`); the event goes on."""

@@ -282,10 +282,7 @@ class Context:
     async def perform_now(self, action: Action) -> ActionResult:
         """Perform an action before commit, for a result the handler needs (an
         invite URL). Happens even if the handler fails later; prefer `act`."""
-        adapter = self.services.adapters.get(action.platform)
-        if adapter is None:
-            return ActionResult.failed("unsupported", f"no {action.platform} adapter")
-        return await adapter.perform(action)
+        return await self.services.delivery.perform(action)
 
     # --- jobs ---
 

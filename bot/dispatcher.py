@@ -16,8 +16,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from bot import pending
-from bot.actions import Action, ActionResult, AssignRole, Button, Reply, UnsupportedAction
+from bot.actions import Action, ActionResult, AssignRole, Button, Reply
 from bot.commands import CommandSpec, Permission, UsageError, resolve
 from bot.context import Context, unscope
 from bot.directory import CommunityInfo, MemberRef
@@ -452,30 +451,13 @@ class Dispatcher:
         return True
 
     async def perform(self, actions: Sequence[Action], ctx: Context) -> list[ActionResult]:
+        """Perform the actions in order (bot/delivery.py: never raises), then apply
+        the written rules to those that failed."""
         results: list[ActionResult] = []
         for action in actions:
-            adapter = self.services.adapters.get(action.platform)
-            if adapter is None:
-                log.error("no %s adapter for %s", action.platform, type(action).__name__)
-                results.append(ActionResult.failed("unsupported"))
-                continue
-            try:
-                result = await adapter.perform(action)
-            except UnsupportedAction:
-                # A bug in a feature or an adapter, not a reason to stop the event.
-                log.exception(
-                    "the %s adapter cannot perform %s", action.platform, type(action).__name__
-                )
-                result = ActionResult.failed("unsupported")
-            except Exception:
-                log.exception("%s adapter failed on %s", action.platform, type(action).__name__)
-                result = ActionResult.failed("failed")
+            result = await self.services.delivery.perform(action)
             if not result.ok:
                 await self._on_failure(action, result, ctx)
-            elif result.pending and (waiting := pending.as_direct(action)) is not None:
-                async with UnitOfWork(self.services.db) as uow:
-                    await pending.keep(uow, waiting, self.services.clock.now())
-                    await uow.commit()
             results.append(result)
         return results
 

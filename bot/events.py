@@ -94,6 +94,8 @@ class ButtonPressed(Event):
 
 @event
 class MemberJoined(Event):
+    # The invite the member came through, in normal form (bot/invites.py): equal to
+    # the `invite_code` of the `CreateInvite` that made it.
     invite_code: str | None = None
     confidence: Confidence = "unknown"
     candidate_codes: tuple[str, ...] = ()
@@ -126,12 +128,12 @@ class ReactionAdded(Event):
 
 @event
 class JoinRequested(Event):
-    invite_code: str | None = None
+    invite_code: str | None = None  # normal form (bot/invites.py)
 
 
 @event
 class InviteCreated(Event):
-    code: str
+    code: str  # normal form (bot/invites.py)
     creator_user_id: str | None = None
     uses: int = 0
     max_uses: int | None = None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
-from bot.actions import Action, ActionResult
+from bot.actions import Action, ActionResult, UnsupportedAction
 from bot.commands import CommandSpec
 from bot.events import Event, Platform
 
@@ -15,11 +15,13 @@ EventSink = Callable[[Event], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What a platform can do. The core reads these and degrades by rule:
+    """What a platform can do. The core reads these and degrades by rule
+    (bot/delivery.py applies the rules about sending, for every adapter):
 
     - `roles` False: a role is recorded as a tag on the member; the verification
       gate restricts instead of withholding a role.
-    - `direct_messages` False: private replies go to the channel with a mention.
+    - `direct_messages` False: private messages and private replies go at once to
+      the fallback channel, with a mention.
     - `attachments` False: files are described in text instead.
     - `scheduled_events` False: `SyncScheduledEvent` is not sent.
     - `message_content` False: features that read text (questions) say so once.
@@ -50,10 +52,69 @@ class Adapter(Protocol):
 
     async def perform(self, action: Action) -> ActionResult:
         """Do one action. Platform errors come back as a failed result; an action
-        type the adapter does not know raises `UnsupportedAction`."""
+        type the adapter does not know raises `UnsupportedAction`. A private message
+        the platform refuses comes back `dm_closed` or `dm_not_started`: the adapter
+        never falls back itself (the core does, bot/delivery.py)."""
+
+    def open_chat_link(self, payload: str | None) -> str | None:
+        """A link that opens a private chat with the bot and, once the member starts
+        it, gives `payload` back (Telegram's `https://t.me/<bot>?start=<payload>`);
+        None where the platform has no such link."""
 
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         """Make the core's commands visible on the platform (menus, slash commands)."""
+
+
+Performer = Callable[..., Awaitable[ActionResult]]
+P = TypeVar("P", bound=Performer)
+
+
+class ActionTable:
+    """How every adapter maps action types to its code: one table per class, filled
+    by a decorator on each method that performs a type.
+
+        class ConsoleAdapter:
+            actions = ActionTable("console")
+
+            @actions.performs(Send)
+            async def _send(self, action: Send) -> ActionResult: ...
+
+            async def perform(self, action: Action) -> ActionResult:
+                return await self.actions.perform(self, action)
+
+    Lookup is by exact type (a subclass is another action). A type without a method
+    raises `UnsupportedAction`, the same in every adapter; the core reports it as a
+    failed action. What a platform cannot do is left out of its table, and declared
+    in its `Capabilities` where a capability names it.
+    """
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self._performers: dict[type[Action], Performer] = {}
+
+    def performs(self, *kinds: type[Action]) -> Callable[[P], P]:
+        def register(method: P) -> P:
+            for kind in kinds:
+                if kind in self._performers:
+                    raise ValueError(f"{self.platform}: {kind.__name__} performed twice")
+                self._performers[kind] = method
+            return method
+
+        return register
+
+    @property
+    def kinds(self) -> frozenset[type[Action]]:
+        return frozenset(self._performers)
+
+    async def perform(self, owner: Any, action: Action) -> ActionResult:
+        """Call `owner`'s method for the action's type."""
+        method = self._performers.get(type(action))
+        if method is None:
+            raise UnsupportedAction(
+                f"the {self.platform} adapter cannot perform {type(action).__name__}"
+            )
+        result: ActionResult = await method(owner, action)
+        return result
 
 
 class AdaptersUnavailable(RuntimeError):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery import Delivery
 from bot.directory import Directory
 from bot.ports import Adapter
 from bot.schedule import Timer
@@ -45,3 +46,9 @@ class Services:
         value = self.states[kind]
         assert isinstance(value, kind)
         return value
+    # Performs actions on their adapter with the degradation rules (bot/delivery.py).
+    delivery: Delivery = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.delivery = Delivery(self)
+

@@ -31,14 +31,13 @@ from bot.actions import (
     Restrict,
     Send,
     SendDirect,
-    SyncScheduledEvent,
     Unrestrict,
-    UnsupportedAction,
 )
 from bot.commands import CommandSpec
 from bot.events import Event, Platform
+from bot.invites import invite_code
 from bot.markup import Text
-from bot.ports import Capabilities, EventSink
+from bot.ports import ActionTable, Capabilities, EventSink
 
 SPACE_ID = "console"
 
@@ -52,7 +51,7 @@ class ConsoleMember:
     restricted: bool = False
     dms_open: bool = True
     # Like Telegram: the member never opened a chat with the bot, so the bot may not
-    # write first. A private message becomes a note in the channel, kept for /start.
+    # write first (the core posts a note in the channel and keeps the message).
     never_started: bool = False
     present: bool = False
 
@@ -115,75 +114,91 @@ class ConsoleAdapter:
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         self.commands = list(specs)
 
+    def open_chat_link(self, payload: str | None) -> str | None:
+        """As Telegram's deep link: what a member types to open the chat."""
+        return "/dm /start" + (f" {payload}" if payload else "")
+
     async def perform(self, action: Action) -> ActionResult:
-        if isinstance(action, Send):
-            return self._show(
-                action, action.text, f"#{action.channel_id or self.room}", action.buttons
-            )
-        if isinstance(action, Reply):
-            actor = action.to.actor
-            private = action.private or getattr(action.to, "private", False)
-            member = self._member_by_id(actor.user_id) if actor else None
-            if private and member is not None and member.never_started:
-                return self._waiting(action, member, f"#{self.room}")
-            audience = (
-                f"@{self._name(actor.user_id)}"
-                if private and actor
-                else f"#{getattr(action.to, 'channel_id', '') or self.room}"
-            )
-            return self._show(action, action.text, audience, action.buttons)
-        if isinstance(action, SendDirect):
-            member = self._member_by_id(action.user_id)
-            if member is not None and member.never_started and action.fallback_space_id:
-                return self._waiting(action, member, f"#{action.fallback_channel_id or self.room}")
-            if member is not None and not member.dms_open:
-                if action.fallback_space_id is None:
-                    return ActionResult.failed("dm_closed")
-                note = Text.of(f"@{member.name} ", action.text)
-                result = self._show(
-                    action, note, f"#{action.fallback_channel_id or self.room}", action.buttons
-                )
-                return ActionResult(ok=True, message_id=result.message_id, fell_back=True)
-            return self._show(action, action.text, f"@{self._name(action.user_id)}", action.buttons)
-        if isinstance(action, Edit):
-            return self._show(action, action.text, f"#{action.channel_id}", action.buttons)
-        if isinstance(action, Delete):
-            return self._note(action, f"(message {action.message_id} deleted)")
-        if isinstance(action, AssignRole | RemoveRole):
-            member = self._member_by_id(action.user_id)
-            if member is None:
-                return ActionResult.failed("not_found", action.user_id)
-            (member.roles.add if isinstance(action, AssignRole) else member.roles.discard)(
-                action.role
-            )
-            verb = "+" if isinstance(action, AssignRole) else "-"
-            return self._note(action, f"({member.name} {verb}role {action.role})")
-        if isinstance(action, Restrict | Unrestrict):
-            member = self._member_by_id(action.user_id)
-            if member is None:
-                return ActionResult.failed("not_found", action.user_id)
-            member.restricted = isinstance(action, Restrict)
-            state = "restricted" if member.restricted else "may post again"
-            return self._note(action, f"({member.name} {state})")
-        if isinstance(action, Kick):
-            member = self._member_by_id(action.user_id)
-            if member is None:
-                return ActionResult.failed("not_found", action.user_id)
-            member.present = False
-            return self._note(action, f"({member.name} removed)")
-        if isinstance(action, CreateInvite):
-            code = f"inv{next(self._ids)}"
-            self.invites[code] = action.name
-            return ActionResult(ok=True, value=f"console://join/{code}")
-        if isinstance(action, AnswerButton):
-            return ActionResult(ok=True)
-        if isinstance(action, ApproveJoinRequest):
-            return self._note(
-                action, f"(join request {'approved' if action.approve else 'declined'})"
-            )
-        if isinstance(action, SyncScheduledEvent):
-            return ActionResult.failed("unsupported")
-        raise UnsupportedAction(type(action).__name__)
+        return await self.actions.perform(self, action)
+
+    # --- actions (no scheduled events: the console has no calendar) ---
+
+    actions = ActionTable("console")
+
+    @actions.performs(Send)
+    async def _send(self, action: Send) -> ActionResult:
+        return self._show(action, action.text, f"#{action.channel_id or self.room}", action.buttons)
+
+    @actions.performs(Reply)
+    async def _reply(self, action: Reply) -> ActionResult:
+        actor = action.to.actor
+        private = action.private or getattr(action.to, "private", False)
+        member = self._member_by_id(actor.user_id) if actor else None
+        if private and member is not None and member.never_started:
+            return ActionResult.failed("dm_not_started", member.name)
+        audience = (
+            f"@{self._name(actor.user_id)}"
+            if private and actor
+            else f"#{getattr(action.to, 'channel_id', '') or self.room}"
+        )
+        return self._show(action, action.text, audience, action.buttons)
+
+    @actions.performs(SendDirect)
+    async def _send_direct(self, action: SendDirect) -> ActionResult:
+        member = self._member_by_id(action.user_id)
+        if member is not None and member.never_started:
+            return ActionResult.failed("dm_not_started", member.name)
+        if member is not None and not member.dms_open:
+            return ActionResult.failed("dm_closed", member.name)
+        return self._show(action, action.text, f"@{self._name(action.user_id)}", action.buttons)
+
+    @actions.performs(Edit)
+    async def _edit(self, action: Edit) -> ActionResult:
+        return self._show(action, action.text, f"#{action.channel_id}", action.buttons)
+
+    @actions.performs(Delete)
+    async def _delete(self, action: Delete) -> ActionResult:
+        return self._note(action, f"(message {action.message_id} deleted)")
+
+    @actions.performs(AssignRole, RemoveRole)
+    async def _role(self, action: AssignRole | RemoveRole) -> ActionResult:
+        member = self._member_by_id(action.user_id)
+        if member is None:
+            return ActionResult.failed("not_found", action.user_id)
+        adding = isinstance(action, AssignRole)
+        (member.roles.add if adding else member.roles.discard)(action.role)
+        return self._note(action, f"({member.name} {'+' if adding else '-'}role {action.role})")
+
+    @actions.performs(Restrict, Unrestrict)
+    async def _restrict(self, action: Restrict | Unrestrict) -> ActionResult:
+        member = self._member_by_id(action.user_id)
+        if member is None:
+            return ActionResult.failed("not_found", action.user_id)
+        member.restricted = isinstance(action, Restrict)
+        state = "restricted" if member.restricted else "may post again"
+        return self._note(action, f"({member.name} {state})")
+
+    @actions.performs(Kick)
+    async def _kick(self, action: Kick) -> ActionResult:
+        member = self._member_by_id(action.user_id)
+        if member is None:
+            return ActionResult.failed("not_found", action.user_id)
+        member.present = False
+        return self._note(action, f"({member.name} removed)")
+
+    @actions.performs(CreateInvite)
+    async def _create_invite(self, action: CreateInvite) -> ActionResult:
+        code = f"inv{next(self._ids)}"
+        self.invites[code] = action.name
+        return ActionResult(ok=True, value=f"console://join/{code}", invite_code=invite_code(code))
+
+    @actions.performs(AnswerButton)
+    async def _answer_button(self, action: AnswerButton) -> ActionResult:
+        return ActionResult(ok=True)
+
+    @actions.performs(ApproveJoinRequest)
+    async def _approve(self, action: ApproveJoinRequest) -> ActionResult:
+        return self._note(action, f"(join request {'approved' if action.approve else 'declined'})")
 
     # --- the world ---
 
@@ -212,14 +227,6 @@ class ConsoleAdapter:
         await self.sink(event)
 
     # --- output ---
-
-    def _waiting(self, action: Action, member: ConsoleMember, audience: str) -> ActionResult:
-        """As Telegram: only a note in the channel; the core keeps the message for /start."""
-        note = f"@{member.name} (a private message is waiting: /dm /start)"
-        self.performed.append(Performed(action, note, audience))
-        if self.echo:
-            self.echo(f"  kehila → {audience}: {note}")
-        return ActionResult(ok=True, message_id=self.next_id(), fell_back=True, pending=True)
 
     def _show(
         self, action: Action, text: Text, audience: str, buttons: Sequence[Button]

@@ -2,7 +2,7 @@
 
 /as NAME                  act as NAME from now on
 /in CHANNEL               move to CHANNEL
-/join NAME [invite=CODE]  NAME joins (through an invite)
+/join NAME [invite=CODE]  NAME joins (through an invite: its code or link)
 /leave NAME               NAME leaves
 /say NAME TEXT            NAME posts TEXT (without switching)
 /reply NAME TEXT          reply to NAME's last message
@@ -34,6 +34,7 @@ from bot.events import (
     ReactionAdded,
     SpaceAdded,
 )
+from bot.invites import invite_code
 
 DIRECTIVES = {"as", "in", "join", "leave", "say", "reply", "react", "click", "dm", "dms", "advance"}
 
@@ -108,7 +109,8 @@ class ConsoleSession:
         if not parts:
             raise ScriptError("/join NAME [invite=CODE]")
         member = self.adapter.member(parts[0])
-        code = next((p.split("=", 1)[1] for p in parts[1:] if p.startswith("invite=")), None)
+        given = next((p.split("=", 1)[1] for p in parts[1:] if p.startswith("invite=")), None)
+        code = invite_code(given) if given else None  # the link or the code, as pasted
         member.present = True
         await self.adapter.emit(
             MemberJoined(

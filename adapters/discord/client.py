@@ -1,7 +1,8 @@
 """The discord.py client, composed by us (discord.py's `advanced_startup` shape).
 
 `KehilaClient` is an `AutoShardedClient` that knows nothing of the core: each
-gateway event it cares about is handed to the adapter, which translates it.
+gateway event it cares about is handed to the adapter's inbound half
+(`inbound.py`), which translates it.
 Three gateway events are tapped at the parser instead of through discord.py's
 cache-dependent events, so they work with no member cache at all:
 `GUILD_MEMBER_UPDATE` (membership screening) and the scheduled-event user
@@ -66,7 +67,7 @@ class CoreButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         client = interaction.client
         if isinstance(client, KehilaClient):
-            await client.kehila.on_button(interaction, self.action_id)
+            await client.inbound.on_button(interaction, self.action_id)
 
 
 class KehilaClient(discord.AutoShardedClient):
@@ -93,9 +94,10 @@ class KehilaClient(discord.AutoShardedClient):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.kehila = adapter
+        self.inbound = inbound = adapter.inbound
         # The hot path: discord.py schedules the adapter's handler directly, one
         # coroutine frame less per message.
-        self.on_message = adapter.on_message
+        self.on_message = inbound.on_message
         parsers = self._connection.parsers
         for name in TAPPED:
             parsers[name] = self._tap(name, parsers[name])
@@ -119,51 +121,51 @@ class KehilaClient(discord.AutoShardedClient):
         self.kehila.ready()
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        await self.kehila.on_reaction(payload)
+        await self.inbound.on_reaction(payload)
 
     async def on_member_join(self, member: discord.Member) -> None:
-        await self.kehila.on_member_join(member)
+        await self.inbound.on_member_join(member)
 
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        await self.kehila.on_member_remove(payload)
+        await self.inbound.on_member_remove(payload)
 
     async def on_kehila_guild_member_update(self, data: dict[str, Any]) -> None:
-        await self.kehila.on_member_update(data)
+        await self.inbound.on_member_update(data)
 
     async def on_kehila_guild_scheduled_event_user_add(self, data: dict[str, Any]) -> None:
-        await self.kehila.on_rsvp(data, going=True)
+        await self.inbound.on_rsvp(data, going=True)
 
     async def on_kehila_guild_scheduled_event_user_remove(self, data: dict[str, Any]) -> None:
-        await self.kehila.on_rsvp(data, going=False)
+        await self.inbound.on_rsvp(data, going=False)
 
     async def on_invite_create(self, invite: discord.Invite) -> None:
-        await self.kehila.on_invite_create(invite)
+        await self.inbound.on_invite_create(invite)
 
     async def on_invite_delete(self, invite: discord.Invite) -> None:
-        await self.kehila.on_invite_delete(invite)
+        await self.inbound.on_invite_delete(invite)
 
     # Roles, their permissions or the owner changed: who is an admin may have too.
     async def on_guild_role_create(self, role: discord.Role) -> None:
-        self.kehila.roles_changed()
+        self.inbound.roles_changed()
 
     async def on_guild_role_delete(self, role: discord.Role) -> None:
-        self.kehila.roles_changed()
+        self.inbound.roles_changed()
 
     async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
-        self.kehila.roles_changed()
+        self.inbound.roles_changed()
 
     async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
-        self.kehila.roles_changed()
+        self.inbound.roles_changed()
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
-        await self.kehila.on_guild_available(guild)
+        await self.inbound.on_guild_available(guild)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.kehila.on_guild_join(guild)
+        await self.inbound.on_guild_join(guild)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self.kehila.on_guild_remove(guild)
+        await self.inbound.on_guild_remove(guild)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.type is discord.InteractionType.application_command:
-            await self.kehila.on_command(interaction)
+            await self.inbound.on_command(interaction)

@@ -51,12 +51,12 @@ from bot.events import (
     SpaceMigrated,
     SpaceRemoved,
 )
+from bot.invites import invite_code
 
 log = logging.getLogger(__name__)
 
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
 CHAT_TYPES = (Chat.GROUP, Chat.SUPERGROUP, Chat.PRIVATE)
-USERS_REMEMBERED = 100_000
 ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 
 
@@ -132,7 +132,7 @@ class _TTLCache:
 
 class Inbound:
     """Turns updates into events. Keeps the little state Telegram makes necessary:
-    administrators per chat, pending join requests' links, names and languages seen."""
+    administrators per chat, pending join requests' links."""
 
     def __init__(
         self,
@@ -144,9 +144,6 @@ class Inbound:
         self.bot = bot
         self.admins = _TTLCache(admin_ttl, 10_000, clock)
         self.join_links = _TTLCache(48 * 3600.0, 50_000, clock)
-        # user id -> (display name, language): for the DM fallback's mention. On the
-        # hot path, so a plain dict, bounded by dropping the oldest entry.
-        self.users: dict[int, tuple[str, str | None]] = {}
 
     # --- administrators ------------------------------------------------------------
 
@@ -184,23 +181,13 @@ class Inbound:
     # --- actors --------------------------------------------------------------------
 
     def _actor(self, user: User, admin: bool) -> Actor:
-        name = display_name(user)
-        seen = (name, user.language_code)
-        users = self.users
-        if users.get(user.id) != seen:
-            users[user.id] = seen
-            if len(users) > USERS_REMEMBERED:
-                del users[next(iter(users))]
         return Actor(
             user_id=str(user.id),
-            display_name=name,
+            display_name=display_name(user),
             is_bot=user.is_bot,
             is_platform_admin=admin,
             language=user.language_code,
         )
-
-    def known_user(self, user_id: int) -> tuple[str, str | None] | None:
-        return self.users.get(user_id)
 
     # --- updates -------------------------------------------------------------------
 
@@ -378,12 +365,14 @@ class Inbound:
             # Public "Join" button, a rejoin, or a link another administrator made
             # (Telegram hides its second half from us): nothing to attribute.
             return None, "unknown"
-        return link.invite_link, "exact"
+        return invite_code(link.invite_link), "exact"
 
     def _join_request(self, update: Update, request: ChatJoinRequest) -> list[Event]:
         chat, user = request.chat, request.from_user
         link = request.invite_link
-        code = link.invite_link if link is not None and not link_is_masked(link) else None
+        code = (
+            invite_code(link.invite_link) if link is not None and not link_is_masked(link) else None
+        )
         if code is not None:
             self.join_links.put((chat.id, user.id), code)
         return [

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from adapters.console.community import ConsoleCommunity
-from bot.actions import Reply, SendDirect
+from bot.actions import Reply, Send, SendDirect
 from bot.commands import CommandSpec
 from bot.config import Config
 from bot.context import Context
@@ -309,11 +309,12 @@ async def test_private_message_falls_back_to_the_channel_when_dms_are_closed(
     dana = console.app.directory.member(info.id, "console", "dana")  # type: ignore[union-attr]
     assert dana is not None
     ctx.direct(dana, ctx._("Welcome!"))
-    await console.app.dispatcher.perform(ctx.actions, ctx)
+    [result] = await console.app.dispatcher.perform(ctx.actions, ctx)
+    assert result.ok and result.fell_back and not result.pending
     shown = console.performed[-1]
-    assert isinstance(shown.action, SendDirect)
+    assert isinstance(shown.action, Send)
     assert shown.audience == "#general"
-    assert shown.text == "@dana Welcome!"
+    assert shown.text == "@dana, I could not send you a direct message, so here it is:\nWelcome!"
 
 
 def _fake_event() -> Any:
@@ -407,7 +408,10 @@ async def test_a_private_message_waits_until_the_member_opens_a_chat(
 ) -> None:
     await console.run("/dms dana never\n/join dana\n/as dana\n/mydata")
     # Nothing private in the channel: a note, and the answer is kept.
-    assert console.seen_by("#general")[-1] == "@dana (a private message is waiting: /dm /start)"
+    assert console.seen_by("#general")[-1] == (
+        "@dana, I have a private message for you. "
+        "Open a chat with me (/dm /start) and press Start."
+    )
     assert private_to(console, "dana") == []
     await console.run("/dm /start")
     [delivered] = console.actions(SendDirect)[-1:]

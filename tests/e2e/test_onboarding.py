@@ -354,7 +354,8 @@ async def test_dms_closed_fall_back_to_the_channel_and_still_count(
 ) -> None:
     console.adapter.member("dana").dms_open = False
     await console.run("/join dana")
-    assert any(t.startswith("@dana Hi @dana") for t in console.seen_by("#general"))
+    carried = "@dana, I could not send you a direct message, so here it is:\nHi @dana"
+    assert any(t.startswith(carried) for t in console.seen_by("#general"))
     await console.run("/as dana\n/click 1\n/as owner\n/onboarding stats")
     assert "1 joined → 1 accepted" in console.last_text()
 

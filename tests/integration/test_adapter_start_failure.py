@@ -37,6 +37,9 @@ class UnreachablePlatform:
     async def perform(self, action: Action) -> ActionResult:
         raise AssertionError("never started")
 
+    def open_chat_link(self, payload: str | None) -> str | None:
+        return None
+
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         raise AssertionError("never started")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dc_fakeapi import FakeDiscord
 from dc_harness import Harness, config
 
-from adapters.discord.adapter import DONE
 from adapters.discord.commands import parse_invocation
+from adapters.discord.inbound import DONE
 from bot.commands import CommandSpec, OptionSpec, Permission
 
 GLOBAL = "/applications/{application_id}/commands"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dc_fakeapi import FLAGS_NO_MESSAGE_CONTENT, FakeDiscord
 from dc_harness import DANA, GENERAL, GUILD, THREAD, Harness, member_add, payload
 
-from bot.actions import Kick, SyncScheduledEvent
+from bot.actions import CreateInvite, Kick, SyncScheduledEvent
 from bot.events import (
     ExternalRsvp,
     InviteCreated,
@@ -40,6 +40,20 @@ async def test_a_join_through_one_invite_is_attributed_exactly(api: FakeDiscord)
     assert joined.actor is not None and joined.actor.display_name == "Dana"
     assert joined.pending is False
     await bot.close()
+
+
+async def test_the_code_of_an_invite_the_bot_made_is_the_code_of_a_join_through_it(
+    discord_bot: Harness,
+) -> None:
+    made = await discord_bot.adapter.perform(
+        CreateInvite(platform="discord", space_id=GUILD, channel_id=None, name="Dana's invite")
+    )
+    assert made.ok and made.invite_code
+    assert made.value == f"https://discord.gg/{made.invite_code}"  # the URL to share, apart
+    discord_bot.api.use_invite(GUILD, made.invite_code)  # someone opens that URL
+    discord_bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana"))
+    joined = await discord_bot.core.next(MemberJoined)
+    assert (joined.invite_code, joined.confidence) == (made.invite_code, "exact")
 
 
 async def test_two_joins_racing_through_different_invites_are_ambiguous(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dc_fakeapi import FakeDiscord
 from dc_harness import DANA, GUILD, WELCOME, Harness, payload
 
-from adapters.discord.adapter import DONE
+from adapters.discord.inbound import DONE
 from bot.actions import AnswerButton, Button, Reply, Send
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.events import ButtonPressed, CommandInvoked, Event

@@ -25,7 +25,6 @@ from bot.actions import (
     SyncScheduledEvent,
     UnsupportedAction,
 )
-from bot.i18n import gettext
 from bot.markup import Bold, Items, Mention, Text
 
 MESSAGES = "/channels/{channel_id}/messages"
@@ -48,32 +47,19 @@ def direct(**kw: object) -> SendDirect:
     )
 
 
-async def test_a_direct_message_to_closed_dms_falls_back_once_with_a_mention(
+async def test_closed_dms_come_back_dm_closed_and_the_adapter_posts_nothing_else(
     discord_bot: Harness,
 ) -> None:
+    # The fallback is the core's (tests/adapters/discord/test_discord_with_core.py).
     discord_bot.api.closed_dms.add(DANA)
     result = await discord_bot.adapter.perform(
         direct(fallback_space_id=GUILD, fallback_channel_id=WELCOME)
     )
-    assert result.ok and result.fell_back
-
-    sent = discord_bot.api.find("POST", MESSAGES)
-    assert [c.params["channel_id"] for c in sent] == ["41" + DANA[2:], WELCOME]
-    fallback = sent[-1]
-    assert fallback.content is not None
-    assert fallback.content.startswith(f"<@{DANA}>, I could not send you a direct message")
-    assert "Your invite link: https://discord.gg/abc" in fallback.content
-    assert fallback.json["allowed_mentions"]["users"] == [int(DANA)]
-    assert fallback.json["allowed_mentions"]["parse"] == []
-
-
-async def test_a_direct_message_without_a_fallback_reports_dm_closed(
-    discord_bot: Harness,
-) -> None:
-    discord_bot.api.closed_dms.add(DANA)
-    result = await discord_bot.adapter.perform(direct())
     assert (result.ok, result.error) == (False, "dm_closed")
-    assert len(discord_bot.api.find("POST", MESSAGES)) == 1
+    assert [c.params["channel_id"] for c in discord_bot.api.find("POST", MESSAGES)] == [
+        "41" + DANA[2:]
+    ]
+    assert discord_bot.adapter.open_chat_link("welcome") is None
 
 
 async def test_a_direct_message_to_open_dms(discord_bot: Harness) -> None:
@@ -205,15 +191,18 @@ async def test_a_timeout_without_an_end_lasts_the_discord_maximum(discord_bot: H
     assert 27 < (until - datetime.now(UTC)).total_seconds() / 86400 <= 28
 
 
-async def test_join_requests_are_unsupported_and_unknown_actions_raise(
+async def test_join_requests_and_unknown_actions_are_not_performed(
     discord_bot: Harness,
 ) -> None:
-    result = await discord_bot.adapter.perform(
-        ApproveJoinRequest(platform="discord", space_id=GUILD, user_id=DANA)
-    )
-    assert (result.ok, result.error) == (False, "unsupported")
-    with pytest.raises(UnsupportedAction):
+    # Discord has no join requests: like an unknown type, it is not in the table.
+    before = len(discord_bot.api.calls)
+    with pytest.raises(UnsupportedAction, match="discord adapter cannot perform Approve"):
+        await discord_bot.adapter.perform(
+            ApproveJoinRequest(platform="discord", space_id=GUILD, user_id=DANA)
+        )
+    with pytest.raises(UnsupportedAction, match="discord adapter cannot perform Shout"):
         await discord_bot.adapter.perform(Shout(platform="discord"))
+    assert len(discord_bot.api.calls) == before
 
 
 # --- rendering ---------------------------------------------------------------------
@@ -290,16 +279,3 @@ async def test_edit_replaces_text_and_buttons_and_delete_removes(discord_bot: Ha
         )
     )
     assert gone.ok and discord_bot.api.find("DELETE", MESSAGES + "/{message_id}")
-
-
-async def test_the_fallback_goes_to_the_main_channel_in_the_communitys_language(
-    discord_bot: Harness,
-) -> None:
-    discord_bot.api.closed_dms.add(DANA)
-    result = await discord_bot.adapter.perform(direct(fallback_space_id=GUILD, locale="de"))
-    assert result.ok and result.fell_back
-    fallback = discord_bot.api.find("POST", MESSAGES)[-1]
-    assert fallback.params["channel_id"] != "41" + DANA[2:]  # not the DM channel
-    german = gettext("de", "{mention}, I could not send you a direct message, so here it is:")
-    assert fallback.content is not None
-    assert fallback.content.startswith(german.replace("{mention}", f"<@{DANA}>"))

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from dc_fakeapi import TOKEN, FakeDiscord
-from dc_harness import DANA, GUILD, Harness, payload
+from dc_harness import DANA, GENERAL, GUILD, WELCOME, Harness, payload
 
 from adapters.discord.adapter import DiscordAdapter
+from bot.actions import Reply, SendDirect
 from bot.app import App
 from bot.config import load_config
+from bot.events import Actor, MessagePosted
+from bot.i18n import gettext
+from bot.markup import Text
 
 GLOBAL = "/applications/{application_id}/commands"
 FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
@@ -73,3 +78,95 @@ async def test_the_owner_sets_up_the_server_and_a_member_cannot_configure_it(
     replies = [c for c in bot.api.calls[before:] if c.route == FOLLOWUP]
     assert len(replies) == 1 and replies[0].json["flags"] & 64  # private to her
     assert replies[0].content == "Only owners can use /config. Nothing was changed."
+
+
+# --- private messages the platform refuses: the core's fallback ----------------------
+
+
+def direct(**kw: object) -> SendDirect:
+    return SendDirect(
+        platform="discord",
+        user_id=DANA,
+        text=Text.of("Your invite link: https://discord.gg/abc"),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def _in_guild(bot: Harness) -> None:
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+
+
+async def test_a_direct_message_to_closed_dms_is_posted_in_the_channel_with_a_mention(
+    core: tuple[App, Harness],
+) -> None:
+    app, bot = core
+    await _in_guild(bot)
+    bot.api.closed_dms.add(DANA)
+    result = await app.services.delivery.perform(
+        direct(fallback_space_id=GUILD, fallback_channel_id=WELCOME)
+    )
+    assert result.ok and result.fell_back and not result.pending
+
+    sent = bot.api.find("POST", MESSAGES)
+    assert [c.params["channel_id"] for c in sent] == ["41" + DANA[2:], WELCOME]
+    fallback = sent[-1]
+    assert fallback.content is not None
+    assert fallback.content.startswith(f"<@{DANA}>, I could not send you a direct message")
+    assert "Your invite link: https://discord.gg/abc" in fallback.content
+    assert fallback.json["allowed_mentions"]["users"] == [int(DANA)]
+    assert fallback.json["allowed_mentions"]["parse"] == []
+
+
+async def test_a_direct_message_without_a_fallback_reports_dm_closed(
+    core: tuple[App, Harness],
+) -> None:
+    app, bot = core
+    await _in_guild(bot)
+    bot.api.closed_dms.add(DANA)
+    result = await app.services.delivery.perform(direct())
+    assert (result.ok, result.error) == (False, "dm_closed")
+    assert len(bot.api.find("POST", MESSAGES)) == 1
+
+
+async def test_the_fallback_goes_to_the_main_channel_in_the_communitys_language(
+    core: tuple[App, Harness],
+) -> None:
+    app, bot = core
+    await _in_guild(bot)
+    bot.api.closed_dms.add(DANA)
+    result = await app.services.delivery.perform(direct(fallback_space_id=GUILD, locale="de"))
+    assert result.ok and result.fell_back
+    fallback = bot.api.find("POST", MESSAGES)[-1]
+    assert fallback.params["channel_id"] == WELCOME  # the system channel, not the DM
+    german = gettext("de", "{mention}, I could not send you a direct message, so here it is:")
+    assert german != "{mention}, I could not send you a direct message, so here it is:"
+    assert fallback.content is not None
+    assert fallback.content.startswith(german.replace("{mention}", f"<@{DANA}>"))
+
+
+async def test_a_private_answer_to_a_message_falls_back_to_its_channel(
+    core: tuple[App, Harness],
+) -> None:
+    """Outside interactions Discord has no ephemeral answers: a private reply is a
+    DM, and with DMs closed it is posted where the member wrote, with a mention."""
+    app, bot = core
+    await _in_guild(bot)
+    bot.api.closed_dms.add(DANA)
+    said = MessagePosted(
+        platform="discord",
+        space_id=GUILD,
+        actor=Actor(user_id=DANA, display_name="Dana"),
+        at=datetime.now(UTC),
+        channel_id=GENERAL,
+        message_id="500000000000000077",
+        text="what are my stats?",
+    )
+    reply = Reply(platform="discord", to=said, text=Text.of("Messages: 3"), private=True)
+    result = await app.services.delivery.perform(reply)
+    assert result.ok and result.fell_back
+    posted = bot.api.find("POST", MESSAGES)[-1]
+    assert posted.params["channel_id"] == GENERAL
+    assert posted.content == (
+        f"<@{DANA}>, I could not send you a direct message, so here it is:\nMessages: 3"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tg_fakeapi import BOT_USER
 from tg_harness import GROUP, Harness
 
-from bot.actions import ApproveJoinRequest
+from bot.actions import ApproveJoinRequest, CreateInvite
 from bot.events import (
     ButtonPressed,
     CommandInvoked,
@@ -29,8 +29,21 @@ async def test_join_through_a_members_invite_link_is_exact(tg: Harness) -> None:
     assert event.actor is not None and event.actor.user_id == "333"
     assert event.actor.display_name == "Eli Cohen"
     assert event.actor.language == "he"
-    assert event.invite_code == "https://t.me/+Fk0001aZbQ9xYz"
+    assert event.invite_code == "Fk0001aZbQ9xYz"  # the link's hash (bot/invites.py)
     assert event.confidence == "exact"
+
+
+async def test_the_code_of_an_invite_the_bot_made_is_the_code_of_a_join_through_it(
+    tg: Harness,
+) -> None:
+    made = await tg.adapter.perform(
+        CreateInvite(platform="telegram", space_id=str(GROUP), channel_id=None, name="Dana")
+    )
+    assert made.ok and made.invite_code
+    assert made.value == f"https://t.me/+{made.invite_code}"  # the URL to share, apart
+    [joined] = await tg.feed("chat_member_join_via_invite.json")  # through that link
+    assert isinstance(joined, MemberJoined)
+    assert (joined.invite_code, joined.confidence) == (made.invite_code, "exact")
 
 
 async def test_join_without_a_link_is_unknown(tg: Harness) -> None:
@@ -50,7 +63,7 @@ async def test_join_request_then_approval_is_attributed_to_the_link(tg: Harness)
     [request] = await tg.feed("chat_join_request.json")
     assert isinstance(request, JoinRequested)
     assert request.actor is not None and request.actor.user_id == "777"
-    assert request.invite_code == "https://t.me/+Rq0002bYcR8wXa"
+    assert request.invite_code == "Rq0002bYcR8wXa"
 
     result = await tg.adapter.perform(
         ApproveJoinRequest(platform="telegram", space_id=str(GROUP), user_id="777")
@@ -62,7 +75,7 @@ async def test_join_request_then_approval_is_attributed_to_the_link(tg: Harness)
     # Telegram then reports the join, without the link: we remember it from the request.
     [joined] = await tg.feed("chat_member_join_approved.json")
     assert isinstance(joined, MemberJoined)
-    assert (joined.invite_code, joined.confidence) == ("https://t.me/+Rq0002bYcR8wXa", "exact")
+    assert (joined.invite_code, joined.confidence) == ("Rq0002bYcR8wXa", "exact")
 
 
 async def test_kicked_by_the_bot_is_a_leave_removed_by_bot(tg: Harness) -> None:

@@ -118,11 +118,10 @@ async def test_button_press_the_core_ignores_still_stops_the_spinner(tg: Harness
     assert answer.params == {"callback_query_id": "4382bfdwdsb323b2d9"}
 
 
-async def test_private_message_to_member_who_never_started_falls_back_to_deep_link(
+async def test_a_member_who_never_started_the_bot_is_reported_and_nothing_posted(
     tg: Harness,
 ) -> None:
-    await tg.feed("message_private_start.json")  # we have seen Tom (name, language)
-    tg.events.clear()
+    # The note with the deep link is the core's (test_telegram_with_core.py).
     tg.api.forbidden_chats[444] = NEVER_STARTED
     action = SendDirect(
         platform="telegram",
@@ -133,32 +132,29 @@ async def test_private_message_to_member_who_never_started_falls_back_to_deep_li
         start_payload="welcome_444",
     )
     result = await tg.adapter.perform(action)
-    assert result.ok and result.fell_back
-    attempts = tg.api.of("sendMessage")
-    assert [c.params["chat_id"] for c in attempts] == [444, GROUP]
-    post = attempts[1].params["text"]
-    assert f'href="https://t.me/{BOT_USERNAME}?start=welcome_444"' in post
-    assert '<a href="tg://user?id=444">&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;</a>' in post
-    assert "+secret" not in post  # the private content stays private
+    assert (result.ok, result.error) == (False, "dm_not_started")
+    assert [c.params["chat_id"] for c in tg.api.of("sendMessage")] == [444]
 
-    # Posted once: a second message waiting for Tom does not post again.
-    again = await tg.adapter.perform(action)
-    assert again.fell_back and again.message_id == result.message_id
-    assert [c.params["chat_id"] for c in tg.api.of("sendMessage")] == [444, GROUP, 444]
+
+async def test_the_deep_link_opens_the_bot_with_the_payload(tg: Harness) -> None:
+    link = tg.adapter.open_chat_link("welcome_444")
+    assert link == f"https://t.me/{BOT_USERNAME}?start=welcome_444"
+    assert tg.adapter.open_chat_link(None) == f"https://t.me/{BOT_USERNAME}"
+    with pytest.raises(ValueError, match="1-64"):
+        tg.adapter.open_chat_link("not allowed!")
 
     # Tom opens the link and presses Start: the core gets the payload back.
-    tg.api.forbidden_chats.clear()
     [start] = await tg.feed("message_private_start.json")
     assert isinstance(start, CommandInvoked)
     assert (start.name, start.args, start.private) == ("start", ("welcome_444",), True)
 
 
-async def test_private_message_without_fallback_reports_dm_closed(tg: Harness) -> None:
+async def test_private_message_without_fallback_reports_dm_not_started(tg: Harness) -> None:
     tg.api.forbidden_chats[444] = "Forbidden: bot was blocked by the user"
     result = await tg.adapter.perform(
         SendDirect(platform="telegram", user_id="444", text=Text.of("hi"))
     )
-    assert (result.ok, result.error) == (False, "dm_closed")
+    assert (result.ok, result.error) == (False, "dm_not_started")
 
 
 async def test_retry_after_is_waited_and_the_message_delivered(tg: Harness) -> None:
@@ -258,22 +254,7 @@ async def test_missing_rights_come_back_as_a_failed_result(tg: Harness) -> None:
     assert (result.ok, result.error) == (False, "forbidden")
 
 
-async def test_roles_and_scheduled_events_are_unsupported(tg: Harness) -> None:
-    role = AssignRole(platform="telegram", space_id=str(GROUP), user_id="1", role="verified")
-    assert (await tg.adapter.perform(role)).error == "unsupported"
-    event = SyncScheduledEvent(
-        platform="telegram",
-        space_id=str(GROUP),
-        event_key="ev:1",
-        title="Meetup",
-        starts_at=datetime(2030, 1, 1, tzinfo=UTC),
-        ends_at=datetime(2030, 1, 1, 2, tzinfo=UTC),
-    )
-    assert (await tg.adapter.perform(event)).error == "unsupported"
-    assert not tg.adapter.capabilities.roles and not tg.adapter.capabilities.scheduled_events
-
-
-async def test_unknown_action_type_raises(tg: Harness) -> None:
+async def test_roles_scheduled_events_and_unknown_actions_are_not_performed(tg: Harness) -> None:
     from dataclasses import dataclass
 
     from bot.actions import Action
@@ -282,8 +263,21 @@ async def test_unknown_action_type_raises(tg: Harness) -> None:
     class Teleport(Action):
         pass
 
-    with pytest.raises(UnsupportedAction):
-        await tg.adapter.perform(Teleport(platform="telegram"))
+    role = AssignRole(platform="telegram", space_id=str(GROUP), user_id="1", role="verified")
+    event = SyncScheduledEvent(
+        platform="telegram",
+        space_id=str(GROUP),
+        event_key="ev:1",
+        title="Meetup",
+        starts_at=datetime(2030, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2030, 1, 1, 2, tzinfo=UTC),
+    )
+    before = len(tg.api.calls)
+    for action in (role, event, Teleport(platform="telegram")):
+        with pytest.raises(UnsupportedAction, match="telegram adapter cannot perform"):
+            await tg.adapter.perform(action)
+    assert len(tg.api.calls) == before
+    assert not tg.adapter.capabilities.roles and not tg.adapter.capabilities.scheduled_events
 
 
 async def test_commands_published_per_scope_and_language(tg: Harness) -> None:
@@ -319,24 +313,3 @@ async def test_commands_published_per_scope_and_language(tg: Harness) -> None:
 async def test_command_names_telegram_cannot_show_are_refused(tg: Harness) -> None:
     with pytest.raises(ValueError, match="Set-Up"):
         await tg.adapter.publish_commands([CommandSpec("Set-Up", "Set up")])
-
-
-async def test_the_fallback_note_speaks_the_communitys_language(tg: Harness) -> None:
-    await tg.feed("message_private_start.json")  # Tom's own Telegram language is known
-    tg.api.forbidden_chats[444] = NEVER_STARTED
-    result = await tg.adapter.perform(
-        SendDirect(
-            platform="telegram",
-            user_id="444",
-            text=Text.of("Willkommen!"),
-            fallback_space_id=str(GROUP),
-            start_payload="welcome_444",
-            locale="de",
-        )
-    )
-    assert result.fell_back
-    post = tg.api.of("sendMessage")[-1].params["text"]
-    expected = gettext(
-        "de", "{mention}, I have a private message for you. Open {link} and press Start."
-    )
-    assert expected.split("{mention}")[1].split("{link}")[0] in post

@@ -11,8 +11,11 @@ from tg_fakeapi import BOT_USER, TOKEN, FakeBotAPI
 from tg_harness import payload
 
 from adapters.telegram.adapter import TelegramAdapter
+from bot.actions import SendDirect
 from bot.app import App
 from bot.config import load_config
+from bot.i18n import gettext
+from bot.markup import Text
 
 BAKERY = -1009876543210
 NOA = {"id": 111, "is_bot": False, "first_name": "Noa", "language_code": "he"}
@@ -114,3 +117,93 @@ async def test_a_private_answer_waits_for_start_and_is_delivered_then(
     await feed(adapter, _message(920000013, TOM, private, "/start"))
     assert len(api.of("sendDocument")) == 1
     assert "Send /help" in api.of("sendMessage")[-1].params["text"]
+
+
+# --- the deep link: the core's fallback for a member who never started the bot --------
+
+JERRY = {"id": 444, "is_bot": False, "first_name": "<b>Tom", "last_name": "& Jerry</b>"}
+
+
+def _said(update_id: int, sender: dict[str, object], text: str) -> dict[str, object]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id % 100000,
+            "from": sender,
+            "chat": GROUP_CHAT,
+            "date": 1763861300,
+            "text": text,
+        },
+    }
+
+
+def _waiting(text: str, **kw: object) -> SendDirect:
+    return SendDirect(
+        platform="telegram",
+        user_id="444",
+        text=Text.of(text),
+        fallback_space_id=str(BAKERY),
+        fallback_channel_id=str(BAKERY),
+        start_payload="welcome_444",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def _group_with_jerry(app: App, adapter: TelegramAdapter) -> None:
+    await feed(adapter, payload("my_chat_member_added.json"))
+    await feed(adapter, _message(920000020, NOA, GROUP_CHAT, "/setup Bakery Friends"))
+    await feed(adapter, _said(920000021, JERRY, "hello all"))  # the core now knows them
+
+
+async def test_a_member_who_never_started_the_bot_gets_one_deep_link_for_all_that_waits(
+    core: tuple[App, TelegramAdapter, FakeBotAPI],
+) -> None:
+    from tg_fakeapi import BOT_USERNAME, NEVER_STARTED
+
+    app, adapter, api = core
+    await _group_with_jerry(app, adapter)
+    api.forbidden_chats[444] = NEVER_STARTED
+    before = len(api.of("sendMessage"))
+    first = await app.services.delivery.perform(
+        _waiting("Your personal invite link: https://t.me/+secret")
+    )
+    assert first.ok and first.fell_back and first.pending
+    attempts = api.of("sendMessage")[before:]
+    assert [c.params["chat_id"] for c in attempts] == [444, BAKERY]
+    post = attempts[1].params["text"]
+    assert f'href="https://t.me/{BOT_USERNAME}?start=welcome_444"' in post
+    assert '<a href="tg://user?id=444">&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;</a>' in post
+    assert "+secret" not in post  # the private content stays private
+
+    # A second message waiting for them does not post the note again.
+    second = await app.services.delivery.perform(_waiting("The rules: be kind."))
+    assert second.fell_back and second.message_id == first.message_id
+    assert [c.params["chat_id"] for c in api.of("sendMessage")[before:]] == [444, BAKERY, 444]
+
+    # They open the link and press Start: both messages arrive, in order.
+    api.forbidden_chats.clear()
+    private = {"id": 444, "type": "private", "first_name": "<b>Tom"}
+    await feed(adapter, _message(920000022, JERRY, private, "/start welcome_444"))
+    delivered = [c.params["text"] for c in api.of("sendMessage") if c.params["chat_id"] == 444]
+    assert any("+secret" in t for t in delivered)
+    assert delivered.index(next(t for t in delivered if "+secret" in t)) < delivered.index(
+        next(t for t in delivered if "be kind" in t)
+    )
+
+
+async def test_the_deep_link_note_speaks_the_communitys_language(
+    core: tuple[App, TelegramAdapter, FakeBotAPI],
+) -> None:
+    from tg_fakeapi import NEVER_STARTED
+
+    app, adapter, api = core
+    await _group_with_jerry(app, adapter)
+    api.forbidden_chats[444] = NEVER_STARTED
+    result = await app.services.delivery.perform(_waiting("Willkommen!", locale="de"))
+    assert result.fell_back
+    post = api.of("sendMessage")[-1].params["text"]
+    expected = gettext(
+        "de", "{mention}, I have a private message for you. Open {link} and press Start."
+    )
+    assert expected.split("{mention}")[1].split("{link}")[0] in post
+    assert gettext("de", "a chat with me") in post
