@@ -12,6 +12,7 @@ from dc_harness import DANA, GUILD, Harness, payload
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
 from bot.config import load_config
+from bot.features.engagement.chart import lays_out_rtl
 
 GLOBAL = "/applications/{application_id}/commands"
 FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
@@ -73,3 +74,27 @@ async def test_the_owner_sets_up_the_server_and_a_member_cannot_configure_it(
     replies = [c for c in bot.api.calls[before:] if c.route == FOLLOWUP]
     assert len(replies) == 1 and replies[0].json["flags"] & 64  # private to her
     assert replies[0].content == "Only owners can use /config. Nothing was changed."
+
+
+async def test_the_digest_comes_with_its_chart_attached_as_a_png(
+    core: tuple[App, Harness],
+) -> None:
+    """`/digest now`: the owner's private answer carries the digest and the chart as a
+    .png file on the same message, which Discord shows inline as an image."""
+    _app, bot = core
+    # matplotlib's first import and font load, outside the harness's wait for handlers.
+    lays_out_rtl()
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+    bot.gateway("INTERACTION_CREATE", command("setup", [{"type": 3, "name": "name", "value": "Café Friends"}], by={}))  # fmt: skip
+    await bot.settle()
+    before = len(bot.api.calls)
+    digest = command("digest", [{"type": 1, "name": "now", "options": []}], by={})
+    digest["id"] = "600000000000000078"
+    bot.gateway("INTERACTION_CREATE", digest)
+    await bot.settle()
+    [answer] = [c for c in bot.api.calls[before:] if c.route == FOLLOWUP]
+    assert answer.json["flags"] & 64  # only the owner sees it
+    assert (answer.content or "").startswith("📊 **Weekly digest of Café Friends**")
+    [chart] = answer.files
+    assert chart.startswith("digest-") and chart.endswith(".png")
