@@ -238,6 +238,17 @@ async def test_export_activity_csv(console: ConsoleCommunity) -> None:
     assert dana["week_start"] == "2026-03-02"
 
 
+async def test_export_does_not_hand_a_spreadsheet_a_formula(console: ConsoleCommunity) -> None:
+    """A member who calls themselves `=SUM(1+1)` is a name in the owner's spreadsheet,
+    not a formula it runs."""
+    await console.run("/join =SUM(1+1)\n/say =SUM(1+1) hi\n/as owner\n/export activity")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply)
+    rows = list(csv.reader(io.StringIO(reply.attachments[0].data.decode("utf-8-sig"))))
+    [member] = [r[2] for r in rows[1:] if "SUM" in r[2]]
+    assert member == "'=SUM(1+1)"
+
+
 async def test_questions_are_forgotten_with_the_member_and_after_30_days(
     console: ConsoleCommunity,
 ) -> None:
