@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from bot.actions import Action, ActionResult, Attachment, Button, Reply, SendDirect
 from bot.directory import Account, CommunityInfo, MemberRef
 from bot.events import Event, InternalEvent, SettingChanged
-from bot.i18n import gettext, normalize_locale, translate
+from bot.i18n import gettext, normalize_locale, translate, translate_plural
 from bot.markup import Text, Value
 from bot.schedule import ScheduleEntry
 from bot.services import Services
@@ -159,6 +159,10 @@ class Context:
     def _(self, msgid: str, **values: Value) -> Text:
         """Translate into the community's language and fill placeholders."""
         return translate(self.locale, msgid, **values)
+
+    def n_(self, singular: str, plural: str, n: int, /, **values: Value) -> Text:
+        """Translate with the plural form for `n` (also given as `{n}`)."""
+        return translate_plural(self.locale, singular, plural, n, **values)
 
     def gettext(self, msgid: str) -> str:
         return gettext(self.locale, msgid)

@@ -5,23 +5,34 @@ Every user-facing string is an English msgid marked with `_(...)` (on a context:
 finds it. Catalogs live in `bot/locale/<locale>/LC_MESSAGES/<domain>.po`, one
 domain per feature or adapter, so features do not edit each other's files.
 
+A text with a count is a plural entry (msgid, msgid_plural, msgstr[0..n]): written
+`translate_plural(locale, "{n} week", "{n} weeks", n)` with both English forms as
+literals, so the extractor finds them. Each catalog's `Plural-Forms` header says how
+many forms its language has and which one a number takes (Hebrew: one, two, other),
+from Babel's data for the locale; `update` keeps it so and `check` insists.
+
     python -m bot.i18n check    # lists msgids missing from a catalog
     python -m bot.i18n update   # adds missing msgids (English filled, others empty)
 """
 
 from __future__ import annotations
 
+import gettext as stdlib_gettext
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
 from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_decimal, format_percent
+from babel.units import format_unit
 
 from bot.markup import Text, Value, format_text
 
@@ -30,7 +41,18 @@ DEFAULT_LOCALE = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
 ROOT = Path(__file__).parent.parent
 SOURCE_DIRS = ("bot", "adapters", "jobs")
-KEYWORDS = {"_": None, "N_": None}
+# What the extractor looks for. Plural functions name the positions of their two
+# English forms: `translate_plural(locale, singular, plural, n)`; a context's
+# `ctx.n_(singular, plural, n)` (bot/context.py may wrap `translate_plural` so).
+KEYWORDS: dict[str, tuple[int, int] | None] = {
+    "_": None,
+    "N_": None,
+    "translate_plural": (2, 3),
+    "ngettext": (2, 3),
+    "n_": (1, 2),
+}
+
+Msgid = str | tuple[str, str]  # a plain msgid, or a plural's (singular, plural)
 
 
 def N_(msgid: str) -> str:
@@ -38,15 +60,32 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+@dataclass
+class _Translations:
+    messages: dict[str, str] = field(default_factory=dict)
+    # Keyed by the singular msgid, as gettext does: every form, in catalog order.
+    plurals: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The number -> form index rule of the catalogs' Plural-Forms header.
+    form: Callable[[int], int] = lambda n: int(n != 1)
+
+
 @cache
-def _catalog(locale: str) -> dict[str, str]:
-    merged: dict[str, str] = {}
+def _translations(locale: str) -> _Translations:
+    found = _Translations()
     for po in sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po")):
         with po.open("rb") as fh:
-            for message in read_po(fh, locale=locale):
-                if message.id and isinstance(message.id, str) and message.string:
-                    merged[message.id] = str(message.string)
-    return merged
+            catalog = read_po(fh, locale=locale)
+        found.form = stdlib_gettext.c2py(catalog.plural_expr)
+        for message in catalog:
+            if isinstance(message.id, tuple) and isinstance(message.string, tuple):
+                found.plurals[message.id[0]] = tuple(str(s) for s in message.string)
+            elif message.id and isinstance(message.id, str) and message.string:
+                found.messages[message.id] = str(message.string)
+    return found
+
+
+def _catalog(locale: str) -> dict[str, str]:
+    return _translations(locale).messages
 
 
 def normalize_locale(locale: str | None) -> str:
@@ -63,6 +102,46 @@ def gettext(locale: str, msgid: str) -> str:
 def translate(locale: str, msgid: str, **values: Value) -> Text:
     """Translate and fill placeholders; values may be markup nodes (mentions)."""
     return format_text(gettext(locale, msgid), values)
+
+
+def ngettext(locale: str, singular: str, plural: str, n: int) -> str:
+    """The form of a plural entry that `n` takes in `locale` (English without one)."""
+    translations = _translations(normalize_locale(locale))
+    forms = translations.plurals.get(singular)
+    if forms:
+        index = translations.form(n)
+        if index < len(forms) and forms[index]:
+            return forms[index]
+    return singular if n == 1 else plural
+
+
+def translate_plural(locale: str, singular: str, plural: str, n: int, /, **values: Value) -> Text:
+    """Translate a text with a count and fill its placeholders. `{n}` is the count,
+    written the locale's way unless `values` gives it. Both English forms must be
+    string literals here (the extractor reads them):
+
+        translate_plural(locale, "{n} week", "{n} weeks", weeks)
+
+    Hebrew has three forms (one, two, other), and a translation may leave the number
+    out where the language does ("שבועיים" is "two weeks")."""
+    filled: dict[str, Value] = {"n": number(locale, n), **values}
+    return format_text(ngettext(locale, singular, plural, n), filled)
+
+
+DURATION_UNITS = (("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
+
+
+def duration(locale: str, value: timedelta) -> str:
+    """A duration as people say it, exactly: "3 days", "90 minutes", "2 Stunden",
+    "יומיים", in the largest unit that divides it. Babel's CLDR unit patterns, the
+    same ones `babel.dates.format_timedelta` uses; that one rounds (90 minutes is
+    "2 hours"), which is right for "about", wrong for a setting."""
+    loc = normalize_locale(locale)
+    seconds = int(value.total_seconds())
+    for unit, size in DURATION_UNITS:
+        if seconds and seconds % size == 0:
+            return str(format_unit(seconds // size, f"duration-{unit}", locale=loc))
+    return str(format_unit(seconds, "duration-second", locale=loc))
 
 
 def number(locale: str, value: float) -> str:
@@ -91,36 +170,113 @@ def domain_of(path: str) -> str:
     return "core"
 
 
-def extract() -> Iterator[tuple[str, str, str]]:
-    """(domain, msgid, where) for every marked string in the source."""
+def extract() -> Iterator[tuple[str, Msgid, str]]:
+    """(domain, msgid, where) for every marked string in the source; a plural's
+    msgid is its (singular, plural)."""
     for top in SOURCE_DIRS:
         base = ROOT / top
         for filename, lineno, msgid, _comments, _ctx in extract_from_dir(
             base, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
+            rel = str(Path(top) / filename)
             if isinstance(msgid, str) and msgid:
-                rel = str(Path(top) / filename)
                 yield domain_of(rel), msgid, f"{rel}:{lineno}"
+            elif isinstance(msgid, tuple) and len(msgid) == 2 and all(msgid):
+                yield domain_of(rel), (str(msgid[0]), str(msgid[1])), f"{rel}:{lineno}"
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+@cache
+def _plural_entries(locale: str) -> tuple[str, dict[tuple[str, str], tuple[str, ...]]]:
+    """The Plural-Forms header of each of the locale's catalogs (one, if they agree)
+    and every plural entry, by (singular, plural)."""
+    headers: set[str] = set()
+    entries: dict[tuple[str, str], tuple[str, ...]] = {}
+    for po in sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        headers.add(catalog.plural_forms)
+        for message in catalog:
+            if isinstance(message.id, tuple) and isinstance(message.string, tuple):
+                entries[(str(message.id[0]), str(message.id[1]))] = tuple(
+                    str(s) for s in message.string
+                )
+    return " | ".join(sorted(headers)), entries
+
+
+def _plural_problems(msgid: tuple[str, str], where: str) -> list[str]:
+    singular, plural = msgid
+    found: list[str] = []
+    allowed = _placeholders(singular) | _placeholders(plural)
+    for locale in LOCALES:
+        _header, entries = _plural_entries(locale)
+        wanted = get_plural(locale)
+        forms = entries.get(msgid)
+        if forms is None:
+            found.append(f"{where}: no {locale} plural entry for {singular!r} / {plural!r}")
+            continue
+        if len(forms) != wanted.num_plurals or not all(forms):
+            filled = sum(1 for f in forms if f)
+            found.append(
+                f"{where}: {locale} has {filled} of {wanted.num_plurals} plural forms for {singular!r}"
+            )
+            continue
+        # A form may leave the number out (Hebrew's dual); the last, general one may not.
+        if any(not _placeholders(f) <= allowed for f in forms) or _placeholders(
+            forms[-1]
+        ) != _placeholders(plural):
+            found.append(f"{where}: {locale} placeholders differ for {singular!r}")
+    return found
 
 
 def problems() -> list[str]:
-    """Every msgid lacking a translation, or translated with other placeholders."""
+    """Every msgid lacking a translation (a plural: any of its locale's forms), or
+    translated with other placeholders."""
     found: list[str] = []
-    _catalog.cache_clear()
-    for _domain, msgid, where in extract():
+    _translations.cache_clear()
+    _plural_entries.cache_clear()
+    for locale in LOCALES:
+        header, wanted = _plural_entries(locale)[0], get_plural(locale).plural_forms
+        if header != wanted:
+            found.append(f"{locale}: the catalogs' Plural-Forms are {header!r}, not {wanted!r}")
+    plain_ids: set[str] = set()
+    marked = list(extract())
+    for _domain, msgid, where in marked:
+        if isinstance(msgid, tuple):
+            found.extend(_plural_problems(msgid, where))
+            continue
+        plain_ids.add(msgid)
         for locale in LOCALES:
             text = _catalog(locale).get(msgid)
             if not text:
                 found.append(f"{where}: no {locale} translation for {msgid!r}")
-            elif set(PLACEHOLDER.findall(text)) != set(PLACEHOLDER.findall(msgid)):
+            elif _placeholders(text) != _placeholders(msgid):
                 found.append(f"{where}: {locale} placeholders differ for {msgid!r}")
-    return found
+    for _domain, msgid, where in marked:
+        if isinstance(msgid, tuple) and msgid[0] in plain_ids:
+            found.append(f"{where}: {msgid[0]!r} is both a plain and a plural msgid")
+    return sorted(set(found), key=found.index)
+
+
+def _fix_plural_forms(catalog: Catalog, locale: str) -> None:
+    """The header to Babel's rule for the locale, and every plural entry to as many
+    forms (new ones empty, to be translated)."""
+    rule = get_plural(locale)
+    headers = [(k, v) for k, v in catalog.mime_headers if k.lower() != "plural-forms"]
+    catalog.mime_headers = [*headers, ("Plural-Forms", rule.plural_forms)]
+    for message in catalog:
+        if isinstance(message.id, tuple):
+            forms = tuple(message.string) if isinstance(message.string, tuple) else ()
+            message.string = (*forms, *([""] * rule.num_plurals))[: rule.num_plurals]
 
 
 def update() -> int:
     """Add missing msgids to each locale's domain catalog. Returns how many."""
     added = 0
-    wanted: dict[str, dict[str, str]] = {}
+    wanted: dict[str, dict[Msgid, str]] = {}
     for domain, msgid, where in extract():
         wanted.setdefault(domain, {}).setdefault(msgid, where)
     for locale in LOCALES:
@@ -131,15 +287,27 @@ def update() -> int:
                     catalog = read_po(fh, locale=locale)
             else:
                 catalog = Catalog(locale=locale, domain=domain, project="kehila")
+            _fix_plural_forms(catalog, locale)
             for msgid, where in msgids.items():
-                if msgid not in catalog:
-                    file, _, line = where.rpartition(":")
-                    catalog.add(msgid, msgid if locale == "en" else "", [(file, int(line))])
-                    added += 1
+                file, _, line = where.rpartition(":")
+                key = msgid[0] if isinstance(msgid, tuple) else msgid
+                present = catalog.get(key)
+                if present is not None and present.id == msgid:
+                    continue
+                if isinstance(msgid, tuple):
+                    count = get_plural(locale).num_plurals
+                    string: str | tuple[str, ...] = msgid if locale == "en" else ("",) * count
+                else:
+                    string = msgid if locale == "en" else ""
+                if present is not None:  # a plain msgid became a plural one, or back
+                    catalog.delete(key)
+                catalog.add(msgid, string, [(file, int(line))])
+                added += 1
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as fh:
                 write_po(fh, catalog, width=100, omit_header=False, sort_output=True)
-    _catalog.cache_clear()
+    _translations.cache_clear()
+    _plural_entries.cache_clear()
     return added
 
 

@@ -64,6 +64,10 @@ log = logging.getLogger(__name__)
 
 CALLBACK_DATA_MAX_BYTES = 64
 INVITE_NAME_MAX = 32
+# Telegram counts a caption like a message: after entity parsing, in UTF-16 units.
+CAPTION_LIMIT = 1024
+# What sendPhoto takes (up to 10 MB; width + height at most 10,000).
+PHOTO_TYPES = frozenset({"image/png", "image/jpeg"})
 
 
 def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
@@ -83,6 +87,26 @@ def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
         for i in range(0, len(buttons), per_row)
     ]
     return InlineKeyboardMarkup(rows)
+
+
+def _is_photo(attachment: Attachment) -> bool:
+    return attachment.mime_type in PHOTO_TYPES
+
+
+def _input_file(attachment: Attachment) -> InputFile:
+    return InputFile(BytesIO(attachment.data), filename=attachment.filename)
+
+
+def _text_and_caption(
+    text: Text, attachments: Sequence[Attachment]
+) -> tuple[list[str], str | None]:
+    """The text's messages, or none and the text as the caption of the first attachment
+    when that is a photo and the whole text fits in a caption."""
+    if attachments and _is_photo(attachments[0]):
+        caption = render(text, CAPTION_LIMIT)
+        if len(caption) == 1:
+            return [], caption[0]
+    return render(text), None
 
 
 def _failure(exc: TelegramError) -> ActionResult:
@@ -140,16 +164,16 @@ class Outbound:
         reply_to: int | None = None,
     ) -> ActionResult:
         markup = keyboard(buttons)  # raises before anything is sent
-        chunks = render(text)
+        chunks, caption = _text_and_caption(text, attachments)
         chat_id = self._chat(chat_id)
         try:
             return await self._send_chunks(
-                chat_id, thread_id, chunks, markup, attachments, reply_to
+                chat_id, thread_id, chunks, markup, attachments, reply_to, caption
             )
         except ChatMigrated as exc:
             self.migrated[chat_id] = int(exc.new_chat_id)
             return await self._send_chunks(
-                int(exc.new_chat_id), thread_id, chunks, markup, attachments, reply_to
+                int(exc.new_chat_id), thread_id, chunks, markup, attachments, reply_to, caption
             )
 
     async def _send_chunks(
@@ -160,7 +184,11 @@ class Outbound:
         markup: InlineKeyboardMarkup | None,
         attachments: Sequence[Attachment],
         reply_to: int | None,
+        caption: str | None = None,
     ) -> ActionResult:
+        """The text's chunks, then each file; buttons go with the last message. With
+        `caption` (the text, when it fits under a photo), there are no chunks: the
+        first attachment, a photo, carries it."""
         bot = self.bot
         reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         sent: Message | None = None
@@ -177,13 +205,25 @@ class Outbound:
             )
         for j, att in enumerate(attachments):
             last = j == len(attachments) - 1
-            sent = await bot.send_document(
-                chat_id,
-                InputFile(BytesIO(att.data), filename=att.filename),
-                message_thread_id=thread_id,
-                reply_parameters=reply if sent is None else None,
-                reply_markup=markup if last else None,
-            )
+            options: dict[str, Any] = {
+                "caption": caption if j == 0 else None,
+                "parse_mode": ParseMode.HTML if caption and j == 0 else None,
+                "message_thread_id": thread_id,
+                "reply_parameters": reply if sent is None else None,
+                "reply_markup": markup if last else None,
+            }
+            if _is_photo(att):
+                try:
+                    # A photo is shown in the chat; a document is a file to open.
+                    sent = await bot.send_photo(chat_id, _input_file(att), **options)
+                    continue
+                except BadRequest as exc:
+                    if "photo" not in str(exc).lower() and "image" not in str(exc).lower():
+                        raise
+                    log.info(
+                        "telegram: %s refused as a photo, sent as a file: %s", att.filename, exc
+                    )
+            sent = await bot.send_document(chat_id, _input_file(att), **options)
         if sent is None:
             return ActionResult.failed("failed", "nothing to send: empty text and no files")
         return ActionResult(ok=True, message_id=str(sent.message_id))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 
 from adapters.console.community import ConsoleCommunity
@@ -32,6 +33,15 @@ def digests(console: ConsoleCommunity, name: str = "owner") -> list[SendDirect]:
         if isinstance(p.action, SendDirect)
         and p.audience == f"@{name}"
         and "Weekly digest" in p.action.text.plain()
+    ]
+
+
+def digests_in_any_language(console: ConsoleCommunity) -> list[SendDirect]:
+    """What the owner got with a chart attached: the digests, in whatever language."""
+    return [
+        p.action
+        for p in console.performed
+        if isinstance(p.action, SendDirect) and p.audience == "@owner" and p.action.attachments
     ]
 
 
@@ -238,6 +248,17 @@ async def test_export_activity_csv(console: ConsoleCommunity) -> None:
     assert dana["week_start"] == "2026-03-02"
 
 
+async def test_export_does_not_hand_a_spreadsheet_a_formula(console: ConsoleCommunity) -> None:
+    """A member who calls themselves `=SUM(1+1)` is a name in the owner's spreadsheet,
+    not a formula it runs."""
+    await console.run("/join =SUM(1+1)\n/say =SUM(1+1) hi\n/as owner\n/export activity")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply)
+    rows = list(csv.reader(io.StringIO(reply.attachments[0].data.decode("utf-8-sig"))))
+    [member] = [r[2] for r in rows[1:] if "SUM" in r[2]]
+    assert member == "'=SUM(1+1)"
+
+
 async def test_questions_are_forgotten_with_the_member_and_after_30_days(
     console: ConsoleCommunity,
 ) -> None:
@@ -375,3 +396,56 @@ async def test_counts_flushed_into_a_digest_run_that_cannot_commit_are_kept(
     assert len(digests(console)) == sent
     await engagement(console.app.services).flush()
     assert await messages_of("dana") == before + 3
+
+
+@pytest.mark.parametrize(
+    ("locale", "weeks", "members", "expected"),
+    [
+        ("en", 1, 1, "Weekly activity per member, 1 week from Mar 2, 2026: 1 row."),
+        ("en", 2, 2, "Weekly activity per member, 2 weeks from Feb 23, 2026: 2 rows."),
+        ("de", 1, 1, "Wöchentliche Aktivität pro Mitglied, 1 Woche ab 02.03.2026: 1 Zeile."),
+        ("de", 3, 2, "Wöchentliche Aktivität pro Mitglied, 3 Wochen ab 16.02.2026: 2 Zeilen."),
+        ("he", 1, 1, "פעילות שבועית לפי חבר/ה, שבוע אחד החל מ־2 במרץ 2026: שורה אחת."),
+        ("he", 2, 2, "פעילות שבועית לפי חבר/ה, שבועיים החל מ־23 בפבר׳ 2026: שתי שורות."),
+        ("he", 5, 3, "פעילות שבועית לפי חבר/ה, 5 שבועות החל מ־2 בפבר׳ 2026: 3 שורות."),
+    ],
+)
+async def test_export_counts_weeks_and_rows_in_the_community_s_language(
+    console: ConsoleCommunity, locale: str, weeks: int, members: int, expected: str
+) -> None:
+    names = ["dana", "noa", "eli"][:members]
+    await console.run(f"/config set locale {locale}")
+    await console.run("\n".join(f"/join {n}\n/say {n} hi" for n in names))
+    await console.run(f"/as owner\n/export activity {weeks}")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply)
+    assert reply.text.plain() == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "first", "second"),
+    [
+        ("en", ["(+2: 2 joined, 0 left)"],
+               ["(+1: 1 joined, 0 left)",
+                "🌱 Newcomers: 1 of last week's 2 came back this week (50%)"]),
+        ("de", ["(+2: 2 beigetreten, 0 ausgetreten)"],
+               ["(+1: 1 beigetreten, 0 ausgetreten)",
+                "🌱 Neuzugänge: 1 von 2 aus der Vorwoche war diese Woche wieder da (50\xa0%)"]),
+        ("he", ["(+2: שתי הצטרפויות, 0 עזיבות)"],
+               ["(+1: הצטרפות אחת, 0 עזיבות)",
+                "🌱 מצטרפים חדשים: 1 מתוך 2 מהשבוע שעבר חזר/ה השבוע (50%)"]),
+    ],
+)  # fmt: skip
+async def test_the_digest_s_counts_agree_with_their_number_in_three_languages(
+    console: ConsoleCommunity, locale: str, first: list[str], second: list[str]
+) -> None:
+    """Two join the first week; the next week one more joins and one of the two comes
+    back. Hebrew has a form for two; a verb agrees with its number in German."""
+    await console.run(f"/config set locale {locale}\n/join dana\n/join noa")
+    await console.advance(timedelta(days=7))  # Monday 9 March 08:00: the next week
+    await console.run("/say dana back\n/join eli")
+    await console.advance(timedelta(days=7, hours=1))  # Monday 16 March 09:00
+    sent = [d.text.plain() for d in digests_in_any_language(console)]
+    assert len(sent) == 2
+    assert all(line in sent[0] for line in first), sent[0]
+    assert all(line in sent[1] for line in second), sent[1]

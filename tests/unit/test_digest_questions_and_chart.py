@@ -155,16 +155,3 @@ def test_the_chart_is_a_png_of_the_expected_size(locale: str, title: str) -> Non
     assert png[12:16] == b"IHDR"
     assert struct.unpack(">II", png[16:24]) == (WIDTH_PX, HEIGHT_PX) == (1080, 1350)
     assert len(png) > 20_000
-
-
-def test_hebrew_labels_are_shaped_right_to_left() -> None:
-    from bidi.algorithm import get_display
-
-    from bot.features.engagement.chart import _labeler
-    from bot.i18n import gettext
-
-    label = _labeler("he")
-    assert callable(label)
-    logical = gettext("he", "Active members")
-    assert logical != "Active members"  # translated
-    assert label("Active members") == get_display(logical) != logical

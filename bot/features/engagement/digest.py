@@ -16,7 +16,7 @@ from babel.dates import format_date
 
 from bot.context import Context
 from bot.features.engagement.unanswered import question_node
-from bot.i18n import N_, is_rtl, normalize_locale, number, percent
+from bot.i18n import N_, is_rtl, normalize_locale, number, percent, translate_plural
 from bot.markup import Italic, Items, Node, Text, lines
 from storage.digest import DigestRepository, MemberCount, PeopleFigures, QuestionRef, ReplySplit
 
@@ -296,11 +296,11 @@ def render(ctx: Context, d: Digest, *, late: bool, extra: list[Text]) -> Text:
         out.append(ctx._(N_("First week: no comparison with the week before yet.")))
     out.append(
         ctx._(
-            N_("👥 Members: {count} ({net}: {joined} joined, {left} left)"),
+            N_("👥 Members: {count} ({net}: {joined}, {left})"),
             count=d.members_now,
             net=signed(this.net),
-            joined=this.joins,
-            left=this.leaves,
+            joined=translate_plural(loc, "{n} joined", "{n} joined", this.joins),
+            left=translate_plural(loc, "{n} left", "{n} left", this.leaves),
         )
     )
     out.append(
@@ -331,8 +331,11 @@ def render(ctx: Context, d: Digest, *, late: bool, extra: list[Text]) -> Text:
     )
     if prev is not None and prev.joins:
         out.append(
-            ctx._(
-                N_("🌱 Newcomers: {back} of last week's {joined} came back this week ({share})"),
+            translate_plural(
+                loc,
+                "🌱 Newcomers: {back} of last week's {joined} came back this week ({share})",
+                "🌱 Newcomers: {back} of last week's {joined} came back this week ({share})",
+                this.newcomers_back,  # the verb agrees with it (German, Hebrew)
                 back=this.newcomers_back,
                 joined=this.newcomers,
                 share=pct(this.retention),

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from babel.dates import format_date
+
 from bot.actions import Attachment
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context, store_schedule
@@ -36,7 +38,7 @@ from bot.features.engagement.digest import (
     render,
 )
 from bot.features.engagement.export import activity_csv
-from bot.i18n import N_
+from bot.i18n import N_, translate_plural
 from bot.markup import Text
 from bot.schedule import ScheduleEntry
 from bot.services import Services
@@ -412,12 +414,13 @@ async def export_activity(ctx: Context, args: dict[str, Any]) -> None:
     since = until - timedelta(weeks=int(weeks))
     rows = await ctx.uow.repo(DigestRepository).member_weeks(community.id, since, until)
     data = activity_csv(rows)
+    loc = ctx.locale
     ctx.reply(
         ctx._(
-            N_("Weekly activity per member, {weeks} weeks from {since}: {rows} rows."),
-            weeks=int(weeks),
-            since=since.isoformat(),
-            rows=len(rows),
+            N_("Weekly activity per member, {weeks} from {since}: {rows}."),
+            weeks=translate_plural(loc, "{n} week", "{n} weeks", int(weeks)),
+            since=format_date(since, "medium", locale=loc),
+            rows=translate_plural(loc, "{n} row", "{n} rows", len(rows)),
         ),
         private=True,
         attachments=[

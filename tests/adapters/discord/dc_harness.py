@@ -32,7 +32,8 @@ THREAD = "400000000000000009"
 DANA = "200000000000000010"
 NOA = "200000000000000001"
 # How long a test waits for an event before failing (never a sleep: we await it).
-WAIT_S = 5.0
+# Generous: a digest draws its chart, seconds on a busy machine.
+WAIT_S = 30.0
 
 E = TypeVar("E", bound=Event)
 

@@ -15,6 +15,7 @@ from bot.actions import Reply, SendDirect
 from bot.app import App
 from bot.config import load_config
 from bot.events import Actor, MessagePosted
+from bot.features.engagement.chart import lays_out_rtl
 from bot.i18n import gettext
 from bot.markup import Text
 
@@ -170,3 +171,26 @@ async def test_a_private_answer_to_a_message_falls_back_to_its_channel(
     assert posted.content == (
         f"<@{DANA}>, I could not send you a direct message, so here it is:\nMessages: 3"
     )
+
+async def test_the_digest_comes_with_its_chart_attached_as_a_png(
+    core: tuple[App, Harness],
+) -> None:
+    """`/digest now`: the owner's private answer carries the digest and the chart as a
+    .png file on the same message, which Discord shows inline as an image."""
+    _app, bot = core
+    # matplotlib's first import and font load, outside the harness's wait for handlers.
+    lays_out_rtl()
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+    bot.gateway("INTERACTION_CREATE", command("setup", [{"type": 3, "name": "name", "value": "Café Friends"}], by={}))  # fmt: skip
+    await bot.settle()
+    before = len(bot.api.calls)
+    digest = command("digest", [{"type": 1, "name": "now", "options": []}], by={})
+    digest["id"] = "600000000000000078"
+    bot.gateway("INTERACTION_CREATE", digest)
+    await bot.settle()
+    [answer] = [c for c in bot.api.calls[before:] if c.route == FOLLOWUP]
+    assert answer.json["flags"] & 64  # only the owner sees it
+    assert (answer.content or "").startswith("📊 **Weekly digest of Café Friends**")
+    [chart] = answer.files
+    assert chart.startswith("digest-") and chart.endswith(".png")

@@ -193,12 +193,63 @@ async def test_private_reply_to_a_group_command_goes_to_the_member(tg: Harness) 
     assert call.params["chat_id"] == 111
 
 
-async def test_attachments_are_sent_as_documents(tg: Harness) -> None:
-    png = Attachment("digest.png", b"\x89PNG\r\n", "image/png")
-    result = await tg.adapter.perform(send(Text.of("This week"), attachments=(png,)))
+PNG = Attachment("digest.png", b"\x89PNG\r\n", "image/png")
+
+
+async def test_a_picture_is_sent_as_a_photo_with_the_text_as_its_caption(tg: Harness) -> None:
+    buttons = (Button("Settings", "digest:settings"),)
+    text = Text.of(Bold(("Weekly digest",)), " of R&D 📊")
+    result = await tg.adapter.perform(send(text, buttons=buttons, attachments=(PNG,)))
     assert result.ok
+    assert [c.method for c in tg.api.calls if c.method.startswith("send")] == ["sendPhoto"]
+    [photo] = tg.api.of("sendPhoto")
+    assert photo.params["chat_id"] == GROUP and photo.files
+    assert photo.params["caption"] == "<b>Weekly digest</b> of R&amp;D 📊"
+    assert photo.params["parse_mode"] == "HTML"
+    assert photo.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == (
+        "digest:settings"
+    )
+    assert result.message_id == "101"  # the photo's message
+
+
+async def test_a_text_too_long_for_a_caption_comes_first_then_the_photo(tg: Harness) -> None:
+    # 1,024 is the caption limit, counted as Telegram does (an emoji is two units).
+    fits = Text.of("📊" + "x" * 1022)
+    await tg.adapter.perform(send(fits, attachments=(PNG,)))
+    assert [c.method for c in tg.api.calls if c.method.startswith("send")] == ["sendPhoto"]
+    tg.api.calls.clear()
+    too_long = Text.of("📊" + "x" * 1023, Bold(("!",)))
+    buttons = (Button("Settings", "digest:settings"),)
+    result = await tg.adapter.perform(send(too_long, buttons=buttons, attachments=(PNG,)))
+    assert result.ok
+    assert [c.method for c in tg.api.calls if c.method.startswith("send")] == [
+        "sendMessage",
+        "sendPhoto",
+    ]
+    [message], [photo] = tg.api.of("sendMessage"), tg.api.of("sendPhoto")
+    assert message.params["text"].endswith("<b>!</b>")
+    assert "caption" not in photo.params
+    assert "reply_markup" not in message.params and "reply_markup" in photo.params
+
+
+async def test_a_picture_telegram_refuses_as_a_photo_goes_as_a_file(tg: Harness) -> None:
+    tg.api.fail_next("sendPhoto", 400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+    result = await tg.adapter.perform(send(Text.of("This week"), attachments=(PNG,)))
+    assert result.ok
+    [document] = tg.api.of("sendDocument")
+    assert document.files and document.params["caption"] == "This week"
+
+
+async def test_other_files_are_sent_as_documents_after_the_text(tg: Harness) -> None:
+    csv = Attachment("activity.csv", b"week_start\n", "text/csv")
+    result = await tg.adapter.perform(send(Text.of("Your export"), attachments=(csv,)))
+    assert result.ok
+    assert [c.method for c in tg.api.calls if c.method.startswith("send")] == [
+        "sendMessage",
+        "sendDocument",
+    ]
     [doc] = tg.api.of("sendDocument")
-    assert doc.params["chat_id"] == GROUP and doc.files
+    assert doc.params["chat_id"] == GROUP and doc.files and "caption" not in doc.params
 
 
 async def test_edit_unchanged_message_is_not_an_error(tg: Harness) -> None:

@@ -207,3 +207,21 @@ async def test_the_deep_link_note_speaks_the_communitys_language(
     )
     assert expected.split("{mention}")[1].split("{link}")[0] in post
     assert gettext("de", "a chat with me") in post
+
+async def test_the_digest_arrives_as_a_photo_with_the_digest_as_its_caption(
+    core: tuple[App, TelegramAdapter, FakeBotAPI],
+) -> None:
+    """`/digest now` in the group: the owner gets, privately, one photo (the chart)
+    whose caption is the digest, not a text and then a file to open."""
+    _app, adapter, api = core
+    await feed(adapter, payload("my_chat_member_added.json"))
+    await feed(adapter, _message(920000020, NOA, GROUP_CHAT, "/setup Bakery Friends"))
+    await feed(adapter, _message(920000021, TOM, GROUP_CHAT, "Who brings the bread?"))
+    api.calls.clear()
+    await feed(adapter, _message(920000022, NOA, GROUP_CHAT, "/digest now"))
+    [photo] = api.of("sendPhoto")
+    assert photo.params["chat_id"] == 111 and photo.files  # Noa, privately
+    assert photo.params["parse_mode"] == "HTML"
+    assert "<b>Weekly digest of Bakery Friends</b>" in photo.params["caption"]
+    assert not api.of("sendDocument")
+    assert not [c for c in api.of("sendMessage") if c.params["chat_id"] == 111]

@@ -174,6 +174,17 @@ class FakeBotAPI(BaseRequest):
             },
         )
 
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any] | _Failure:
+        extra: dict[str, Any] = {
+            "photo": [
+                {"file_id": "AgACAgQAAxkBAAIBaGZk", "file_unique_id": "AQADaGZk", "width": 1024,
+                 "height": 1280, "file_size": 1},
+            ]
+        }  # fmt: skip
+        if "caption" in params:
+            extra["caption"] = _strip_tags(params["caption"])
+        return self._message(params, **extra)
+
     def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any] | _Failure:
         message = self._message(params, text=_strip_tags(params["text"]))
         if isinstance(message, dict):
