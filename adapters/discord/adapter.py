@@ -24,6 +24,7 @@ from adapters.discord import commands as slash
 from adapters.discord.attribution import UNKNOWN, Attribution, GuildInvites
 from adapters.discord.client import CoreButton, KehilaClient
 from adapters.discord.render import MAX_TEXT_LENGTH, Rendered, render
+from bot import redact
 from bot.actions import (
     Action,
     ActionResult,
@@ -128,6 +129,9 @@ class DiscordAdapter:
         self._config = config
         self._gateway = gateway
         self._section = config.discord
+        if self._section.token is not None:
+            redact.remember(self._section.token.get_secret_value())
+            redact.install()
         self._sink: EventSink | None = None
         self._message_content = True
         self._client = KehilaClient(
