@@ -61,7 +61,7 @@ class RevokedTokenAPI(BaseHTTPRequestHandler):
 
     paths: list[str] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+    def do_POST(self) -> None:  # the name http.server calls
         type(self).paths.append(self.path)
         body = json.dumps({"ok": False, "error_code": 401, "description": "Unauthorized"})
         self.send_response(401)
@@ -70,7 +70,7 @@ class RevokedTokenAPI(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body.encode())
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -100,3 +100,13 @@ def test_a_platform_error_detail_is_masked_before_the_core_sees_it() -> None:
     # The detail is logged, and the role notice quotes it to the owners.
     result = ActionResult.failed("failed", f"network: POST /bot{TELEGRAM}/sendMessage timed out")
     assert result.detail == "network: POST /bot***/sendMessage timed out"
+
+
+def test_an_uncaught_exception_is_printed_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        raise RuntimeError(f"cannot log in with {TELEGRAM}")
+    except RuntimeError as exc:
+        redact._redacting_excepthook(RuntimeError, exc, exc.__traceback__)
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: cannot log in with ***" in err
+    assert TELEGRAM not in err
