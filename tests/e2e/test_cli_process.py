@@ -104,11 +104,11 @@ def test_a_revoked_telegram_token_is_never_printed(
     # It did ask the (fake) Bot API with the token, and was refused.
     assert f"/bot{TOKEN}/getMe" in RevokedTokenAPI.paths
     assert result.returncode == EXIT_PLATFORMS, result.stderr
-    last = result.stderr.strip().splitlines()[-1]
-    assert last == (
+    # (At DEBUG, a library's closing line may still follow it.)
+    assert (
         "kehila: no platform could be started (telegram: InvalidToken: The token `***` "
         "was rejected by the server.). Check the network and the tokens."
-    )
+    ) in result.stderr.splitlines()
     output = result.stdout + result.stderr
     assert "could not start telegram" in output  # the log line, at DEBUG, is there too
     assert TOKEN not in output
