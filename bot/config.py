@@ -202,7 +202,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     for name, (section, key) in _SECRETS.items():
         if env.get(name):
             if not isinstance(data.setdefault(section, {}), dict):
-                break  # `section = 3` in the file: reported below, as the file's mistake
+                continue  # `database = 3` in the file: reported below, as its mistake
             data[section][key] = env[name]
             from_env[f"{section}.{key}"] = name
     try:
