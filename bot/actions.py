@@ -16,6 +16,7 @@ from typing import Literal
 
 from bot.events import ButtonPressed, Event, Platform
 from bot.markup import Text
+from bot.redact import redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +212,11 @@ class ActionResult:
     # A private message was not delivered, only a way to open a chat with the bot
     # (Telegram's deep link): the core keeps it and delivers it on /start.
     pending: bool = False
+
+    def __post_init__(self) -> None:
+        # The platform's error text: it is logged and may be quoted to an owner.
+        if self.detail:
+            object.__setattr__(self, "detail", redact(self.detail))
 
     @classmethod
     def failed(cls, error: ActionErrorCode, detail: str = "") -> ActionResult:

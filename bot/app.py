@@ -30,6 +30,7 @@ from bot.events import Event, SettingsRejected
 from bot.feature import Feature, Setting
 from bot.features import all_features
 from bot.ports import Adapter, AdaptersUnavailable
+from bot.redact import describe_error
 from bot.schedule import ScheduleEntry
 from bot.services import Services
 from storage.database import Database, StorageUnavailable
@@ -121,7 +122,7 @@ class App:
                 await adapter.publish_commands(commands)
             except Exception as exc:
                 # One platform down (network, a revoked token) does not stop the others.
-                reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                reason = describe_error(exc)
                 log.error("could not start %s (%s); going on without it", name, reason)
                 failed.append(f"{name}: {reason}")
                 del services.adapters[name]

@@ -15,10 +15,11 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from bot import __version__
+from bot import __version__, redact
 from bot.config import Config, ConfigError, load_config
 from bot.logging_setup import setup_logging
 from bot.ports import AdaptersUnavailable
@@ -27,6 +28,12 @@ from storage.database import StorageUnavailable
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
 EXIT_PLATFORMS = 4
+
+
+def _exit(message: str, code: int) -> NoReturn:
+    """One line on stderr, secrets redacted, and the exit code that says why."""
+    click.echo(f"kehila: {redact.redact(message)}", err=True)
+    sys.exit(code)
 
 
 def _config(path: str | None) -> Config:
@@ -38,22 +45,19 @@ def _config(path: str | None) -> Config:
     try:
         return load_config(chosen)
     except ConfigError as exc:
-        click.echo(f"kehila: configuration error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
+        _exit(f"configuration error: {exc}", EXIT_CONFIG)
 
 
 def _run(coro: object) -> None:
     try:
         asyncio.run(coro)  # type: ignore[arg-type]
     except StorageUnavailable as exc:
-        click.echo(f"kehila: {exc}", err=True)
-        sys.exit(EXIT_STORAGE)
+        _exit(str(exc), EXIT_STORAGE)
     except AdaptersUnavailable as exc:
-        click.echo(
-            f"kehila: no platform could be started ({exc}). Check the network and the tokens.",
-            err=True,
+        _exit(
+            f"no platform could be started ({exc}). Check the network and the tokens.",
+            EXIT_PLATFORMS,
         )
-        sys.exit(EXIT_PLATFORMS)
     except KeyboardInterrupt:
         pass
 
@@ -69,6 +73,7 @@ def _run(coro: object) -> None:
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """Kehila: a community bot for business owners on Discord and Telegram."""
+    redact.install()  # before anything can log or fail
     ctx.obj = config_path
 
 
@@ -228,8 +233,7 @@ def invite_url(config_path: str | None) -> None:
     try:
         click.echo(make_url(config))
     except ValueError as exc:
-        click.echo(f"kehila: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
+        _exit(str(exc), EXIT_CONFIG)
 
 
 if __name__ == "__main__":

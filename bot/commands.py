@@ -69,20 +69,26 @@ class UsageError(ValueError):
         self.reason = reason
 
 
-# At most nine digits: enough for any sensible duration, and never an overflow.
-_DURATION = re.compile(r"^(\d{1,9})\s*([smhdw])$")
+_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+class DurationTooLong(ValueError):
+    """A well-formed duration beyond what any setting or date can hold."""
+
+
 def parse_duration(value: str) -> timedelta:
-    """`90s`, `15m`, `2h`, `3d`, `1w`."""
+    """`90s`, `15m`, `2h`, `3d`, `1w`. ValueError if malformed, `DurationTooLong` if
+    absurdly long (more than nine digits, or beyond what a timedelta holds)."""
     m = _DURATION.match(value.strip().lower())
     if not m:
         raise ValueError(value)
+    if len(m.group(1)) > 9:
+        raise DurationTooLong(value)
     try:
         return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
     except OverflowError:
-        raise ValueError(value) from None
+        raise DurationTooLong(value) from None
 
 
 _TRUE = {"on", "true", "yes", "1"}

@@ -8,15 +8,24 @@ naming the key, the value and what is expected.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from bot.i18n import LOCALES
+from bot.redact import redact
+from storage.database import url_problem
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///kehila.db"
 
@@ -41,9 +50,12 @@ class BotSection(_Section):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
+        # The longest IANA name has 32 characters; a long one is a file name too long.
         try:
+            if len(v) > 64:
+                raise ValueError(v)
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError("an IANA time zone such as Europe/Berlin") from None
         return v
 
@@ -56,14 +68,29 @@ class DatabaseSection(_Section):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+        problem = url_problem(v)
+        if problem is not None:
+            raise ValueError(problem)
         return v
 
 
 class EngagementSection(_Section):
-    flush_interval_s: float = Field(2.0, gt=0)
-    flush_max_events: int = Field(5000, gt=0)
+    # Counts held in memory between two writes are what a crash can lose.
+    flush_interval_s: float = Field(2.0, gt=0, le=600, allow_inf_nan=False)
+    flush_max_events: int = Field(5000, ge=1, le=1_000_000)
+
+
+def _name(v: str) -> str:
+    if not 1 <= len(v) <= 64 or any(c.isspace() for c in v):
+        raise ValueError("a name of 1 to 64 characters without spaces")
+    return v
+
+
+def _http_url(v: str, *, secure: bool = False) -> str:
+    schemes = ("https://",) if secure else ("https://", "http://")
+    if not v.startswith(schemes) or len(v) <= len("https://") or any(c.isspace() for c in v):
+        raise ValueError("an https:// URL" if secure else "an http:// or https:// URL")
+    return v
 
 
 class ConsoleSection(_Section):
@@ -71,15 +98,36 @@ class ConsoleSection(_Section):
     room: str = "general"
     admin: str = "owner"
 
+    _names = field_validator("room", "admin")(_name)
+
 
 class DiscordSection(_Section):
     enabled: bool = True
     token: SecretStr | None = None  # from KEHILA_DISCORD_TOKEN only
-    application_id: int | None = None
+    application_id: int | None = Field(None, ge=1)
     shard_count: int | None = Field(None, ge=1)
     shard_ids: list[int] | None = None
     # Guilds where commands sync instantly (development); empty: global sync.
     dev_guild_ids: list[int] = []
+
+    @field_validator("dev_guild_ids")
+    @classmethod
+    def _guild_ids(cls, v: list[int]) -> list[int]:
+        if any(i < 1 for i in v):
+            raise ValueError("server ids (positive numbers)")
+        return v
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards(cls, v: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        if v is None:
+            return v
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("shard_count to be set too")
+        if len(set(v)) != len(v) or not all(0 <= i < count for i in v):
+            raise ValueError(f"different numbers from 0 to {count - 1} (shard_count - 1)")
+        return v
 
 
 class TelegramSection(_Section):
@@ -91,6 +139,17 @@ class TelegramSection(_Section):
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None  # from KEHILA_TELEGRAM_WEBHOOK_SECRET
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        return _http_url(v)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, v: str | None) -> str | None:
+        # Telegram delivers webhooks over HTTPS only.
+        return None if v is None else _http_url(v, secure=True)
 
 
 class Config(_Section):
@@ -115,8 +174,8 @@ class ConfigError(ValueError):
     pass
 
 
-# user:password@ in a URL: the password never appears in an error.
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+# A value shown in an error is cut to this many characters.
+SHOWN_MAX = 80
 
 
 _SECRETS = {
@@ -132,32 +191,63 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     env = dict(os.environ if env is None else env)
     data: dict[str, Any] = {}
     if path is not None:
-        if not path.exists():
-            raise ConfigError(f"config file {path} not found (copy config.example.toml)")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        data = _read(path)
     for section, key in _FILE_FORBIDDEN:
-        if key in data.get(section, {}):
+        if isinstance(data.get(section), dict) and key in data[section]:
             env_name = next(k for k, v in _SECRETS.items() if v == (section, key))
             raise ConfigError(
                 f"{section}.{key}: secrets are not read from the file; set {env_name} instead"
             )
+    from_env: dict[str, str] = {}
     for name, (section, key) in _SECRETS.items():
         if env.get(name):
-            data.setdefault(section, {})[key] = env[name]
+            if not isinstance(data.setdefault(section, {}), dict):
+                continue  # `database = 3` in the file: reported below, as its mistake
+            data[section][key] = env[name]
+            from_env[f"{section}.{key}"] = name
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        value = err.get("input")
-        if "token" in key or "secret" in key:
-            shown = "(hidden)"
-        else:
-            shown = repr(_PASSWORD_IN_URL.sub(r"\1***@", value) if isinstance(value, str) else value)
-        if err["type"] == "extra_forbidden":
-            raise ConfigError(f"{key}: unknown key (see config.example.toml)") from None
-        expected = err["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{key} = {shown}: expected {expected}") from None
+        raise ConfigError(_describe(exc.errors()[0], from_env)) from None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The file's TOML, or one line saying why it cannot be read."""
+    if not path.exists():
+        raise ConfigError(f"config file {path} not found (copy config.example.toml)")
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder; name the file itself")
+    try:
+        # utf-8-sig: a byte-order mark (some Windows editors write one) is not an error.
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text (line {line}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _describe(err: Any, from_env: dict[str, str]) -> str:
+    """One line: the key (and the variable it came from), the value, what is expected."""
+    key = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"{key}: unknown key (see config.example.toml)"
+    where = f"{key} (from {from_env[key]})" if key in from_env else key
+    if err["type"] in ("model_type", "dict_type"):
+        expected = f"a table ([{key}])"
+    else:
+        expected = err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+    value = err.get("input")
+    if "token" in key or "secret" in key:
+        shown = "(hidden)"
+    elif isinstance(value, str | int | float | bool):
+        shown = redact(repr(value))
+        if len(shown) > SHOWN_MAX:
+            shown = f"{shown[: SHOWN_MAX - 4]}… ({len(str(value))} characters)"
+    else:  # a table or a list: may hold anything, and does not fit on one line
+        return f"{where}: expected {expected}"
+    return f"{where} = {shown}: expected {expected}"

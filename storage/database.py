@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,6 +19,35 @@ from sqlalchemy.ext.asyncio import (
 
 class StorageUnavailable(RuntimeError):
     """The database cannot be reached or opened. The message says which and why."""
+
+
+DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+_PG_EXAMPLE = "postgresql+asyncpg://kehila@db.example.com:5432/kehila"
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with a database URL, as "expected ..." would go on; None if nothing.
+
+    Checked before connecting: an empty PostgreSQL URL would connect to whatever libpq
+    defaults to (a local socket, a database named like the user) and create tables there.
+    """
+    if not url.startswith(tuple(f"{driver}://" for driver in DRIVERS)):
+        return "a sqlite+aiosqlite:// or postgresql+asyncpg:// URL"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return f"a database URL, as in {_PG_EXAMPLE}"
+    except ValueError:  # the port is not a number
+        return f"a port number from 1 to 65535, as in {_PG_EXAMPLE}"
+    if parsed.drivername.startswith("sqlite"):
+        if not parsed.database:
+            return "a file, as in sqlite+aiosqlite:///kehila.db"
+        return None
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        return f"a port number from 1 to 65535, as in {_PG_EXAMPLE}"
+    if not (parsed.host or parsed.query.get("host")) or not parsed.database:
+        return f"a host and a database name, as in {_PG_EXAMPLE}"
+    return None
 
 
 def describe_url(url: str) -> str:

@@ -11,7 +11,8 @@
 /dm TEXT                  write to the bot privately (text or a /command)
 /dms NAME on|off|never    NAME opens or closes private messages (never: NAME has
                           not opened a chat with the bot yet, as on Telegram)
-/advance 3d               let time pass (s, m, h, d, w), firing due jobs
+/advance 3d               let time pass (s, m, h, d, w), firing due jobs; at most
+                          366 days at a time
 /COMMAND ARGS             a bot command, e.g. /stats, /config set KEY VALUE
 anything else             a message in the current channel
 # comment                 ignored
@@ -23,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from adapters.console.adapter import SPACE_ID, ConsoleAdapter, ConsoleMember
-from bot.commands import parse_duration
+from bot.commands import DurationTooLong, parse_duration
 from bot.events import (
     Actor,
     ButtonPressed,
@@ -36,6 +37,7 @@ from bot.events import (
 )
 from bot.invites import invite_code
 
+MAX_ADVANCE = timedelta(days=366)
 DIRECTIVES = {"as", "in", "join", "leave", "say", "reply", "react", "click", "dm", "dms", "advance"}
 
 
@@ -212,8 +214,15 @@ class ConsoleSession:
     async def _advance(self, rest: str) -> None:
         try:
             delta = parse_duration(rest)
+        except DurationTooLong:  # more days than a date can hold
+            delta = None
         except ValueError:
             raise ScriptError("/advance 3d (s, m, h, d or w)") from None
+        if delta is None or delta > MAX_ADVANCE:
+            # Every due job fires in turn: years at once would run for minutes.
+            raise ScriptError(
+                f"/advance goes at most {MAX_ADVANCE.days} days at a time; repeat it to go further"
+            )
         await self.advance(delta)
 
     # --- events ---

@@ -21,6 +21,7 @@ from adapters.discord.inbound import Inbound
 from adapters.discord.outbound import Outbound
 from adapters.discord.render import MAX_TEXT_LENGTH
 from adapters.discord.shared import Shared
+from bot import redact
 from bot.actions import Action, ActionResult
 from bot.commands import CommandSpec
 from bot.config import Config
@@ -60,6 +61,9 @@ class DiscordAdapter:
         self._config = config
         self._gateway = gateway
         self._section = config.discord
+        if self._section.token is not None:
+            redact.remember(self._section.token.get_secret_value())
+            redact.install()
         shared = Shared()
         self.inbound = Inbound(config, shared)
         self.outbound = Outbound(shared)

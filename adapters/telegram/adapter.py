@@ -30,6 +30,7 @@ from adapters.telegram.inbound import AnonymousCommand, Inbound, _TTLCache, chan
 from adapters.telegram.outbound import Outbound
 from adapters.telegram.processor import ChatOrderedUpdateProcessor
 from adapters.telegram.render import MAX_MESSAGE_LENGTH
+from bot import redact
 from bot.actions import Action, ActionResult
 from bot.commands import CommandSpec, Permission
 from bot.config import Config, ConfigError
@@ -65,41 +66,6 @@ CAPABILITIES = Capabilities(
 )
 
 
-_SECRETS: set[str] = set()
-_base_factory: Callable[..., logging.LogRecord] | None = None
-
-
-def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-    assert _base_factory is not None
-    record = _base_factory(*args, **kwargs)
-    if _SECRETS:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken record is the logging module's to report
-            return record
-        if any(secret in message for secret in _SECRETS):
-            for secret in _SECRETS:
-                message = message.replace(secret, "<redacted>")
-            record.msg, record.args = message, None
-    return record
-
-
-def redact_in_logs(secret: str) -> None:
-    """Keep `secret` out of every log record of this process, whoever logs it.
-
-    PTB logs the Bot API URL (which contains the token) at DEBUG, httpx logs request
-    URLs at INFO; a logger filter would not see records of child loggers, so this
-    hooks the record factory instead. Installed once; cheap for records without it.
-    """
-    global _base_factory
-    if not secret:
-        return
-    _SECRETS.add(secret)
-    if _base_factory is None:
-        _base_factory = logging.getLogRecordFactory()
-        logging.setLogRecordFactory(_redacting_factory)
-
-
 def _file_url(base_url: str) -> str | None:
     """`https://host/bot` -> `https://host/file/bot` (self-hosted Bot API servers)."""
     return base_url[: -len("bot")] + "file/bot" if base_url.endswith("/bot") else None
@@ -125,9 +91,11 @@ class TelegramAdapter:
         self._default_locale = config.bot.locale
         # httpx logs every request URL at INFO, and Bot API URLs contain the token.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        redact_in_logs(token)
+        # PTB logs the Bot API URL, which holds the token, at DEBUG.
+        redact.remember(token)
         if section.webhook_secret is not None:
-            redact_in_logs(section.webhook_secret.get_secret_value())
+            redact.remember(section.webhook_secret.get_secret_value())
+        redact.install()
 
         builder = (
             Application.builder()

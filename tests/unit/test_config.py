@@ -137,3 +137,95 @@ def test_a_missing_or_broken_file_is_one_clear_line(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml", env={})
     message = error_of(tmp_path, "[bot\nlocale = \n")
     assert "not valid TOML" in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "start", "expected"),
+    [
+        # Ranges: what a value may be, named in the error.
+        ("[engagement]\nflush_interval_s = inf\n", "engagement.flush_interval_s = inf", "finite"),
+        ("[engagement]\nflush_interval_s = nan\n", "engagement.flush_interval_s = nan", "finite"),
+        (
+            "[engagement]\nflush_interval_s = 0\n",
+            "engagement.flush_interval_s = 0",
+            "greater than 0",
+        ),
+        ("[engagement]\nflush_interval_s = 3600\n", "engagement.flush_interval_s", "600"),
+        ("[engagement]\nflush_max_events = 0\n", "engagement.flush_max_events = 0", "1"),
+        ("[engagement]\nflush_max_events = 10_000_000\n", "engagement.flush_max_events", "1000000"),
+        ('[bot]\ntimezone = ""\n', "bot.timezone = ''", "IANA"),
+        ('[bot]\ntimezone = "../../etc/passwd"\n', "bot.timezone", "IANA"),
+        ('[console]\nroom = ""\n', "console.room = ''", "without spaces"),
+        ('[console]\nadmin = "the owner"\n', "console.admin = 'the owner'", "without spaces"),
+        ("[discord]\nshard_ids = [0]\n", "discord.shard_ids", "shard_count"),
+        ("[discord]\nshard_count = 2\nshard_ids = [0, 2]\n", "discord.shard_ids", "0 to 1"),
+        ("[discord]\nshard_count = 2\nshard_ids = [1, 1]\n", "discord.shard_ids", "different"),
+        ("[discord]\napplication_id = -5\n", "discord.application_id = -5", "greater than"),
+        ("[discord]\ndev_guild_ids = [0]\n", "discord.dev_guild_ids", "server ids"),
+        ('[telegram]\nbase_url = "api.telegram.org/bot"\n', "telegram.base_url", "https://"),
+        (
+            '[telegram]\nwebhook_url = "http://bot.example.org/hook"\n',
+            "telegram.webhook_url",
+            "https://",
+        ),
+        ('telegram = "on"\n', "telegram = 'on'", "a table ([telegram])"),
+        ('[database]\nurl = "sqlite+aiosqlite://"\n', "database.url", "a file"),
+        ('[database]\nurl = "postgresql+asyncpg:///kehila"\n', "database.url", "a host"),
+        (
+            '[database]\nurl = "postgresql+asyncpg://db.example.com"\n',
+            "database.url",
+            "database name",
+        ),
+        ('[database]\nurl = "postgresql+asyncpg://db:99999/k"\n', "database.url", "1 to 65535"),
+        ('[database]\nurl = "postgresql+asyncpg://db:x/k"\n', "database.url", "1 to 65535"),
+    ],
+)
+def test_every_key_has_a_range(tmp_path: Path, toml: str, start: str, expected: str) -> None:
+    message = error_of(tmp_path, toml)
+    assert message.startswith(start)
+    assert "expected" in message and expected in message
+    assert "Input should" not in message  # pydantic's phrasing is reworded
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite+aiosqlite:///var/kehila.db",
+        "sqlite+aiosqlite:///:memory:",
+        "postgresql+asyncpg://kehila:pw@db.example.com:5432/kehila",
+        "postgresql+asyncpg://kehila@/kehila?host=/run/postgresql",
+    ],
+)
+def test_usable_database_urls_are_accepted(url: str) -> None:
+    assert load_config(None, env={"KEHILA_DATABASE_URL": url}).database.url == url
+
+
+def test_a_file_that_cannot_be_read_is_one_clear_line(tmp_path: Path) -> None:
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_config(folder, env={})
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b'# Z\xfcrich\n[bot]\ntimezone = "Europe/Zurich"\n')
+    with pytest.raises(ConfigError, match=r"not UTF-8 text \(line 1\)"):
+        load_config(latin, env={})
+
+
+def test_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "kehila.toml"
+    path.write_bytes(b'\xef\xbb\xbf[bot]\nlocale = "he"\n')
+    assert load_config(path, env={}).bot.locale == "he"
+
+
+def test_a_long_value_is_cut_in_the_error(tmp_path: Path) -> None:
+    message = error_of(tmp_path, f'[bot]\ntimezone = "{"Europe/" * 1000}"\n')
+    assert len(message) < 200
+    assert "(7000 characters)" in message
+
+
+def test_a_bad_value_from_the_environment_names_the_variable() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(None, env={"KEHILA_DATABASE_URL": "postgresql+asyncpg://"})
+    assert str(info.value).startswith(
+        "database.url (from KEHILA_DATABASE_URL) = 'postgresql+asyncpg://': expected a host"
+    )
