@@ -14,7 +14,8 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import pending
+from bot import channels, pending
+from bot.channels import is_channel_setting
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
@@ -390,10 +391,11 @@ async def config_show(ctx: Context, args: dict[str, Any]) -> None:
         (Bold(("timezone",)), f" = {community.timezone}"),
         (Bold(("locale",)), f" = {community.locale}"),
     ]
+    named = await _channel_values(ctx, community)
     for key in sorted(_specs(ctx)):
         value = ctx.services.directory.setting(community, key)
         marker = "" if key in community.settings else " " + ctx.gettext(N_("(default)"))
-        rows.append((Bold((key,)), f" = {_show(value)}{marker}"))
+        rows.append((Bold((key,)), f" = {named.get(key, _show(value))}{marker}"))
     items = Items(tuple(rows))
     ctx.reply(
         lines(
@@ -401,6 +403,20 @@ async def config_show(ctx: Context, args: dict[str, Any]) -> None:
         ),
         private=True,
     )
+
+
+async def _channel_values(ctx: Context, community: CommunityInfo) -> dict[str, str]:
+    """Channel settings by the channel's name, never its id."""
+    configured = {
+        key: value
+        for key, spec in _specs(ctx).items()
+        if is_channel_setting(spec) and (value := ctx.services.directory.setting(community, key))
+    }
+    names = await channels.channel_names(ctx.services, community, configured.values())
+    return {
+        key: names.get(value) or ctx.gettext(channels.NOT_FOUND)
+        for key, value in configured.items()
+    }
 
 
 def _quote(raw: str) -> str:
@@ -446,8 +462,40 @@ async def config_set(ctx: Context, args: dict[str, Any]) -> None:
             private=True,
         )
         return
+    if is_channel_setting(spec):
+        await _set_channel(ctx, community, key, value)
+        return
     await ctx.set_setting(key, value)
     ctx.reply(ctx._(N_("{key} is now {value}."), key=key, value=_show(value)), private=True)
+
+
+async def _set_channel(ctx: Context, community: CommunityInfo, key: str, reference: str) -> None:
+    """A channel is stored by the id its space's adapter answers, after checking that
+    one of the community's spaces has it (the one the owner is in first)."""
+    here = (ctx.event.platform, ctx.event.space_id)
+    located = await channels.locate(ctx.services, community, reference, first=here)
+    if located is None:
+        known, asked = await channels.listing(ctx.services, community, first=here)
+        if asked:
+            names = ", ".join(dict.fromkeys(c.name for c in known if c.name))
+            msgid = channels.NOT_THERE if names else channels.NOTHING_SEEN
+            shown = _quote(reference)
+            ctx.reply(
+                ctx._(msgid, reference=shown, community=community.name, channels=names),
+                private=True,
+            )
+            return
+        # No adapter of this community runs here: nothing to check against.
+        await ctx.set_setting(key, reference)
+        ctx.reply(ctx._(N_("{key} is now {value}."), key=key, value=reference), private=True)
+        return
+    channel = located.channel
+    name = channel.name or ctx.gettext(channels.SOME_CHANNEL)
+    await ctx.set_setting(key, channel.id)
+    answer = ctx._(N_("{key} is now {value}."), key=key, value=name)
+    if not channel.can_post:
+        answer = answer + "\n" + ctx._(channels.MAY_NOT_POST, channel=name)
+    ctx.reply(answer, private=True)
 
 
 async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str) -> None:
