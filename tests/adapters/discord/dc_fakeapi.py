@@ -91,6 +91,10 @@ class FakeDiscord:
     # Role ids the API refuses to manage (a channel override the cache cannot see).
     refused_roles: set[str] = field(default_factory=set)
     commands: dict[str | None, list[dict[str, Any]]] = field(default_factory=dict)
+    # Channel ids deleted on Discord (404 Unknown Channel), and those where a
+    # permission override the tests do not model refuses the bot (403).
+    gone_channels: set[str] = field(default_factory=set)
+    refused_channels: set[str] = field(default_factory=set)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(800000000000000001))
 
@@ -298,6 +302,10 @@ def _send(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
     channel = p["channel_id"]
     if channel.startswith("41") and "20" + channel[2:] in api.closed_dms:
         raise error(discord.Forbidden, 403, 50007, "Cannot send messages to this user")
+    if channel in api.gone_channels:
+        raise error(discord.NotFound, 404, 10003, "Unknown Channel")
+    if channel in api.refused_channels:
+        raise error(discord.Forbidden, 403, 50013, "Missing Permissions")
     return api.message(channel, body)
 
 

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
-from dc_fakeapi import TOKEN, FakeDiscord
-from dc_harness import DANA, GENERAL, GUILD, WELCOME, Harness, payload
+from dc_harness import DANA, GENERAL, GUILD, WELCOME, Harness, command, payload
 
-from adapters.discord.adapter import DiscordAdapter
 from bot.actions import Reply, SendDirect
 from bot.app import App
-from bot.config import load_config
 from bot.events import Actor, MessagePosted
 from bot.features.engagement.chart import lays_out_rtl
 from bot.i18n import gettext
@@ -22,32 +16,6 @@ from bot.markup import Text
 GLOBAL = "/applications/{application_id}/commands"
 FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
 MESSAGES = "/channels/{channel_id}/messages"
-
-
-@pytest.fixture
-async def core(api: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[App, Harness]]:
-    config = load_config(
-        None,
-        env={
-            "KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/kehila.db",
-            "KEHILA_DISCORD_TOKEN": TOKEN,
-        },
-    )
-    harness = Harness(api, config)
-    harness.adapter = DiscordAdapter(config, gateway=False)
-    app = App(config, adapters=[harness.adapter])
-    await app.start()
-    try:
-        yield app, harness
-    finally:
-        await app.stop()
-
-
-def command(name: str, options: list[dict[str, object]], *, by: dict[str, object]) -> dict:
-    data = payload("interaction_command")
-    data["data"] = {"id": "700000000000000009", "name": name, "type": 1, "options": options}
-    data["member"] = {**data["member"], **by}
-    return data
 
 
 async def test_the_owner_sets_up_the_server_and_a_member_cannot_configure_it(
