@@ -129,8 +129,18 @@ class FakeDiscord:
 
     # --- the fake server state, as tests change it ---------------------------------
 
-    def add_invite(self, guild_id: str, code: str, uses: int = 0, max_uses: int = 0) -> None:
+    def add_invite(
+        self,
+        guild_id: str,
+        code: str,
+        uses: int = 0,
+        max_uses: int = 0,
+        inviter: dict[str, Any] | None = None,
+    ) -> None:
+        """An invite as GET /guilds/{id}/invites lists it; `inviter` is who made it."""
+        extra = {"inviter": inviter} if inviter is not None else {}
         self.invites.setdefault(guild_id, {})[code] = {
+            **extra,
             "code": code,
             "uses": uses,
             "max_uses": max_uses,
