@@ -396,11 +396,11 @@ class Inbound:
         http = self.client.http
         data = await http.invites_from(guild.id)
         uses = {str(i["code"]): int(i.get("uses") or 0) for i in data}
-        inviters = {
-            str(i["code"]): _inviter(i["inviter"])
-            for i in data
-            if i.get("inviter") and not i["inviter"].get("bot")
-        }
+        inviters: dict[str, Inviter] = {}
+        for invite in data:
+            user: dict[str, Any] = dict(invite.get("inviter") or {})
+            if user and not user.get("bot"):
+                inviters[str(invite["code"])] = _inviter(user)
         vanity_code = vanity_uses = None
         if "VANITY_URL" in guild.features:
             try:

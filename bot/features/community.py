@@ -63,6 +63,7 @@ router.command(
         N_("Set up this group or server as a community"),
         options=(OptionSpec("name", N_("The community's name"), "text", required=False),),
         needs_community=False,
+        platform_admin=True,
     )
 )
 router.command(

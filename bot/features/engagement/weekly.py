@@ -308,7 +308,7 @@ router.command(
                 N_("Change the digest's weekday, hour and recipients"),
                 options=(
                     OptionSpec("day", N_("Weekday"), "choice", choices=DAYS),
-                    OptionSpec("hour", N_("Hour, 0 to 23"), "integer"),
+                    OptionSpec("hour", N_("Hour, 0 to 23"), "integer", minimum=0, maximum=23),
                     OptionSpec(
                         "recipients",
                         N_("Who gets it"),
@@ -332,7 +332,14 @@ router.command(
                 "activity",
                 N_("Per-member weekly activity as CSV"),
                 options=(
-                    OptionSpec("weeks", N_("How many weeks (1 to 52)"), "integer", required=False),
+                    OptionSpec(
+                        "weeks",
+                        N_("How many weeks (1 to 52)"),
+                        "integer",
+                        required=False,
+                        minimum=1,
+                        maximum=52,
+                    ),
                 ),
                 permission=Permission.OWNER,
             ),
