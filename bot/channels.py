@@ -174,16 +174,16 @@ async def trouble_notice(
     key: str,
     error: str,
 ) -> Text:
-    """What the owners read, in the community's language."""
+    """What the owners read, in the community's language: a channel the bot may not
+    post in, by its name; one it cannot find (deleted, or hidden from the bot)."""
     locale = community.locale
-    if error == "forbidden":
-        adapter = services.adapters.get(platform)
-        found = None
-        if adapter is not None:
-            try:
-                found = await adapter.find_channel(space_id, channel_id)
-            except Exception:
-                log.exception("the %s adapter could not look up a channel", platform)
-        name = (found.name if found else "") or translate(locale, SOME_CHANNEL).plain()
-        return translate(locale, FORBIDDEN, channel=name, key=key, community=community.name)
+    found = None
+    adapter = services.adapters.get(platform)
+    if error == "forbidden" and adapter is not None:
+        try:
+            found = await adapter.find_channel(space_id, channel_id)
+        except Exception:
+            log.exception("the %s adapter could not look up a channel", platform)
+    if found is not None and found.name:
+        return translate(locale, FORBIDDEN, channel=found.name, key=key, community=community.name)
     return translate(locale, GONE, key=key, community=community.name)
