@@ -228,11 +228,7 @@ class Inbound:
     async def on_rsvp(self, data: dict[str, Any], *, going: bool) -> None:
         user_id = int(data["user_id"])
         user = self.client.get_user(user_id)
-        actor = (
-            _actor(user)
-            if user is not None
-            else Actor(user_id=str(user_id), display_name=str(user_id))
-        )
+        actor = _actor(user) if user is not None else await self._fetch_actor(data)
         await self._emit(
             ExternalRsvp(
                 platform="discord",
@@ -244,6 +240,17 @@ class Inbound:
                 going=going,
             )
         )
+
+    async def _fetch_actor(self, data: dict[str, Any]) -> Actor:
+        """The payload names only the user's id, and no member cache is kept: ask for
+        the member, so nobody becomes a member named by a number."""
+        user_id = str(data["user_id"])
+        try:
+            member = await self.client.http.get_member(int(data["guild_id"]), int(user_id))
+        except discord.HTTPException as exc:
+            log.info("Discord: cannot read member %s: %s", user_id, exc.status)
+            return Actor(user_id=user_id, display_name=user_id)
+        return _actor_from_payload(dict(member["user"]), member.get("nick"))
 
     async def on_invite_create(self, invite: discord.Invite) -> None:
         guild = invite.guild

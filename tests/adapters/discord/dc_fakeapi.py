@@ -333,6 +333,24 @@ def _role(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
     return None
 
 
+def _get_member(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
+    return {
+        "user": {
+            "id": p["member_id"],
+            "username": "dana.levi",
+            "global_name": "Dana",
+            "discriminator": "0",
+            "avatar": None,
+        },
+        "nick": "Dana L.",
+        "roles": [],
+        "joined_at": _now(),
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+    }
+
+
 def _edit_member(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
     return {
         "user": {"id": p["user_id"], "username": "m", "discriminator": "0", "avatar": None},
@@ -403,6 +421,7 @@ _ROUTES: dict[str, Any] = {
     "DELETE /channels/{channel_id}/messages/{message_id}": _no_content,
     "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}": _role,
     "DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}": _role,
+    "GET /guilds/{guild_id}/members/{member_id}": _get_member,
     "PATCH /guilds/{guild_id}/members/{user_id}": _edit_member,
     "DELETE /guilds/{guild_id}/members/{user_id}": _no_content,
     "POST /guilds/{guild_id}/scheduled-events": _scheduled_event,

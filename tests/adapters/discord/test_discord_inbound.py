@@ -245,6 +245,8 @@ async def test_interest_in_a_discord_event_is_an_rsvp(discord_bot: Harness) -> N
     gone = await discord_bot.core.next(ExternalRsvp)
     assert (going.external_event_id, going.going) == (made.value, True)
     assert going.actor is not None and going.actor.user_id == DANA
+    # Only the id comes with the event: the name is asked for, never the id shown.
+    assert going.actor.display_name == "Dana L."
     assert gone.going is False
 
 
