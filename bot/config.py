@@ -30,6 +30,10 @@ class BotSection(_Section):
     locale: str = "en"
     timezone: str = "UTC"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Kehila's local files (counts kept while the database is away, rows it refused,
+    # the console's files). Default: the SQLite database's folder; with PostgreSQL,
+    # the working directory.
+    data_dir: str | None = None
 
     @field_validator("locale")
     @classmethod
@@ -102,6 +106,19 @@ class Config(_Section):
     telegram: TelegramSection = TelegramSection()
 
     @property
+    def data_dir(self) -> Path:
+        """Where Kehila keeps local files: `bot.data_dir`, else the SQLite database's
+        folder, else (PostgreSQL, an in-memory database) the working directory."""
+        if self.bot.data_dir:
+            return Path(self.bot.data_dir)
+        url = self.database.url
+        if url.startswith("sqlite") and ":///" in url:
+            path = url.split(":///", 1)[1].split("?", 1)[0]
+            if path and path != ":memory:":
+                return Path(path).parent
+        return Path(".")
+
+    @property
     def platforms_with_tokens(self) -> list[str]:
         out = []
         if self.discord.enabled and self.discord.token:
@@ -156,7 +173,9 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         if "token" in key or "secret" in key:
             shown = "(hidden)"
         else:
-            shown = repr(_PASSWORD_IN_URL.sub(r"\1***@", value) if isinstance(value, str) else value)
+            shown = repr(
+                _PASSWORD_IN_URL.sub(r"\1***@", value) if isinstance(value, str) else value
+            )
         if err["type"] == "extra_forbidden":
             raise ConfigError(f"{key}: unknown key (see config.example.toml)") from None
         expected = err["msg"].removeprefix("Value error, ")

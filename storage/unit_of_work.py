@@ -12,6 +12,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
+from storage.engagement.flush import EngagementWrites
 from storage.repositories import Activity, Communities, Jobs, Members, Pending, Settings, Spaces
 
 
@@ -53,6 +54,10 @@ class UnitOfWork:
     @cached_property
     def activity(self) -> Activity:
         return Activity(self.session)
+
+    @cached_property
+    def engagement(self) -> EngagementWrites:
+        return EngagementWrites(self.session)
 
     @cached_property
     def pending(self) -> Pending:

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from bot.events import MessagePosted
 from bot.markup import Link, Node
-
-EXCERPT_CHARS = 100
+from storage.engagement import EXCERPT_CHARS
+from storage.models import storable_text
 
 # Words that open a question. English auxiliaries count only as the first word
 # ("Does anyone…", "Can I…"); wh-words anywhere in the first three words.
@@ -65,8 +65,10 @@ def is_question(text: str) -> bool:
 
 
 def excerpt(text: str) -> str:
+    """The start of a question as it is kept: one line, at most EXCERPT_CHARS, without
+    what the database cannot store (a NUL once blocked every flush on PostgreSQL)."""
     flat = " ".join(text.split())
-    return flat[:EXCERPT_CHARS]
+    return storable_text(flat[:EXCERPT_CHARS])
 
 
 @dataclass(slots=True)
