@@ -110,13 +110,13 @@ class Config(_Section):
         """Where Kehila keeps local files: `bot.data_dir`, else the SQLite database's
         folder, else (PostgreSQL, an in-memory database) the working directory."""
         if self.bot.data_dir:
-            return Path(self.bot.data_dir)
+            return Path(self.bot.data_dir).resolve()
         url = self.database.url
         if url.startswith("sqlite") and ":///" in url:
             path = url.split(":///", 1)[1].split("?", 1)[0]
             if path and path != ":memory:":
-                return Path(path).parent
-        return Path(".")
+                return Path(path).resolve().parent
+        return Path.cwd()
 
     @property
     def platforms_with_tokens(self) -> list[str]:

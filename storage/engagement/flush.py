@@ -99,12 +99,13 @@ def describe(exc: BaseException) -> str:
     """The error's driver class and SQLSTATE, without its message (which may quote
     the row's values, message text among them)."""
     errors = list(_chain(exc))
-    code = next((c for e in errors if isinstance(c := getattr(e, "sqlstate", None), str)), None)
-    if code is None:  # SQLite's name for it, e.g. SQLITE_CONSTRAINT_FOREIGNKEY
-        code = next(
-            (c for e in errors if isinstance(c := getattr(e, "sqlite_errorname", None), str)), None
-        )
-    return type(errors[-1]).__name__ + (f" ({code})" if code else "")
+    name = type(errors[-1]).__name__
+    for error in errors:
+        if isinstance(code := getattr(error, "sqlstate", None), str):
+            return f"{name} (SQLSTATE {code})"
+        if isinstance(code := getattr(error, "sqlite_errorname", None), str):
+            return f"{name} ({code})"  # e.g. SQLITE_CONSTRAINT_FOREIGNKEY
+    return name
 
 
 def _chain(exc: BaseException) -> Iterable[BaseException]:

@@ -49,7 +49,11 @@ def spill(path: Path, buffer: Buffer, questions: QuestionBuffer) -> None:
     file or the new one, never half of one."""
     data = _dump(buffer, questions)
     if path.exists():
-        data = _combine(json.loads(path.read_text(encoding="utf-8")), data)
+        try:
+            data = _combine(json.loads(path.read_text(encoding="utf-8")), data)
+        except (ValueError, KeyError, TypeError):
+            # Not ours to read: kept for whoever can, and not in the way of ours.
+            path.rename(path.with_name(path.name + ".unreadable"))
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     with partial.open("w", encoding="utf-8") as out:

@@ -67,8 +67,7 @@ def is_question(text: str) -> bool:
 def excerpt(text: str) -> str:
     """The start of a question as it is kept: one line, at most EXCERPT_CHARS, without
     what the database cannot store (a NUL once blocked every flush on PostgreSQL)."""
-    flat = " ".join(text.split())
-    return storable_text(flat[:EXCERPT_CHARS])
+    return " ".join(storable_text(text).split())[:EXCERPT_CHARS]
 
 
 @dataclass(slots=True)
