@@ -299,15 +299,17 @@ def test_kehila_run_exits_5_when_the_database_is_gone_at_stop(db_url: str, tmp_p
         "PYTHONPATH": str(ROOT),
     }
     command = [sys.executable, "-m", "bot.cli", "run"]
-    bot = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as stderr_file:
+        bot = subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr_file,
+            text=True,
+        )
     assert bot.stdin is not None and bot.stdout is not None
     bot.stdin.write(
         "/setup Shop\n/join dana\n/join noa\n/say dana hello\n/say dana anyone there?\n"
@@ -327,7 +329,7 @@ def test_kehila_run_exits_5_when_the_database_is_gone_at_stop(db_url: str, tmp_p
             bot.wait(timeout=60)
 
     asyncio.run(away_then_stop())
-    stderr = bot.stderr.read() if bot.stderr else ""
+    stderr = log.read_text()
     assert bot.returncode == EXIT_DATA_AT_RISK, stderr
     spill = tmp_path / "engagement-spill.json"
     # Five events: two joins, three messages.
