@@ -18,9 +18,10 @@ error's class and code (never its message, which can quote the row).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,11 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Config
 from bot.features.engagement.unanswered import QuestionBuffer
 from storage.engagement import Rejected
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: one process per data dir
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from bot.features.engagement.counting import Buffer
@@ -46,21 +52,31 @@ def quarantine_path(config: Config) -> Path:
 def spill(path: Path, buffer: Buffer, questions: QuestionBuffer) -> None:
     """Write the counts to `path`, adding those of a file already there (not yet
     replayed). Written to a temporary file first and renamed: a crash leaves the old
-    file or the new one, never half of one."""
+    file or the new one, never half of one. Several processes stopping at once (one
+    deploy, the database away) take turns: a lock file beside it."""
     data = _dump(buffer, questions)
-    if path.exists():
-        try:
-            data = _combine(json.loads(path.read_text(encoding="utf-8")), data)
-        except (ValueError, KeyError, TypeError):
-            # Not ours to read: kept for whoever can, and not in the way of ours.
-            path.rename(path.with_name(path.name + ".unreadable"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w", encoding="utf-8") as out:
-        json.dump(data, out, separators=(",", ":"))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, path)
+    with _locked(path.with_name(path.name + ".lock")):
+        if path.exists():
+            try:
+                data = _combine(json.loads(path.read_text(encoding="utf-8")), data)
+            except (ValueError, KeyError, TypeError):
+                # Not ours to read: kept for whoever can, and not in the way of ours.
+                path.rename(path.with_name(path.name + ".unreadable"))
+        partial = path.with_name(path.name + f".partial-{os.getpid()}")
+        with partial.open("w", encoding="utf-8") as out:
+            json.dump(data, out, separators=(",", ":"))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+
+
+@contextlib.contextmanager
+def _locked(lock: Path) -> Iterator[None]:
+    with lock.open("a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
 
 
 def claim(path: Path) -> Path | None:
