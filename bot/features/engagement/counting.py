@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.commands import CommandSpec
@@ -21,12 +23,16 @@ from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import MemberJoined, MemberLeft, MessagePosted, ReactionAdded
 from bot.feature import Router
+from bot.features.engagement import spill
 from bot.features.engagement.active_weeks import NotedWeeks
 from bot.features.engagement.unanswered import QuestionBuffer, QuestionTracker, track
 from bot.i18n import N_
 from bot.markup import Items, Text, lines
 from bot.services import Services
+from storage.database import StorageUnavailable
 from storage.digest import DigestRepository
+from storage.engagement import FlushRows, Rejected
+from storage.engagement.flush import describe
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("kehila.engagement")
@@ -58,6 +64,15 @@ class Buffer:
         self.events = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Unwritten:
+    """Counts the last flush at stop could not write to the database."""
+
+    events: int
+    reason: str  # the error's class and code
+    kept_in: Path | None  # the spill file, or None: they could not be kept either
+
+
 class Engagement:
     """The runtime state of the feature: the buffer and its flusher."""
 
@@ -74,11 +89,48 @@ class Engagement:
         self.questions = QuestionTracker()
         # Members' active weeks this process has committed to `active_weeks`.
         self.noted = NotedWeeks()
-        # What `flush(uow)` wrote into a caller's unit of work, not yet committed.
-        self.uncommitted: tuple[Buffer, QuestionBuffer, list[dict[str, Any]]] | None = None
+        # What `flush(uow)` wrote into a caller's unit of work, not yet committed, and
+        # the rows of it the database refused (set aside once it commits).
+        self.uncommitted: (
+            tuple[Buffer, QuestionBuffer, list[dict[str, Any]], list[Rejected]] | None
+        ) = None
+        # Set by `stop` when the last counts could not be written (`kehila run` exits 5).
+        self.unwritten: Unwritten | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._every_interval())
+
+    async def replay(self) -> None:
+        """Write the counts an earlier stop kept in the spill file, once, before any
+        event; the file is removed when they are committed. If they cannot be written
+        the file stays and the start fails."""
+        path = spill.spill_path(self.services.config)
+        claimed = spill.claim(path)
+        if claimed is None:
+            return
+        try:
+            spill.load(claimed, self.buffer, self.questions.buffer, self.services.directory.by_id)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            unreadable = path.with_name(path.name + ".unreadable")
+            claimed.rename(unreadable)
+            log.error(
+                "the counts kept at the last stop could not be read (%s); the file is left as %s",
+                type(exc).__name__,
+                unreadable,
+            )
+            self.buffer, self.questions.buffer = Buffer(), QuestionBuffer()
+            return
+        try:
+            events = await self.flush()
+        except Exception as exc:
+            buffer, questions = self.buffer, self.questions.take()
+            self.buffer = Buffer()
+            spill.give_back(claimed, path, buffer, questions)
+            raise StorageUnavailable(
+                f"the counts kept at the last stop ({path}) could not be written: {describe(exc)}"
+            ) from None
+        claimed.unlink()
+        log.warning("wrote %d counted events kept at the last stop (%s)", events, path)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -87,7 +139,38 @@ class Engagement:
                 await self._task
         if self._flushing is not None:
             await asyncio.gather(self._flushing, return_exceptions=True)
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception as exc:
+            self._keep(describe(exc))
+
+    def _keep(self, reason: str) -> None:
+        """The flush at stop failed (its counts are back in the buffer): keep them in
+        the spill file for the next start."""
+        buffer, questions = self.buffer, self.questions.take()
+        self.buffer = Buffer()
+        path = spill.spill_path(self.services.config)
+        try:
+            spill.spill(path, buffer, questions)
+        except (OSError, ValueError) as exc:
+            self.unwritten = Unwritten(buffer.events, reason, None)
+            log.critical(
+                "%d counted events could not be written to the database (%s) nor kept in %s "
+                "(%s): they are lost",
+                buffer.events,
+                reason,
+                path,
+                exc,
+            )
+            return
+        self.unwritten = Unwritten(buffer.events, reason, path)
+        log.error(
+            "%d counted events could not be written to the database (%s); kept in %s, "
+            "written at the next start",
+            buffer.events,
+            reason,
+            path,
+        )
 
     async def _every_interval(self) -> None:
         while True:
@@ -152,59 +235,71 @@ class Engagement:
             ]
             weekly = weekly_rows(buffer)
             active = self.noted.new(weekly)
+            rows = FlushRows(
+                activity,
+                interactions,
+                channels,
+                weekly,
+                active,
+                list(questions.questions.values()),
+                [
+                    {"platform": p, "space_id": s, "message_id": m, "answered_at": at}
+                    for (p, s, m), at in questions.answers.items()
+                ],
+                [
+                    {"community_id": c, "text_missing_at": self.services.clock.now()}
+                    for c in questions.no_text
+                ],
+            )
             try:
                 if uow is not None:
-                    await self._write(
-                        uow, activity, interactions, channels, weekly, active, questions
-                    )
+                    rejected = await uow.engagement.flush(rows, alone=False)
                     # Kept until the caller's commit, to be given back if it fails.
-                    self.uncommitted = (buffer, questions, active)
+                    self.uncommitted = (buffer, questions, active, rejected)
                 else:
                     async with UnitOfWork(self.services.db) as own:
-                        await self._write(
-                            own, activity, interactions, channels, weekly, active, questions
-                        )
+                        rejected = await own.engagement.flush(rows, alone=True)
                         await own.commit()
                     self.noted.committed(active)
+                    self._set_aside(rejected)
             except Exception:
                 self._merge_back(buffer)
                 self.questions.merge_back(questions, self.services.directory.by_id)
                 raise
             return buffer.events
 
-    async def _write(
-        self,
-        uow: UnitOfWork,
-        activity: list[dict[str, Any]],
-        interactions: list[dict[str, Any]],
-        channels: list[dict[str, Any]],
-        weekly: list[dict[str, Any]],
-        active: list[dict[str, Any]],
-        questions: QuestionBuffer,
-    ) -> None:
-        await uow.activity.add_counts(activity, interactions, channels)
-        digest = DigestRepository(uow.session)
-        await digest.add_weekly(weekly, active=active)
-        if questions:
-            await digest.add_questions(list(questions.questions.values()))
-            await digest.mark_answered(
-                [
-                    {"platform": p, "space_id": s, "message_id": m, "answered_at": at}
-                    for (p, s, m), at in questions.answers.items()
-                ]
+    def _set_aside(self, rejected: list[Rejected]) -> None:
+        """Rows the database refused, the rest of their flush written: logged (never
+        with message text) and kept in the quarantine file, not retried."""
+        if not rejected:
+            return
+        path = spill.quarantine_path(self.services.config)
+        for r in rejected:
+            log.error(
+                "the database refused a row of %s (%s); the rest of the flush is written, "
+                "this row is set aside in %s: %s",
+                r.table,
+                r.reason,
+                path,
+                r.loggable(),
             )
-            await digest.text_missing(questions.no_text, self.services.clock.now())
+        try:
+            spill.set_aside(path, rejected, self.services.clock.now())
+        except OSError as exc:
+            log.error("could not write %s (%s); the rows above are lost", path, exc)
 
     def committed(self) -> None:
         """The caller's unit of work committed what `flush(uow)` wrote into it."""
         if self.uncommitted is not None:
-            self.noted.committed(self.uncommitted[2])
+            _, _, active, rejected = self.uncommitted
             self.uncommitted = None
+            self.noted.committed(active)
+            self._set_aside(rejected)
 
     def give_back(self) -> None:
         """The caller's unit of work did not commit: keep its counts for the next flush."""
         if self.uncommitted is not None:
-            buffer, questions, _ = self.uncommitted
+            buffer, questions, _, _ = self.uncommitted
             self.uncommitted = None
             self._merge_back(buffer)
             self.questions.merge_back(questions, self.services.directory.by_id)
@@ -295,6 +390,12 @@ def engagement(services: Services) -> Engagement:
     return services.state(Engagement)
 
 
+def unwritten(services: Services) -> Unwritten | None:
+    """What the flush at stop could not write to the database (None: all written)."""
+    state = services.states.get(Engagement)
+    return state.unwritten if isinstance(state, Engagement) else None
+
+
 async def forget(ctx: Context, member_id: int) -> None:
     engagement(ctx.services).forget(member_id)
     await ctx.uow.activity.delete_member(member_id)
@@ -304,8 +405,7 @@ async def forget(ctx: Context, member_id: int) -> None:
 
 async def merge(ctx: Context, from_id: int, into_id: int) -> None:
     """Counters add up, questions move over; memory follows once committed."""
-    await ctx.uow.activity.merge_member(from_id, into_id)
-    await ctx.uow.repo(DigestRepository).merge_member(from_id, into_id)
+    await ctx.uow.engagement.merge_member(from_id, into_id)
     state = engagement(ctx.services)
     ctx.after_commit(lambda: state.merge(from_id, into_id))
 
@@ -325,7 +425,9 @@ router = Router()
 
 @router.on_startup
 async def _start(services: Services) -> None:
-    engagement(services).start()
+    state = engagement(services)
+    await state.replay()
+    state.start()
 
 
 @router.on_shutdown
