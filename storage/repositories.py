@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -179,6 +179,36 @@ class Members(_Repo):
                 Identity.user_id == user_id,
             )
         )
+
+    async def find_accounts(self, accounts: Iterable[tuple[int, str, str]]) -> list[IdentityRow]:
+        """The members behind (community, platform, user id) accounts that exist."""
+        wanted = list(accounts)
+        if not wanted:
+            return []
+        rows = await self.session.execute(
+            select(
+                Identity.community_id,
+                Identity.platform,
+                Identity.user_id,
+                Member.id,
+                Member.role,
+                Member.display_name,
+            )
+            .join(Member, Member.id == Identity.member_id)
+            .where(
+                or_(
+                    *(
+                        and_(
+                            Identity.community_id == c,
+                            Identity.platform == p,
+                            Identity.user_id == u,
+                        )
+                        for c, p, u in wanted
+                    )
+                )
+            )
+        )
+        return [IdentityRow(*row) for row in rows]
 
     async def identities(self, member_id: int) -> Sequence[Identity]:
         return (

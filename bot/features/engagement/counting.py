@@ -53,7 +53,7 @@ ACTIVITY_COLUMNS = (
 class Buffer:
     """Counter deltas not yet written. Swapped out whole at each flush."""
 
-    __slots__ = ("activity", "channels", "events", "interactions")
+    __slots__ = ("activity", "channels", "events", "interactions", "unresolved")
 
     def __init__(self) -> None:
         self.activity: defaultdict[tuple[int, date, int], list[int]] = defaultdict(lambda: [0] * 7)
@@ -61,6 +61,12 @@ class Buffer:
             lambda: [0, 0]
         )
         self.channels: defaultdict[tuple[int, date, str, int], int] = defaultdict(int)
+        # Replies and reactions to an account this process has not seen (another
+        # worker has): (community, day, from member, platform, account) -> [replies,
+        # reactions]; resolved from the database at the flush.
+        self.unresolved: defaultdict[tuple[int, date, int, str, str], list[int]] = defaultdict(
+            lambda: [0, 0]
+        )
         self.events = 0
 
 
@@ -209,6 +215,8 @@ class Engagement:
             questions = self.questions.take()
             if not buffer.events and not questions:
                 return 0
+            if buffer.unresolved:
+                await self._resolve(buffer, uow)
             activity = [
                 {
                     "community_id": c,
@@ -323,6 +331,45 @@ class Engagement:
         for ckey, n in old.channels.items():
             new.channels[ckey] += n
         new.events += old.events
+
+    async def _resolve(self, buffer: Buffer, uow: UnitOfWork | None) -> None:
+        """Replies and reactions to accounts this process did not know: found in the
+        database (another worker created them), they count as if seen here; the index
+        learns them. Accounts that are no member (a bot never seen) are dropped."""
+        keys = {(c, p, u) for (c, _d, _f, p, u) in buffer.unresolved}
+        try:
+            if uow is not None:
+                found = await uow.members.find_accounts(keys)
+            else:
+                async with UnitOfWork(self.services.db) as own:
+                    found = await own.members.find_accounts(keys)
+        except Exception:
+            log.exception("could not look up %d replied-to accounts; not counted", len(keys))
+            return
+        directory = self.services.directory
+        for row in found:
+            directory.add_member(
+                MemberRef(
+                    row.member_id,
+                    row.community_id,
+                    row.platform,
+                    row.user_id,
+                    row.display_name,
+                    row.role,
+                )
+            )
+        for (c, d, f, p, u), (replies, reactions) in buffer.unresolved.items():
+            target = directory.member(c, p, u)
+            if target is None or target.id == f:
+                continue
+            buffer.activity[(c, d, f)][REPLIES] += replies
+            received = buffer.activity[(c, d, target.id)]
+            received[REPLIES_RECEIVED] += replies
+            received[REACTIONS_RECEIVED] += reactions
+            pair = buffer.interactions[(c, d, f, target.id)]
+            pair[0] += replies
+            pair[1] += reactions
+        buffer.unresolved.clear()
 
     def merge(self, from_id: int, into_id: int) -> None:
         """Two members are one person (committed): their unwritten counts are added
@@ -455,6 +502,9 @@ def on_message(
             row[REPLIES] += 1
             buffer.activity[(community.id, day, target.id)][REPLIES_RECEIVED] += 1
             buffer.interactions[(community.id, day, member.id, target.id)][0] += 1
+        else:  # a member only another worker has seen: the flush asks the database
+            key = (community.id, day, member.id, event.platform, event.reply_to_user_id)
+            buffer.unresolved[key][0] += 1
     hour = community.local_hour(event.at)
     buffer.channels[(community.id, day, event.channel_id, hour)] += 1
     track(state.questions, community.id, member.id, event)  # for the digest
@@ -475,6 +525,8 @@ def on_reaction(
         if target is not None:
             buffer.activity[(community.id, day, target.id)][REACTIONS_RECEIVED] += 1
             buffer.interactions[(community.id, day, member.id, target.id)][1] += 1
+        else:
+            buffer.unresolved[(community.id, day, member.id, event.platform, author)][1] += 1
     state.counted()
 
 
