@@ -242,3 +242,14 @@ def test_a_bad_value_from_the_environment_names_the_variable() -> None:
     assert str(info.value).startswith(
         "database.url (from KEHILA_DATABASE_URL) = 'postgresql+asyncpg://': expected a host"
     )
+
+
+def test_every_community_setting_is_documented_with_its_range() -> None:
+    from pathlib import Path
+
+    from bot.features import all_features
+
+    doc = (Path(__file__).parents[2] / "docs" / "CONFIGURATION.md").read_text()
+    for feature in all_features():
+        for setting in feature.settings:
+            assert f"| `{setting.key}` |" in doc, f"{setting.key} is not in docs/CONFIGURATION.md"
