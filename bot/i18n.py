@@ -22,11 +22,13 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.dates import format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.plurals import get_plural
@@ -50,6 +52,7 @@ KEYWORDS: dict[str, tuple[int, int] | None] = {
     "translate_plural": (2, 3),
     "ngettext": (2, 3),
     "n_": (1, 2),
+    "Nn_": (1, 2),
 }
 
 Msgid = str | tuple[str, str]  # a plain msgid, or a plural's (singular, plural)
@@ -86,6 +89,11 @@ def _translations(locale: str) -> _Translations:
 
 def _catalog(locale: str) -> dict[str, str]:
     return _translations(locale).messages
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural entry for translation without translating it yet (like `N_`)."""
+    return singular, plural
 
 
 def normalize_locale(locale: str | None) -> str:
@@ -142,6 +150,11 @@ def duration(locale: str, value: timedelta) -> str:
         if seconds and seconds % size == 0:
             return str(format_unit(seconds // size, f"duration-{unit}", locale=loc))
     return str(format_unit(seconds, "duration-second", locale=loc))
+
+
+def moment(locale: str, value: datetime, timezone: str) -> str:
+    """A point in time as people of the locale write it, in the community's zone."""
+    return format_datetime(value, format="medium", tzinfo=ZoneInfo(timezone), locale=locale)
 
 
 def number(locale: str, value: float) -> str:
