@@ -135,12 +135,15 @@ class ConsoleSession:
 
     async def _join(self, rest: str) -> None:
         parts = rest.split()
-        if not parts or any(not p.startswith("invite=") for p in parts[1:]):
+        if len(parts) not in (1, 2) or any(
+            not p.startswith("invite=") or not invite_code(p[len("invite=") :]) for p in parts[1:]
+        ):
             raise ScriptError("/join NAME [invite=CODE]")
-        given = next((p.split("=", 1)[1] for p in parts[1:]), None)
+        given = parts[1][len("invite=") :] if len(parts) == 2 else None
         code = invite_code(given) if given else None  # the link or the code, as pasted
         if given is not None and code not in self.adapter.invites:
-            made = ", ".join(sorted(self.adapter.invites)) or "none yet"
+            codes = sorted(self.adapter.invites)
+            made = ", ".join(codes[:5]) + (", …" if len(codes) > 5 else "") or "none yet"
             raise Refused(
                 f"no invite has the code {given!s} (invites: {made}); make one with "
                 f"/invite, or /join {parts[0]} without one"

@@ -54,9 +54,10 @@ async def test_a_malformed_line_gets_its_usage(console: ConsoleCommunity) -> Non
     with pytest.raises(ScriptError) as wrong:
         await console.run("/click 2")
     assert wrong.value.show() == "usage: /click N, with N from 1 to 1"
-    with pytest.raises(ScriptError) as wrong:
-        await console.run("/join noa invite")
-    assert wrong.value.show() == "usage: /join NAME [invite=CODE]"
+    for line in ("/join noa invite", "/join noa invite=", "/join noa friend"):
+        with pytest.raises(ScriptError) as wrong:
+            await console.run(line)
+        assert wrong.value.show() == "usage: /join NAME [invite=CODE]"
 
 
 async def test_a_member_who_posted_can_be_replied_to_and_can_leave(
