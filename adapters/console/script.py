@@ -145,7 +145,7 @@ class ConsoleSession:
             codes = sorted(self.adapter.invites)
             made = ", ".join(codes[:5]) + (", …" if len(codes) > 5 else "") or "none yet"
             raise Refused(
-                f"no invite has the code {given!s} (invites: {made}); make one with "
+                f"no invite has the code {given} (invites: {made}); make one with "
                 f"/invite, or /join {parts[0]} without one"
             )
         creator = self.adapter.members.get(self.adapter.invites[code] or "") if code else None
