@@ -1,20 +1,54 @@
-"""Logging to stderr, with every secret redacted (bot/redact.py)."""
+"""Logging, with every secret redacted (bot/redact.py): to stderr, or, where the
+terminal belongs to a conversation (the console, the demo), to a file, with only
+warnings and errors on the terminal, one line each."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from bot import redact
 from bot.config import Config
 
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-def setup_logging(config: Config) -> None:
+
+class _OneLine(logging.Formatter):
+    """A record as one short line for a terminal in use: no traceback (the log file
+    has it), and where to read more."""
+
+    def __init__(self, log_file: Path) -> None:
+        super().__init__("  (%(levelname)s %(name)s: %(message)s; see " + str(log_file) + ")")
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage().splitlines()
+        plain = logging.makeLogRecord(
+            {**record.__dict__, "msg": message[0] if message else "", "args": None}
+        )
+        plain.exc_info = plain.exc_text = plain.stack_info = None
+        return super().format(plain)
+
+
+def setup_logging(config: Config, *, log_file: Path | None = None) -> None:
     redact.remember_config(config)
     redact.install()
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handlers: list[logging.Handler] = []
+    terminal = logging.StreamHandler()
+    if log_file is None:
+        terminal.setFormatter(logging.Formatter(FORMAT))
+    else:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        to_file = logging.FileHandler(log_file, encoding="utf-8")
+        to_file.setFormatter(logging.Formatter(FORMAT))
+        handlers.append(to_file)
+        terminal.setLevel(logging.WARNING)
+        terminal.setFormatter(_OneLine(log_file))
+    handlers.append(terminal)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for old in root.handlers:
+        if isinstance(old, logging.FileHandler):  # ours, from an earlier call
+            old.close()
+    root.handlers[:] = handlers
     root.setLevel(config.bot.log_level)
     # httpx logs every request URL, and Telegram's URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)

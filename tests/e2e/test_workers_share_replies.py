@@ -9,6 +9,7 @@ from pathlib import Path
 
 from adapters.console.community import ConsoleCommunity
 from bot.config import Config
+from bot.events import Actor, MessagePosted
 from bot.features.engagement import engagement
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import START
@@ -27,10 +28,22 @@ async def test_a_reply_to_a_member_the_other_worker_saw_is_counted(
         for i in range(10):
             await first.run(f"/join m{i}\n/say m{i} hello from m{i}")
         await engagement(first.app.services).flush()
-        # The second worker gets the replies and reactions to them.
+        # The second worker gets the replies to them, as a webhook delivers them.
         await second.run("/join noa")
         for i in range(10):
-            await second.run(f"/as noa\n/reply m{i} welcome!")
+            await second.app.dispatch(
+                MessagePosted(
+                    platform="console",
+                    space_id="console",
+                    actor=Actor(user_id="noa", display_name="noa"),
+                    at=START,
+                    channel_id="general",
+                    message_id=f"r{i}",
+                    text="welcome!",
+                    reply_to_user_id=f"m{i}",
+                    reply_to_message_id=f"x{i}",
+                )
+            )
         community = second.app.directory.community_of("console", "console")
         assert community is not None
         await engagement(second.app.services).flush()

@@ -111,6 +111,19 @@ def entry_for(directory: Directory, community: CommunityInfo) -> ScheduleEntry:
     )
 
 
+_DAY_NAMES = {
+    "mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+    "fri": "Friday", "sat": "Saturday", "sun": "Sunday",
+}  # fmt: skip
+
+
+def describe_schedule(entry: ScheduleEntry) -> str:
+    """The digest's schedule in words, for the log: "Mondays at 09:00 (Europe/Berlin)"."""
+    cron = entry.cron or {}
+    day = _DAY_NAMES.get(str(cron.get("day_of_week")), str(cron.get("day_of_week")))
+    return f"{day}s at {int(cron.get('hour', 0)):02d}:{int(cron.get('minute', 0)):02d} ({entry.timezone})"
+
+
 def _same(stored: Any, entry: ScheduleEntry) -> bool:
     return bool(
         stored is not None
@@ -129,7 +142,7 @@ async def reconcile(ctx: Context, community: CommunityInfo) -> bool:
     if _same(stored, entry):
         return False
     await ctx.schedule(entry)
-    log.info("digest of community %s scheduled: %s %s", community.id, entry.cron, entry.timezone)
+    log.info("digest of community %s scheduled: %s", community.id, describe_schedule(entry))
     return True
 
 
