@@ -240,7 +240,7 @@ class Outbound:
                 log.info("telegram: file %s refused: %s", att.filename, exc)
                 refused.append(att.filename)
                 problem = str(exc)
-                if j == 0 and caption is not None:
+                if j == 0 and caption:  # the text it was to carry
                     await say(render(text), markup_last=False)
         if not with_markup and sent is not None:
             try:
