@@ -227,11 +227,13 @@ async def test_a_join_reported_again_after_a_restart_is_counted_once(
     adapter = TelegramAdapter(config, request=api, get_updates_request=api)
     app = App(config, clock=FakeClock(NOW + timedelta(seconds=30)), adapters=[adapter])
     await app.start(migrate=False)
-    restarted = Core(app, adapter, api)
-    core.app = app  # the fixture stops this one
-    await restarted.feed(member_update(TOM, "left", "member"))
-    assert restarted.texts_to(BAKERY) == [] and restarted.sent_to(444) == []
-    assert "Joined: 1 / 1" in await _stats(restarted)
+    try:
+        restarted = Core(app, adapter, api)
+        await restarted.feed(member_update(TOM, "left", "member"))
+        assert restarted.texts_to(BAKERY) == [] and restarted.sent_to(444) == []
+        assert "Joined: 1 / 1" in await _stats(restarted)
+    finally:
+        await app.stop()
 
 
 async def test_the_welcome_names_who_invited_through_their_link(core: Core) -> None:
