@@ -202,6 +202,9 @@ ActionErrorCode = Literal[
     "not_found",  # channel, message or member gone
     "rate_limited",  # gave up after retrying
     "limit_reached",  # a platform cap (e.g. ~1,000 invites per Discord server)
+    # The platform refused the message's files (too large, say) and there was nothing
+    # else to send; `files_refused` names them.
+    "file_refused",
     "unsupported",  # the adapter cannot do this action here
     "failed",
 ]
@@ -222,6 +225,9 @@ class ActionResult:
     # A private message was not delivered, only a way to open a chat with the bot
     # (Telegram's deep link): the core keeps it and delivers it on /start.
     pending: bool = False
+    # Files of the message the platform refused (too large, say), by name; the rest
+    # of the message went out (`ok`). The core tells the reader (bot/delivery.py).
+    files_refused: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # The platform's error text: it is logged and may be quoted to an owner.

@@ -17,6 +17,9 @@ here, once, for every adapter:
     /start. However many messages wait, the note is posted once per member, place
     and link in ten minutes;
   - otherwise the post carries the message itself.
+- A file the platform refused (too large, say; the adapter names it in
+  `ActionResult.files_refused`): a translated note follows the message, where it
+  went, saying the file could not be sent and what to do.
 - `direct_messages` False: private messages go to the fallback at once.
 - `attachments` False: each file becomes a line of text naming it.
 - `scheduled_events` False: `SyncScheduledEvent` is not sent.
@@ -41,7 +44,7 @@ from bot.actions import (
     UnsupportedAction,
 )
 from bot.i18n import N_, gettext, number, translate
-from bot.markup import Link, Mention, Node, Text
+from bot.markup import Link, Mention, Node, Text, lines
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -62,6 +65,10 @@ CLOSED = N_(
     "{mention}, I have a private message for you but cannot send it: your direct messages are closed to me. Please allow direct messages from this community's members, and I will send the next one."
 )
 NOT_ATTACHED = N_("(The file {filename}, {size} bytes, cannot be attached here.)")
+FILE_REFUSED = N_(
+    "The file {filename} could not be sent: {platform} did not accept it. Please try again "
+    "later; if it keeps failing, tell whoever runs this bot (the reason is in its log)."
+)
 
 _NoteKey = tuple[str, str, str, str, str | None]
 
@@ -106,6 +113,12 @@ class Delivery:
         return result
 
     async def _attempt(self, adapter: Adapter, action: Action) -> ActionResult:
+        result = await self._try(adapter, action)
+        if result.files_refused:
+            await self._tell_refused(adapter, action, result)
+        return result
+
+    async def _try(self, adapter: Adapter, action: Action) -> ActionResult:
         try:
             return await adapter.perform(action)
         except UnsupportedAction:
@@ -114,6 +127,31 @@ class Delivery:
         except Exception:
             log.exception("the %s adapter failed on %s", action.platform, type(action).__name__)
             return ActionResult.failed("failed")
+
+    # --- files the platform refused ---
+
+    async def _tell_refused(self, adapter: Adapter, action: Action, result: ActionResult) -> None:
+        """The message went without some of its files: a note after it, in the same
+        place, says so (the reader would otherwise wait for a file that never comes)."""
+        if not isinstance(action, Send | Reply | SendDirect):
+            return
+        log.warning(
+            "%s on %s: files refused (%s): %s",
+            type(action).__name__,
+            action.platform,
+            ", ".join(result.files_refused),
+            result.detail,
+        )
+        space = _space_of(action)
+        locale = self._locale(action, space)
+        platform = action.platform.capitalize()
+        note = lines(
+            translate(locale, FILE_REFUSED, filename=name, platform=platform)
+            for name in result.files_refused
+        )
+        told = await self._try(adapter, replace(action, text=note, buttons=(), attachments=()))
+        if not told.ok:
+            log.warning("could not say that a file was refused: %s %s", told.error, told.detail)
 
     # --- the private-message fallback ---
 
@@ -245,6 +283,14 @@ def _private(action: Action) -> _Private | None:
             None,
         )
     return None
+
+
+def _space_of(action: Send | Reply | SendDirect) -> str | None:
+    if isinstance(action, Send):
+        return action.space_id
+    if isinstance(action, Reply):
+        return action.to.space_id
+    return action.fallback_space_id
 
 
 def _fell_back(result: ActionResult, refused: ActionResult, *, pending: bool) -> ActionResult:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, and_, delete, func, or_, select, update
@@ -253,13 +253,38 @@ class Members(_Repo):
     async def set_role(self, member_id: int, role: str) -> None:
         await self.session.execute(update(Member).where(Member.id == member_id).values(role=role))
 
-    async def mark_joined(self, member_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(Member).where(Member.id == member_id).values(joined_at=now, left_at=None)
-        )
+    async def mark_joined(
+        self, member_id: int, at: datetime, *, repeat_within: timedelta = timedelta(0)
+    ) -> bool:
+        """Record a join. False, and nothing changed, when it repeats the join on record:
+        the member is here, having joined within `repeat_within` of `at`."""
+        query = update(Member).where(Member.id == member_id)
+        if repeat_within:
+            query = query.where(
+                ~and_(
+                    Member.left_at.is_(None),
+                    Member.joined_at.is_not(None),
+                    Member.joined_at.between(at - repeat_within, at + repeat_within),
+                )
+            )
+        result = await self.session.execute(query.values(joined_at=at, left_at=None))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def mark_left(self, member_id: int, now: datetime) -> None:
-        await self.session.execute(update(Member).where(Member.id == member_id).values(left_at=now))
+    async def mark_left(
+        self, member_id: int, at: datetime, *, repeat_within: timedelta = timedelta(0)
+    ) -> bool:
+        """Record a leave. False, and nothing changed, when it repeats the leave on
+        record (within `repeat_within` of `at`)."""
+        query = update(Member).where(Member.id == member_id)
+        if repeat_within:
+            query = query.where(
+                ~and_(
+                    Member.left_at.is_not(None),
+                    Member.left_at.between(at - repeat_within, at + repeat_within),
+                )
+            )
+        result = await self.session.execute(query.values(left_at=at))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def count(self, community_id: int, *, present_only: bool = True) -> int:
         if present_only:

@@ -48,6 +48,9 @@ ACTIVITY_COLUMNS = (
     "joins",
     "leaves",
 )
+# A join or leave reported again this close to the one on record is that one again
+# (Telegram reports each twice, and a restart may come between the two reports).
+REPORTED_AGAIN = timedelta(minutes=10)
 
 
 class Buffer:
@@ -534,16 +537,18 @@ def on_reaction(
 async def on_join(ctx: Context, event: MemberJoined) -> None:
     if ctx.community is None or ctx.member is None:
         return
-    await ctx.uow.members.mark_joined(ctx.member.id, event.at)
-    _count(ctx, ctx.community, ctx.member.id, JOINS, event)
+    members = ctx.uow.members
+    if await members.mark_joined(ctx.member.id, event.at, repeat_within=REPORTED_AGAIN):
+        _count(ctx, ctx.community, ctx.member.id, JOINS, event)
 
 
 @router.on(MemberLeft)
 async def on_leave(ctx: Context, event: MemberLeft) -> None:
     if ctx.community is None or ctx.member is None:
         return
-    await ctx.uow.members.mark_left(ctx.member.id, event.at)
-    _count(ctx, ctx.community, ctx.member.id, LEAVES, event)
+    members = ctx.uow.members
+    if await members.mark_left(ctx.member.id, event.at, repeat_within=REPORTED_AGAIN):
+        _count(ctx, ctx.community, ctx.member.id, LEAVES, event)
 
 
 def _count(ctx: Context, community: CommunityInfo, member_id: int, column: int, event: Any) -> None:

@@ -1,19 +1,14 @@
-"""The adapter under the real core: App, dispatcher, features, SQLite."""
+"""The adapter under the real core: App, dispatcher, features, the test database."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from telegram import Update
-from tg_fakeapi import BOT_USER, TOKEN, FakeBotAPI
+from tg_core import Core
 from tg_harness import payload
 
 from adapters.telegram.adapter import TelegramAdapter
 from bot.actions import SendDirect
 from bot.app import App
-from bot.config import load_config
 from bot.i18n import gettext
 from bot.markup import Text
 
@@ -21,32 +16,12 @@ BAKERY = -1009876543210
 NOA = {"id": 111, "is_bot": False, "first_name": "Noa", "language_code": "he"}
 
 
-@pytest.fixture
-async def core(tmp_path: Path) -> AsyncIterator[tuple[App, TelegramAdapter, FakeBotAPI]]:
-    api = FakeBotAPI()
-    api.admins[BAKERY] = [NOA, BOT_USER]
-    config = load_config(
-        None,
-        env={
-            "KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/kehila.db",
-            "KEHILA_TELEGRAM_TOKEN": TOKEN,
-        },
-    )
-    adapter = TelegramAdapter(config, request=api, get_updates_request=api)
-    app = App(config, adapters=[adapter])
-    await app.start()
-    try:
-        yield app, adapter, api
-    finally:
-        await app.stop()
-
-
 async def feed(adapter: TelegramAdapter, data: dict[str, object]) -> None:
     await adapter.application.process_update(Update.de_json(data, adapter.application.bot))
 
 
 async def test_group_admin_sets_up_the_group_and_gets_an_answer(
-    core: tuple[App, TelegramAdapter, FakeBotAPI],
+    core: Core,
 ) -> None:
     app, adapter, api = core
     assert api.of("setMyCommands")  # the core's commands were published at start
@@ -92,7 +67,7 @@ GROUP_CHAT = {"id": BAKERY, "title": "Bakery Friends", "type": "supergroup"}
 
 
 async def test_a_private_answer_waits_for_start_and_is_delivered_then(
-    core: tuple[App, TelegramAdapter, FakeBotAPI],
+    core: Core,
 ) -> None:
     """Tom never opened a chat with the bot: his /mydata answer is kept, the group
     gets a link, and pressing Start delivers the answer with its file."""
@@ -156,7 +131,7 @@ async def _group_with_jerry(app: App, adapter: TelegramAdapter) -> None:
 
 
 async def test_a_member_who_never_started_the_bot_gets_one_deep_link_for_all_that_waits(
-    core: tuple[App, TelegramAdapter, FakeBotAPI],
+    core: Core,
 ) -> None:
     from tg_fakeapi import BOT_USERNAME, NEVER_STARTED
 
@@ -192,7 +167,7 @@ async def test_a_member_who_never_started_the_bot_gets_one_deep_link_for_all_tha
 
 
 async def test_the_deep_link_note_speaks_the_communitys_language(
-    core: tuple[App, TelegramAdapter, FakeBotAPI],
+    core: Core,
 ) -> None:
     from tg_fakeapi import NEVER_STARTED
 
@@ -208,8 +183,9 @@ async def test_the_deep_link_note_speaks_the_communitys_language(
     assert expected.split("{mention}")[1].split("{link}")[0] in post
     assert gettext("de", "a chat with me") in post
 
+
 async def test_the_digest_arrives_as_a_photo_with_the_digest_as_its_caption(
-    core: tuple[App, TelegramAdapter, FakeBotAPI],
+    core: Core,
 ) -> None:
     """`/digest now` in the group: the owner gets, privately, one photo (the chart)
     whose caption is the digest, not a text and then a file to open."""

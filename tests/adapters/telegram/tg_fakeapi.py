@@ -36,6 +36,7 @@ class Call:
     method: str
     params: dict[str, Any]
     files: tuple[str, ...] = ()
+    ok: bool = True  # False: answered with an error
 
 
 @dataclass
@@ -106,10 +107,12 @@ class FakeBotAPI(BaseRequest):
             params = {k: _plain(v) for k, v in request_data.parameters.items()}
             if request_data.contains_files:
                 files = tuple(request_data.multipart_data)
-        self.calls.append(Call(api_method, params, files))
+        call = Call(api_method, params, files)
+        self.calls.append(call)
         queued = self._failures.get(api_method)
         if queued:
             failure = queued.pop(0)
+            call.ok = False
             return failure.status, json.dumps(failure.body).encode()
         if api_method == "getUpdates":
             return 200, await self._get_updates(params)
@@ -119,6 +122,7 @@ class FakeBotAPI(BaseRequest):
         else:
             result = answer(params)
         if isinstance(result, _Failure):
+            call.ok = False
             return result.status, json.dumps(result.body).encode()
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
