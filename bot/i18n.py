@@ -20,6 +20,7 @@ from __future__ import annotations
 import gettext as stdlib_gettext
 import re
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -34,7 +35,7 @@ from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 
-from bot.markup import Text, Value, format_text
+from bot.markup import Items, Node, Text, Value, format_text, render_plain
 
 LOCALES = ("en", "he", "de")
 DEFAULT_LOCALE = "en"
@@ -154,6 +155,62 @@ def percent(locale: str, value: float) -> str:
 
 def is_rtl(locale: str) -> bool:
     return Locale.parse(normalize_locale(locale)).character_order == "right-to-left"
+
+
+# --- text direction ------------------------------------------------------------------
+
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK: a strong right-to-left character that shows nothing
+_STRONG = {"L": "ltr", "R": "rtl", "AL": "rtl"}
+
+
+def _first_strong(text: str) -> str | None:
+    for char in text:
+        kind = _STRONG.get(unicodedata.bidirectional(char))
+        if kind is not None:
+            return kind
+    return None
+
+
+def _has_rtl(text: str) -> bool:
+    return any(_STRONG.get(unicodedata.bidirectional(c)) == "rtl" for c in text)
+
+
+def mark_direction(locale: str, text: Text) -> Text:
+    """In a right-to-left language, an RLM at the start of each line (and list item)
+    that holds right-to-left words but begins with a left-to-right one ("/config —
+    הצגה…", a community called "Café Kehila"): chat clients take a paragraph's
+    direction from its first strong character, and would lay such a line out left to
+    right. Lines without Hebrew (a text an owner wrote in English) are left as they
+    are; a marked line is not marked again."""
+    if not is_rtl(locale):
+        return text
+    return Text(_mark_nodes(text.nodes))
+
+
+def _mark_nodes(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
+    # Cut the nodes into lines at the newlines of plain strings; a list is its own
+    # lines (each item is marked on its own).
+    lines: list[list[Node]] = [[]]
+    for node in nodes:
+        if isinstance(node, Items):
+            lines.append([Items(tuple(_mark_nodes(item) for item in node.items))])
+            lines.append([])
+        elif isinstance(node, str) and "\n" in node:
+            first, *rest = node.split("\n")
+            lines[-1].append(first)
+            for part in rest:
+                lines[-1].append("\n")
+                lines.append([part])
+        else:
+            lines[-1].append(node)
+    out: list[Node] = []
+    for line in lines:
+        if line and not isinstance(line[0], Items):
+            plain = render_plain(line)
+            if _has_rtl(plain) and _first_strong(plain) == "ltr":
+                line.insert(0, RLM)
+        out.extend(n for n in line if n != "")
+    return tuple(out)
 
 
 # --- catalog maintenance -----------------------------------------------------------
