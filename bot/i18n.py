@@ -23,11 +23,12 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
 from babel import Locale
+from babel.dates import format_skeleton
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.plurals import get_plural
@@ -143,6 +144,12 @@ def duration(locale: str, value: timedelta) -> str:
         if seconds and seconds % size == 0:
             return str(format_unit(seconds // size, f"duration-{unit}", locale=loc))
     return str(format_unit(seconds, "duration-second", locale=loc))
+
+
+def day(locale: str, value: date) -> str:
+    """A date as the locale writes it, with the month's name: "Mar 2, 2026",
+    "2. März 2026", "2 במרץ 2026" (never an ISO string in a message)."""
+    return str(format_skeleton("yMMMd", value, locale=normalize_locale(locale)))
 
 
 def number(locale: str, value: float) -> str:
@@ -289,6 +296,29 @@ def _plural_problems(msgid: tuple[str, str], where: str) -> list[str]:
     return found
 
 
+def _conflicts(locale: str) -> list[str]:
+    """Msgids one locale translates differently in two domains: the catalogs are read
+    into one table, so one of the two would silently win."""
+    seen: dict[str, dict[tuple[str, ...], list[str]]] = {}
+    for po in sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        for message in catalog:
+            if not message.id:
+                continue
+            key = str(message.id if isinstance(message.id, str) else message.id[0])
+            string = message.string
+            forms = (string,) if isinstance(string, str) else tuple(str(f) for f in string or ())
+            if any(forms):
+                seen.setdefault(key, {}).setdefault(forms, []).append(po.stem)
+    found: list[str] = []
+    for key, texts in seen.items():
+        if len(texts) > 1:
+            domains = ", ".join(sorted(d for where in texts.values() for d in where))
+            found.append(f"{locale}: {key!r} is translated differently in {domains}")
+    return found
+
+
 def problems() -> list[str]:
     """Every msgid lacking a translation (a plural: any of its locale's forms), or
     translated with other placeholders."""
@@ -299,6 +329,7 @@ def problems() -> list[str]:
         header, wanted = _plural_entries(locale)[0], get_plural(locale).plural_forms
         if header != wanted:
             found.append(f"{locale}: the catalogs' Plural-Forms are {header!r}, not {wanted!r}")
+        found.extend(_conflicts(locale))
     plain_ids: set[str] = set()
     marked = list(extract())
     for _domain, msgid, where in marked:
