@@ -160,6 +160,7 @@ def percent(locale: str, value: float) -> str:
     return format_percent(value, locale=normalize_locale(locale))
 
 
+@cache
 def is_rtl(locale: str) -> bool:
     return Locale.parse(normalize_locale(locale)).character_order == "right-to-left"
 
