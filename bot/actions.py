@@ -67,6 +67,9 @@ class Reply(Action):
     attachments: tuple[Attachment, ...] = ()
     # The community's language, for anything the core adds (a fallback note).
     locale: str | None = None
+    # Never posted in public in its place (a digest for owners): when the private
+    # message is refused, the fallback post only says how to open a chat.
+    confidential: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +91,8 @@ class SendDirect(Action):
     start_payload: str | None = None
     # The community's language, for the fallback note the core writes.
     locale: str | None = None
+    # Never posted in public in its place (see `Reply.confidential`).
+    confidential: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

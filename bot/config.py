@@ -64,6 +64,8 @@ class DatabaseSection(_Section):
     url: str = DEFAULT_DATABASE_URL
     migrate_on_start: bool = True
     echo: bool = False
+    # How long work that needs the database is retried while it cannot be reached.
+    retry_for_s: float = Field(30.0, ge=0, le=3600, allow_inf_nan=False)
 
     @field_validator("url")
     @classmethod

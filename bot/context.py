@@ -215,6 +215,7 @@ class Context:
         private: bool = False,
         buttons: Sequence[Button] = (),
         attachments: Sequence[Attachment] = (),
+        confidential: bool = False,
     ) -> None:
         if private or getattr(self.event, "private", False):
             buttons = self._scoped(
@@ -229,6 +230,7 @@ class Context:
                 buttons=tuple(buttons),
                 attachments=tuple(attachments),
                 locale=self.locale,
+                confidential=confidential,
             )
         )
 
@@ -240,6 +242,7 @@ class Context:
         buttons: Sequence[Button] = (),
         attachments: Sequence[Attachment] = (),
         start_payload: str | None = None,
+        confidential: bool = False,
     ) -> None:
         """A private message to a member, falling back to the community's channel."""
         space = self.home_space(member.platform)
@@ -255,6 +258,7 @@ class Context:
                 fallback_channel_id=self.setting("community.channel") if space else None,
                 start_payload=start_payload,
                 locale=self.locale,
+                confidential=confidential,
             )
         )
 

@@ -62,6 +62,9 @@ REFUSED = frozenset({"dm_closed", "dm_not_started"})
 CARRIED = N_("{mention}, I could not send you a direct message, so here it is:")
 WAITING = N_("{mention}, I have a private message for you. Open {link} and press Start.")
 CHAT_WITH_ME = N_("a chat with me")
+CLOSED = N_(
+    "{mention}, I have a private message for you but cannot send it: your direct messages are closed to me. Please allow direct messages from this community's members, and I will send the next one."
+)
 NOT_ATTACHED = N_("(The file {filename}, {size} bytes, cannot be attached here.)")
 
 _NoteKey = tuple[str, str, str, str, str | None]
@@ -134,6 +137,15 @@ class Delivery:
             except Exception:
                 log.exception("the %s adapter cannot link to a chat", action.platform)
                 return ActionResult.failed("failed", refused.detail)
+        if link is None and getattr(action, "confidential", False):
+            # Not for everyone's eyes: say how to open a chat, never what it said.
+            note = Send(
+                platform=action.platform,
+                space_id=to.space_id,
+                channel_id=to.channel_id,
+                text=translate(locale, CLOSED, mention=mention),
+            )
+            return _fell_back(await self._attempt(adapter, note), refused, pending=False)
         if link is None:
             carried = Send(
                 platform=action.platform,

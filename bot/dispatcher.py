@@ -31,11 +31,13 @@ from bot.events import (
     SpaceAdded,
     SpaceMigrated,
     SpaceRemoved,
+    StorageRecovered,
 )
 from bot.feature import CommandHandler, EventHandler, Feature, HandlerFilter, Observer, leaf_paths
 from bot.i18n import N_, gettext, translate
 from bot.markup import Text
 from bot.services import Services
+from storage.database import is_unavailable
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("kehila.dispatcher")
@@ -122,7 +124,12 @@ class Dispatcher:
                 else None
             )
             if member is None:  # not in the index: resolved (or created) from storage
-                member = await self._member(community, event, create=self._records(event))
+                create = self._records(event)
+                member = await self.services.outage.retrying(
+                    lambda: self._member(community, event, create=create),
+                    self.services.clock.now,
+                    describe(event),
+                )
             elif member.user_id != actor.user_id or member.platform != event.platform:  # type: ignore[union-attr]
                 member.used(event.platform, actor.user_id)  # type: ignore[union-attr]
             if isinstance(event, CommandInvoked):
@@ -145,8 +152,12 @@ class Dispatcher:
                 if only_if is not None and (member is None or not only_if(services, member)):
                     continue
                 await self.run(feature_name, handler, self.context(event, community, member), event)
-        except Exception:
+        except Exception as exc:
             log.exception("could not dispatch %s", describe(event))
+            if is_unavailable(exc):  # even the member could not be resolved
+                self.services.outage.gave_up(type(event).__name__)
+                if isinstance(event, CommandInvoked | ButtonPressed):
+                    await self._sorry(self.context(event, None, None))
 
     # --- resolution ---
 
@@ -421,34 +432,70 @@ class Dispatcher:
 
     async def run(self, name: str, handler: Any, ctx: Context, *args: Any) -> bool:
         """Run one handler in its own unit of work: commit, update memory, perform its
-        actions, dispatch the events it published. True if it committed."""
-        try:
-            await handler(ctx, *args)
-            await ctx.commit()
-        except Exception:
-            log.exception("%s failed on %s; rolled back", name, describe(ctx.event))
+        actions, dispatch the events it published. True if it committed. While the
+        database cannot be reached, the handler is run again from the start, with a
+        fresh context, for `database.retry_for_s` (bot/outage.py)."""
+        outage = self.services.outage
+        current = ctx
+
+        async def attempt() -> Context:
+            nonlocal current
             try:
-                await ctx.abandon()
+                await handler(current, *args)
+                await current.commit()
             except Exception:
-                log.exception("%s: the rollback failed too", name)
+                try:
+                    await current.abandon()
+                except Exception:
+                    log.exception("%s: the rollback failed too", name)
+                current = self.context(current.event, current.community, current.member)
+                raise
+            return current
+
+        try:
+            done = await outage.retrying(attempt, self.services.clock.now, name)
+        except Exception as exc:
+            log.exception("%s failed on %s; rolled back", name, describe(ctx.event))
+            if is_unavailable(exc):
+                outage.gave_up(type(ctx.event).__name__)
             if isinstance(ctx.event, CommandInvoked | ButtonPressed):
-                sorry = self.context(ctx.event, ctx.community, ctx.member)
-                sorry.reply(
-                    sorry._(
-                        N_(
-                            "Sorry, something went wrong. Nothing was changed; please try again later."
-                        )
-                    ),
-                    private=True,
-                )
-                await self.perform(sorry.actions, sorry)
+                await self._sorry(ctx)
             return False
-        ctx.committed()
-        if ctx.actions:
-            await self.perform(ctx.actions, ctx)
-        for published in ctx.published:
+        done.committed()
+        if done.actions:
+            await self.perform(done.actions, done)
+        for published in done.published:
             await self.dispatch(published)
+        if outage.since is not None and done.opened_storage:
+            await self._recovered()
         return True
+
+    async def _sorry(self, ctx: Context) -> None:
+        sorry = self.context(ctx.event, ctx.community, ctx.member)
+        sorry.reply(
+            sorry._(
+                N_("Sorry, something went wrong. Nothing was changed; please try again later.")
+            ),
+            private=True,
+        )
+        await self.perform(sorry.actions, sorry)
+
+    async def _recovered(self) -> None:
+        """The first commit after an outage: every community's owners hear of it once."""
+        report = self.services.outage.recovered()
+        if report is None:
+            return
+        since, lost = report
+        now = self.services.clock.now()
+        for community_id in list(self.services.directory.communities):
+            await self.dispatch(
+                StorageRecovered(
+                    community_id=community_id,
+                    since=since,
+                    lost=tuple(sorted(lost.items())),
+                    at=now,
+                )
+            )
 
     async def perform(self, actions: Sequence[Action], ctx: Context) -> list[ActionResult]:
         """Perform the actions in order (bot/delivery.py: never raises), then apply

@@ -240,3 +240,12 @@ class SettingsRejected(InternalEvent):
     value written by hand): their defaults are in force now; the owners hear of it."""
 
     keys: tuple[str, ...]
+
+
+@event
+class StorageRecovered(InternalEvent):
+    """The database could not be reached for a while and is back: `lost` counts what
+    could not be recorded, by kind of event."""
+
+    since: datetime
+    lost: tuple[tuple[str, int], ...] = ()

@@ -23,12 +23,13 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_skeleton
+from babel.dates import format_datetime, format_skeleton
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.plurals import get_plural
@@ -52,6 +53,7 @@ KEYWORDS: dict[str, tuple[int, int] | None] = {
     "translate_plural": (2, 3),
     "ngettext": (2, 3),
     "n_": (1, 2),
+    "Nn_": (1, 2),
 }
 
 Msgid = str | tuple[str, str]  # a plain msgid, or a plural's (singular, plural)
@@ -88,6 +90,11 @@ def _translations(locale: str) -> _Translations:
 
 def _catalog(locale: str) -> dict[str, str]:
     return _translations(locale).messages
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural entry for translation without translating it yet (like `N_`)."""
+    return singular, plural
 
 
 def normalize_locale(locale: str | None) -> str:
@@ -150,6 +157,11 @@ def day(locale: str, value: date) -> str:
     """A date as the locale writes it, with the month's name: "Mar 2, 2026",
     "2. März 2026", "2 במרץ 2026" (never an ISO string in a message)."""
     return str(format_skeleton("yMMMd", value, locale=normalize_locale(locale)))
+
+
+def moment(locale: str, value: datetime, timezone: str) -> str:
+    """A point in time as people of the locale write it, in the community's zone."""
+    return format_datetime(value, format="medium", tzinfo=ZoneInfo(timezone), locale=locale)
 
 
 def number(locale: str, value: float) -> str:

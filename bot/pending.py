@@ -59,6 +59,7 @@ def as_direct(action: Action) -> SendDirect | None:
             buttons=action.buttons,
             attachments=action.attachments,
             locale=action.locale,
+            confidential=action.confidential,
         )
     return None
 

@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery import Delivery
 from bot.directory import Directory
+from bot.outage import Outage
 from bot.ports import Adapter
 from bot.schedule import Timer
 from storage.database import Database
@@ -49,6 +50,10 @@ class Services:
     # Performs actions on their adapter with the degradation rules (bot/delivery.py).
     delivery: Delivery = field(init=False, repr=False)
 
+    # A database outage: retries, and what could not be recorded (bot/outage.py).
+    outage: Outage = field(init=False, repr=False)
+
     def __post_init__(self) -> None:
         self.delivery = Delivery(self)
+        self.outage = Outage(self.config.database.retry_for_s)
 

@@ -28,9 +28,10 @@ from bot.events import (
     SpaceAdded,
     SpaceMigrated,
     SpaceRemoved,
+    StorageRecovered,
 )
 from bot.feature import Feature, Router, Setting, channel_reference, visible
-from bot.i18n import LOCALES, N_, duration, number, translate
+from bot.i18n import LOCALES, N_, Nn_, duration, moment, ngettext, number, translate
 from bot.markup import Bold, Items, Node, Text, lines
 
 
@@ -692,6 +693,59 @@ def _language_changed(ctx: Context, locale: str) -> None:
 def _unknown_key(ctx: Context, key: str) -> Text:
     known = ", ".join([*COMMUNITY_FIELDS, *sorted(_specs(ctx))])
     return ctx._(N_("There is no setting {key}. Settings: {known}."), key=key, known=known)
+
+
+# What an outage could not record, by kind of event, as owners read it.
+LOST_KINDS: dict[str, tuple[str, str]] = {
+    "MessagePosted": Nn_("{n} message", "{n} messages"),
+    "ReactionAdded": Nn_("{n} reaction", "{n} reactions"),
+    "CommandInvoked": Nn_("{n} command", "{n} commands"),
+    "ButtonPressed": Nn_("{n} button press", "{n} button presses"),
+    "MemberJoined": Nn_("{n} join", "{n} joins"),
+    "MemberLeft": Nn_("{n} departure", "{n} departures"),
+    "JobFired": Nn_("{n} scheduled task", "{n} scheduled tasks"),
+}
+OTHER_KIND = Nn_("{n} other event", "{n} other events")
+
+
+@router.on(StorageRecovered)
+async def storage_recovered(ctx: Context, event: StorageRecovered) -> None:
+    """After a database outage the owners hear once what happened and what was lost."""
+    community = ctx.community
+    if community is None:
+        return
+
+    def notice(locale: str) -> Text:
+        since = moment(locale, event.since, community.timezone)
+        until = moment(locale, event.at, community.timezone)
+        if not event.lost:
+            return translate(
+                locale,
+                N_(
+                    "Kehila could not reach its database from {since} to {until}. It kept trying, and everything that happened meanwhile was recorded."
+                ),
+                since=since,
+                until=until,
+            )
+        counts: dict[tuple[str, str], int] = {}
+        for kind, n in event.lost:
+            forms = LOST_KINDS.get(kind, OTHER_KIND)
+            counts[forms] = counts.get(forms, 0) + n
+        lost = ", ".join(
+            ngettext(locale, one, many, n).replace("{n}", number(locale, n))
+            for (one, many), n in counts.items()
+        )
+        return translate(
+            locale,
+            N_(
+                "Kehila could not reach its database from {since} to {until}. It kept trying, but could not record: {lost}. Members who used a command then were asked to try again."
+            ),
+            since=since,
+            until=until,
+            lost=lost,
+        )
+
+    ctx.tell_owners(notice)
 
 
 @router.on(SettingsRejected)

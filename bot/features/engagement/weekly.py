@@ -270,7 +270,7 @@ async def send_digest(ctx: Context, event: JobFired) -> None:
         return
     text, chart = built
     for member in recipients(ctx, community):
-        ctx.direct(member, text, attachments=[chart])
+        ctx.direct(member, text, attachments=[chart], confidential=True)
     log.info(
         "digest of community %s for %s sent%s",
         community.id,
@@ -346,7 +346,7 @@ async def digest_now(ctx: Context, args: dict[str, Any]) -> None:
     built = await build(ctx, community, community.local_day(ctx.now), late=False, cache=False)
     assert built is not None
     text, chart = built
-    ctx.reply(text, private=True, attachments=[chart])
+    ctx.reply(text, private=True, attachments=[chart], confidential=True)
 
 
 @router.handles("digest settings")
