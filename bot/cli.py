@@ -23,11 +23,19 @@ from bot import __version__, redact
 from bot.config import Config, ConfigError, load_config
 from bot.logging_setup import setup_logging
 from bot.ports import AdaptersUnavailable
+from bot.services import Services
 from storage.database import StorageUnavailable
 
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
 EXIT_PLATFORMS = 4
+# Counts could not be written to the database at stop: kept in the spill file (the
+# next start writes them), or, when that failed too, lost. The message says which.
+EXIT_DATA_AT_RISK = 5
+
+
+class DataAtRisk(Exception):
+    """Kehila stopped without writing every count to the database."""
 
 
 def _exit(message: str, code: int) -> NoReturn:
@@ -58,6 +66,10 @@ def _run(coro: object) -> None:
             f"no platform could be started ({exc}). Check the network and the tokens.",
             EXIT_PLATFORMS,
         )
+        sys.exit(EXIT_PLATFORMS)
+    except DataAtRisk as exc:
+        click.echo(f"kehila: {exc}", err=True)
+        sys.exit(EXIT_DATA_AT_RISK)
     except KeyboardInterrupt:
         pass
 
@@ -108,6 +120,20 @@ async def _serve(config: Config, platforms: list[str]) -> None:
         await stop.wait()
     finally:
         await app.stop()
+    _all_written(app.services)
+
+
+def _all_written(services: Services) -> None:
+    """Raise `DataAtRisk` when the last counts could not be written at stop."""
+    from bot.features.engagement.counting import unwritten
+
+    left = unwritten(services)
+    if left is None:
+        return
+    what = f"{left.events:,} counted events could not be written to the database ({left.reason})"
+    if left.kept_in is None:
+        raise DataAtRisk(f"{what} and could not be kept in a file either: they are lost")
+    raise DataAtRisk(f"{what}; they are kept in {left.kept_in} and written at the next start")
 
 
 @main.command()
@@ -143,28 +169,29 @@ async def _console(config: Config, script: Path | None) -> None:
                     await session.line(line)
                 except ScriptError as exc:
                     click.echo(f"  usage: {exc}")
-            return
-        while True:
-            try:
-                line = await asyncio.to_thread(input, f"{session.actor.name}@#{session.channel}> ")
-            except EOFError:
-                break
-            if line.strip() in ("/quit", "/exit"):
-                break
-            try:
-                await session.line(line)
-            except ScriptError as exc:
-                click.echo(f"  usage: {exc}")
+        else:
+            while True:
+                try:
+                    line = await asyncio.to_thread(
+                        input, f"{session.actor.name}@#{session.channel}> "
+                    )
+                except EOFError:
+                    break
+                if line.strip() in ("/quit", "/exit"):
+                    break
+                try:
+                    await session.line(line)
+                except ScriptError as exc:
+                    click.echo(f"  usage: {exc}")
     finally:
         await community.stop()
+    _all_written(community.app.services)
 
 
 def _files_dir(config: Config) -> Path:
-    """Files the console receives (charts, exports) go next to the SQLite database."""
-    url = config.database.url
-    if url.startswith("sqlite") and ":///" in url:
-        return Path(url.split(":///", 1)[1]).resolve().parent / "console-files"
-    return Path("console-files")
+    """Files the console receives (charts, exports) go to the data dir (by default next
+    to the SQLite database)."""
+    return config.data_dir / "console-files"
 
 
 @main.command()

@@ -39,6 +39,10 @@ class BotSection(_Section):
     locale: str = "en"
     timezone: str = "UTC"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Kehila's local files (counts kept while the database is away, rows it refused,
+    # the console's files). Default: the SQLite database's folder; with PostgreSQL,
+    # the working directory.
+    data_dir: str | None = None
 
     @field_validator("locale")
     @classmethod
@@ -161,6 +165,19 @@ class Config(_Section):
     console: ConsoleSection = ConsoleSection()
     discord: DiscordSection = DiscordSection()
     telegram: TelegramSection = TelegramSection()
+
+    @property
+    def data_dir(self) -> Path:
+        """Where Kehila keeps local files: `bot.data_dir`, else the SQLite database's
+        folder, else (PostgreSQL, an in-memory database) the working directory."""
+        if self.bot.data_dir:
+            return Path(self.bot.data_dir).resolve()
+        url = self.database.url
+        if url.startswith("sqlite") and ":///" in url:
+            path = url.split(":///", 1)[1].split("?", 1)[0]
+            if path and path != ":memory:":
+                return Path(path).resolve().parent
+        return Path.cwd()
 
     @property
     def platforms_with_tokens(self) -> list[str]:

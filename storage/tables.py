@@ -11,5 +11,6 @@ from storage import (
     models,
     onboarding,  # noqa: F401
 )
+from storage.engagement import tables as engagement_tables  # noqa: F401
 
 metadata = models.Base.metadata

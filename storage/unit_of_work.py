@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
+from storage.engagement.flush import EngagementWrites
 from storage.repositories import Activity, Communities, Jobs, Members, Pending, Settings, Spaces
 
 R = TypeVar("R")
@@ -68,6 +69,10 @@ class UnitOfWork:
     @cached_property
     def activity(self) -> Activity:
         return Activity(self.session)
+
+    @cached_property
+    def engagement(self) -> EngagementWrites:
+        return EngagementWrites(self.session)
 
     @cached_property
     def pending(self) -> Pending:

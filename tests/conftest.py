@@ -146,8 +146,12 @@ def db_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def config(db_url: str) -> Config:
-    return load_config(None, env={"KEHILA_DATABASE_URL": db_url})
+def config(db_url: str, tmp_path: Path) -> Config:
+    """The defaults on this test's database, with local files in this test's folder."""
+    config = load_config(None, env={"KEHILA_DATABASE_URL": db_url})
+    return config.model_copy(
+        update={"bot": config.bot.model_copy(update={"data_dir": str(tmp_path / "data")})}
+    )
 
 
 @pytest.fixture

@@ -41,6 +41,19 @@ def test_the_documented_example_validates() -> None:
     assert config == load_config(None, env={})
 
 
+def test_local_files_go_next_to_the_sqlite_database_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    sqlite = {"KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/var/kehila.db"}
+    assert load_config(None, env=sqlite).data_dir == tmp_path / "var"
+    assert load_config(None, env={}).data_dir == tmp_path  # kehila.db, relative
+    postgres = {"KEHILA_DATABASE_URL": "postgresql+asyncpg://kehila@db/kehila"}
+    assert load_config(None, env=postgres).data_dir == tmp_path  # the working directory
+    told = load_config(write(tmp_path, f'[bot]\ndata_dir = "{tmp_path}/data"\n'), env=sqlite)
+    assert told.data_dir == tmp_path / "data"
+
+
 def test_a_valid_file_is_read(tmp_path: Path) -> None:
     config = load_config(
         write(tmp_path, '[bot]\nlocale = "he"\ntimezone = "Asia/Jerusalem"\n'), env={}
@@ -229,3 +242,14 @@ def test_a_bad_value_from_the_environment_names_the_variable() -> None:
     assert str(info.value).startswith(
         "database.url (from KEHILA_DATABASE_URL) = 'postgresql+asyncpg://': expected a host"
     )
+
+
+def test_every_community_setting_is_documented_with_its_range() -> None:
+    from pathlib import Path
+
+    from bot.features import all_features
+
+    doc = (Path(__file__).parents[2] / "docs" / "CONFIGURATION.md").read_text()
+    for feature in all_features():
+        for setting in feature.settings:
+            assert f"| `{setting.key}` |" in doc, f"{setting.key} is not in docs/CONFIGURATION.md"

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from bot.events import MessagePosted
 from bot.markup import Link, Node
-
-EXCERPT_CHARS = 100
+from storage.engagement import EXCERPT_CHARS
+from storage.models import storable_text
 
 # Words that open a question. English auxiliaries count only as the first word
 # ("Does anyone…", "Can I…"); wh-words anywhere in the first three words.
@@ -65,8 +65,11 @@ def is_question(text: str) -> bool:
 
 
 def excerpt(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat[:EXCERPT_CHARS]
+    """The start of a question as it is kept: one line, at most EXCERPT_CHARS, without
+    what the database cannot store (a NUL once blocked every flush on PostgreSQL)."""
+    flat = " ".join(text.split())[:EXCERPT_CHARS]
+    kept = storable_text(flat)  # on 100 characters at most: questions are 1 in 10 messages
+    return flat if kept is flat else " ".join(kept.split())
 
 
 @dataclass(slots=True)
