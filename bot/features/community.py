@@ -479,7 +479,7 @@ GROUPS = {
 }
 
 
-def _field_value(ctx: Context, community: CommunityInfo, key: str) -> str:
+def _field_value(community: CommunityInfo, key: str) -> str:
     value = str(getattr(community, key))
     return f"{value} ({language_name(value)})" if key == "locale" else value
 
@@ -502,7 +502,7 @@ async def config_show(ctx: Context, args: dict[str, Any]) -> None:
     specs = _specs(ctx)
     groups: dict[str, list[tuple[Node, ...]]] = {"community": []}
     for key, description in COMMUNITY_FIELDS.items():
-        value = _field_value(ctx, community, key)
+        value = _field_value(community, key)
         groups["community"].append(_setting_row(ctx, key, value, "", description))
     for feature in ctx.services.features:
         for spec in feature.settings:
@@ -536,7 +536,7 @@ def _one_setting(ctx: Context, community: CommunityInfo, key: str) -> Text:
         return lines(
             [
                 Text.of(Bold((key,)), " — ", ctx.gettext(COMMUNITY_FIELDS[key])),
-                ctx._(N_("Now: {value}"), value=_field_value(ctx, community, key)),
+                ctx._(N_("Now: {value}"), value=_field_value(community, key)),
                 ctx._(N_("Accepts: {accepts}"), accepts=_field_accepts(ctx, key)),
                 ctx._(N_("Change it with /config set {key} VALUE."), key=key),
             ]

@@ -290,7 +290,7 @@ def test_kehila_run_exits_5_when_the_database_is_gone_at_stop(db_url: str, tmp_p
     is told to stop: exit code 5, the counts in the spill file. The next start writes
     them; /stats shows every message."""
     (tmp_path / "kehila.toml").write_text(
-        "[engagement]\nflush_interval_s = 3600\n", encoding="utf-8"
+        "[engagement]\nflush_interval_s = 600\n", encoding="utf-8"
     )
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("KEHILA_")},
