@@ -43,7 +43,12 @@ class Action:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Send(Action):
     """A message in a channel of a space; `channel_id` "" means the space's main
-    channel (Discord: the system channel; Telegram: the group; console: the room)."""
+    channel (Discord: the system channel; Telegram: the group; console: the room).
+
+    `channel_id` may be what a channel setting stores: an id, or a name from before
+    settings were checked; the adapter resolves it in the space. A channel of another
+    space (another server, another platform of the same community) means this space's
+    main channel; one that names nothing here fails `not_found`."""
 
     space_id: str
     channel_id: str

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from bot import channels
 from bot.actions import Action, ActionResult, AssignRole, Button, Reply
 from bot.commands import CommandSpec, Permission, UsageError, resolve
 from bot.context import Context, unscope
@@ -28,6 +29,7 @@ from bot.events import (
     JobFired,
     MemberJoined,
     MemberLeft,
+    SettingChanged,
     SpaceAdded,
     SpaceMigrated,
     SpaceRemoved,
@@ -71,6 +73,8 @@ class Dispatcher:
         self.command_handlers: dict[str, CommandHandler] = {}
         self.buttons: dict[str, tuple[str, Any]] = {}
         self.jobs: dict[str, tuple[str, Any]] = {}
+        # Configured channels the owners were told are failing (bot/channels.py).
+        self.trouble = channels.PostTrouble()
         # A private command that could be about several communities, by account,
         # waiting for the person to say which (the FOCUS button).
         self._unplaced: dict[tuple[str, str], CommandInvoked] = {}
@@ -422,6 +426,8 @@ class Dispatcher:
         await self.run(name, claimed_run, self.context(event, community, None), event)
 
     async def _internal(self, event: InternalEvent) -> None:
+        if isinstance(event, SettingChanged):
+            self.trouble.reset(event.community_id, event.key)
         community = self.services.directory.communities.get(event.community_id)
         if community is None:
             return
@@ -531,6 +537,30 @@ class Dispatcher:
             await self.perform(notice.actions, notice)
         elif isinstance(action, Reply) and result.error == "not_found":
             return
+        elif (place := channels.failed_post(action, result)) and ctx.community is not None:
+            await self._channel_trouble(action.platform, *place, result, ctx.community, ctx)
+
+    async def _channel_trouble(
+        self,
+        platform: str,
+        space_id: str,
+        channel_id: str,
+        result: ActionResult,
+        community: CommunityInfo,
+        ctx: Context,
+    ) -> None:
+        """A post to a configured channel failed: the owners hear it once, with what
+        to do, until the setting changes."""
+        for key in channels.configured_keys(self.services, community, channel_id):
+            if not self.trouble.first_time(community.id, key):
+                continue
+            assert result.error is not None
+            text = await channels.trouble_notice(
+                self.services, community, platform, space_id, channel_id, key, result.error
+            )
+            notice = self.context(ctx.event, community, None)
+            notice.tell_owners(lambda _locale: text)  # noqa: B023 (called at once)
+            await self.perform(notice.actions, notice)
 
 
 async def _nothing(ctx: Context) -> None:

@@ -38,6 +38,17 @@ class Capabilities:
     max_text_length: int
 
 
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A place in a space where the bot can post, as the platform names it."""
+
+    id: str  # what actions take (`Send.channel_id`) and settings store
+    # What members see, with the platform's own sign: "#welcome" on Discord and the
+    # console, a topic's or the group's title on Telegram.
+    name: str
+    can_post: bool = True  # False: the platform says the bot may not post there
+
+
 class Adapter(Protocol):
     @property
     def platform(self) -> Platform: ...
@@ -63,6 +74,15 @@ class Adapter(Protocol):
 
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         """Make the core's commands visible on the platform (menus, slash commands)."""
+
+    async def find_channel(self, space_id: str, reference: str) -> Channel | None:
+        """The channel of `space_id` that `reference` names: an id as actions take it,
+        or what an owner types (a name, `#name`, a mention, a Telegram topic id). None
+        when the space has no such channel (or it is another space's). Answered from
+        what the adapter knows; at most one cheap platform call."""
+
+    async def channels(self, space_id: str) -> Sequence[Channel]:
+        """The channels of a space the bot can see, for an owner choosing one."""
 
 
 Performer = Callable[..., Awaitable[ActionResult]]

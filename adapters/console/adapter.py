@@ -37,9 +37,13 @@ from bot.commands import CommandSpec
 from bot.events import Event, Platform
 from bot.invites import invite_code
 from bot.markup import Text
-from bot.ports import ActionTable, Capabilities, EventSink
+from bot.ports import ActionTable, Capabilities, Channel, EventSink
 
 SPACE_ID = "console"
+
+
+def _room(reference: str) -> str:
+    return reference.strip().lstrip("#").strip()
 
 
 @dataclass
@@ -118,6 +122,19 @@ class ConsoleAdapter:
         """As Telegram's deep link: what a member types to open the chat."""
         return "/dm /start" + (f" {payload}" if payload else "")
 
+    async def find_channel(self, space_id: str, reference: str) -> Channel | None:
+        """A room name (with or without `#`): the console makes a room by naming it."""
+        room = _room(reference)
+        if space_id != SPACE_ID or not room or any(c.isspace() for c in room):
+            return None
+        return Channel(room, f"#{room}")
+
+    async def channels(self, space_id: str) -> Sequence[Channel]:
+        if space_id != SPACE_ID:
+            return []
+        rooms = [self.room, *(channel for channel, _ in self.last_message.values())]
+        return [Channel(r, f"#{r}") for r in dict.fromkeys(rooms)]
+
     async def perform(self, action: Action) -> ActionResult:
         return await self.actions.perform(self, action)
 
@@ -127,7 +144,8 @@ class ConsoleAdapter:
 
     @actions.performs(Send)
     async def _send(self, action: Send) -> ActionResult:
-        return self._show(action, action.text, f"#{action.channel_id or self.room}", action.buttons)
+        room = _room(action.channel_id) or self.room
+        return self._show(action, action.text, f"#{room}", action.buttons)
 
     @actions.performs(Reply)
     async def _reply(self, action: Reply) -> ActionResult:

@@ -36,7 +36,7 @@ from bot.commands import CommandSpec, Permission
 from bot.config import Config, ConfigError
 from bot.events import Platform
 from bot.i18n import LOCALES, N_, gettext, translate
-from bot.ports import Capabilities, EventSink
+from bot.ports import Capabilities, Channel, EventSink
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,7 @@ class TelegramAdapter:
         # Button presses the core answered, so the adapter does not answer them again.
         answered = _TTLCache(60.0, 10_000, clock)
         self.outbound = Outbound(self.application.bot, self.inbound.join_links, answered)
+        self.outbound.places = self.inbound.places
 
     # --- the port ------------------------------------------------------------------
 
@@ -198,6 +199,12 @@ class TelegramAdapter:
         if payload is not None and not START_PAYLOAD.match(payload):
             raise ValueError(f"start payload {payload!r}: Telegram allows 1-64 of A-Z a-z 0-9 _ -")
         return f"https://t.me/{self.username}" + (f"?start={payload}" if payload else "")
+
+    async def find_channel(self, space_id: str, reference: str) -> Channel | None:
+        return await self.inbound.places.find(space_id, reference)
+
+    async def channels(self, space_id: str) -> Sequence[Channel]:
+        return await self.inbound.places.listing(space_id)
 
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         for spec in specs:

@@ -36,6 +36,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from adapters.telegram.places import Places
 from bot.events import (
     Actor,
     ButtonPressed,
@@ -144,6 +145,7 @@ class Inbound:
         self.bot = bot
         self.admins = _TTLCache(admin_ttl, 10_000, clock)
         self.join_links = _TTLCache(48 * 3600.0, 50_000, clock)
+        self.places = Places(bot)  # group titles and topic names seen
 
     # --- administrators ------------------------------------------------------------
 
@@ -224,6 +226,7 @@ class Inbound:
             ]
         if chat.type not in CHAT_TYPES:
             return []
+        self.places.note(msg)
         private = chat.type == Chat.PRIVATE
         space_id = "" if private else str(chat.id)
         thread_id = msg.message_thread_id if msg.is_topic_message else None

@@ -37,6 +37,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from adapters.telegram.inbound import _TTLCache, parse_channel
+from adapters.telegram.places import OTHER, Places
 from adapters.telegram.render import render
 from bot.actions import (
     Action,
@@ -132,6 +133,8 @@ def _failure(exc: TelegramError) -> ActionResult:
 class Outbound:
     """Performs actions with the Application's bot. Remembers the groups that moved
     (migrated to a supergroup) and the button presses the core answered."""
+
+    places: Places  # the inbound half's: a `Send`'s channel is resolved by name too
 
     def __init__(self, bot: ExtBot[Any], join_links: _TTLCache, answered: _TTLCache) -> None:
         self.bot = bot
@@ -257,7 +260,13 @@ class Outbound:
 
     @actions.performs(Send)
     async def _do_send(self, a: Send) -> ActionResult:
-        chat_id, thread_id = parse_channel(a.channel_id or a.space_id)
+        place = self.places.resolve(a.space_id, a.channel_id) if a.space_id else None
+        if a.space_id and place is None:
+            return ActionResult.failed("not_found", f"no topic {a.channel_id} in this group")
+        if place == OTHER or place is None:
+            chat_id, thread_id = parse_channel(a.space_id or a.channel_id)
+        else:
+            chat_id, thread_id = place
         return await self.send(
             chat_id, thread_id, a.text, buttons=a.buttons, attachments=a.attachments
         )

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 
-from bot import pending
+from bot import channels, pending
 from bot.actions import Reply
+from bot.channels import is_channel_setting
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
@@ -67,6 +68,7 @@ router.command(
         N_("Set up this group or server as a community"),
         options=(OptionSpec("name", N_("The community's name"), "text", required=False),),
         needs_community=False,
+        platform_admin=True,
     )
 )
 router.command(
@@ -439,6 +441,8 @@ def _specs(ctx: Context) -> dict[str, Setting]:
 
 def _accepts(ctx: Context, spec: Setting) -> str:
     """What a setting takes, as the owner types it."""
+    if is_channel_setting(spec):
+        return ctx.gettext(N_("a channel: its #name, a mention or its id"))
     if spec.type == "choice":
         return " | ".join(spec.choices)
     if spec.type == "boolean":
@@ -497,9 +501,10 @@ async def config_show(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
     if args.get("key"):
-        ctx.reply(_one_setting(ctx, community, str(args["key"]).lower()), private=True)
+        ctx.reply(await _one_setting(ctx, community, str(args["key"]).lower()), private=True)
         return
     specs = _specs(ctx)
+    named = await _channel_values(ctx, community)
     groups: dict[str, list[tuple[Node, ...]]] = {"community": []}
     for key, description in COMMUNITY_FIELDS.items():
         value = _field_value(community, key)
@@ -510,7 +515,7 @@ async def config_show(ctx: Context, args: dict[str, Any]) -> None:
                 continue
             value = ctx.services.directory.setting(community, spec.key)
             marker = "" if spec.key in community.settings else " " + ctx.gettext(N_("(default)"))
-            shown = _show(ctx, spec.key, value, short=True)
+            shown = named.get(spec.key) or _show(ctx, spec.key, value, short=True)
             row = _setting_row(ctx, spec.key, shown, marker, spec.description)
             groups.setdefault(feature.name, []).append(row)
     parts: list[Text | str] = [ctx._(N_("Settings of **{community}**:"), community=community.name)]
@@ -530,7 +535,7 @@ def _setting_row(
     return (Bold((key,)), f" = {value}{marker} — {ctx.gettext(description)}")
 
 
-def _one_setting(ctx: Context, community: CommunityInfo, key: str) -> Text:
+async def _one_setting(ctx: Context, community: CommunityInfo, key: str) -> Text:
     """/config show KEY: its value, default, what it takes and what it means."""
     if key in COMMUNITY_FIELDS:
         return lines(
@@ -546,10 +551,11 @@ def _one_setting(ctx: Context, community: CommunityInfo, key: str) -> Text:
         return _unknown_key(ctx, key)
     value = ctx.services.directory.setting(community, key)
     marker = "" if key in community.settings else " " + ctx.gettext(N_("(default)"))
+    shown = (await _channel_values(ctx, community)).get(key) or _show(ctx, key, value)
     return lines(
         [
             Text.of(Bold((key,)), " — ", ctx.gettext(spec.description)),
-            ctx._(N_("Now: {value}"), value=_show(ctx, key, value) + marker),
+            ctx._(N_("Now: {value}"), value=shown + marker),
             ctx._(N_("Default: {value}"), value=_show(ctx, key, spec.default)),
             ctx._(N_("Accepts: {accepts}"), accepts=_accepts(ctx, spec)),
             ctx._(
@@ -565,6 +571,20 @@ def _one_setting(ctx: Context, community: CommunityInfo, key: str) -> Text:
 def language_name(code: str) -> str:
     """A language's name in that language: English, עברית, Deutsch."""
     return str(Locale.parse(code).get_display_name(code) or code)
+
+
+async def _channel_values(ctx: Context, community: CommunityInfo) -> dict[str, str]:
+    """Channel settings by the channel's name, never its id."""
+    configured = {
+        key: value
+        for key, spec in _specs(ctx).items()
+        if is_channel_setting(spec) and (value := ctx.services.directory.setting(community, key))
+    }
+    names = await channels.channel_names(ctx.services, community, configured.values())
+    return {
+        key: names.get(value) or ctx.gettext(channels.NOT_FOUND)
+        for key, value in configured.items()
+    }
 
 
 def _quote(raw: str) -> str:
@@ -623,10 +643,42 @@ async def config_set(ctx: Context, args: dict[str, Any]) -> None:
             private=True,
         )
         return
+    if is_channel_setting(spec):
+        await _set_channel(ctx, community, key, value)
+        return
     await ctx.set_setting(key, value)
     ctx.reply(
         ctx._(N_("{key} is now {value}."), key=key, value=_show(ctx, key, value)), private=True
     )
+
+
+async def _set_channel(ctx: Context, community: CommunityInfo, key: str, reference: str) -> None:
+    """A channel is stored by the id its space's adapter answers, after checking that
+    one of the community's spaces has it (the one the owner is in first)."""
+    here = (ctx.event.platform, ctx.event.space_id)
+    located = await channels.locate(ctx.services, community, reference, first=here)
+    if located is None:
+        known, asked = await channels.listing(ctx.services, community, first=here)
+        if asked:
+            names = ", ".join(dict.fromkeys(c.name for c in known if c.name))
+            msgid = channels.NOT_THERE if names else channels.NOTHING_SEEN
+            shown = _quote(reference)
+            ctx.reply(
+                ctx._(msgid, reference=shown, community=community.name, channels=names),
+                private=True,
+            )
+            return
+        # No adapter of this community runs here: nothing to check against.
+        await ctx.set_setting(key, reference)
+        ctx.reply(ctx._(N_("{key} is now {value}."), key=key, value=reference), private=True)
+        return
+    channel = located.channel
+    name = channel.name or ctx.gettext(channels.SOME_CHANNEL)
+    await ctx.set_setting(key, channel.id)
+    answer = ctx._(N_("{key} is now {value}."), key=key, value=name)
+    if not channel.can_post:
+        answer = answer + "\n" + ctx._(channels.MAY_NOT_POST, channel=name)
+    ctx.reply(answer, private=True)
 
 
 async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str) -> None:

@@ -86,7 +86,7 @@ async def test_config_set_validates_and_names_the_key(console: ConsoleCommunity)
     await console.run("/config show")
     shown = console.last_text()
     assert "timezone = Europe/Berlin" in shown
-    assert "community.channel = lobby" in shown
+    assert "community.channel = #lobby" in shown  # by its name, as members see it
     await console.run("/config reset community.channel\n/config show")
     assert "community.channel = empty (default)" in console.last_text()
 

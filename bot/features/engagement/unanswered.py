@@ -161,12 +161,20 @@ def message_link(platform: str, space_id: str, channel_id: str, message_id: str)
 
 
 def question_node(
-    platform: str, space_id: str, channel_id: str, message_id: str, text: str
+    platform: str,
+    space_id: str,
+    channel_id: str,
+    message_id: str,
+    text: str,
+    *,
+    channel_name: str,
 ) -> tuple[Node, ...]:
+    """A question as a link to it, or, where the platform has no links, with the
+    name of its channel (never the id)."""
     label = f"“{text[:60]}{'…' if len(text) > 60 else ''}”"
     url = message_link(platform, space_id, channel_id, message_id)
     if url is None:
-        return (label, f" (#{channel_id})")
+        return (label, f" ({channel_name})")
     return (Link(url, label),)
 
 

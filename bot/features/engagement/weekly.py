@@ -22,6 +22,7 @@ from typing import Any
 from babel.dates import format_date
 
 from bot.actions import Attachment
+from bot.channels import channel_names
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context, store_schedule
 from bot.directory import CommunityInfo, Directory, MemberRef
@@ -245,7 +246,9 @@ async def build(
             continue
         if section is not None:
             extra.append(section)
-    text = render(ctx, d, late=late, extra=extra)
+    shown = [c for c, _ in d.channels] + [q.channel_id for q in d.question_refs]
+    names = await channel_names(ctx.services, community, shown)
+    text = render(ctx, d, late=late, extra=extra, names=names)
     png = await asyncio.to_thread(render_chart, chart_data(ctx, community, d), ctx.locale)
     return text, Attachment(f"digest-{community.id}-{week_start.isoformat()}.png", png, "image/png")
 
@@ -305,7 +308,7 @@ router.command(
                 N_("Change the digest's weekday, hour and recipients"),
                 options=(
                     OptionSpec("day", N_("Weekday"), "choice", choices=DAYS),
-                    OptionSpec("hour", N_("Hour, 0 to 23"), "integer"),
+                    OptionSpec("hour", N_("Hour, 0 to 23"), "integer", minimum=0, maximum=23),
                     OptionSpec(
                         "recipients",
                         N_("Who gets it"),
@@ -329,7 +332,14 @@ router.command(
                 "activity",
                 N_("Per-member weekly activity as CSV"),
                 options=(
-                    OptionSpec("weeks", N_("How many weeks (1 to 52)"), "integer", required=False),
+                    OptionSpec(
+                        "weeks",
+                        N_("How many weeks (1 to 52)"),
+                        "integer",
+                        required=False,
+                        minimum=1,
+                        maximum=52,
+                    ),
                 ),
                 permission=Permission.OWNER,
             ),

@@ -18,7 +18,7 @@ from bot.features.onboarding.templates import ALLOWED, fill, unknown_placeholder
 from bot.features.onboarding.texts import private_welcome, render, template_values
 from bot.i18n import N_, duration
 from bot.markup import Bold, Items, Node, Text, lines
-from storage.onboarding import OnboardingRepo, OnboardingState
+from storage.onboarding import MAX_QUESTIONS, OnboardingRepo, OnboardingState
 
 router = Router()
 
@@ -53,7 +53,15 @@ router.command(
                     CommandSpec(
                         "remove",
                         N_("Remove a question by its number"),
-                        options=(OptionSpec("number", N_("The question's number"), "integer"),),
+                        options=(
+                            OptionSpec(
+                                "number",
+                                N_("The question's number"),
+                                "integer",
+                                minimum=1,
+                                maximum=MAX_QUESTIONS,
+                            ),
+                        ),
                         permission=OWNER,
                     ),
                     CommandSpec("list", N_("List the questions"), permission=OWNER),

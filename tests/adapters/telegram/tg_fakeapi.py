@@ -51,6 +51,8 @@ class FakeBotAPI(BaseRequest):
         self.admins: dict[int, list[dict[str, Any]]] = {}
         # chat id -> error description: sending there answers 403 with it
         self.forbidden_chats: dict[int, str] = {}
+        # chat id -> the group's title, as getChat answers it
+        self.titles: dict[int, str] = {}
         # updates handed out by the next long-poll getUpdates
         self.pending_updates: list[dict[str, Any]] = []
         self._failures: dict[str, list[_Failure]] = {}
@@ -219,6 +221,24 @@ class FakeBotAPI(BaseRequest):
             }
             for i, user in enumerate(users)
         ]
+
+    def _api_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        full: dict[str, Any] = {
+            **self._chat(chat_id),
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
+        if chat_id in self.titles:
+            full["title"] = self.titles[chat_id]
+        return full
 
     def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
         uid = int(params["user_id"])
