@@ -28,7 +28,6 @@ async def test_the_owner_sets_up_the_server_and_a_member_cannot_configure_it(
     bot.gateway("GUILD_CREATE", payload("guild_create"))
     await bot.settle()
     setup = command("setup", [{"type": 3, "name": "name", "value": "Café Friends"}], by={})
-    setup["locale"] = "en-US"
     bot.gateway("INTERACTION_CREATE", setup)
     await bot.settle()
     assert app.directory.community_of("discord", GUILD) is not None
@@ -58,8 +57,9 @@ async def test_setup_from_a_german_client_makes_a_german_community_on_berlin_tim
     app, bot = core
     bot.gateway("GUILD_CREATE", payload("guild_create"))
     await bot.settle()
-    setup = command("setup", [{"type": 3, "name": "name", "value": "Café Freunde"}], by={})
-    assert setup["locale"] == "de"  # a German Discord client
+    setup = command(
+        "setup", [{"type": 3, "name": "name", "value": "Café Freunde"}], by={}, locale="de"
+    )
     bot.gateway("INTERACTION_CREATE", setup)
     await bot.settle()
     info = app.directory.community_of("discord", GUILD)
@@ -175,7 +175,6 @@ async def test_the_digest_comes_with_its_chart_attached_as_a_png(
     bot.gateway("GUILD_CREATE", payload("guild_create"))
     await bot.settle()
     setup = command("setup", [{"type": 3, "name": "name", "value": "Café Friends"}], by={})
-    setup["locale"] = "en-US"  # an English community
     bot.gateway("INTERACTION_CREATE", setup)
     await bot.settle()
     before = len(bot.api.calls)
