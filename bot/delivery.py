@@ -23,6 +23,9 @@ here, once, for every adapter:
 - `direct_messages` False: private messages go to the fallback at once.
 - `attachments` False: each file becomes a line of text naming it.
 - `scheduled_events` False: `SyncScheduledEvent` is not sent.
+
+Every text goes out with the marks its language's direction needs
+(`bot.i18n.mark_direction`: Hebrew lines that begin with a Latin word).
 """
 
 from __future__ import annotations
@@ -37,13 +40,14 @@ from bot import pending
 from bot.actions import (
     Action,
     ActionResult,
+    Edit,
     Reply,
     Send,
     SendDirect,
     SyncScheduledEvent,
     UnsupportedAction,
 )
-from bot.i18n import N_, gettext, number, translate
+from bot.i18n import N_, gettext, mark_direction, number, translate
 from bot.markup import Link, Mention, Node, Text, lines
 from storage.unit_of_work import UnitOfWork
 
@@ -119,6 +123,7 @@ class Delivery:
         return result
 
     async def _try(self, adapter: Adapter, action: Action) -> ActionResult:
+        action = self._directed(action)
         try:
             return await adapter.perform(action)
         except UnsupportedAction:
@@ -251,6 +256,14 @@ class Delivery:
             size = number(locale, len(file.data))
             lines += ["\n", translate(locale, NOT_ATTACHED, filename=file.filename, size=size)]
         return replace(action, text=Text.of(action.text, *lines), attachments=())
+
+    def _directed(self, action: Action) -> Action:
+        """Its text with the marks a right-to-left language needs (bot.i18n)."""
+        if not isinstance(action, Send | Reply | SendDirect | Edit):
+            return action
+        space_id = action.to.space_id if isinstance(action, Reply) else None
+        locale = self._locale(action, getattr(action, "space_id", space_id))
+        return replace(action, text=mark_direction(locale, action.text))
 
     def _locale(self, action: Action, space_id: str | None) -> str:
         """The language of what the core adds: the action's, else its community's."""

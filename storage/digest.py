@@ -492,6 +492,16 @@ class DigestRepository:
         ]
         return len(open_), refs
 
+    async def asked(self, community_id: int, since: datetime, until: datetime) -> int:
+        """How many questions were asked in [since, until), answered or not."""
+        q = DigestQuestion
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(q)
+            .where(q.community_id == community_id, q.asked_at >= since, q.asked_at < until)
+        )
+        return int(count or 0)
+
     async def questions_of(self, member_id: int) -> list[dict[str, Any]]:
         rows = await self.session.scalars(
             select(DigestQuestion).where(DigestQuestion.member_id == member_id)

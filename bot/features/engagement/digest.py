@@ -109,6 +109,7 @@ class Digest:
     questions: int
     question_refs: list[QuestionRef]
     text_missing: bool
+    asked: int = 0  # questions asked in the window, answered or not
 
 
 async def week_figures(
@@ -205,6 +206,7 @@ async def compute(
         questions=count,
         question_refs=refs,
         text_missing=missing,
+        asked=await repo.asked(community_id, *window),
     )
 
 
@@ -421,8 +423,10 @@ def render(
         out.append(Text.of(Items(tuple(items))))
         if d.text_missing:
             out.append(ctx._(N_("   (Some messages came without text, so there may be more.)")))
-    else:
+    elif d.asked:
         out.append(ctx._(N_("❓ Every question got an answer within 24 hours.")))
+    else:
+        out.append(ctx._(N_("❓ No questions were asked this week.")))
     if d.channels:
         total = this.messages or sum(n for _, n in d.channels) or 1
         busiest = ", ".join(f"{channel(c)} ({percent(loc, n / total)})" for c, n in d.channels)

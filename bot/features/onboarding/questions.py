@@ -6,6 +6,8 @@ messages (`nudge.py` hands them here). `resume` sends a member's current step ag
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.actions import AssignRole, Button, Unrestrict
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
@@ -13,8 +15,8 @@ from bot.events import ButtonPressed, Event
 from bot.feature import Router
 from bot.features.onboarding.gate import capabilities
 from bot.features.onboarding.runtime import GATE_JOB, PREFIX, runtime
-from bot.features.onboarding.texts import accept_button, duration, render
-from bot.i18n import N_
+from bot.features.onboarding.texts import accept_button, render
+from bot.i18n import N_, duration
 from bot.markup import Text, lines
 from storage.onboarding import OnboardingQuestion, OnboardingRepo, OnboardingState
 
@@ -247,7 +249,7 @@ async def _next(
             parts.append(
                 ctx._(
                     N_("A member who has not posted after {time} gets this nudge, once:"),
-                    time=duration(ctx, nudge_after),
+                    time=duration(ctx.locale, timedelta(seconds=nudge_after)),
                 )
             )
             parts.append(render(ctx, "nudge", member))

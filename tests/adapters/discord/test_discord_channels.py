@@ -38,9 +38,10 @@ async def _run(bot: Harness, name: str, options: list[dict[str, Any]]) -> str:
     """An owner's slash command; its private answer."""
     before = len(bot.api.calls)
     await _invoke(bot, name, options)
-    [answer] = [c for c in bot.api.calls[before:] if c.route == FOLLOWUP]
-    assert answer.json["flags"] & 64  # only the owner sees it
-    return displayed(answer.content or "")
+    # A long answer (/config show, one line per setting) comes in several messages.
+    answers = [c for c in bot.api.calls[before:] if c.route == FOLLOWUP]
+    assert answers and all(a.json["flags"] & 64 for a in answers)  # only the owner sees them
+    return displayed("\n".join(a.content or "" for a in answers))
 
 
 def displayed(content: str) -> str:

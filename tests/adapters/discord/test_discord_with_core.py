@@ -49,6 +49,29 @@ async def test_the_owner_sets_up_the_server_and_a_member_cannot_configure_it(
     assert replies[0].content == "Only owners can use /config. Nothing was changed."
 
 
+async def test_setup_from_a_german_client_makes_a_german_community_on_berlin_time(
+    core: tuple[App, Harness],
+) -> None:
+    """/setup takes the language of the owner's Discord client (the interaction's
+    locale) and the time zone of its country, and says so, in that language."""
+    app, bot = core
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+    setup = command(
+        "setup", [{"type": 3, "name": "name", "value": "Café Freunde"}], by={}, locale="de"
+    )
+    bot.gateway("INTERACTION_CREATE", setup)
+    await bot.settle()
+    info = app.directory.community_of("discord", GUILD)
+    assert info is not None and (info.locale, info.timezone) == ("de", "Europe/Berlin")
+    answered = bot.api.find("POST", FOLLOWUP) + bot.api.find("POST", MESSAGES)
+    [reply] = [c.content for c in answered if "Café Freunde" in (c.content or "")]
+    assert reply.startswith("**Café Freunde** ist eingerichtet und gehört jetzt dir.")
+    assert "Sprache: Deutsch (nach der Sprache deiner App)" in reply
+    assert "Zeitzone: Europe/Berlin (nach der Sprache deiner App)" in reply
+    assert "Ändern mit /config set locale" in reply and "Ändern mit /config set timezone" in reply
+
+
 # --- private messages the platform refuses: the core's fallback ----------------------
 
 
@@ -151,7 +174,8 @@ async def test_the_digest_comes_with_its_chart_attached_as_a_png(
     lays_out_rtl()
     bot.gateway("GUILD_CREATE", payload("guild_create"))
     await bot.settle()
-    bot.gateway("INTERACTION_CREATE", command("setup", [{"type": 3, "name": "name", "value": "Café Friends"}], by={}))  # fmt: skip
+    setup = command("setup", [{"type": 3, "name": "name", "value": "Café Friends"}], by={})
+    bot.gateway("INTERACTION_CREATE", setup)
     await bot.settle()
     before = len(bot.api.calls)
     digest = command("digest", [{"type": 1, "name": "now", "options": []}], by={})

@@ -13,7 +13,8 @@ from bot.i18n import gettext
 from bot.markup import Text
 
 BAKERY = -1009876543210
-NOA = {"id": 111, "is_bot": False, "first_name": "Noa", "language_code": "he"}
+# Noa's Telegram is in English: her community speaks the bot's default, English.
+NOA = {"id": 111, "is_bot": False, "first_name": "Noa", "language_code": "en"}
 
 
 async def feed(adapter: TelegramAdapter, data: dict[str, object]) -> None:
@@ -201,3 +202,37 @@ async def test_the_digest_arrives_as_a_photo_with_the_digest_as_its_caption(
     assert "<b>Weekly digest of Bakery Friends</b>" in photo.params["caption"]
     assert not api.of("sendDocument")
     assert not [c for c in api.of("sendMessage") if c.params["chat_id"] == 111]
+
+
+# --- language: /setup from a Hebrew app, and Hebrew lines laid out right to left -------
+
+
+async def test_setup_from_a_hebrew_app_speaks_hebrew_and_marks_latin_first_lines(
+    core: Core,
+) -> None:
+    """With her Telegram in Hebrew, /setup makes a Hebrew community on Jerusalem time
+    and says so; her /help lines that begin with a command carry a right-to-left
+    mark, so Telegram lays them out right to left."""
+    import unicodedata
+
+    from bot.i18n import RLM
+
+    app, adapter, api = core
+    noa = {**NOA, "language_code": "he"}
+    await feed(adapter, payload("my_chat_member_added.json"))
+    await feed(adapter, _message(920000030, noa, GROUP_CHAT, "/setup Bakery Friends"))
+    info = app.directory.community_of("telegram", str(BAKERY))
+    assert info is not None and (info.locale, info.timezone) == ("he", "Asia/Jerusalem")
+    said = api.of("sendMessage")[-1].params["text"]
+    assert "שפה: עברית (לפי השפה של האפליקציה שלך)" in said
+    assert "אזור זמן: Asia/Jerusalem" in said and "/config set timezone" in said
+
+    await feed(adapter, _message(920000031, noa, GROUP_CHAT, "/help"))
+    text = api.of("sendMessage")[-1].params["text"]
+    rows = [line.removeprefix("• ") for line in text.split("\n") if line.startswith("• ")]
+    assert rows and all(row.startswith(RLM + "<b>/") for row in rows), rows
+    for line in text.split("\n"):
+        first = next(
+            (k for c in line if (k := unicodedata.bidirectional(c)) in ("L", "R", "AL")), None
+        )
+        assert first != "L", line  # every line of this answer reads right to left
