@@ -96,11 +96,14 @@ async def test_mydata_too_big_to_send_gets_the_member_a_note(core: Core) -> None
     await core.feed(message(TOM, GROUP_CHAT, "Hello!"))  # the bot knows Tom now
     core.api.fail_next("sendDocument", 400, "Bad Request: file is too big")
     await core.feed(message(TOM, private_chat(TOM), "/mydata"))
+    # In the community's language (Noa set it up from a Hebrew Telegram).
+    locale = next(iter(core.app.directory.communities.values())).locale
+    here = gettext(locale, "Here is everything {community} stores about you.")
     assert [text for _, text in sent(core.api) if text][-2:] == [
-        "Here is everything Bakery Friends stores about you.",
-        note("kehila-my-data.json"),
+        here.replace("{community}", "Bakery Friends"),
+        note("kehila-my-data.json", locale),
     ]
-    assert core.texts_to(444)[-1] == note("kehila-my-data.json")
+    assert core.texts_to(444)[-1] == note("kehila-my-data.json", locale)
     assert not [c for c in core.api.of("sendDocument") if c.ok]
 
 
