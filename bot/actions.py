@@ -212,6 +212,8 @@ class ActionResult:
     # A private message was not delivered, only a way to open a chat with the bot
     # (Telegram's deep link): the core keeps it and delivers it on /start.
     pending: bool = False
+    # `rate_limited`: when the platform said to try again, in seconds (if it said).
+    retry_after: float | None = None
 
     def __post_init__(self) -> None:
         # The platform's error text: it is logged and may be quoted to an owner.
@@ -219,8 +221,10 @@ class ActionResult:
             object.__setattr__(self, "detail", redact(self.detail))
 
     @classmethod
-    def failed(cls, error: ActionErrorCode, detail: str = "") -> ActionResult:
-        return cls(ok=False, error=error, detail=detail)
+    def failed(
+        cls, error: ActionErrorCode, detail: str = "", *, retry_after: float | None = None
+    ) -> ActionResult:
+        return cls(ok=False, error=error, detail=detail, retry_after=retry_after)
 
 
 class UnsupportedAction(TypeError):

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
+from storage.outbox import OutboxRepo
 from storage.repositories import Activity, Communities, Jobs, Members, Pending, Settings, Spaces
 
 R = TypeVar("R")
@@ -72,6 +73,10 @@ class UnitOfWork:
     @cached_property
     def pending(self) -> Pending:
         return Pending(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepo:
+        return OutboxRepo(self.session)
 
     async def commit(self) -> None:
         if self._session is not None:

@@ -1,8 +1,13 @@
 """A whole Kehila on the console: the app, the console adapter, a fake clock and the
-line interpreter, wired once for the REPL, the demo and the tests alike."""
+line interpreter, wired once for the REPL, the demo and the tests alike.
+
+The outbox's worker does not run by itself on the fake clock: after each line the
+console sends what is due (`app.outbox.drain()`), and `/advance` sends rows as they
+come due. A test that dispatches events itself drains when it wants them sent."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +19,8 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.feature import Feature
+
+log = logging.getLogger("kehila.console")
 
 # What the simulated world keeps across a restart: who is present (and with DMs
 # closed), the buttons shown, and the messages a reply or a reaction can point at.
@@ -50,11 +57,14 @@ class ConsoleCommunity:
         self.app = App(
             self.config, clock=self.clock, adapters=[self.adapter], features=self.features
         )
-        self.session = ConsoleSession(self.adapter, self.advance, title=self.title)
+        self.session = ConsoleSession(
+            self.adapter, self.advance, title=self.title, settle=self.settle
+        )
 
     async def start(self, *, migrate: bool | None = None) -> None:
         await self.app.start(migrate=migrate)
         await self.session.open()
+        await self.settle()
 
     async def stop(self) -> None:
         await self.app.stop()
@@ -72,9 +82,20 @@ class ConsoleCommunity:
         self.session.actor = self.adapter.member(actor)
         self.session.channel = channel
         await self.app.start(migrate=False)
+        await self.settle()  # what the start queued (a digest run late, a notice)
+
+    async def settle(self) -> None:
+        """Send what the outbox holds due now, as the worker would at once. A failure
+        (the database unreachable) is logged and the rows stay queued, as with the
+        worker, for the next line."""
+        try:
+            await self.app.outbox.drain()
+        except Exception:
+            log.exception("the outbox could not be sent now; it stays queued")
 
     async def advance(self, delta: timedelta) -> int:
-        return await self.app.services.timer.advance_to(self.clock.now() + delta)
+        """Let time pass: due jobs fire and the outbox's rows go as they come due."""
+        return await self.app.advance(delta)
 
     async def run(self, text: str) -> None:
         await self.session.run(text)

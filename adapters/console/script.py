@@ -11,7 +11,8 @@
 /dm TEXT                  write to the bot privately (text or a /command)
 /dms NAME on|off|never    NAME opens or closes private messages (never: NAME has
                           not opened a chat with the bot yet, as on Telegram)
-/advance 3d               let time pass (s, m, h, d, w), firing due jobs; at most
+/advance 3d               let time pass (s, m, h, d, w), firing due jobs (and sending
+                          what the outbox holds as it comes due); at most
                           366 days at a time
 /COMMAND ARGS             a bot command, e.g. /stats, /config set KEY VALUE
 anything else             a message in the current channel
@@ -52,9 +53,13 @@ class ConsoleSession:
         advance: Callable[[timedelta], Awaitable[int]],
         *,
         title: str = "Console community",
+        settle: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.adapter = adapter
         self.advance = advance
+        # Run after each line: the console community sends what the line queued in
+        # the outbox, as a worker would at once.
+        self.settle = settle
         self.title = title
         self.actor: ConsoleMember = adapter.member(adapter.admin)
         self.channel = adapter.room
@@ -81,6 +86,11 @@ class ConsoleSession:
             await self.line(line)
 
     async def line(self, raw: str) -> None:
+        await self._line(raw)
+        if self.settle is not None:
+            await self.settle()
+
+    async def _line(self, raw: str) -> None:
         line = raw.strip()
         if not line or line.startswith("#"):
             return
