@@ -43,12 +43,21 @@ async def _no_data(ctx: Context, member_id: int) -> None:
 
 def bulk_feature() -> Feature:
     """`/announce N`: N notices to the owners; `/post N`: N posts in the group;
-    `/announce_and_fail`: one notice, then the handler fails."""
+    `/announce_and_fail`: one notice, then the handler fails; `/greet NAME`: a private
+    message to a member."""
     feature = Feature("bulk", delete_member_data=_no_data, merge_member_data=_no_merge)
     count = (OptionSpec("count", "How many", "integer"),)
     feature.command(CommandSpec("announce", "Notices", count, Permission.OWNER))
     feature.command(CommandSpec("post", "Posts", count, Permission.OWNER))
     feature.command(CommandSpec("announce_and_fail", "Fails", (), Permission.OWNER))
+    feature.command(CommandSpec("greet", "Greets", (OptionSpec("name", "Whom"),), Permission.OWNER))
+
+    @feature.handles("greet")
+    async def greet(ctx: Context, args: dict[str, Any]) -> None:
+        assert ctx.community is not None
+        member = ctx.services.directory.member(ctx.community.id, "console", str(args["name"]))
+        assert member is not None
+        ctx.direct(member, Text.of("greeting"), bulk=True)
 
     @feature.handles("announce")
     async def announce(ctx: Context, args: dict[str, Any]) -> None:
@@ -259,6 +268,27 @@ async def test_the_console_sends_what_a_line_queued(
     attempts = platform(bulk, monkeypatch)
     await bulk.run("/announce 2")
     assert delivered(attempts) == ["notice 0", "notice 1"]
+
+
+async def test_the_surge_alert_is_queued_with_the_surge(console: ConsoleCommunity) -> None:
+    await console.run("/config set moderation.surge_per_minute 2")
+    console.clear()
+    await queue(console, "/join a1\n/join a2\n/join a3")
+    [alert] = await outbox_rows(console)
+    assert (alert.state, alert.pace_key) == ("pending", "@owner")
+    assert "Join surge" in str(alert.action["text"])
+    await console.app.outbox.drain()
+    assert len([t for t in console.seen_by("@owner") if "Join surge" in t]) == 1
+
+
+async def test_forgetme_deletes_what_waits_for_the_member(bulk: ConsoleCommunity) -> None:
+    await bulk.run("/join dana")
+    await queue(bulk, "/greet dana\n/announce 1\n/as dana\n/forgetme\n/click 1")
+    [left] = await outbox_rows(bulk)
+    assert left.pace_key == "@owner"  # the owner's notice stays; nothing for dana
+    await bulk.app.outbox.drain()
+    assert not [t for t in bulk.seen_by("@dana") if "greeting" in t]
+    assert [t for t in bulk.seen_by("@owner") if t.startswith("notice")] == ["notice 0"]
 
 
 # --- retries in fake time ------------------------------------------------------------
