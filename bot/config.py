@@ -98,13 +98,17 @@ class OutboxSection(_Section):
     processes: int = Field(1, ge=1, le=1000)
     # A platform's overall messages per second instead of its published limit
     # (e.g. Telegram's paid broadcasts allow up to 1,000).
-    per_second: dict[Literal["discord", "telegram", "console"], float] = {}
+    per_second: dict[str, float] = {}
 
     @field_validator("per_second")
     @classmethod
     def _rates(cls, v: dict[str, float]) -> dict[str, float]:
-        if any(not 0 < rate <= 100_000 for rate in v.values()):
-            raise ValueError("rates above 0 and at most 100000 messages a second")
+        platforms = ("discord", "telegram", "console")
+        if any(p not in platforms for p in v) or any(not 0 < r <= 100_000 for r in v.values()):
+            raise ValueError(
+                "a rate above 0 and at most 100000 messages a second for discord, telegram "
+                "or console, as in { telegram = 30.0 }"
+            )
         return v
 
 

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger("kehila.outbox")
+# A change to one row in a unit of work: True if this worker still held the row.
+Mark = Callable[[UnitOfWork], Awaitable[bool]]
 
 # Claimed at once, at most (a lease covers them all).
 BATCH = 100
@@ -102,15 +104,18 @@ class Outbox:
         # Claims name the process and this worker: a restarted app in the same
         # process does not mistake the old claims for its own.
         self.identity = f"{services.instance_id}/{secrets.token_hex(3)}"
-        self.pacer = Pacer(
-            processes=config.processes, overall={str(k): v for k, v in config.per_second.items()}
-        )
+        self.pacer = Pacer(processes=config.processes, overall=config.per_second)
         self._background = False
         self._stopping = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
         self._purged_at: datetime | None = None
+        # The rows this worker claimed and has not marked yet (their leases are renewed).
+        self._held: set[int] = set()
+        # Outcomes waiting to be committed, and the task committing them.
+        self._marks: list[tuple[Mark, asyncio.Future[bool]]] = []
+        self._marking: asyncio.Task[None] | None = None
 
     # --- lifecycle ---
 
@@ -143,6 +148,7 @@ class Outbox:
             async with UnitOfWork(self.services.db) as uow:
                 released = await uow.outbox.release(self.identity)
                 await uow.commit()
+            self._held.clear()
         except Exception:
             log.exception("could not give back the outbox rows this process held")
             return
@@ -195,10 +201,22 @@ class Outbox:
         for row in rows:
             chats.setdefault((row.platform, row.pace_key), []).append(row)
         gate = asyncio.Semaphore(self.services.config.outbox.concurrency)
-        # A task group: if one send fails beyond repair (a crash), the others stop too.
-        async with asyncio.TaskGroup() as group:
-            for chat_rows in chats.values():
-                group.create_task(self._chat(chat_rows, gate))
+        self._held.update(row.id for row in rows)
+        try:
+            # A task group: if one send fails beyond repair, the others stop too.
+            async with asyncio.TaskGroup() as group:
+                for chat_rows in chats.values():
+                    group.create_task(self._chat(chat_rows, gate))
+        except Exception:
+            # Give back at once what this batch did not get to (a crash gives back
+            # nothing: its rows wait for their lease to run out).
+            left = [row.id for row in rows if row.id in self._held]
+            self._held.difference_update(left)
+            with contextlib.suppress(Exception):
+                async with UnitOfWork(self.services.db) as uow:
+                    await uow.outbox.release(self.identity, left)
+                    await uow.commit()
+            raise
         return len(rows)
 
     async def _chat(self, rows: Sequence[Claimed], gate: asyncio.Semaphore) -> None:
@@ -277,6 +295,7 @@ class Outbox:
             kept = await self._mark(
                 lambda uow: uow.outbox.retry(row.id, by, at, error, result.detail)
             )
+        self._held.discard(row.id)
         if not kept:
             log.warning(
                 "outbox row %s: this worker's claim ran out while sending; "
@@ -286,24 +305,46 @@ class Outbox:
 
     async def _defer(self, row: Claimed, at: datetime) -> None:
         await self._mark(lambda uow: uow.outbox.defer(row.id, self.identity, at))
+        self._held.discard(row.id)
 
     @property
     def _max_attempts(self) -> int:
         return self.services.config.outbox.max_attempts
 
-    async def _mark(self, change: Callable[[UnitOfWork], Awaitable[bool]]) -> bool:
-        """Record a row's outcome in its own transaction, retried through an outage
-        (an unmarked row would be sent again once its lease runs out)."""
+    async def _mark(self, change: Mark) -> bool:
+        """Record a row's outcome; True if this worker still held it. The caller
+        waits until it is committed, so a crash leaves at most the sends in flight
+        unmarked. Marks that come while one commits go together in the next
+        transaction (one commit for several sends), retried through an outage: an
+        unmarked row would be sent again once its lease runs out."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._marks.append((change, done))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._commit_marks())
+        return await done
 
-        async def attempt() -> bool:
-            async with UnitOfWork(self.services.db) as uow:
-                kept = await change(uow)
-                await uow.commit()
-                return kept
+    async def _commit_marks(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, []
 
-        return await self.services.outage.retrying(
-            attempt, self.services.clock.now, "marking an outbox row"
-        )
+            async def attempt(batch: list[tuple[Mark, asyncio.Future[bool]]] = batch) -> list[bool]:
+                async with UnitOfWork(self.services.db) as uow:
+                    kept = [await change(uow) for change, _ in batch]
+                    await uow.commit()
+                    return kept
+
+            try:
+                kept = await self.services.outage.retrying(
+                    attempt, self.services.clock.now, "marking outbox rows"
+                )
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), held in zip(batch, kept, strict=True):
+                if not done.done():
+                    done.set_result(held)
 
     async def _purge(self, now: datetime) -> None:
         if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
@@ -333,10 +374,13 @@ class Outbox:
         lease = self.services.config.outbox.lease_s
         while True:
             await asyncio.sleep(lease / 3)
+            held = sorted(self._held)
+            if not held:
+                continue
             try:
                 async with UnitOfWork(self.services.db) as uow:
                     until = self.services.clock.now() + timedelta(seconds=lease)
-                    await uow.outbox.renew(self.identity, until)
+                    await uow.outbox.renew(self.identity, until, held)
                     await uow.commit()
             except Exception:
                 log.exception("could not renew the outbox leases")

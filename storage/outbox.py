@@ -202,21 +202,24 @@ class OutboxRepo:
         """Give a row back, not before `at` (the pace): no attempt was made."""
         return await self._mark(row_id, by, next_attempt_at=at)
 
-    async def renew(self, by: str, until: datetime) -> int:
+    async def renew(self, by: str, until: datetime, ids: Sequence[int]) -> int:
+        """Extend the lease of the rows `by` still holds among `ids`."""
         result = await self.session.execute(
             update(OutboxRow)
-            .where(OutboxRow.claimed_by == by, IS_PENDING)
+            .where(OutboxRow.id.in_(ids), OutboxRow.claimed_by == by, IS_PENDING)
             .values(claimed_until=until),
             execution_options={"synchronize_session": False},
         )
         return int(getattr(result, "rowcount", 0))
 
-    async def release(self, by: str) -> int:
-        """Give back every row `by` holds (a graceful stop): others take them at once."""
+    async def release(self, by: str, ids: Sequence[int] | None = None) -> int:
+        """Give back the rows `by` holds (all, or those among `ids`): others take them
+        at once (a graceful stop, a batch that failed)."""
+        where = [OutboxRow.claimed_by == by, IS_PENDING]
+        if ids is not None:
+            where.append(OutboxRow.id.in_(ids))
         result = await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.claimed_by == by, IS_PENDING)
-            .values(claimed_by=None, claimed_until=None),
+            update(OutboxRow).where(*where).values(claimed_by=None, claimed_until=None),
             execution_options={"synchronize_session": False},
         )
         return int(getattr(result, "rowcount", 0))

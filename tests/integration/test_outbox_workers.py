@@ -17,7 +17,7 @@ import pytest
 from adapters.console.adapter import ConsoleAdapter
 from bot.actions import Action, ActionResult, SendDirect
 from bot.app import App
-from bot.clock import FakeClock
+from bot.clock import FakeClock, SystemClock
 from bot.config import Config
 from bot.markup import Text
 from bot.outbox import queued
@@ -163,3 +163,50 @@ async def test_two_workers_share_an_outbox_of_1000_and_send_each_row_once(
     rows = await rows_of(first)
     assert Counter(r.state for r in rows) == {"sent": 1000}
     assert all(r.attempts == 1 for r in rows)
+
+
+class Signalling(Platform):
+    """Tells the test when it has accepted `expected` messages."""
+
+    def __init__(self, clock: SystemClock, accepted: list[str], expected: int) -> None:
+        ConsoleAdapter.__init__(self, now=clock.now)
+        self.accepted = accepted
+        self.crash = None
+        self.expected = expected
+        self.reached = asyncio.Event()
+
+    async def perform(self, action: Action) -> ActionResult:
+        result = await super().perform(action)
+        if len(self.accepted) >= self.expected:
+            self.reached.set()
+        return result
+
+
+async def test_on_the_system_clock_the_worker_sends_by_itself(config: Config) -> None:
+    """In production the worker runs in the background: what is queued before the
+    start goes at once, and a commit that queues more wakes it (the poll is a minute
+    here, so only the wake-up can explain the second batch)."""
+    await fill(config, [("dana", body) for body in TEN])
+    slow_poll = config.model_copy(
+        update={"outbox": config.outbox.model_copy(update={"poll_s": 60.0})}
+    )
+    clock = SystemClock()
+    accepted: list[str] = []
+    adapter = Signalling(clock, accepted, expected=10)
+    app = App(slow_poll, clock=clock, adapters=[adapter], features=[], instance_id="live")
+    await app.start(migrate=False)
+    try:
+        await asyncio.wait_for(adapter.reached.wait(), timeout=10)
+        assert accepted == TEN
+        adapter.reached.clear()
+        adapter.expected = 11
+        async with UnitOfWork(app.services.db) as uow:
+            action = SendDirect(platform="console", user_id="noa", text=Text.of("one more"))
+            await uow.outbox.add([queued(action, None)], clock.now())
+            await uow.commit()
+        app.outbox.wake()  # what the dispatcher does after a commit that queued rows
+        await asyncio.wait_for(adapter.reached.wait(), timeout=10)
+        assert accepted[-1] == "one more"
+    finally:
+        await app.stop()
+    assert [r.state for r in await rows_of(app)] == ["sent"] * 11
