@@ -228,6 +228,8 @@ class ActionResult:
     # Files of the message the platform refused (too large, say), by name; the rest
     # of the message went out (`ok`). The core tells the reader (bot/delivery.py).
     files_refused: tuple[str, ...] = ()
+    # `rate_limited`: when the platform said to try again, in seconds (if it said).
+    retry_after: float | None = None
 
     def __post_init__(self) -> None:
         # The platform's error text: it is logged and may be quoted to an owner.
@@ -235,8 +237,10 @@ class ActionResult:
             object.__setattr__(self, "detail", redact(self.detail))
 
     @classmethod
-    def failed(cls, error: ActionErrorCode, detail: str = "") -> ActionResult:
-        return cls(ok=False, error=error, detail=detail)
+    def failed(
+        cls, error: ActionErrorCode, detail: str = "", *, retry_after: float | None = None
+    ) -> ActionResult:
+        return cls(ok=False, error=error, detail=detail, retry_after=retry_after)
 
 
 class UnsupportedAction(TypeError):

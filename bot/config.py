@@ -86,6 +86,36 @@ class EngagementSection(_Section):
     flush_max_events: int = Field(5000, ge=1, le=1_000_000)
 
 
+class OutboxSection(_Section):
+    """The delivery queue's worker (bot/outbox.py)."""
+
+    # A claimed row is another process's to take once its lease runs out (a crash);
+    # a live worker renews the leases of what it holds.
+    lease_s: float = Field(30.0, ge=1, le=3600, allow_inf_nan=False)
+    # Sends tried at once (per process); a crash can double at most this many.
+    concurrency: int = Field(8, ge=1, le=100)
+    # Transient failures and rate limits are retried this many times in all.
+    max_attempts: int = Field(8, ge=1, le=100)
+    # How often the worker looks for rows another process queued.
+    poll_s: float = Field(1.0, gt=0, le=60, allow_inf_nan=False)
+    # Processes sending with the same bot tokens: each keeps 1/processes of the limits.
+    processes: int = Field(1, ge=1, le=1000)
+    # A platform's overall messages per second instead of its published limit
+    # (e.g. Telegram's paid broadcasts allow up to 1,000).
+    per_second: dict[str, float] = {}
+
+    @field_validator("per_second")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        platforms = ("discord", "telegram", "console")
+        if any(p not in platforms for p in v) or any(not 0 < r <= 100_000 for r in v.values()):
+            raise ValueError(
+                "a rate above 0 and at most 100000 messages a second for discord, telegram "
+                "or console, as in { telegram = 30.0 }"
+            )
+        return v
+
+
 def _name(v: str) -> str:
     if not 1 <= len(v) <= 64 or any(c.isspace() for c in v):
         raise ValueError("a name of 1 to 64 characters without spaces")
@@ -162,6 +192,7 @@ class Config(_Section):
     bot: BotSection = BotSection()
     database: DatabaseSection = DatabaseSection()
     engagement: EngagementSection = EngagementSection()
+    outbox: OutboxSection = OutboxSection()
     console: ConsoleSection = ConsoleSection()
     discord: DiscordSection = DiscordSection()
     telegram: TelegramSection = TelegramSection()

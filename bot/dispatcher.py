@@ -468,6 +468,8 @@ class Dispatcher:
                 await self._sorry(ctx)
             return False
         done.committed()
+        if done.queued:
+            self.services.outbox.wake()
         if done.actions:
             await self.perform(done.actions, done)
         for published in done.published:
@@ -524,17 +526,22 @@ class Dispatcher:
             result.detail,
         )
         if isinstance(action, AssignRole) and result.error == "forbidden" and ctx.community:
-            notice = self.context(ctx.event, ctx.community, None)
-            notice.tell_owners(
-                lambda locale: translate(
-                    locale,
-                    N_(
-                        "I could not give a member the role {role}: my own role must be above it and I need the Manage Roles permission. Please move my role higher in the server settings."
-                    ),
-                    role=result.detail or action.role,
+            role = result.detail or action.role
+
+            async def tell(notice: Context) -> None:
+                # Queued in the notice's own unit of work (run again if the database
+                # is briefly unreachable), sent by the outbox's worker.
+                notice.tell_owners(
+                    lambda locale: translate(
+                        locale,
+                        N_(
+                            "I could not give a member the role {role}: my own role must be above it and I need the Manage Roles permission. Please move my role higher in the server settings."
+                        ),
+                        role=role,
+                    )
                 )
-            )
-            await self.perform(notice.actions, notice)
+
+            await self.run("dispatcher", tell, self.context(ctx.event, ctx.community, None))
         elif isinstance(action, Reply) and result.error == "not_found":
             return
         elif (place := channels.failed_post(action, result)) and ctx.community is not None:

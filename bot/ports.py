@@ -14,6 +14,25 @@ EventSink = Callable[[Event], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """At most `count` messages in any `seconds`."""
+
+    count: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """A platform's sending limits, kept by the outbox's worker (bot/outbox.py):
+    `overall` for the whole bot, `group` per group or server, `private` per private
+    chat. None: no limit of that kind."""
+
+    overall: Window | None = None
+    group: Window | None = None
+    private: Window | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a platform can do. The core reads these and degrades by rule
     (bot/delivery.py applies the rules about sending, for every adapter):
@@ -25,6 +44,7 @@ class Capabilities:
     - `attachments` False: files are described in text instead.
     - `scheduled_events` False: `SyncScheduledEvent` is not sent.
     - `message_content` False: features that read text (questions) say so once.
+    - `pace`: the platform's sending limits; queued actions (the outbox) keep them.
     """
 
     roles: bool
@@ -36,6 +56,7 @@ class Capabilities:
     scheduled_events: bool
     message_content: bool
     max_text_length: int
+    pace: Pace | None = None
 
 
 @dataclass(frozen=True, slots=True)

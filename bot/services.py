@@ -10,6 +10,7 @@ from bot.config import Config
 from bot.delivery import Delivery
 from bot.directory import Directory
 from bot.outage import Outage
+from bot.outbox import Outbox
 from bot.ports import Adapter
 from bot.schedule import Timer
 from storage.database import Database
@@ -53,7 +54,11 @@ class Services:
     # A database outage: retries, and what could not be recorded (bot/outage.py).
     outage: Outage = field(init=False, repr=False)
 
+    # The delivery queue's worker: sends what handlers queued (bot/outbox.py).
+    outbox: Outbox = field(init=False, repr=False)
+
     def __post_init__(self) -> None:
         self.delivery = Delivery(self)
         self.outage = Outage(self.config.database.retry_for_s)
+        self.outbox = Outbox(self)
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
 from storage.engagement.flush import EngagementWrites
+from storage.outbox import OutboxRepo
 from storage.repositories import Activity, Communities, Jobs, Members, Pending, Settings, Spaces
 
 R = TypeVar("R")
@@ -77,6 +78,10 @@ class UnitOfWork:
     @cached_property
     def pending(self) -> Pending:
         return Pending(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepo:
+        return OutboxRepo(self.session)
 
     async def commit(self) -> None:
         if self._session is not None:

@@ -3,10 +3,14 @@ line interpreter, wired once for the REPL, the demo and the tests alike.
 
 Given a data folder (`ConsoleData`), the console keeps its world and its clock there
 (`world.py`): the next run goes on from the moment and the room the last one left.
-"""
+
+The outbox's worker does not run by itself on the fake clock: after each line the
+console sends what is due (`app.outbox.drain()`), and `/advance` sends rows as they
+come due. A test that dispatches events itself drains when it wants them sent."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +25,8 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.feature import Feature
+
+log = logging.getLogger("kehila.console")
 
 
 class ConsoleCommunity:
@@ -79,11 +85,14 @@ class ConsoleCommunity:
         self.app = App(
             self.config, clock=self.clock, adapters=[self.adapter], features=self.features
         )
-        self.session = ConsoleSession(self.adapter, self.advance, title=self.title)
+        self.session = ConsoleSession(
+            self.adapter, self.advance, title=self.title, settle=self.settle
+        )
 
     async def start(self, *, migrate: bool | None = None) -> None:
         await self.app.start(migrate=migrate)
         await self.session.open()
+        await self.settle()
 
     async def stop(self) -> None:
         await self.app.stop()
@@ -107,9 +116,20 @@ class ConsoleCommunity:
         self._build()
         self._restore(kept)
         await self.app.start(migrate=False)
+        await self.settle()  # what the start queued (a digest run late, a notice)
+
+    async def settle(self) -> None:
+        """Send what the outbox holds due now, as the worker would at once. A failure
+        (the database unreachable) is logged and the rows stay queued, as with the
+        worker, for the next line."""
+        try:
+            await self.app.outbox.drain()
+        except Exception:
+            log.exception("the outbox could not be sent now; it stays queued")
 
     async def advance(self, delta: timedelta) -> int:
-        return await self.app.services.timer.advance_to(self.clock.now() + delta)
+        """Let time pass: due jobs fire and the outbox's rows go as they come due."""
+        return await self.app.advance(delta)
 
     async def run(self, text: str) -> None:
         await self.session.run(text)

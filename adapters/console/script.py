@@ -73,9 +73,13 @@ class ConsoleSession:
         advance: Callable[[timedelta], Awaitable[int]],
         *,
         title: str = "Console community",
+        settle: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.adapter = adapter
         self.advance = advance
+        # Run after each line: the console community sends what the line queued in
+        # the outbox, as a worker would at once.
+        self.settle = settle
         self.title = title
         self.actor: ConsoleMember = adapter.member(adapter.admin)
         self.channel = adapter.room
@@ -102,6 +106,11 @@ class ConsoleSession:
             await self.line(line)
 
     async def line(self, raw: str) -> None:
+        await self._line(raw)
+        if self.settle is not None:
+            await self.settle()
+
+    async def _line(self, raw: str) -> None:
         line = raw.strip()
         if not line or line.startswith("#"):
             return

@@ -27,9 +27,12 @@ from bot.actions import Action, ActionResult
 from bot.commands import CommandSpec
 from bot.config import Config
 from bot.events import Platform
-from bot.ports import Capabilities, Channel, EventSink
+from bot.ports import Capabilities, Channel, EventSink, Pace, Window
 
 log = logging.getLogger(__name__)
+# Discord's global limit of 50 requests a second, and about 5 messages per 5 seconds
+# in one channel (discord.py also waits on the per-route buckets its headers name).
+PACE = Pace(overall=Window(50, 1.0), group=Window(5, 5.0), private=Window(5, 5.0))
 
 
 class DiscordStartError(RuntimeError):
@@ -100,6 +103,7 @@ class DiscordAdapter:
             scheduled_events=True,
             message_content=self.inbound.message_content,
             max_text_length=MAX_TEXT_LENGTH,
+            pace=PACE,
         )
 
     @property

@@ -71,7 +71,9 @@ class Outbound:
         try:
             return await self.actions.perform(self, action)
         except discord.RateLimited as exc:
-            return ActionResult.failed("rate_limited", f"retry after {exc.retry_after:.0f}s")
+            return ActionResult.failed(
+                "rate_limited", f"retry after {exc.retry_after:.0f}s", retry_after=exc.retry_after
+            )
         except discord.HTTPException as exc:
             return _failure(exc)
 
@@ -426,6 +428,15 @@ def _files(attachments: Sequence[Attachment]) -> list[discord.File]:
     return [discord.File(io.BytesIO(a.data), filename=a.filename) for a in attachments[:10]]
 
 
+def _retry_after(exc: discord.HTTPException) -> float | None:
+    """A 429's Retry-After header, in seconds (None if absent or not a number)."""
+    headers = getattr(exc.response, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+
+
 def _failure(exc: discord.HTTPException) -> ActionResult:
     detail = exc.text or str(exc)
     if isinstance(exc, discord.Forbidden):
@@ -437,5 +448,5 @@ def _failure(exc: discord.HTTPException) -> ActionResult:
     if exc.code in (MAX_INVITES, MAX_SCHEDULED_EVENTS):
         return ActionResult.failed("limit_reached", detail)
     if exc.status == 429:
-        return ActionResult.failed("rate_limited", detail)
+        return ActionResult.failed("rate_limited", detail, retry_after=_retry_after(exc))
     return ActionResult.failed("failed", detail)

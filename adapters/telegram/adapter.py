@@ -43,7 +43,7 @@ from bot.commands import CommandSpec, Permission
 from bot.config import Config, ConfigError
 from bot.events import Platform
 from bot.i18n import LOCALES, N_, gettext, translate
-from bot.ports import Capabilities, Channel, EventSink
+from bot.ports import Capabilities, Channel, EventSink, Pace, Window
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,9 @@ CAPABILITIES = Capabilities(
     scheduled_events=False,
     message_content=True,
     max_text_length=MAX_MESSAGE_LENGTH,
+    # Telegram's published limits: about 30 messages a second overall, 20 a minute
+    # in one group, about one a second in one private chat.
+    pace=Pace(overall=Window(30, 1.0), group=Window(20, 60.0), private=Window(1, 1.0)),
 )
 
 
@@ -121,7 +124,13 @@ class TelegramAdapter:
             Application.builder()
             .token(token)
             .base_url(section.base_url)
-            .rate_limiter(AIORateLimiter(max_retries=max_retries))
+            .rate_limiter(
+                AIORateLimiter(
+                    # What the outbox is told the bot may send (`outbox.per_second`).
+                    overall_max_rate=config.outbox.per_second.get("telegram", 30),
+                    max_retries=max_retries,
+                )
+            )
             .concurrent_updates(ChatOrderedUpdateProcessor())
             .job_queue(None)  # our scheduler lives in jobs/, not in PTB
         )

@@ -11,7 +11,9 @@ A private message to someone who never started the bot comes back `dm_not_starte
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
@@ -121,11 +123,19 @@ def _refuses_the_file(exc: NetworkError, *, anything_sent: bool) -> bool:
     return anything_sent or any(word in str(exc).lower() for word in FILE_ERROR_WORDS)
 
 
+def _retry_after(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # PTB 22.2+ warns that the value becomes a timedelta; both are read alike.
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
 def _failure(exc: TelegramError) -> ActionResult:
     text = str(exc)
     low = text.lower()
     if isinstance(exc, RetryAfter):
-        return ActionResult.failed("rate_limited", text)
+        return ActionResult.failed("rate_limited", text, retry_after=_retry_after(exc))
     if isinstance(exc, Forbidden):
         return ActionResult.failed("forbidden", text)
     if isinstance(exc, BadRequest):

@@ -191,6 +191,13 @@ def test_a_missing_or_broken_file_is_one_clear_line(tmp_path: Path) -> None:
         ),
         ('[database]\nurl = "postgresql+asyncpg://db:99999/k"\n', "database.url", "1 to 65535"),
         ('[database]\nurl = "postgresql+asyncpg://db:x/k"\n', "database.url", "1 to 65535"),
+        ("[outbox]\nlease_s = 0\n", "outbox.lease_s = 0", "greater than or equal to 1"),
+        ("[outbox]\nconcurrency = 101\n", "outbox.concurrency = 101", "100"),
+        ("[outbox]\nprocesses = 0\n", "outbox.processes = 0", "1"),
+        ("[outbox]\npoll_s = inf\n", "outbox.poll_s = inf", "finite"),
+        ("[outbox]\nper_second = { telegram = 0.0 }\n", "outbox.per_second", "above 0"),
+        ("[outbox]\nper_second = { telegram = inf }\n", "outbox.per_second", "at most 100000"),
+        ("[outbox]\nper_second = { whatsapp = 5.0 }\n", "outbox.per_second", "discord, telegram"),
     ],
 )
 def test_every_key_has_a_range(tmp_path: Path, toml: str, start: str, expected: str) -> None:

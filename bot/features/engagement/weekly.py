@@ -285,10 +285,11 @@ async def send_digest(ctx: Context, event: JobFired) -> None:
         log.info("digest of community %s for %s: no activity recorded yet", community.id, local_day)
         return
     text, chart = built
+    # Queued in this run's transaction (with its claim): sent once, paced, by the outbox.
     for member in recipients(ctx, community):
-        ctx.direct(member, text, attachments=[chart], confidential=True)
+        ctx.direct(member, text, attachments=[chart], confidential=True, bulk=True)
     log.info(
-        "digest of community %s for %s sent%s",
+        "digest of community %s for %s queued%s",
         community.id,
         local_day,
         " late" if event.late else "",
