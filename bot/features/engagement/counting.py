@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
@@ -152,6 +153,7 @@ class Engagement:
             ]
             weekly = weekly_rows(buffer)
             active = self.noted.new(weekly)
+            started = time.perf_counter()
             try:
                 if uow is not None:
                     await self._write(
@@ -170,6 +172,7 @@ class Engagement:
                 self._merge_back(buffer)
                 self.questions.merge_back(questions, self.services.directory.by_id)
                 raise
+            self.services.metrics.flush_seconds.observe(time.perf_counter() - started)
             return buffer.events
 
     async def _write(
