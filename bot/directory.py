@@ -252,6 +252,8 @@ class Directory:
         return known
 
     def add_account(self, ref: MemberRef, account: Account) -> None:
+        if self.journal is not None:
+            self.journal.members.add(ref.id)
         if account not in ref.accounts:
             ref.accounts.append(account)
         self.members[(ref.community_id, account.platform, account.user_id)] = ref

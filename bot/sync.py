@@ -58,6 +58,14 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.communities or self.spaces or self.members or self.schedules)
 
+    def describe(self) -> str:
+        """For a log line: ids only."""
+        parts = [f"community {i}" for i in sorted(self.communities)]
+        parts += [f"space {p}:{s}" for p, s in sorted(self.spaces)]
+        parts += [f"member {i}" for i in sorted(self.members)]
+        parts += [f"schedule {j}:{k}" for j, k in sorted(self.schedules)]
+        return ", ".join(parts)
+
     def payload(self, origin: str) -> str:
         """The NOTIFY payload; one that would be too long asks for a whole reload."""
         body: dict[str, Any] = {
@@ -280,6 +288,7 @@ class Sync:
                 timer.remove(job, key)
             else:
                 timer.put(entry_from_row(schedule))
+        log.info("applied a change from another process: %s", changes.describe())
         self._tell(changes)
 
     async def _reload_schedules(self) -> None:
