@@ -363,7 +363,31 @@ class Directory:
 
     def replace_with(self, fresh: Directory) -> None:
         """Everything as `fresh` (loaded anew from storage) has it, in one step: the
-        hot path never sees a half-loaded index. What a private chat is about stays."""
+        hot path never sees a half-loaded index. The objects already known are kept
+        (updated), so whoever holds one (a handler under way) stays current; what a
+        private chat is about stays too."""
+        for community_id, info in list(fresh.communities.items()):
+            known = self.communities.get(community_id)
+            if known is None:
+                continue
+            known.name, known.locale = info.name, info.locale
+            if known.timezone != info.timezone:
+                known.set_timezone(info.timezone)
+            known.settings.clear()
+            known.settings.update(info.settings)
+            known.spaces = info.spaces
+            fresh.communities[community_id] = known
+        for member_id, ref in list(fresh.by_id.items()):
+            old = self.by_id.get(member_id)
+            if old is None:
+                continue
+            old.display_name, old.role = ref.display_name, ref.role
+            old.accounts[:] = ref.accounts
+            if Account(old.platform, old.user_id) not in old.accounts:
+                old.used(ref.platform, ref.user_id)
+            fresh.by_id[member_id] = old
+        for key, ref in list(fresh.members.items()):
+            fresh.members[key] = fresh.by_id[ref.id]
         self.communities = fresh.communities
         self.spaces = fresh.spaces
         self.members = fresh.members
