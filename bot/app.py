@@ -273,18 +273,23 @@ class App:
         the database is let go."""
         services = self.services
         self.stopping = True
-        for adapter in services.adapters.values():
-            pause = getattr(adapter, "pause", None)
-            if pause is not None:
-                try:
-                    await pause()
-                except Exception:
-                    log.exception("pausing the %s adapter failed", adapter.platform)
-        await services.timer.stop()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.bot.drain_timeout_s
         busy = self.dispatcher.in_flight
         if busy:
             log.info("stopping: waiting for %d event(s) under way", busy)
-        if not await self.dispatcher.idle(self.config.bot.drain_timeout_s):
+        for adapter in services.adapters.values():
+            pause = getattr(adapter, "pause", None)
+            if pause is None:
+                continue
+            try:
+                await asyncio.wait_for(pause(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                pass
+            except Exception:
+                log.exception("pausing the %s adapter failed", adapter.platform)
+        await services.timer.stop()
+        if not await self.dispatcher.idle(max(0.0, deadline - loop.time())):
             log.warning(
                 "stopping: %d event(s) still under way after %.0fs; stopping anyway",
                 self.dispatcher.in_flight,
