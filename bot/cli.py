@@ -53,6 +53,8 @@ def _run(coro: object) -> None:
         asyncio.run(coro)  # type: ignore[arg-type]
     except StorageUnavailable as exc:
         _exit(str(exc), EXIT_STORAGE)
+    except ConfigError as exc:  # found only when starting (web.listen taken)
+        _exit(f"configuration error: {exc}", EXIT_CONFIG)
     except AdaptersUnavailable as exc:
         _exit(
             f"no platform could be started ({exc}). Check the network and the tokens.",

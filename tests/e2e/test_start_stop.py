@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import subprocess
@@ -112,6 +113,7 @@ def test_sigterm_finishes_the_work_under_way_writes_the_counts_and_exits_0(
     with serving() as api:
         api.api.admins[GROUP] = [OWNER]
         (tmp_path / "kehila.toml").write_text(
+            '[bot]\nlog_format = "json"\n\n'
             f'[telegram]\nbase_url = "{api.url}"\n\n'
             # Counts stay in memory until the stop writes them.
             "[engagement]\nflush_interval_s = 600\n",
@@ -139,6 +141,10 @@ def test_sigterm_finishes_the_work_under_way_writes_the_counts_and_exits_0(
     stderr = "".join(bot.stderr)
     assert "stopping: the work under way is done" in stderr
     assert "Traceback" not in stderr
+    # Logs as JSON lines, as configured: every line of stderr is one object.
+    records = [json.loads(line) for line in bot.stderr]
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert TELEGRAM_TOKEN not in stderr
     # The held answer went out (the process was still there to read the response).
     assert api.wait_answered("sendMessage", "What you can do here")
     # And the three messages, only ever in memory, were written on the way out.
