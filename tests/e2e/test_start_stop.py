@@ -35,44 +35,59 @@ OWNER = {"id": 501, "is_bot": False, "first_name": "Noa", "username": "noa"}
 DANA = {"id": 502, "is_bot": False, "first_name": "Dana", "username": "dana"}
 
 
-@pytest.fixture
-def silent_gateway() -> Iterator[tuple[str, list[socket.socket]]]:
+class SilentGateway:
     """A TCP server that accepts websocket connections and never says a word."""
-    server = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
 
-    def accept() -> None:
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"ws://127.0.0.1:{self.server.getsockname()[1]}"
+        self.accepted: list[socket.socket] = []
+        self.reached = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
         while True:
             try:
-                conn, _ = server.accept()
+                conn, _ = self.server.accept()
             except OSError:
                 return
-            accepted.append(conn)
+            self.accepted.append(conn)
+            self.reached.set()
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"ws://127.0.0.1:{server.getsockname()[1]}", accepted
-    finally:
-        server.close()
-        for conn in accepted:
+    def close(self) -> None:
+        self.server.close()
+        for conn in self.accepted:
             conn.close()
 
 
+@pytest.fixture
+def silent_gateway() -> Iterator[SilentGateway]:
+    gateway = SilentGateway()
+    try:
+        yield gateway
+    finally:
+        gateway.close()
+
+
 def test_a_gateway_that_never_answers_ends_kehila_run_with_exit_4(
-    silent_gateway: tuple[str, list[socket.socket]], db_url: str, tmp_path: Path
+    silent_gateway: SilentGateway, db_url: str, tmp_path: Path
 ) -> None:
-    url, accepted = silent_gateway
     (tmp_path / "kehila.toml").write_text("[discord]\ngateway_timeout_s = 1\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "e2e" / "fake_discord_run.py"), url, "kehila", "run"],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "e2e" / "fake_discord_run.py"),
+            silent_gateway.url,
+            "kehila",
+            "run",
+        ],
         cwd=tmp_path,
         env=clean_env(KEHILA_DISCORD_TOKEN=DISCORD_TOKEN, KEHILA_DATABASE_URL=db_url),
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert accepted, "the client never reached the gateway"
+    assert silent_gateway.accepted, "the client never reached the gateway"
     assert result.returncode == EXIT_PLATFORMS, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(
@@ -149,3 +164,29 @@ def test_sigterm_finishes_the_work_under_way_writes_the_counts_and_exits_0(
     assert api.wait_answered("sendMessage", "What you can do here")
     # And the three messages, only ever in memory, were written on the way out.
     assert asyncio.run(_messages_counted(db_url)) == 3
+
+
+def test_sigterm_while_the_gateway_is_awaited_stops_at_once_with_exit_0(
+    silent_gateway: SilentGateway, db_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "kehila.toml").write_text("[discord]\ngateway_timeout_s = 3600\n", encoding="utf-8")
+    bot = Process(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "e2e" / "fake_discord_run.py"),
+            silent_gateway.url,
+            "kehila",
+            "run",
+        ],
+        cwd=tmp_path,
+        env=clean_env(KEHILA_DISCORD_TOKEN=DISCORD_TOKEN, KEHILA_DATABASE_URL=db_url),
+    )
+    try:
+        assert silent_gateway.reached.wait(60), "the client never reached the gateway"
+        bot.proc.send_signal(signal.SIGTERM)
+        # Well before the hour the gateway was given.
+        code, _ = bot.finish(timeout=60)
+    finally:
+        bot.kill()
+    assert code == 0, "".join(bot.stderr)
+    assert "Traceback" not in "".join(bot.stderr)
