@@ -5,7 +5,7 @@
     await app.dispatch(event)    # returns when the event is fully handled
     await app.advance(days=7)    # fake clock only: fires due jobs, sends queued rows
     await app.outbox.drain()     # fake clock only: sends what the outbox holds due now
-    await app.stop()             # outbox, adapters, jobs, final flush, database
+    await app.stop()             # drain, outbox, adapters, jobs, final flush, database
 
 Adapters are imported by name, lazily (`build_adapters`), so a Telegram-only
 deployment never imports discord.py.
@@ -13,6 +13,7 @@ deployment never imports discord.py.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import logging
@@ -23,7 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock, FakeClock, SystemClock
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.context import store_schedule
 from bot.directory import CommunityInfo, Directory, MemberRef
 from bot.dispatcher import Dispatcher
@@ -42,6 +43,9 @@ from storage.unit_of_work import UnitOfWork
 log = logging.getLogger("kehila")
 
 __all__ = ["AdaptersUnavailable", "App", "StorageUnavailable", "build_adapters"]
+
+# /readyz: how long the database may take to answer before it counts as unreachable.
+READY_DB_TIMEOUT_S = 2.0
 
 
 def build_adapters(config: Config, names: Sequence[str]) -> list[Adapter]:
@@ -94,6 +98,9 @@ class App:
         self.services.build_states()
         self.dispatcher = Dispatcher(self.services, features)
         self.started = False
+        # Stopping: /readyz says not ready, while work under way finishes.
+        self.stopping = False
+        self.web: Any = None  # bot.web.WebServer, when [web] listen is set
         # Communities whose stored settings were refused at start (see `_checked`).
         self._rejected: dict[int, tuple[str, ...]] = {}
 
@@ -107,10 +114,17 @@ class App:
 
     async def start(self, *, migrate: bool | None = None) -> None:
         services = self.services
-        await services.db.ping()
+        self.stopping = False
+        await self._start_web()
+        try:
+            await services.db.ping()
+        except BaseException:
+            await self._stop_web()
+            raise
         if migrate if migrate is not None else self.config.database.migrate_on_start:
             await upgrade(services.db)
-        await self._load_index()
+        # On PostgreSQL: listen to the other processes, then load (bot/sync.py).
+        await services.sync.start(self._load_index, self.reload_index)
         for feature in services.features:
             for hook in feature.startup:
                 await hook(services)
@@ -153,8 +167,8 @@ class App:
             ", ".join(services.adapters) or "none",
         )
 
-    async def _load_index(self) -> None:
-        directory = self.directory
+    async def _load_index(self, directory: Directory | None = None) -> None:
+        directory = directory or self.directory
         async with UnitOfWork(self.services.db) as uow:
             communities = await uow.communities.all()
             settings = await uow.settings.all()
@@ -190,16 +204,61 @@ class App:
 
     def _checked(self, stored: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """Stored settings that are still valid, and the keys of those that are not."""
-        specs = self.directory.setting_specs
-        valid: dict[str, Any] = {}
-        rejected: list[str] = []
-        for key, value in stored.items():
-            spec = specs.get(key)
-            try:
-                valid[key] = spec.validate(value) if spec is not None else value
-            except ValueError:
-                rejected.append(key)
-        return valid, rejected
+        return self.directory.valid_settings(stored)
+
+    async def reload_index(self) -> None:
+        """The whole index anew from storage, swapped in at once (after this process
+        lost its connection to the others: what it missed is in the database)."""
+        fresh = Directory(self.directory.setting_specs)
+        await self._load_index(fresh)
+        self._rejected.clear()  # the owners heard of those at start
+        self.directory.replace_with(fresh)
+
+    # --- health and metrics (bot/web.py) ---
+
+    async def _start_web(self) -> None:
+        section = self.config.web
+        if section.listen is None or self.web is not None:
+            return
+        from bot.web import WebServer
+
+        host, port = section.address
+        server = WebServer(self.services.metrics, self.readiness, host, port)
+        try:
+            await server.start()
+        except OSError as exc:
+            raise ConfigError(
+                f"web.listen = {section.listen!r}: cannot listen there ({exc.strerror or exc})"
+            ) from None
+        self.web = server
+
+    async def _stop_web(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """What /readyz reports: the database answers, every platform is connected,
+        the process listens to the others (PostgreSQL), and it is not stopping."""
+        services = self.services
+        try:
+            await asyncio.wait_for(services.db.ping(), READY_DB_TIMEOUT_S)
+            database = "ok"
+        except Exception:
+            database = "unreachable"
+        platforms = {
+            name: "connected" if getattr(adapter, "connected", True) else "disconnected"
+            for name, adapter in services.adapters.items()
+        }
+        state = "stopping" if self.stopping else "running" if self.started else "starting"
+        sync = "listening" if services.sync.connected else "reconnecting"
+        ready = (
+            state == "running"
+            and database == "ok"
+            and all(v == "connected" for v in platforms.values())
+            and services.sync.connected
+        )
+        return ready, {"state": state, "database": database, "platforms": platforms, "sync": sync}
 
     async def dispatch(self, event: Event) -> None:
         await self.dispatcher.dispatch(event)
@@ -232,7 +291,36 @@ class App:
         self.services.timer.put(stored)
 
     async def stop(self) -> None:
+        """Drain, then stop: no new events are taken (adapters that can pause do, the
+        timer stops), the events under way finish (at most `bot.drain_timeout_s`),
+        then the adapters close, the features write what they hold (counters), and
+        the database is let go."""
         services = self.services
+        self.stopping = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.bot.drain_timeout_s
+        busy = self.dispatcher.in_flight
+        if busy:
+            log.info("stopping: waiting for %d event(s) under way", busy)
+        for adapter in services.adapters.values():
+            pause = getattr(adapter, "pause", None)
+            if pause is None:
+                continue
+            try:
+                await asyncio.wait_for(pause(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                pass
+            except Exception:
+                log.exception("pausing the %s adapter failed", adapter.platform)
+        await services.timer.stop()
+        if not await self.dispatcher.idle(max(0.0, deadline - loop.time())):
+            log.warning(
+                "stopping: %d event(s) still under way after %.0fs; stopping anyway",
+                self.dispatcher.in_flight,
+                self.config.bot.drain_timeout_s,
+            )
+        elif busy:
+            log.info("stopping: the work under way is done")
         # Sends in flight finish while the adapters are still up; the rest waits.
         await services.outbox.stop()
         for adapter in services.adapters.values():
@@ -240,12 +328,13 @@ class App:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
-        await services.timer.stop()
         for feature in services.features:
             for hook in feature.shutdown:
                 try:
                     await hook(services)
                 except Exception:
                     log.exception("stopping %s failed", feature.name)
+        await services.sync.stop()
+        await self._stop_web()
         await services.db.dispose()
         self.started = False

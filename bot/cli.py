@@ -67,6 +67,8 @@ def _run(coro: object) -> None:
         asyncio.run(coro)  # type: ignore[arg-type]
     except StorageUnavailable as exc:
         _exit(str(exc), EXIT_STORAGE)
+    except ConfigError as exc:  # found only when starting (web.listen taken)
+        _exit(f"configuration error: {exc}", EXIT_CONFIG)
     except AdaptersUnavailable as exc:
         _exit(
             f"no platform could be started ({exc}). Check the network and the tokens.",
@@ -116,16 +118,30 @@ async def _serve(config: Config, platforms: list[str]) -> None:
     from bot.app import App, build_adapters
 
     app = App(config, adapters=build_adapters(config, platforms))
-    await app.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # Before starting: a SIGTERM while the platforms connect (a gateway may take a
+    # minute) stops Kehila the same graceful way.
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
+    starting = asyncio.create_task(app.start())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        stopping.cancel()
         await app.stop()
+        _all_written(app.services)
+        return
+    try:
+        starting.result()  # a start that failed raises here, with its exit code
+        await stopping
+    finally:
+        stopping.cancel()
+        if app.started:
+            await app.stop()
     _all_written(app.services)
 
 

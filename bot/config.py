@@ -43,6 +43,10 @@ class BotSection(_Section):
     # the console's files). Default: the SQLite database's folder; with PostgreSQL,
     # the working directory.
     data_dir: str | None = None
+    # "text": one readable line per record; "json": one JSON object per line.
+    log_format: Literal["text", "json"] = "text"
+    # On SIGTERM (or any stop): how long work already under way may take to finish.
+    drain_timeout_s: float = Field(20.0, ge=0, le=600, allow_inf_nan=False)
 
     @field_validator("locale")
     @classmethod
@@ -145,6 +149,9 @@ class DiscordSection(_Section):
     shard_ids: list[int] | None = None
     # Guilds where commands sync instantly (development); empty: global sync.
     dev_guild_ids: list[int] = []
+    # How long `kehila run` waits for the gateway to say the bot is ready, once the
+    # token was accepted over HTTP; then it gives up on Discord (exit 4 if alone).
+    gateway_timeout_s: float = Field(60.0, gt=0, le=3600, allow_inf_nan=False)
 
     @field_validator("dev_guild_ids")
     @classmethod
@@ -188,6 +195,41 @@ class TelegramSection(_Section):
         return None if v is None else _http_url(v, secure=True)
 
 
+class SyncSection(_Section):
+    """Several processes on one PostgreSQL: what one changes reaches the others'
+    memory through LISTEN/NOTIFY (bot/sync.py). Nothing to do on SQLite."""
+
+    enabled: bool = True
+    # The PostgreSQL channel; processes of one deployment must use the same one.
+    channel: str = Field("kehila", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    # The listening connection is checked this often; a lost one is opened again and
+    # the whole index reloaded.
+    check_interval_s: float = Field(10.0, gt=0, le=3600, allow_inf_nan=False)
+
+
+class WebSection(_Section):
+    """The health and metrics server (bot/web.py): /healthz, /readyz, /metrics."""
+
+    # host:port, e.g. "127.0.0.1:8080"; unset: no server (the default).
+    listen: str | None = None
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("host:port, such as 127.0.0.1:8080")
+        return v
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self.listen is not None
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
 class Config(_Section):
     bot: BotSection = BotSection()
     database: DatabaseSection = DatabaseSection()
@@ -196,6 +238,8 @@ class Config(_Section):
     console: ConsoleSection = ConsoleSection()
     discord: DiscordSection = DiscordSection()
     telegram: TelegramSection = TelegramSection()
+    sync: SyncSection = SyncSection()
+    web: WebSection = WebSection()
 
     @property
     def data_dir(self) -> Path:

@@ -27,6 +27,7 @@ from bot.markup import Text, Value
 from bot.outbox import queued
 from bot.schedule import ScheduleEntry
 from bot.services import Services
+from bot.sync import Changes, journal
 from storage.outbox import Queued
 from storage.unit_of_work import UnitOfWork
 
@@ -54,6 +55,7 @@ def unscope(action_id: str) -> tuple[str, int | None]:
 class Context:
     __slots__ = (
         "_after",
+        "_changes",
         "_rolled_back",
         "_uow",
         "actions",
@@ -83,6 +85,8 @@ class Context:
         self._uow: UnitOfWork | None = None
         self._after: list[Callable[[], None]] = []
         self._rolled_back: list[Callable[[], None]] = []
+        # What the commit changes that other processes keep in memory too.
+        self._changes: Changes | None = None
 
     # --- storage ---
 
@@ -114,16 +118,21 @@ class Context:
             await self._uow.commit()
             await self._uow.close()
 
-    def committed(self) -> None:
+    def committed(self) -> Changes | None:
         """After the commit: update memory. One callback that fails is logged; the
-        others and the handler's actions still go (its data is stored)."""
-        for fn in self._after:
-            try:
-                fn()
-            except Exception:
-                log.exception(
-                    "updating memory after a commit failed on %s", type(self.event).__name__
-                )
+        others and the handler's actions still go (its data is stored). Returns what
+        changed that other processes keep in memory too (bot/sync.py), if anything."""
+        if not self._after:
+            return self._changes
+        with journal(self.services, self._changes or Changes()) as changes:
+            for fn in self._after:
+                try:
+                    fn()
+                except Exception:
+                    log.exception(
+                        "updating memory after a commit failed on %s", type(self.event).__name__
+                    )
+        return changes if changes else None
 
     async def abandon(self) -> None:
         """The handler or its commit failed: roll back, give memory back, drop the outbox."""
@@ -140,6 +149,7 @@ class Context:
         self.actions.clear()
         self.queued.clear()
         self.published.clear()
+        self._changes = None
 
     # --- who acted ---
 
@@ -194,13 +204,14 @@ class Context:
         spec = self.services.directory.setting_specs.get(key)
         default = spec.default if spec is not None else None
         previous = community.settings.get(key, default)
+        directory = self.services.directory
         if value is None:
             await self.uow.settings.reset(community.id, key)
-            self.after_commit(lambda: community.settings.pop(key, None))
+            self.after_commit(lambda: directory.set_setting(community, key, None))
             value = default
         else:
             await self.uow.settings.set(community.id, key, value)
-            self.after_commit(lambda: community.settings.__setitem__(key, value))
+            self.after_commit(lambda: directory.set_setting(community, key, value))
         self.publish(
             SettingChanged(
                 community_id=community.id, key=key, value=value, previous=previous, at=self.now
@@ -321,10 +332,18 @@ class Context:
         """Store a schedule and hand it to the timer once committed."""
         stored = await store_schedule(self.uow, entry, self.now)
         self.after_commit(lambda: self.services.timer.put(stored))
+        self._note_schedule(entry.job, entry.key)
 
     async def unschedule(self, job: str, key: str) -> None:
         await self.uow.jobs.unschedule(job, key)
         self.after_commit(lambda: self.services.timer.remove(job, key))
+        self._note_schedule(job, key)
+
+    def _note_schedule(self, job: str, key: str) -> None:
+        """Other processes' timers load it too, once committed (bot/sync.py)."""
+        if self._changes is None:
+            self._changes = Changes()
+        self._changes.schedules.add((job, key))
 
 
 async def store_schedule(uow: UnitOfWork, entry: ScheduleEntry, now: datetime) -> ScheduleEntry:

@@ -96,6 +96,13 @@ class Delivery:
         self._notes: OrderedDict[_NoteKey, tuple[datetime, str]] = OrderedDict()
 
     async def perform(self, action: Action) -> ActionResult:
+        result = await self._deliver(action)
+        self.services.metrics.action(
+            type(action).__name__, "ok" if result.ok else (result.error or "failed")
+        )
+        return result
+
+    async def _deliver(self, action: Action) -> ActionResult:
         adapter = self.services.adapters.get(action.platform)
         if adapter is None:
             log.error("no %s adapter for %s", action.platform, type(action).__name__)

@@ -5,19 +5,25 @@ a space belongs to or which member an account is: the index is loaded once at
 start and kept current by the core after each commit that changes it. A miss
 (a member never seen) falls back to the database once.
 
-Several processes share one database: each keeps its own index; a member created
-by another process is found on this one's first miss.
+Several processes share one database: each keeps its own index. A member created
+by another process is found on this one's first miss; every other change (a
+community, a setting, a role, a space, a merge) reaches the other processes through
+bot/sync.py: the writes below note what they changed in `journal` while the core
+applies a commit, and the other processes reload exactly that.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.commands import Permission
 from bot.feature import Setting
+
+if TYPE_CHECKING:
+    from bot.sync import Changes
 
 ROLE_PERMISSION = {
     "member": Permission.MEMBER,
@@ -132,6 +138,9 @@ class Directory:
         # account -> the community its private chat is about now (the last community
         # that wrote to it privately, or that it chose); see `private_community`.
         self._private_focus: dict[tuple[str, str], int] = {}
+        # While the core applies a commit (`Context.committed`): what the writes below
+        # change, for the other processes (bot/sync.py). None otherwise.
+        self.journal: Changes | None = None
 
     # --- reads (the hot path) ---
 
@@ -174,8 +183,51 @@ class Directory:
 
     def add_community(self, info: CommunityInfo) -> None:
         self.communities[info.id] = info
+        if self.journal is not None:
+            self.journal.communities.add(info.id)
+
+    def update_community(
+        self,
+        community: CommunityInfo,
+        *,
+        name: str | None = None,
+        timezone: str | None = None,
+        locale: str | None = None,
+    ) -> None:
+        """The community's own fields (stored on its row)."""
+        if name is not None:
+            community.name = name
+        if locale is not None:
+            community.locale = locale
+        if timezone is not None and timezone != community.timezone:
+            community.set_timezone(timezone)
+        if self.journal is not None:
+            self.journal.communities.add(community.id)
+
+    def set_setting(self, community: CommunityInfo, key: str, value: Any) -> None:
+        """A stored setting; None: back to its default."""
+        if value is None:
+            community.settings.pop(key, None)
+        else:
+            community.settings[key] = value
+        if self.journal is not None:
+            self.journal.communities.add(community.id)
+
+    def valid_settings(self, stored: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Stored settings that are still valid, and the keys of those that are not."""
+        valid: dict[str, Any] = {}
+        rejected: list[str] = []
+        for key, value in stored.items():
+            spec = self.setting_specs.get(key)
+            try:
+                valid[key] = spec.validate(value) if spec is not None else value
+            except ValueError:
+                rejected.append(key)
+        return valid, rejected
 
     def set_space(self, platform: str, space_id: str, community_id: int | None) -> None:
+        if self.journal is not None:
+            self.journal.spaces.add((platform, space_id))
         old = self.spaces.get((platform, space_id))
         if old is not None and old in self.communities:
             self.communities[old].spaces.discard((platform, space_id))
@@ -191,6 +243,8 @@ class Directory:
         """Learn a member and its accounts; of a member already known, only the
         accounts are added. Returns the member as the index holds it."""
         known = self.by_id.setdefault(ref.id, ref)
+        if self.journal is not None:
+            self.journal.members.add(ref.id)
         for account in ref.accounts:
             self.add_account(known, account)
         if known.role != "member":
@@ -198,6 +252,8 @@ class Directory:
         return known
 
     def add_account(self, ref: MemberRef, account: Account) -> None:
+        if self.journal is not None:
+            self.journal.members.add(ref.id)
         if account not in ref.accounts:
             ref.accounts.append(account)
         self.members[(ref.community_id, account.platform, account.user_id)] = ref
@@ -206,7 +262,12 @@ class Directory:
     def remove_account(self, ref: MemberRef, account: Account) -> None:
         if account in ref.accounts:
             ref.accounts.remove(account)
-        self.members.pop((ref.community_id, account.platform, account.user_id), None)
+        if self.journal is not None:
+            self.journal.members.add(ref.id)
+        key = (ref.community_id, account.platform, account.user_id)
+        if self.members.get(key, ref) is not ref:
+            return  # the account belongs to another member now (a merge applied first)
+        self.members.pop(key, None)
         communities = self.by_account.get((account.platform, account.user_id))
         if communities is not None:
             communities.discard(ref.community_id)
@@ -217,6 +278,8 @@ class Directory:
         removed = self.by_id.pop(member_id, None)
         if removed is None:
             return
+        if self.journal is not None:
+            self.journal.members.add(member_id)
         for account in list(removed.accounts):
             self.remove_account(removed, account)
         self._staff.get(removed.community_id, set()).discard(member_id)
@@ -237,6 +300,97 @@ class Directory:
         ref = self.by_id.get(member_id)
         if ref is None:
             return
+        if self.journal is not None:
+            self.journal.members.add(member_id)
         ref.role = role
         staff = self._staff.setdefault(ref.community_id, set())
         (staff.discard if role == "member" else staff.add)(member_id)
+
+    # --- what another process changed (bot/sync.py), read back from storage ---
+
+    def refresh_community(
+        self,
+        community_id: int,
+        row: tuple[str, str, str] | None,
+        settings: dict[str, Any],
+    ) -> None:
+        """The community as stored now: `row` is (name, timezone, locale), None if it
+        is gone; `settings` its valid stored settings."""
+        known = self.communities.get(community_id)
+        if row is None:
+            if known is not None:
+                for platform, space_id in list(known.spaces):
+                    self.forget_space(platform, space_id)
+                del self.communities[community_id]
+            return
+        name, timezone, locale = row
+        if known is None:
+            self.add_community(CommunityInfo(community_id, name, timezone, locale, settings))
+            for (platform, space_id), owner in self.spaces.items():
+                if owner == community_id:
+                    self.communities[community_id].spaces.add((platform, space_id))
+            return
+        self.update_community(known, name=name, timezone=timezone, locale=locale)
+        known.settings.clear()
+        known.settings.update(settings)
+
+    def refresh_space(self, platform: str, space_id: str, community_id: int | None, *, active: bool) -> None:
+        """A space as stored now (`active` False: gone, or no row)."""
+        if active:
+            self.set_space(platform, space_id, community_id)
+        else:
+            self.forget_space(platform, space_id)
+
+    def refresh_member(self, member_id: int, fresh: MemberRef | None) -> None:
+        """A member as stored now (None: deleted, or merged into another). The object
+        the index holds is kept, so references to it stay current."""
+        if fresh is None:
+            self.remove_member(member_id)
+            return
+        known = self.by_id.get(member_id)
+        if known is None:
+            self.add_member(fresh)
+            return
+        for account in list(known.accounts):
+            if account not in fresh.accounts:
+                self.remove_account(known, account)
+        for account in fresh.accounts:
+            self.add_account(known, account)
+        if Account(known.platform, known.user_id) not in known.accounts and known.accounts:
+            known.used(*known.accounts[0])
+        known.display_name = fresh.display_name
+        self.set_role(member_id, fresh.role)
+
+    def replace_with(self, fresh: Directory) -> None:
+        """Everything as `fresh` (loaded anew from storage) has it, in one step: the
+        hot path never sees a half-loaded index. The objects already known are kept
+        (updated), so whoever holds one (a handler under way) stays current; what a
+        private chat is about stays too."""
+        for community_id, info in list(fresh.communities.items()):
+            known = self.communities.get(community_id)
+            if known is None:
+                continue
+            known.name, known.locale = info.name, info.locale
+            if known.timezone != info.timezone:
+                known.set_timezone(info.timezone)
+            known.settings.clear()
+            known.settings.update(info.settings)
+            known.spaces = info.spaces
+            fresh.communities[community_id] = known
+        for member_id, ref in list(fresh.by_id.items()):
+            old = self.by_id.get(member_id)
+            if old is None:
+                continue
+            old.display_name, old.role = ref.display_name, ref.role
+            old.accounts[:] = ref.accounts
+            if Account(old.platform, old.user_id) not in old.accounts:
+                old.used(ref.platform, ref.user_id)
+            fresh.by_id[member_id] = old
+        for key, ref in list(fresh.members.items()):
+            fresh.members[key] = fresh.by_id[ref.id]
+        self.communities = fresh.communities
+        self.spaces = fresh.spaces
+        self.members = fresh.members
+        self.by_id = fresh.by_id
+        self.by_account = fresh.by_account
+        self._staff = fresh._staff

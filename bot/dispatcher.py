@@ -12,6 +12,7 @@ and the user gets one clear message; everything else goes on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -78,6 +79,11 @@ class Dispatcher:
         # A private command that could be about several communities, by account,
         # waiting for the person to say which (the FOCUS button).
         self._unplaced: dict[tuple[str, str], CommandInvoked] = {}
+        # Events being dispatched now (internal ones included), for a stop that lets
+        # them finish (`idle`), and what `idle` waits on.
+        self.in_flight = 0
+        self._idle: asyncio.Event | None = None
+        self._events = services.metrics.events
         for feature in features:
             self._register(feature)
 
@@ -111,6 +117,8 @@ class Dispatcher:
     # --- entry point ---
 
     async def dispatch(self, event: Event) -> None:
+        self._events[type(event)] += 1
+        self.in_flight += 1
         try:
             if isinstance(event, JobFired):
                 await self._job(event)
@@ -162,6 +170,24 @@ class Dispatcher:
                 self.services.outage.gave_up(type(event).__name__)
                 if isinstance(event, CommandInvoked | ButtonPressed):
                     await self._sorry(self.context(event, None, None))
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight and self._idle is not None:
+                self._idle.set()
+
+    async def idle(self, timeout: float) -> bool:
+        """Wait until no event is being dispatched (at most `timeout` seconds); True
+        if none is. Events that arrive meanwhile are waited for too."""
+        if not self.in_flight:
+            return True
+        self._idle = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._idle = None
+        return True
 
     # --- resolution ---
 
@@ -411,7 +437,10 @@ class Dispatcher:
             log.warning("job %s:%s for a community that no longer exists", event.job, event.key)
             return
 
+        outcome = "skipped"
+
         async def claimed_run(ctx: Context, event: JobFired) -> None:
+            nonlocal outcome
             # The claim is the transaction's first write: a second process (or a
             # restart mid-run) finds it taken and does nothing.
             jobs = ctx.uow.jobs
@@ -419,11 +448,14 @@ class Dispatcher:
                 event.job, event.key, event.scheduled_for, ctx.now, self.services.instance_id
             ):
                 log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
+                outcome = "skipped"
                 return
             await handler(ctx, event)
             await jobs.ran(event.job, event.key, event.scheduled_for, once=not event.recurring)
+            outcome = "ran"
 
-        await self.run(name, claimed_run, self.context(event, community, None), event)
+        ok = await self.run(name, claimed_run, self.context(event, community, None), event)
+        self.services.metrics.job(event.job, outcome if ok else "failed")
 
     async def _internal(self, event: InternalEvent) -> None:
         if isinstance(event, SettingChanged):
@@ -467,7 +499,9 @@ class Dispatcher:
             if isinstance(ctx.event, CommandInvoked | ButtonPressed):
                 await self._sorry(ctx)
             return False
-        done.committed()
+        changes = done.committed()
+        if changes:
+            await self.services.sync.announce(changes)
         if done.queued:
             self.services.outbox.wake()
         if done.actions:

@@ -37,7 +37,24 @@ class ScheduleEntry:
 Fire = Callable[[JobFired], Awaitable[None]]
 
 
+def entry_from_row(row: Any) -> ScheduleEntry:
+    """A stored schedule (a `job_schedule` row) as the timer takes it."""
+    return ScheduleEntry(
+        job=row.job,
+        key=row.key,
+        community_id=row.community_id,
+        run_at=row.run_at,
+        cron=row.cron,
+        timezone=row.timezone,
+        payload=dict(row.payload or {}),
+        last_run_for=row.last_run_for,
+    )
+
+
 class Timer(Protocol):
+    # What it holds now, by (job, key).
+    entries: dict[tuple[str, str], ScheduleEntry]
+
     async def start(self, entries: list[ScheduleEntry], fire: Fire) -> None:
         """Load every stored entry; fire, once and late, runs missed while down."""
 

@@ -9,10 +9,12 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery import Delivery
 from bot.directory import Directory
+from bot.metrics import Metrics
 from bot.outage import Outage
 from bot.outbox import Outbox
 from bot.ports import Adapter
 from bot.schedule import Timer
+from bot.sync import Sync
 from storage.database import Database
 
 if TYPE_CHECKING:
@@ -56,9 +58,16 @@ class Services:
 
     # The delivery queue's worker: sends what handlers queued (bot/outbox.py).
     outbox: Outbox = field(init=False, repr=False)
+    # What it counts, for /metrics (bot/metrics.py).
+    metrics: Metrics = field(init=False, repr=False)
+
+    # Other processes on the same PostgreSQL: announcing and applying (bot/sync.py).
+    sync: Sync = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.metrics = Metrics()
         self.delivery = Delivery(self)
         self.outage = Outage(self.config.database.retry_for_s)
         self.outbox = Outbox(self)
+        self.sync = Sync(self)
 

@@ -29,7 +29,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
 from bot.events import JobFired
-from bot.schedule import Fire, ScheduleEntry
+from bot.schedule import Fire, ScheduleEntry, entry_from_row
 
 log = logging.getLogger("kehila.jobs")
 
@@ -193,16 +193,4 @@ def _with_last_run(entry: ScheduleEntry, when: datetime) -> ScheduleEntry:
 
 
 def entries_from_rows(rows: Any) -> list[ScheduleEntry]:
-    return [
-        ScheduleEntry(
-            job=row.job,
-            key=row.key,
-            community_id=row.community_id,
-            run_at=row.run_at,
-            cron=row.cron,
-            timezone=row.timezone,
-            payload=dict(row.payload or {}),
-            last_run_for=row.last_run_for,
-        )
-        for row in rows
-    ]
+    return [entry_from_row(row) for row in rows]

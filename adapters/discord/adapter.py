@@ -136,7 +136,21 @@ class DiscordAdapter:
         self._runner = asyncio.create_task(
             self._client.connect(reconnect=True), name="kehila-discord-gateway"
         )
-        await asyncio.wait({self._ready, self._runner}, return_when=asyncio.FIRST_COMPLETED)
+        timeout = self._section.gateway_timeout_s
+        await asyncio.wait(
+            {self._ready, self._runner}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if not self._ready.done() and not self._runner.done():
+            # The token was accepted over HTTP, but the gateway does not answer:
+            # discord.py would go on retrying for ever, and `kehila run` never start.
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
+            self._runner = None
+            raise DiscordStartError(
+                f"the Discord gateway did not answer within {timeout:g} s "
+                "(discord.gateway_timeout_s); the token works over HTTP, so check the "
+                "network to the gateway (a firewall or proxy refusing websockets)"
+            )
         if self._runner.done():
             exc = self._runner.exception()
             if isinstance(exc, discord.PrivilegedIntentsRequired):
@@ -148,6 +162,13 @@ class DiscordAdapter:
             if exc is not None:
                 raise DiscordStartError(f"the Discord gateway stopped: {exc}") from exc
             raise DiscordStartError("the Discord gateway closed before the bot was ready")
+
+    @property
+    def connected(self) -> bool:
+        """The gateway is up and the bot ready (for /readyz)."""
+        if not self._gateway:
+            return self._opened
+        return self._client.is_ready() and not self._client.is_closed()
 
     async def stop(self) -> None:
         if not self._logging_in:

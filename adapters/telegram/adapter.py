@@ -218,6 +218,21 @@ class TelegramAdapter:
                 self.username,
             )
 
+    @property
+    def connected(self) -> bool:
+        """Taking updates now (for /readyz)."""
+        app = self.application
+        return app.running and app.updater is not None and app.updater.running
+
+    async def pause(self) -> None:
+        """Stop taking updates (stopping), and wait until those already fetched are
+        handled (the core bounds the wait: `bot.drain_timeout_s`)."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.update_queue.join()
+
     async def stop(self) -> None:
         retry, self.menu_retry = self.menu_retry, None
         if retry is not None and not retry.done():

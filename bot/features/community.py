@@ -698,7 +698,6 @@ async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str)
                 private=True,
             )
             return
-        ctx.after_commit(lambda: community.set_timezone(raw))
     elif key == "locale":
         raw = raw.lower()
         if raw not in LOCALES:
@@ -711,13 +710,13 @@ async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str)
                 private=True,
             )
             return
-        ctx.after_commit(lambda: setattr(community, "locale", raw))
     elif key == "name":
         raw = visible(raw)
         if not raw or len(raw) > 100:
             ctx.reply(ctx._(N_("A name needs 1 to 100 characters.")), private=True)
             return
-        ctx.after_commit(lambda: setattr(community, "name", raw))
+    directory = ctx.services.directory
+    ctx.after_commit(lambda: directory.update_community(community, **{key: raw}))
     previous = getattr(community, key)
     await ctx.uow.communities.update(community.id, **{key: raw})
     ctx.publish(

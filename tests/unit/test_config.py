@@ -54,6 +54,12 @@ def test_local_files_go_next_to_the_sqlite_database_unless_told(
     assert told.data_dir == tmp_path / "data"
 
 
+def test_the_web_address(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[web]\nlisten = "[::1]:9100"\n'), env={})
+    assert config.web.address == ("::1", 9100)
+    assert load_config(None, env={}).web.listen is None  # off by default
+
+
 def test_a_valid_file_is_read(tmp_path: Path) -> None:
     config = load_config(
         write(tmp_path, '[bot]\nlocale = "he"\ntimezone = "Asia/Jerusalem"\n'), env={}
@@ -83,6 +89,13 @@ def test_a_wrong_key_is_named(tmp_path: Path, toml: str, key: str) -> None:
         ('[bot]\nlocale = "fr"\n', "bot.locale", "fr", "en, he, de"),
         ("[telegram]\nwebhook_port = 70000\n", "telegram.webhook_port", "70000", "65535"),
         ('[bot]\nlog_level = "LOUD"\n', "bot.log_level", "LOUD", "INFO"),
+        ('[bot]\nlog_format = "xml"\n', "bot.log_format", "xml", "'text' or 'json'"),
+        ("[bot]\ndrain_timeout_s = 601\n", "bot.drain_timeout_s", "601", "600"),
+        ("[discord]\ngateway_timeout_s = 0\n", "discord.gateway_timeout_s", "0", "greater than 0"),
+        ('[web]\nlisten = "8080"\n', "web.listen", "8080", "host:port, such as 127.0.0.1:8080"),
+        ('[web]\nlisten = "localhost:http"\n', "web.listen", "localhost:http", "host:port"),
+        ('[sync]\nchannel = "Kehila Bot"\n', "sync.channel", "Kehila Bot", "pattern"),
+        ("[sync]\ncheck_interval_s = 0\n", "sync.check_interval_s", "0", "greater than 0"),
     ],
 )
 def test_a_wrong_value_names_key_value_and_what_is_expected(

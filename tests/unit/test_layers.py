@@ -32,6 +32,9 @@ OWNED_THIRD_PARTY = {
     "apscheduler": "jobs/",
     "sqlalchemy": "storage/",
     "alembic": "storage/",
+    # The health and metrics server and what it serves: one module each.
+    "aiohttp": "bot/web.py",
+    "prometheus_client": "bot/metrics.py",
 }
 
 

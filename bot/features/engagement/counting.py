@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -262,6 +263,7 @@ class Engagement:
                     for c in questions.no_text
                 ],
             )
+            started = time.perf_counter()
             try:
                 if uow is not None:
                     rejected = await uow.engagement.flush(rows, alone=False)
@@ -277,6 +279,7 @@ class Engagement:
                 self._merge_back(buffer)
                 self.questions.merge_back(questions, self.services.directory.by_id)
                 raise
+            self.services.metrics.flush_seconds.observe(time.perf_counter() - started)
             return buffer.events
 
     def _set_aside(self, rejected: list[Rejected]) -> None:

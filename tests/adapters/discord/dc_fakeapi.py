@@ -96,6 +96,8 @@ class FakeDiscord:
     gone_channels: set[str] = field(default_factory=set)
     refused_channels: set[str] = field(default_factory=set)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Where GET /gateway/bot sends the client's websocket.
+    gateway_url: str = "wss://gateway.discord.gg"
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(800000000000000001))
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -244,6 +246,19 @@ def _app_info(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
         "flags": api.app_flags,
         "bot": BOT_USER,
         "interactions_endpoint_url": None,
+    }
+
+
+def _gateway(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
+    return {
+        "url": api.gateway_url,
+        "shards": 1,
+        "session_start_limit": {
+            "total": 1000,
+            "remaining": 1000,
+            "reset_after": 0,
+            "max_concurrency": 1,
+        },
     }
 
 
@@ -408,6 +423,7 @@ def _edit_original(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
 _ROUTES: dict[str, Any] = {
     "GET /users/@me": _users_me,
     "GET /oauth2/applications/@me": _app_info,
+    "GET /gateway/bot": _gateway,
     "GET /applications/{application_id}/commands": _get_commands,
     "PUT /applications/{application_id}/commands": _put_commands,
     "GET /applications/{application_id}/guilds/{guild_id}/commands": _get_commands,

@@ -1,0 +1,225 @@
+"""Two Kehilas on one PostgreSQL agree: what one changes, the other's memory learns
+within a second, through LISTEN/NOTIFY (bot/sync.py). Two apps in one test loop here,
+each with its own pool and listening connection, for the detailed cases; two real
+`kehila` processes in tests/e2e/test_processes.py.
+
+Nothing sleeps: each wait is for the other app's `applied` signal, bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from adapters.console.community import ConsoleCommunity
+from bot.commands import CommandSpec, OptionSpec
+from bot.config import Config
+from bot.context import Context
+from bot.feature import Feature, Router
+from bot.features import all_features
+from bot.members import merge_members
+from bot.sync import Changes
+from tests.conftest import BACKEND, START
+
+pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="LISTEN/NOTIFY is PostgreSQL's")
+
+# Generous for a loaded machine; the benchmark measures the real figure (milliseconds).
+WAIT_S = 10.0
+
+
+async def _nothing(ctx: Context, member_id: int) -> None:
+    pass
+
+
+async def _no_merge(ctx: Context, from_id: int, into_id: int) -> None:
+    pass
+
+
+def _merging() -> Feature:
+    router = Router()
+    router.command(
+        CommandSpec(
+            "merge",
+            "Merge two members (test only)",
+            options=(OptionSpec("source", "from"), OptionSpec("target", "into")),
+        )
+    )
+
+    @router.handles("merge")
+    async def merge(ctx: Context, args: dict[str, Any]) -> None:
+        assert ctx.community is not None
+        directory = ctx.services.directory
+        source = directory.member(ctx.community.id, "console", str(args["source"]))
+        target = directory.member(ctx.community.id, "console", str(args["target"]))
+        assert source is not None and target is not None
+        await merge_members(ctx, source.id, target.id)
+
+    return Feature("merging", delete_member_data=_nothing, merge_member_data=_no_merge).include(
+        router
+    )
+
+
+class Watch:
+    """The changes another app applied, awaited one at a time."""
+
+    def __init__(self, app: ConsoleCommunity) -> None:
+        self.queue: asyncio.Queue[Changes | None] = asyncio.Queue()
+        app.app.services.sync.applied.append(self.queue.put_nowait)
+
+    async def next(self) -> Changes | None:
+        return await asyncio.wait_for(self.queue.get(), WAIT_S)
+
+    async def until(self, check: Any) -> None:
+        """Applied changes until `check()` holds (each one is a reload from storage)."""
+        while not check():
+            await self.next()
+
+
+@pytest.fixture
+async def pair(
+    config: Config, tmp_path: Path
+) -> AsyncIterator[tuple[ConsoleCommunity, ConsoleCommunity]]:
+    features = [*all_features(), _merging()]
+    first = ConsoleCommunity(config, start=START, files_dir=tmp_path / "a", features=features)
+    second = ConsoleCommunity(config, start=START, files_dir=tmp_path / "b", features=features)
+    await first.start(migrate=False)
+    await second.start(migrate=False)
+    try:
+        yield first, second
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_a_community_set_up_in_one_is_known_to_the_other(
+    pair: tuple[ConsoleCommunity, ConsoleCommunity],
+) -> None:
+    first, second = pair
+    watch = Watch(second)
+    await first.run("/setup Club")
+    directory = second.app.directory
+    await watch.until(lambda: directory.community_of("console", "console") is not None)
+    community = directory.community_of("console", "console")
+    assert community is not None and community.name == "Club"
+    owner = directory.member(community.id, "console", "owner")
+    assert owner is not None and owner.role == "owner"
+    assert ("console", "console") in community.spaces
+
+
+async def test_settings_fields_and_the_schedule_follow(
+    pair: tuple[ConsoleCommunity, ConsoleCommunity],
+) -> None:
+    first, second = pair
+    watch = Watch(second)
+    await first.run("/setup Club")
+    directory = second.app.directory
+    await watch.until(lambda: directory.community_of("console", "console") is not None)
+    community = directory.community_of("console", "console")
+    assert community is not None
+
+    await first.run("/config set digest.hour 7")
+    await watch.until(lambda: directory.setting(community, "digest.hour") == 7)
+    # The digest's schedule moved in the other process's timer too: it would
+    # otherwise fire at the old hour there.
+    timer = second.app.services.timer
+    await watch.until(
+        lambda: (
+            (timer.entries.get(("engagement.digest", f"community:{community.id}")) or _NO).cron
+            == {"day_of_week": "mon", "hour": 7, "minute": 0}
+        )
+    )
+
+    await first.run("/config set timezone Asia/Jerusalem")
+    await watch.until(lambda: community.timezone == "Asia/Jerusalem")
+    assert str(community.tz) == "Asia/Jerusalem"
+    await first.run("/config set locale he")
+    await watch.until(lambda: community.locale == "he")
+    await first.run("/config set name Café Club")
+    await watch.until(lambda: community.name == "Café Club")
+
+    await first.run("/config reset digest.hour")
+    await watch.until(lambda: "digest.hour" not in community.settings)
+    assert directory.setting(community, "digest.hour") == 9
+
+
+class _No:
+    cron = None
+
+
+_NO = _No()
+
+
+async def test_roles_merges_and_deletions_follow(
+    pair: tuple[ConsoleCommunity, ConsoleCommunity],
+) -> None:
+    first, second = pair
+    watch = Watch(second)
+    await first.run("/setup Club")
+    await first.run("/join dana\n/say dana hello\n/join dana2\n/say dana2 hi")
+    directory = second.app.directory
+    await watch.until(lambda: directory.community_of("console", "console") is not None)
+    community = directory.community_of("console", "console")
+    assert community is not None
+    # The second process learns dana on its first miss (no announcement needed).
+    dana = await second.app.dispatcher.find_member(community, "console", "dana")
+    dana2 = await second.app.dispatcher.find_member(community, "console", "dana2")
+    assert dana is not None and dana2 is not None and dana.role == "member"
+
+    await first.run("/staff set moderator dana")
+    await watch.until(lambda: dana.role == "moderator")
+    assert [m.id for m in directory.staff(community.id, ("moderator",))] == [dana.id]
+
+    await first.run("/merge dana2 dana")
+    await watch.until(lambda: dana2.id not in directory.by_id)
+    merged = directory.member(community.id, "console", "dana2")
+    assert merged is dana  # dana2's account is dana's now, in the other process too
+    assert {a.user_id for a in dana.accounts} == {"dana", "dana2"}
+
+    await first.run("/as dana\n/forgetme")
+    await first.run("/click 1")  # "Yes, delete my data"
+    await watch.until(lambda: dana.id not in directory.by_id)
+    assert directory.member(community.id, "console", "dana") is None
+    assert directory.member(community.id, "console", "dana2") is None
+
+
+async def test_a_lost_connection_is_opened_again_and_the_index_reloaded(
+    pair: tuple[ConsoleCommunity, ConsoleCommunity],
+) -> None:
+    first, second = pair
+    watch = Watch(second)
+    await first.run("/setup Club")
+    directory = second.app.directory
+    await watch.until(lambda: directory.community_of("console", "console") is not None)
+    community = directory.community_of("console", "console")
+    assert community is not None
+    listening = second.app.services.sync.listening
+    assert listening is not None and listening.server_pid is not None
+    # A change the other process is never told about (written by hand)...
+    async with first.app.services.db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO community_setting (community_id, key, value) VALUES (:c, 'digest.hour', '11')"
+            ),
+            {"c": community.id},
+        )
+        # ...and its listening connection cut by the server.
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listening.server_pid})
+    # It listens again, and reloads everything: the hand-written change is there.
+    while (changes := await watch.next()) is not None:
+        pass
+    reloaded = directory.community_of("console", "console")
+    assert reloaded is not None and directory.setting(reloaded, "digest.hour") == 11
+    assert second.app.services.sync.listening is not None
+    assert second.app.services.sync.listening.server_pid != listening.server_pid
+    assert second.app.services.metrics.sync_reloads == 1
+    ready, checks = await second.app.readiness()
+    assert ready and checks["sync"] == "listening"
+    # And hears the first one again.
+    await first.run("/config set digest.hour 6")
+    await watch.until(lambda: directory.setting(reloaded, "digest.hour") == 6)
+    del changes
