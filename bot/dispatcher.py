@@ -601,7 +601,8 @@ class Dispatcher:
             )
             notice = self.context(ctx.event, community, None)
             notice.tell_owners(lambda _locale: text)  # noqa: B023 (called at once)
-            await self.perform(notice.actions, notice)
+            # Through a run: the notices are queued in its unit of work (the outbox).
+            await self.run("dispatcher", _nothing, notice)
 
 
 async def _nothing(ctx: Context) -> None:

@@ -51,6 +51,8 @@ class Core:
             }
         )
         await self.feed(message(NOA, GROUP_CHAT, "/setup Bakery Friends"))
+        # /setup takes Noa's app language (Hebrew); these tests read English replies.
+        await self.feed(message(NOA, private_chat(NOA), "/config set locale en"))
 
     def sent_to(self, chat_id: int, method: str = "sendMessage") -> list[Call]:
         return [c for c in self.api.of(method) if c.params["chat_id"] == chat_id]
