@@ -62,7 +62,7 @@ class Process:
             self.lines.put(line)
         self.lines.put(None)
 
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+    def wait_for(self, text: str, timeout: float = 120.0) -> str:
         """The first stderr line (from now on) containing `text`; fails at the
         deadline or when the process ends without it."""
         deadline = time.monotonic() + timeout
@@ -83,7 +83,7 @@ class Process:
             if text in line:
                 return line
 
-    def finish(self, stdin: str = "", timeout: float = 60.0) -> tuple[int, str]:
+    def finish(self, stdin: str = "", timeout: float = 180.0) -> tuple[int, str]:
         """Send the rest of stdin, close it, and wait: (exit code, stdout)."""
         assert self.proc.stdin is not None
         if stdin:
