@@ -44,6 +44,7 @@ class Process:
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.stderr: list[str] = []
         self.stdout: list[str] = []
+        self._log_seen: dict[Path, int] = {}
         assert self.proc.stderr is not None and self.proc.stdout is not None
         self._reader = threading.Thread(target=self._read, args=(self.proc.stderr,), daemon=True)
         self._reader.start()
@@ -82,6 +83,26 @@ class Process:
                 )
             if text in line:
                 return line
+
+    def wait_in_log(self, log: Path, text: str, timeout: float = 120.0) -> str:
+        """The first line written to `log` (from the last call on) containing `text`:
+        the console logs to a file, not to its terminal. Waits on the process between
+        looks, so an exit ends the wait at once."""
+        deadline = time.monotonic() + timeout
+        seen = self._log_seen.get(log, 0)
+        while time.monotonic() < deadline:
+            lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
+            for i in range(seen, len(lines)):
+                if text in lines[i]:
+                    self._log_seen[log] = i + 1
+                    return lines[i]
+            seen = len(lines)
+            try:
+                self.proc.wait(0.2)
+            except subprocess.TimeoutExpired:
+                continue
+            raise AssertionError(f"the process ended without {text!r} in {log}")
+        raise AssertionError(f"no line with {text!r} in {log} in {timeout}s")
 
     def finish(self, stdin: str = "", timeout: float = 180.0) -> tuple[int, str]:
         """Send the rest of stdin, close it, and wait: (exit code, stdout)."""

@@ -25,8 +25,9 @@ def test_a_setting_changed_through_one_process_is_seen_by_the_other(
     (tmp_path / "b").mkdir()
     (tmp_path / "a").mkdir()
     second = Process.kehila("console", cwd=tmp_path / "b", env=env)
+    log = tmp_path / "b" / "var" / "console" / "kehila.log"  # the console's log file
     try:
-        second.wait_for("Kehila started")
+        second.wait_in_log(log, "Kehila started")
         script = tmp_path / "a" / "script.txt"
         script.write_text("/setup Club\n/config set digest.hour 7\n", encoding="utf-8")
         first = Process.kehila("console", "--script", str(script), cwd=tmp_path / "a", env=env)
@@ -34,7 +35,7 @@ def test_a_setting_changed_through_one_process_is_seen_by_the_other(
         assert code == 0, "".join(first.stderr)
         assert "digest.hour is now 7" in out
         # The setting, and then the digest's schedule that follows it, reach the second.
-        second.wait_for("schedule engagement.digest:community:1")
+        second.wait_in_log(log, "schedule engagement.digest:community:1")
         code, out = second.finish("/config show\n")
     finally:
         second.kill()
