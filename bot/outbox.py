@@ -42,7 +42,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.action_data import NotStorable, from_data_of, to_data_of
 from bot.actions import Action, ActionResult, SendDirect
@@ -89,6 +89,16 @@ def pace_key(action: Action) -> str:
 def queued(action: Action, community_id: int | None) -> Queued:
     """The outbox row for an action (raises `NotStorable` for one that cannot wait)."""
     return Queued(action.platform, pace_key(action), to_data_of(action), community_id)
+
+
+def without_files(data: dict[str, Any]) -> dict[str, Any] | None:
+    """What a sent row keeps of its action: the files' names, not their bytes (a
+    digest's chart, once per recipient, would otherwise stay a day); None when the
+    action had no files."""
+    files = data.get("attachments")
+    if not files:
+        return None
+    return {**data, "attachments": [[name, mime, ""] for name, mime, _body in files]}
 
 
 def retry_delay(attempts_before: int, result: ActionResult) -> timedelta:
@@ -285,8 +295,9 @@ class Outbox:
         if result.ok:
             note = "fell back" if result.fell_back else ""
             note = "waiting for /start" if result.pending else note
+            slim = without_files(row.action)
             kept = await self._mark(
-                lambda uow: uow.outbox.sent(row.id, by, now, result.message_id, note)
+                lambda uow: uow.outbox.sent(row.id, by, now, result.message_id, note, slim)
             )
         elif result.error in PERMANENT or row.attempts + 1 >= self._max_attempts:
             error = result.error or "failed"
