@@ -160,9 +160,14 @@ class Outbox:
             with contextlib.suppress(BaseException):
                 await self._renewer
             self._renewer = None
+        # What it claimed and did not try: a row it tried and could not mark waits for
+        # its lease to run out, like after a crash.
+        untried = sorted(self._held)
+        if not untried:
+            return
         try:
             async with self._writing, UnitOfWork(self.services.db) as uow:
-                released = await uow.outbox.release(self.identity)
+                released = await uow.outbox.release(self.identity, untried)
                 await uow.commit()
             self._held.clear()
         except Exception:
