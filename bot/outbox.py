@@ -19,12 +19,14 @@ The worker, one per process:
    up to `outbox.max_attempts` tries; or `failed` with the platform's reason at
    once on a permanent error (the bot was blocked, the channel is gone).
 
-Exactly once, but for one window: a process that dies after the platform accepted
-a message and before the row is marked sent (one short UPDATE) leaves the row
-claimed; when the lease runs out another process sends it again. So a crash can
-double at most the messages in flight at that moment (`outbox.concurrency`, 8), and
-never loses one. A graceful stop finishes the sends in flight and gives the other
-claimed rows back at once.
+Exactly once, but for a few windows (docs/ARCHITECTURE.md states them): a process
+that dies after the platform accepted a message and before the row is marked sent
+(one short UPDATE) leaves the row claimed; when the lease runs out another process
+sends it again. So a crash can double at most the messages in flight at that moment
+(`outbox.concurrency`, 8), and never loses one. Likewise a worker held up longer
+than its lease (it sends nothing more on a lapsing claim), and a send that timed out
+(tried again: the platform may have taken it). A graceful stop finishes the sends in
+flight and gives the other claimed rows back at once.
 
 With the system clock the worker runs in the background and a commit that queued
 rows wakes it. With the fake clock (tests, the console, the demo) nothing runs by
@@ -40,7 +42,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.action_data import NotStorable, from_data_of, to_data_of
 from bot.actions import Action, ActionResult, SendDirect
@@ -89,6 +91,16 @@ def queued(action: Action, community_id: int | None) -> Queued:
     return Queued(action.platform, pace_key(action), to_data_of(action), community_id)
 
 
+def without_files(data: dict[str, Any]) -> dict[str, Any] | None:
+    """What a sent row keeps of its action: the files' names, not their bytes (a
+    digest's chart, once per recipient, would otherwise stay a day); None when the
+    action had no files."""
+    files = data.get("attachments")
+    if not files:
+        return None
+    return {**data, "attachments": [[name, mime, ""] for name, mime, _body in files]}
+
+
 def retry_delay(attempts_before: int, result: ActionResult) -> timedelta:
     if result.error == "rate_limited" and result.retry_after is not None:
         return timedelta(seconds=max(result.retry_after, 0.0))
@@ -112,7 +124,11 @@ class Outbox:
         self._renewer: asyncio.Task[None] | None = None
         self._purged_at: datetime | None = None
         # The rows this worker claimed and has not marked yet (their leases are renewed).
-        self._held: set[int] = set()
+        self._held: dict[int, datetime] = {}  # row id -> when its lease runs out
+        # This worker's writes to rows it holds (marks, renewals, giving back) go one
+        # at a time: two of its transactions locking the same rows in a different
+        # order would deadlock each other.
+        self._writing = asyncio.Lock()
         # Outcomes waiting to be committed, and the task committing them.
         self._marks: list[tuple[Mark, asyncio.Future[bool]]] = []
         self._marking: asyncio.Task[None] | None = None
@@ -144,9 +160,14 @@ class Outbox:
             with contextlib.suppress(BaseException):
                 await self._renewer
             self._renewer = None
+        # What it claimed and did not try: a row it tried and could not mark waits for
+        # its lease to run out, like after a crash.
+        untried = sorted(self._held)
+        if not untried:
+            return
         try:
-            async with UnitOfWork(self.services.db) as uow:
-                released = await uow.outbox.release(self.identity)
+            async with self._writing, UnitOfWork(self.services.db) as uow:
+                released = await uow.outbox.release(self.identity, untried)
                 await uow.commit()
             self._held.clear()
         except Exception:
@@ -201,7 +222,7 @@ class Outbox:
         for row in rows:
             chats.setdefault((row.platform, row.pace_key), []).append(row)
         gate = asyncio.Semaphore(self.services.config.outbox.concurrency)
-        self._held.update(row.id for row in rows)
+        self._held.update((row.id, now + lease) for row in rows)
         try:
             # A task group: if one send fails beyond repair, the others stop too.
             async with asyncio.TaskGroup() as group:
@@ -210,10 +231,9 @@ class Outbox:
         except Exception:
             # Give back at once what this batch did not get to (a crash gives back
             # nothing: its rows wait for their lease to run out).
-            left = [row.id for row in rows if row.id in self._held]
-            self._held.difference_update(left)
+            left = [row.id for row in rows if self._held.pop(row.id, None) is not None]
             with contextlib.suppress(Exception):
-                async with UnitOfWork(self.services.db) as uow:
+                async with self._writing, UnitOfWork(self.services.db) as uow:
                     await uow.outbox.release(self.identity, left)
                     await uow.commit()
             raise
@@ -231,7 +251,23 @@ class Outbox:
                     for waiting in rows[index:]:
                         await self._defer(waiting, later)
                     return
+                if not self._lease_left(row):
+                    # Not renewed from now on: the rest of the chat goes with it.
+                    for waiting in rows[index:]:
+                        self._held.pop(waiting.id, None)
+                    return
                 await self._send(row)
+
+    def _lease_left(self, row: Claimed) -> bool:
+        """Whether this worker's claim on a row is safely its own for a send: a
+        third of a lease left at least. A worker held up that long (it could not
+        renew) leaves the row to whoever claims it once the lease has run out."""
+        until = self._held.get(row.id)
+        margin = timedelta(seconds=self.services.config.outbox.lease_s / 3)
+        if until is not None and self.services.clock.now() < until - margin:
+            return True
+        log.warning("outbox row %s: its lease is running out; left for the next claim", row.id)
+        return False
 
     async def _paced(self, row: Claimed) -> datetime | None:
         """None when the row may go now; else when to try it."""
@@ -255,14 +291,18 @@ class Outbox:
             result = ActionResult.failed("unsupported", f"unreadable: {exc}")
         else:
             result = await self.services.delivery.perform(action)
+        # Tried: not given back early if the mark fails (it waits for its lease to
+        # run out), and no longer renewed.
+        self._held.pop(row.id, None)
         now = clock.now()
         by = self.identity
         kind = row.action.get("kind", "?")
         if result.ok:
             note = "fell back" if result.fell_back else ""
             note = "waiting for /start" if result.pending else note
+            slim = without_files(row.action)
             kept = await self._mark(
-                lambda uow: uow.outbox.sent(row.id, by, now, result.message_id, note)
+                lambda uow: uow.outbox.sent(row.id, by, now, result.message_id, note, slim)
             )
         elif result.error in PERMANENT or row.attempts + 1 >= self._max_attempts:
             error = result.error or "failed"
@@ -295,7 +335,6 @@ class Outbox:
             kept = await self._mark(
                 lambda uow: uow.outbox.retry(row.id, by, at, error, result.detail)
             )
-        self._held.discard(row.id)
         if not kept:
             log.warning(
                 "outbox row %s: this worker's claim ran out while sending; "
@@ -304,8 +343,8 @@ class Outbox:
             )
 
     async def _defer(self, row: Claimed, at: datetime) -> None:
+        self._held.pop(row.id, None)
         await self._mark(lambda uow: uow.outbox.defer(row.id, self.identity, at))
-        self._held.discard(row.id)
 
     @property
     def _max_attempts(self) -> int:
@@ -328,7 +367,7 @@ class Outbox:
             batch, self._marks = self._marks, []
 
             async def attempt(batch: list[tuple[Mark, asyncio.Future[bool]]] = batch) -> list[bool]:
-                async with UnitOfWork(self.services.db) as uow:
+                async with self._writing, UnitOfWork(self.services.db) as uow:
                     kept = [await change(uow) for change, _ in batch]
                     await uow.commit()
                     return kept
@@ -378,9 +417,13 @@ class Outbox:
             if not held:
                 continue
             try:
-                async with UnitOfWork(self.services.db) as uow:
+                async with self._writing, UnitOfWork(self.services.db) as uow:
                     until = self.services.clock.now() + timedelta(seconds=lease)
                     await uow.outbox.renew(self.identity, until, held)
                     await uow.commit()
             except Exception:
                 log.exception("could not renew the outbox leases")
+                continue
+            for row_id in held:
+                if row_id in self._held:
+                    self._held[row_id] = until

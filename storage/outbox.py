@@ -164,11 +164,20 @@ class OutboxRepo:
         return bool(getattr(result, "rowcount", 0))
 
     async def sent(
-        self, row_id: int, by: str, now: datetime, message_id: str | None, reason: str
+        self,
+        row_id: int,
+        by: str,
+        now: datetime,
+        message_id: str | None,
+        reason: str,
+        action: dict[str, Any] | None = None,
     ) -> bool:
+        """Mark a row sent (`action`: what to keep of it, e.g. without its files)."""
+        kept = {"action": action} if action is not None else {}
         return await self._mark(
             row_id,
             by,
+            **kept,
             state=SENT,
             attempts=OutboxRow.attempts + 1,
             done_at=now,

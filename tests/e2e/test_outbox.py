@@ -187,6 +187,9 @@ async def test_a_digest_is_queued_in_its_run_and_sent_once(
         [row] = await outbox_rows(console)
         assert (row.state, row.attempts, row.error) == ("sent", 1, None)
         assert row.message_id and row.done_at == DIGEST_AT
+        # A sent row keeps the chart's name, not its bytes.
+        [(name, mime, body)] = row.action["attachments"]
+        assert name.endswith(".png") and mime == "image/png" and body == ""
         # Nothing sends it again: another drain, a day later, a restart.
         assert await console.app.outbox.drain() == 0
         await console.advance(timedelta(days=1))
