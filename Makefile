@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo run test test-sqlite test-postgres lint bench i18n clean
+.PHONY: demo console run test test-sqlite test-postgres lint bench i18n clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/kehila demo
+
+# Your own offline community (kept in var/console); DATA=var/demo opens the demo's month.
+console: $(STAMP)
+	$(BIN)/kehila console $(if $(DATA),--data $(DATA))
 
 run: $(STAMP)
 	$(BIN)/kehila run

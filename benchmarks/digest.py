@@ -51,7 +51,8 @@ from sqlalchemy import insert, text
 
 from bot.features.engagement.digest import Digest, compute, question_window
 from storage.database import Database
-from storage.digest import DigestRepository, merge_weeks, week_number
+from storage.digest import DigestRepository
+from storage.engagement import merge_weeks, week_number
 from storage.migrate import upgrade
 from storage.models import Community
 from storage.unit_of_work import UnitOfWork

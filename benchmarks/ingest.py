@@ -142,7 +142,7 @@ def naive_feature() -> Feature:
             "joins": 0,
             "leaves": 0,
         }
-        await ctx.uow.activity.add_counts([row], [], [])
+        await ctx.uow.engagement.add_counts([row], [], [])
 
     return feature
 

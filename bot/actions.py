@@ -43,7 +43,12 @@ class Action:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Send(Action):
     """A message in a channel of a space; `channel_id` "" means the space's main
-    channel (Discord: the system channel; Telegram: the group; console: the room)."""
+    channel (Discord: the system channel; Telegram: the group; console: the room).
+
+    `channel_id` may be what a channel setting stores: an id, or a name from before
+    settings were checked; the adapter resolves it in the space. A channel of another
+    space (another server, another platform of the same community) means this space's
+    main channel; one that names nothing here fails `not_found`."""
 
     space_id: str
     channel_id: str
@@ -67,6 +72,9 @@ class Reply(Action):
     attachments: tuple[Attachment, ...] = ()
     # The community's language, for anything the core adds (a fallback note).
     locale: str | None = None
+    # Never posted in public in its place (a digest for owners): when the private
+    # message is refused, the fallback post only says how to open a chat.
+    confidential: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +96,8 @@ class SendDirect(Action):
     start_payload: str | None = None
     # The community's language, for the fallback note the core writes.
     locale: str | None = None
+    # Never posted in public in its place (see `Reply.confidential`).
+    confidential: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,6 +202,9 @@ ActionErrorCode = Literal[
     "not_found",  # channel, message or member gone
     "rate_limited",  # gave up after retrying
     "limit_reached",  # a platform cap (e.g. ~1,000 invites per Discord server)
+    # The platform refused the message's files (too large, say) and there was nothing
+    # else to send; `files_refused` names them.
+    "file_refused",
     "unsupported",  # the adapter cannot do this action here
     "failed",
 ]
@@ -212,6 +225,11 @@ class ActionResult:
     # A private message was not delivered, only a way to open a chat with the bot
     # (Telegram's deep link): the core keeps it and delivers it on /start.
     pending: bool = False
+    # Files of the message the platform refused (too large, say), by name; the rest
+    # of the message went out (`ok`). The core tells the reader (bot/delivery.py).
+    files_refused: tuple[str, ...] = ()
+    # `rate_limited`: when the platform said to try again, in seconds (if it said).
+    retry_after: float | None = None
 
     def __post_init__(self) -> None:
         # The platform's error text: it is logged and may be quoted to an owner.
@@ -219,8 +237,10 @@ class ActionResult:
             object.__setattr__(self, "detail", redact(self.detail))
 
     @classmethod
-    def failed(cls, error: ActionErrorCode, detail: str = "") -> ActionResult:
-        return cls(ok=False, error=error, detail=detail)
+    def failed(
+        cls, error: ActionErrorCode, detail: str = "", *, retry_after: float | None = None
+    ) -> ActionResult:
+        return cls(ok=False, error=error, detail=detail, retry_after=retry_after)
 
 
 class UnsupportedAction(TypeError):

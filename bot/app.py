@@ -3,8 +3,9 @@
     app = App(config, clock=FakeClock(), adapters=[ConsoleAdapter(...)])
     await app.start()            # database, migrations, index, jobs, adapters
     await app.dispatch(event)    # returns when the event is fully handled
-    await app.advance(days=7)    # fake clock only: fires due jobs in order
-    await app.stop()             # drain, adapters, jobs, final flush, database
+    await app.advance(days=7)    # fake clock only: fires due jobs, sends queued rows
+    await app.outbox.drain()     # fake clock only: sends what the outbox holds due now
+    await app.stop()             # drain, outbox, adapters, jobs, final flush, database
 
 Adapters are imported by name, lazily (`build_adapters`), so a Telegram-only
 deployment never imports discord.py.
@@ -30,6 +31,7 @@ from bot.dispatcher import Dispatcher
 from bot.events import Event, SettingsRejected
 from bot.feature import Feature, Setting
 from bot.features import all_features
+from bot.outbox import Outbox
 from bot.ports import Adapter, AdaptersUnavailable
 from bot.redact import describe_error
 from bot.schedule import ScheduleEntry
@@ -106,6 +108,10 @@ class App:
     def directory(self) -> Directory:
         return self.services.directory
 
+    @property
+    def outbox(self) -> Outbox:
+        return self.services.outbox
+
     async def start(self, *, migrate: bool | None = None) -> None:
         services = self.services
         self.stopping = False
@@ -145,6 +151,9 @@ class App:
         if failed and not services.adapters:
             await self.stop()
             raise AdaptersUnavailable("; ".join(failed))
+        # The system clock: the worker sends in the background. The fake clock:
+        # `drain` and `advance` send (tests, the console, the demo).
+        await services.outbox.start(background=not isinstance(self.clock, FakeClock))
         self.started = True
         for community_id, keys in self._rejected.items():
             await self.dispatch(
@@ -255,9 +264,24 @@ class App:
         await self.dispatcher.dispatch(event)
 
     async def advance(self, delta: timedelta | None = None, **kwargs: float) -> int:
-        """Fake clock only: move time forward, firing due jobs in order."""
+        """Fake clock only: move time forward, firing due jobs and sending the
+        outbox's rows as they come due, in time order. Returns how many jobs fired."""
         step = delta if delta is not None else timedelta(**kwargs)
-        return await self.services.timer.advance_to(self.clock.now() + step)
+        timer, outbox = self.services.timer, self.services.outbox
+        target = self.clock.now() + step
+        fired = 0
+        await outbox.drain()
+        while True:
+            job_at = timer.next_due_at(target)
+            row_at = await outbox.next_due()
+            if row_at is not None and row_at <= target and (job_at is None or row_at < job_at):
+                await timer.advance_to(row_at)  # no job is due before it: the clock only
+            elif job_at is not None:
+                fired += await timer.advance_to(max(job_at, self.clock.now()))
+            else:
+                break
+            await outbox.drain()
+        return fired + await timer.advance_to(target)
 
     async def schedule(self, entry: ScheduleEntry) -> None:
         """Store a schedule outside any handler (setup code, tests)."""
@@ -297,6 +321,8 @@ class App:
             )
         elif busy:
             log.info("stopping: the work under way is done")
+        # Sends in flight finish while the adapters are still up; the rest waits.
+        await services.outbox.stop()
         for adapter in services.adapters.values():
             try:
                 await adapter.stop()

@@ -1,8 +1,8 @@
 """The `kehila` command line.
 
 kehila run              the adapters whose tokens are set (else the console)
-kehila console          an offline community in this terminal (--script FILE)
-kehila demo             a scripted month of a small community, in seconds
+kehila console          an offline community in this terminal (--data DIR, --script FILE)
+kehila demo             a scripted month of a small community, in seconds (--data DIR)
 kehila db upgrade       bring the database schema up to date
 kehila discord invite-url
 """
@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shlex
+import shutil
 import signal
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -23,11 +25,23 @@ from bot import __version__, redact
 from bot.config import Config, ConfigError, load_config
 from bot.logging_setup import setup_logging
 from bot.ports import AdaptersUnavailable
+from bot.services import Services
 from storage.database import StorageUnavailable
+
+if TYPE_CHECKING:
+    from adapters.console.community import ConsoleCommunity
+    from adapters.console.world import ConsoleData
 
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
 EXIT_PLATFORMS = 4
+# Counts could not be written to the database at stop: kept in the spill file (the
+# next start writes them), or, when that failed too, lost. The message says which.
+EXIT_DATA_AT_RISK = 5
+
+
+class DataAtRisk(Exception):
+    """Kehila stopped without writing every count to the database."""
 
 
 def _exit(message: str, code: int) -> NoReturn:
@@ -60,6 +74,10 @@ def _run(coro: object) -> None:
             f"no platform could be started ({exc}). Check the network and the tokens.",
             EXIT_PLATFORMS,
         )
+        sys.exit(EXIT_PLATFORMS)
+    except DataAtRisk as exc:
+        click.echo(f"kehila: {exc}", err=True)
+        sys.exit(EXIT_DATA_AT_RISK)
     except KeyboardInterrupt:
         pass
 
@@ -91,7 +109,7 @@ def run(config_path: str | None) -> None:
             "No platform token is set (KEHILA_DISCORD_TOKEN, KEHILA_TELEGRAM_TOKEN): "
             "starting the offline console instead."
         )
-        _run(_console(config, script=None))
+        _run_console(config, data_dir=None, script=None)
         return
     _run(_serve(config, platforms))
 
@@ -115,6 +133,7 @@ async def _serve(config: Config, platforms: list[str]) -> None:
         await asyncio.gather(starting, return_exceptions=True)
         stopping.cancel()
         await app.stop()
+        _all_written(app.services)
         return
     try:
         starting.result()  # a start that failed raises here, with its exit code
@@ -123,32 +142,63 @@ async def _serve(config: Config, platforms: list[str]) -> None:
         stopping.cancel()
         if app.started:
             await app.stop()
+    _all_written(app.services)
+
+
+def _all_written(services: Services) -> None:
+    """Raise `DataAtRisk` when the last counts could not be written at stop."""
+    from bot.features.engagement.counting import unwritten
+
+    left = unwritten(services)
+    if left is None:
+        return
+    what = f"{left.events:,} counted events could not be written to the database ({left.reason})"
+    if left.kept_in is None:
+        raise DataAtRisk(f"{what} and could not be kept in a file either: they are lost")
+    raise DataAtRisk(f"{what}; they are kept in {left.kept_in} and written at the next start")
 
 
 @main.command()
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False),
+    help="The console's folder: its database (unless the configuration names one), "
+    "files, log, clock and who is here. Default: var/console.",
+)
 @click.option(
     "--script",
     type=click.Path(exists=True, dir_okay=False),
     help="Read the lines from a file instead of the keyboard.",
 )
 @click.pass_obj
-def console(config_path: str | None, script: str | None) -> None:
+def console(config_path: str | None, data_dir: str | None, script: str | None) -> None:
     """An offline community in this terminal: act as any member (/as NAME, /join NAME, /advance 3d)."""
-    config = _config(config_path)
-    setup_logging(config)
-    _run(_console(config, script=Path(script) if script else None))
+    _run_console(
+        _config(config_path),
+        data_dir=Path(data_dir) if data_dir else None,
+        script=Path(script) if script else None,
+    )
 
 
-async def _console(config: Config, script: Path | None) -> None:
+def _run_console(config: Config, *, data_dir: Path | None, script: Path | None) -> None:
+    from adapters.console.world import DEFAULT_DATA_DIR, ConsoleData
+
+    data = ConsoleData(data_dir or DEFAULT_DATA_DIR)
+    config = data.configure(config)
+    # The conversation has the terminal to itself: the log goes to the data folder.
+    setup_logging(config, log_file=data.log)
+    _run(_console(config, data, script))
+
+
+async def _console(config: Config, data: ConsoleData, script: Path | None) -> None:
     from adapters.console.community import ConsoleCommunity
     from adapters.console.script import ScriptError
 
-    files = _files_dir(config)
-    community = ConsoleCommunity(config, echo=click.echo, files_dir=files)
+    community = ConsoleCommunity(config, echo=click.echo, data=data)
     await community.start()
     session = community.session
-    if community.app.directory.community_of("console", "console") is None:
-        click.echo("Console room ready. You are the admin: start with /setup NAME, then /help.")
+    click.echo(_console_banner(community, data))
     try:
         if script is not None:
             for line in script.read_text(encoding="utf-8").splitlines():
@@ -157,7 +207,8 @@ async def _console(config: Config, script: Path | None) -> None:
                 try:
                     await session.line(line)
                 except ScriptError as exc:
-                    click.echo(f"  usage: {exc}")
+                    click.echo(f"  {exc.show()}")
+                community.save()
             return
         while True:
             try:
@@ -169,38 +220,68 @@ async def _console(config: Config, script: Path | None) -> None:
             try:
                 await session.line(line)
             except ScriptError as exc:
-                click.echo(f"  usage: {exc}")
+                click.echo(f"  {exc.show()}")
+            community.save()  # a run killed now still goes on from here next time
     finally:
         await community.stop()
+    _all_written(community.app.services)
 
 
-def _files_dir(config: Config) -> Path:
-    """Files the console receives (charts, exports) go next to the SQLite database."""
-    url = config.database.url
-    if url.startswith("sqlite") and ":///" in url:
-        return Path(url.split(":///", 1)[1]).resolve().parent / "console-files"
-    return Path("console-files")
+def _console_banner(community: ConsoleCommunity, data: ConsoleData) -> str:
+    from storage.database import describe_url
+
+    now = community.clock.now()
+    where = (
+        f"Kept in {data.root}/ (database, files, log). "
+        if data.uses_own_database(community.config)
+        else f"Database: {describe_url(community.config.database.url)}; "
+        f"files, log and clock in {data.root}/. "
+    )
+    lines = [
+        f"Kehila console: {'back on' if community.resumed else 'a new room,'} "
+        f"{now:%a %d %b %Y, %H:%M} UTC; time moves only with /advance.",
+        where + "/console lists the console's own lines, /help the bot's commands, /quit ends.",
+    ]
+    if community.app.directory.community_of("console", "console") is None:
+        lines.append(
+            f"You are {community.session.actor.name}, the room's admin: start with /setup NAME."
+        )
+    return "\n".join(lines)
+
+
+def _self_command() -> str:
+    """How to run `kehila` again from here: as it was started (`.venv/bin/kehila`,
+    `kehila` on PATH, or `python -m bot.cli`)."""
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "kehila":
+        on_path = shutil.which("kehila")
+        if on_path and Path(on_path).resolve() == argv0.resolve():
+            return "kehila"
+        return str(argv0)
+    return f"{sys.executable} -m bot.cli"
 
 
 @main.command()
 @click.option(
-    "--db",
-    "db_path",
-    default="var/demo.db",
+    "--data",
+    "data_dir",
+    default="var/demo",
     show_default=True,
-    type=click.Path(dir_okay=False),
-    help="SQLite file to create (replaced if present).",
+    type=click.Path(file_okay=False),
+    help="Folder for the demo's database, files, log and clock (its community is replaced).",
 )
 @click.option("--verbose", is_flag=True, help="Also show every member's message.")
-def demo(db_path: str, verbose: bool) -> None:
+def demo(data_dir: str, verbose: bool) -> None:
     """Play a month of a small community and print what its owner sees."""
+    from adapters.console.world import ConsoleData
     from bot.demo import run_demo
 
-    config = load_config(None, env={"KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{db_path}"})
-    setup_logging(
-        config.model_copy(update={"bot": config.bot.model_copy(update={"log_level": "WARNING"})})
-    )
-    _run(run_demo(config, Path(db_path), echo=click.echo, verbose=verbose))
+    data = ConsoleData(Path(data_dir))
+    data.reset()
+    config = load_config(None, env={"KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{data.database}"})
+    setup_logging(config, log_file=data.log)
+    then = f"{_self_command()} console --data {shlex.quote(data_dir)}"
+    _run(run_demo(config, data, echo=click.echo, verbose=verbose, then=then))
 
 
 @main.group()

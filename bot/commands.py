@@ -32,6 +32,10 @@ class OptionSpec:
     type: OptionType = "string"
     required: bool = True
     choices: tuple[str, ...] = ()
+    # An integer's range, declared where the platform offers it (Discord's option
+    # min/max). The handler still checks, with a message that names the range.
+    minimum: int | None = None
+    maximum: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,9 @@ class CommandSpec:
     # False for commands that only read what is stored about the caller (`/mydata`):
     # someone not yet a member is not made one by using them.
     records_member: bool = True
+    # Only an administrator of the space may run it (`/setup`, checked by its
+    # handler): platforms that can hide a command from others do (Discord).
+    platform_admin: bool = False
 
     def subcommand(self, name: str) -> CommandSpec | None:
         return next((s for s in self.subcommands if s.name == name), None)

@@ -39,6 +39,10 @@ class BotSection(_Section):
     locale: str = "en"
     timezone: str = "UTC"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Kehila's local files (counts kept while the database is away, rows it refused,
+    # the console's files). Default: the SQLite database's folder; with PostgreSQL,
+    # the working directory.
+    data_dir: str | None = None
     # "text": one readable line per record; "json": one JSON object per line.
     log_format: Literal["text", "json"] = "text"
     # On SIGTERM (or any stop): how long work already under way may take to finish.
@@ -84,6 +88,36 @@ class EngagementSection(_Section):
     # Counts held in memory between two writes are what a crash can lose.
     flush_interval_s: float = Field(2.0, gt=0, le=600, allow_inf_nan=False)
     flush_max_events: int = Field(5000, ge=1, le=1_000_000)
+
+
+class OutboxSection(_Section):
+    """The delivery queue's worker (bot/outbox.py)."""
+
+    # A claimed row is another process's to take once its lease runs out (a crash);
+    # a live worker renews the leases of what it holds.
+    lease_s: float = Field(30.0, ge=1, le=3600, allow_inf_nan=False)
+    # Sends tried at once (per process); a crash can double at most this many.
+    concurrency: int = Field(8, ge=1, le=100)
+    # Transient failures and rate limits are retried this many times in all.
+    max_attempts: int = Field(8, ge=1, le=100)
+    # How often the worker looks for rows another process queued.
+    poll_s: float = Field(1.0, gt=0, le=60, allow_inf_nan=False)
+    # Processes sending with the same bot tokens: each keeps 1/processes of the limits.
+    processes: int = Field(1, ge=1, le=1000)
+    # A platform's overall messages per second instead of its published limit
+    # (e.g. Telegram's paid broadcasts allow up to 1,000).
+    per_second: dict[str, float] = {}
+
+    @field_validator("per_second")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        platforms = ("discord", "telegram", "console")
+        if any(p not in platforms for p in v) or any(not 0 < r <= 100_000 for r in v.values()):
+            raise ValueError(
+                "a rate above 0 and at most 100000 messages a second for discord, telegram "
+                "or console, as in { telegram = 30.0 }"
+            )
+        return v
 
 
 def _name(v: str) -> str:
@@ -200,11 +234,25 @@ class Config(_Section):
     bot: BotSection = BotSection()
     database: DatabaseSection = DatabaseSection()
     engagement: EngagementSection = EngagementSection()
+    outbox: OutboxSection = OutboxSection()
     console: ConsoleSection = ConsoleSection()
     discord: DiscordSection = DiscordSection()
     telegram: TelegramSection = TelegramSection()
     sync: SyncSection = SyncSection()
     web: WebSection = WebSection()
+
+    @property
+    def data_dir(self) -> Path:
+        """Where Kehila keeps local files: `bot.data_dir`, else the SQLite database's
+        folder, else (PostgreSQL, an in-memory database) the working directory."""
+        if self.bot.data_dir:
+            return Path(self.bot.data_dir).resolve()
+        url = self.database.url
+        if url.startswith("sqlite") and ":///" in url:
+            path = url.split(":///", 1)[1].split("?", 1)[0]
+            if path and path != ":memory:":
+                return Path(path).resolve().parent
+        return Path.cwd()
 
     @property
     def platforms_with_tokens(self) -> list[str]:

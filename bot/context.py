@@ -5,7 +5,9 @@ A context lives for one handler run. Its unit of work opens only when a handler
 touches `ctx.uow`, so a handler that only counts in memory costs no transaction.
 Actions queued with `act`/`reply` are performed by the dispatcher after commit, and
 internal events queued with `publish` are dispatched after that; both are dropped if
-the handler fails. The dispatcher drives the run through `commit`, `committed` and
+the handler fails. Bulk actions (`act(..., bulk=True)`, `tell_owners`) are written
+to the outbox in the handler's own transaction and sent by its worker
+(bot/outbox.py). The dispatcher drives the run through `commit`, `committed` and
 `abandon` (bot/dispatcher.py `Dispatcher.run`).
 """
 
@@ -22,9 +24,11 @@ from bot.directory import Account, CommunityInfo, MemberRef
 from bot.events import Event, InternalEvent, SettingChanged
 from bot.i18n import gettext, normalize_locale, translate, translate_plural
 from bot.markup import Text, Value
+from bot.outbox import queued
 from bot.schedule import ScheduleEntry
 from bot.services import Services
 from bot.sync import Changes, journal
+from storage.outbox import Queued
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("kehila.context")
@@ -59,6 +63,7 @@ class Context:
         "event",
         "member",
         "published",
+        "queued",
         "services",
     )
 
@@ -74,6 +79,8 @@ class Context:
         self.community = community
         self.member = member
         self.actions: list[Action] = []
+        # Bulk actions, as outbox rows: written in this unit of work at commit.
+        self.queued: list[Queued] = []
         self.published: list[InternalEvent] = []
         self._uow: UnitOfWork | None = None
         self._after: list[Callable[[], None]] = []
@@ -105,6 +112,8 @@ class Context:
     # --- the run, driven by the dispatcher ---
 
     async def commit(self) -> None:
+        if self.queued:
+            await self.uow.outbox.add(self.queued, self.now)
         if self._uow is not None:
             await self._uow.commit()
             await self._uow.close()
@@ -138,6 +147,7 @@ class Context:
             except Exception:
                 log.exception("undoing after a rollback failed on %s", type(self.event).__name__)
         self.actions.clear()
+        self.queued.clear()
         self.published.clear()
         self._changes = None
 
@@ -216,8 +226,17 @@ class Context:
 
     # --- the outbox ---
 
-    def act(self, action: Action) -> None:
-        self.actions.append(action)
+    def act(self, action: Action, *, bulk: bool = False) -> None:
+        """Send `action` once the handler's unit of work has committed.
+
+        `bulk`: what fans out (digests, alerts, notices to owners) is written to the
+        outbox in this very transaction and sent by the outbox's worker, paced and
+        retried (bot/outbox.py); nothing is sent inline. An answer to the person
+        who acted is not bulk."""
+        if bulk:
+            self.queued.append(queued(action, self.community.id if self.community else None))
+        else:
+            self.actions.append(action)
 
     def reply(
         self,
@@ -226,6 +245,7 @@ class Context:
         private: bool = False,
         buttons: Sequence[Button] = (),
         attachments: Sequence[Attachment] = (),
+        confidential: bool = False,
     ) -> None:
         if private or getattr(self.event, "private", False):
             buttons = self._scoped(
@@ -240,6 +260,7 @@ class Context:
                 buttons=tuple(buttons),
                 attachments=tuple(attachments),
                 locale=self.locale,
+                confidential=confidential,
             )
         )
 
@@ -251,8 +272,11 @@ class Context:
         buttons: Sequence[Button] = (),
         attachments: Sequence[Attachment] = (),
         start_payload: str | None = None,
+        confidential: bool = False,
+        bulk: bool = False,
     ) -> None:
-        """A private message to a member, falling back to the community's channel."""
+        """A private message to a member, falling back to the community's channel
+        (`bulk`: through the outbox, see `act`)."""
         space = self.home_space(member.platform)
         buttons = self._scoped(buttons, member.platform, member.user_id)
         self.act(
@@ -266,7 +290,9 @@ class Context:
                 fallback_channel_id=self.setting("community.channel") if space else None,
                 start_payload=start_payload,
                 locale=self.locale,
-            )
+                confidential=confidential,
+            ),
+            bulk=bulk,
         )
 
     def _scoped(
@@ -288,11 +314,12 @@ class Context:
         return spaces[0] if spaces else None
 
     def tell_owners(self, render: Callable[[str], Text]) -> None:
-        """A private message to each owner, each in the community's language."""
+        """A private message to each owner, in the community's language, through
+        the outbox (queued in this transaction, sent by the worker)."""
         if self.community is None:
             return
         for owner in self.services.directory.staff(self.community.id, ("owner",)):
-            self.direct(owner, render(self.locale))
+            self.direct(owner, render(self.locale), bulk=True)
 
     async def perform_now(self, action: Action) -> ActionResult:
         """Perform an action before commit, for a result the handler needs (an

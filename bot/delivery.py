@@ -17,9 +17,15 @@ here, once, for every adapter:
     /start. However many messages wait, the note is posted once per member, place
     and link in ten minutes;
   - otherwise the post carries the message itself.
+- A file the platform refused (too large, say; the adapter names it in
+  `ActionResult.files_refused`): a translated note follows the message, where it
+  went, saying the file could not be sent and what to do.
 - `direct_messages` False: private messages go to the fallback at once.
 - `attachments` False: each file becomes a line of text naming it.
 - `scheduled_events` False: `SyncScheduledEvent` is not sent.
+
+Every text goes out with the marks its language's direction needs
+(`bot.i18n.mark_direction`: Hebrew lines that begin with a Latin word).
 """
 
 from __future__ import annotations
@@ -34,14 +40,15 @@ from bot import pending
 from bot.actions import (
     Action,
     ActionResult,
+    Edit,
     Reply,
     Send,
     SendDirect,
     SyncScheduledEvent,
     UnsupportedAction,
 )
-from bot.i18n import N_, gettext, number, translate
-from bot.markup import Link, Mention, Node, Text
+from bot.i18n import N_, gettext, mark_direction, number, translate
+from bot.markup import Link, Mention, Node, Text, lines
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -58,7 +65,14 @@ REFUSED = frozenset({"dm_closed", "dm_not_started"})
 CARRIED = N_("{mention}, I could not send you a direct message, so here it is:")
 WAITING = N_("{mention}, I have a private message for you. Open {link} and press Start.")
 CHAT_WITH_ME = N_("a chat with me")
+CLOSED = N_(
+    "{mention}, I have a private message for you but cannot send it: your direct messages are closed to me. Please allow direct messages from this community's members, and I will send the next one."
+)
 NOT_ATTACHED = N_("(The file {filename}, {size} bytes, cannot be attached here.)")
+FILE_REFUSED = N_(
+    "The file {filename} could not be sent: {platform} did not accept it. Please try again "
+    "later; if it keeps failing, tell whoever runs this bot (the reason is in its log)."
+)
 
 _NoteKey = tuple[str, str, str, str, str | None]
 
@@ -110,6 +124,13 @@ class Delivery:
         return result
 
     async def _attempt(self, adapter: Adapter, action: Action) -> ActionResult:
+        result = await self._try(adapter, action)
+        if result.files_refused:
+            await self._tell_refused(adapter, action, result)
+        return result
+
+    async def _try(self, adapter: Adapter, action: Action) -> ActionResult:
+        action = self._directed(action)
         try:
             return await adapter.perform(action)
         except UnsupportedAction:
@@ -118,6 +139,31 @@ class Delivery:
         except Exception:
             log.exception("the %s adapter failed on %s", action.platform, type(action).__name__)
             return ActionResult.failed("failed")
+
+    # --- files the platform refused ---
+
+    async def _tell_refused(self, adapter: Adapter, action: Action, result: ActionResult) -> None:
+        """The message went without some of its files: a note after it, in the same
+        place, says so (the reader would otherwise wait for a file that never comes)."""
+        if not isinstance(action, Send | Reply | SendDirect):
+            return
+        log.warning(
+            "%s on %s: files refused (%s): %s",
+            type(action).__name__,
+            action.platform,
+            ", ".join(result.files_refused),
+            result.detail,
+        )
+        space = _space_of(action)
+        locale = self._locale(action, space)
+        platform = action.platform.capitalize()
+        note = lines(
+            translate(locale, FILE_REFUSED, filename=name, platform=platform)
+            for name in result.files_refused
+        )
+        told = await self._try(adapter, replace(action, text=note, buttons=(), attachments=()))
+        if not told.ok:
+            log.warning("could not say that a file was refused: %s %s", told.error, told.detail)
 
     # --- the private-message fallback ---
 
@@ -136,6 +182,15 @@ class Delivery:
             except Exception:
                 log.exception("the %s adapter cannot link to a chat", action.platform)
                 return ActionResult.failed("failed", refused.detail)
+        if link is None and getattr(action, "confidential", False):
+            # Not for everyone's eyes: say how to open a chat, never what it said.
+            note = Send(
+                platform=action.platform,
+                space_id=to.space_id,
+                channel_id=to.channel_id,
+                text=translate(locale, CLOSED, mention=mention),
+            )
+            return _fell_back(await self._attempt(adapter, note), refused, pending=False)
         if link is None:
             carried = Send(
                 platform=action.platform,
@@ -209,6 +264,14 @@ class Delivery:
             lines += ["\n", translate(locale, NOT_ATTACHED, filename=file.filename, size=size)]
         return replace(action, text=Text.of(action.text, *lines), attachments=())
 
+    def _directed(self, action: Action) -> Action:
+        """Its text with the marks a right-to-left language needs (bot.i18n)."""
+        if not isinstance(action, Send | Reply | SendDirect | Edit):
+            return action
+        space_id = action.to.space_id if isinstance(action, Reply) else None
+        locale = self._locale(action, getattr(action, "space_id", space_id))
+        return replace(action, text=mark_direction(locale, action.text))
+
     def _locale(self, action: Action, space_id: str | None) -> str:
         """The language of what the core adds: the action's, else its community's."""
         wanted = getattr(action, "locale", None)
@@ -240,6 +303,14 @@ def _private(action: Action) -> _Private | None:
             None,
         )
     return None
+
+
+def _space_of(action: Send | Reply | SendDirect) -> str | None:
+    if isinstance(action, Send):
+        return action.space_id
+    if isinstance(action, Reply):
+        return action.to.space_id
+    return action.fallback_space_id
 
 
 def _fell_back(result: ActionResult, refused: ActionResult, *, pending: bool) -> ActionResult:

@@ -1,9 +1,11 @@
 """`kehila demo`: a month in the life of a small community, on a fresh SQLite file.
 
-A café's community: a few dozen members join in waves, talk (a few talk a lot),
-reply to each other, react, some drift off and leave; the owner checks /stats each
-week. The fake clock moves a day at a time, firing whatever jobs are due. The
-script is generated from a fixed seed, so every run tells the same story.
+A café's community: a few dozen members join in waves (some through Dana's invite),
+talk (a few talk a lot), reply to each other, react, some drift off and leave; the
+owner checks /stats each week. The fake clock moves a day at a time, firing whatever
+jobs are due. The script is generated from a fixed seed, so every run tells the same
+story. It plays in a console data folder (`var/demo`), so `kehila console --data
+var/demo` opens the same community afterwards, on the demo's clock.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from adapters.console.community import ConsoleCommunity
+from adapters.console.world import ConsoleData
 from bot.config import Config
 
 NAMES = [
@@ -87,6 +89,8 @@ ONBOARDING_SETUP = [
     "/onboarding question add What brings you here? | Coffee -> coffee | Meeting people | Events -> events",
 ]
 ONBOARDING_ANSWERS = {"Dana": 1, "Noa": 2, "Yossi": 3, "Miriam": 2}
+# On day 1 Dana makes an invite link and shares it; some later joiners come through it.
+INVITE = "dana"
 
 
 def script(seed: int = 7) -> list[list[str]]:
@@ -99,15 +103,18 @@ def script(seed: int = 7) -> list[list[str]]:
     leave_day = {name: rng.randint(18, 26) for name in rng.sample(NAMES[10:], 5)}
     days: list[list[str]] = []
     present: list[str] = []
+    posted: set[str] = set()  # a reply needs a message to reply to
     for day in range(28):
         lines: list[str] = []
         if day == 0:
             lines += ["/setup Café Kehila", "/config set timezone Europe/Berlin"]
             lines += ONBOARDING_SETUP
+        if day == 1:
+            lines += [f"/as {NAMES[0]}", f"/invite {INVITE}", f"/as {owner}"]
         for name in NAMES:
             if join_day[name] == day:
                 lines.append(
-                    f"/join {name}" + (f" invite=dana{day}" if day and rng.random() < 0.4 else "")
+                    f"/join {name}" + (f" invite={INVITE}" if day and rng.random() < 0.4 else "")
                 )
                 present.append(name)
                 if name in ONBOARDING_ANSWERS:
@@ -120,22 +127,26 @@ def script(seed: int = 7) -> list[list[str]]:
         talkers = [n for n in present if rng.random() < min(0.9, 0.15 * weights[n])]
         for name in talkers:
             for _ in range(1 + int(weights[name] // 2)):
-                others = [n for n in present if n != name]
+                others = [n for n in present if n != name and n in posted]
                 roll = rng.random()
                 if roll < 0.35 and others:
                     lines.append(f"/as {name}")
                     lines.append(f"/reply {rng.choice(others)} {rng.choice(LINES)}")
+                    posted.add(name)
                 elif roll < 0.55 and others:
                     lines.append(f"/as {name}")
                     lines.append("/react ❤️")
                 elif roll < 0.7:
                     lines += ["/in events", f"/say {name} {rng.choice(EVENT_LINES)}", "/in general"]
+                    posted.add(name)
                 else:
                     lines.append(f"/say {name} {rng.choice(LINES)}")
+                    posted.add(name)
         # The owner answers a few people, more as the month goes on; now and then a
         # member replies to the owner.
         for name in rng.sample(talkers, min(len(talkers), rng.randint(0, 1 + day // 7))):
             lines += [f"/as {owner}", f"/reply {name} {rng.choice(OWNER_LINES)}"]
+            posted.add(owner)
             if rng.random() < 0.3:
                 lines += [f"/as {name}", f"/reply {owner} Thank you!"]
         if day % 7 == 6:
@@ -161,16 +172,19 @@ def show_digest(community: ConsoleCommunity, echo: Callable[[str], None]) -> Non
 
 
 async def run_demo(
-    config: Config, db_path: Path, *, echo: Callable[[str], None], verbose: bool = False
+    config: Config,
+    data: ConsoleData,
+    *,
+    echo: Callable[[str], None],
+    verbose: bool = False,
+    then: str = "kehila console --data var/demo",
 ) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    community = ConsoleCommunity(
-        config, start=START, files_dir=db_path.parent / "demo-files", title="Café Kehila"
-    )
+    """Play the month in DATA (emptied first); THEN is the command that opens it again."""
+    data.reset()
+    community = ConsoleCommunity(config, start=START, data=data, title="Café Kehila")
     await community.start()
     echo("Kehila demo: a month of Café Kehila's community on the console (fake clock).")
-    echo(f"Database: {db_path}\n")
+    echo(f"Kept in {data.root}/ (database, files, log).\n")
     try:
         for lines in script():
             date = community.clock.now()
@@ -193,7 +207,9 @@ async def run_demo(
             await community.advance(timedelta(days=1))
         show_digest(community, echo)
     finally:
-        await community.stop()
+        await community.stop()  # keeps the clock and the room in DATA
+    ended = community.clock.now().astimezone(ZoneInfo("Europe/Berlin"))
     echo(
-        f"\nDone. Explore the same community yourself: KEHILA_DATABASE_URL=sqlite+aiosqlite:///{db_path} kehila console"
+        f"\nDone. Go on from where the month ended ({ended:%a %d %b %Y, %H:%M} Berlin time),"
+        f" as anyone in it:\n  {then}"
     )

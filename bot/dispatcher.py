@@ -17,6 +17,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from bot import channels
 from bot.actions import Action, ActionResult, AssignRole, Button, Reply
 from bot.commands import CommandSpec, Permission, UsageError, resolve
 from bot.context import Context, unscope
@@ -29,6 +30,7 @@ from bot.events import (
     JobFired,
     MemberJoined,
     MemberLeft,
+    SettingChanged,
     SpaceAdded,
     SpaceMigrated,
     SpaceRemoved,
@@ -72,6 +74,8 @@ class Dispatcher:
         self.command_handlers: dict[str, CommandHandler] = {}
         self.buttons: dict[str, tuple[str, Any]] = {}
         self.jobs: dict[str, tuple[str, Any]] = {}
+        # Configured channels the owners were told are failing (bot/channels.py).
+        self.trouble = channels.PostTrouble()
         # A private command that could be about several communities, by account,
         # waiting for the person to say which (the FOCUS button).
         self._unplaced: dict[tuple[str, str], CommandInvoked] = {}
@@ -454,6 +458,8 @@ class Dispatcher:
         self.services.metrics.job(event.job, outcome if ok else "failed")
 
     async def _internal(self, event: InternalEvent) -> None:
+        if isinstance(event, SettingChanged):
+            self.trouble.reset(event.community_id, event.key)
         community = self.services.directory.communities.get(event.community_id)
         if community is None:
             return
@@ -496,6 +502,8 @@ class Dispatcher:
         changes = done.committed()
         if changes:
             await self.services.sync.announce(changes)
+        if done.queued:
+            self.services.outbox.wake()
         if done.actions:
             await self.perform(done.actions, done)
         for published in done.published:
@@ -552,19 +560,49 @@ class Dispatcher:
             result.detail,
         )
         if isinstance(action, AssignRole) and result.error == "forbidden" and ctx.community:
-            notice = self.context(ctx.event, ctx.community, None)
-            notice.tell_owners(
-                lambda locale: translate(
-                    locale,
-                    N_(
-                        "I could not give a member the role {role}: my own role must be above it and I need the Manage Roles permission. Please move my role higher in the server settings."
-                    ),
-                    role=result.detail or action.role,
+            role = result.detail or action.role
+
+            async def tell(notice: Context) -> None:
+                # Queued in the notice's own unit of work (run again if the database
+                # is briefly unreachable), sent by the outbox's worker.
+                notice.tell_owners(
+                    lambda locale: translate(
+                        locale,
+                        N_(
+                            "I could not give a member the role {role}: my own role must be above it and I need the Manage Roles permission. Please move my role higher in the server settings."
+                        ),
+                        role=role,
+                    )
                 )
-            )
-            await self.perform(notice.actions, notice)
+
+            await self.run("dispatcher", tell, self.context(ctx.event, ctx.community, None))
         elif isinstance(action, Reply) and result.error == "not_found":
             return
+        elif (place := channels.failed_post(action, result)) and ctx.community is not None:
+            await self._channel_trouble(action.platform, *place, result, ctx.community, ctx)
+
+    async def _channel_trouble(
+        self,
+        platform: str,
+        space_id: str,
+        channel_id: str,
+        result: ActionResult,
+        community: CommunityInfo,
+        ctx: Context,
+    ) -> None:
+        """A post to a configured channel failed: the owners hear it once, with what
+        to do, until the setting changes."""
+        for key in channels.configured_keys(self.services, community, channel_id):
+            if not self.trouble.first_time(community.id, key):
+                continue
+            assert result.error is not None
+            text = await channels.trouble_notice(
+                self.services, community, platform, space_id, channel_id, key, result.error
+            )
+            notice = self.context(ctx.event, community, None)
+            notice.tell_owners(lambda _locale: text)  # noqa: B023 (called at once)
+            # Through a run: the notices are queued in its unit of work (the outbox).
+            await self.run("dispatcher", _nothing, notice)
 
 
 async def _nothing(ctx: Context) -> None:

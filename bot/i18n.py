@@ -20,15 +20,16 @@ from __future__ import annotations
 import gettext as stdlib_gettext
 import re
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_skeleton
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.plurals import get_plural
@@ -36,7 +37,7 @@ from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 
-from bot.markup import Text, Value, format_text
+from bot.markup import Items, Node, Text, Value, format_text, render_plain
 
 LOCALES = ("en", "he", "de")
 DEFAULT_LOCALE = "en"
@@ -152,6 +153,12 @@ def duration(locale: str, value: timedelta) -> str:
     return str(format_unit(seconds, "duration-second", locale=loc))
 
 
+def day(locale: str, value: date) -> str:
+    """A date as the locale writes it, with the month's name: "Mar 2, 2026",
+    "2. März 2026", "2 במרץ 2026" (never an ISO string in a message)."""
+    return str(format_skeleton("yMMMd", value, locale=normalize_locale(locale)))
+
+
 def moment(locale: str, value: datetime, timezone: str) -> str:
     """A point in time as people of the locale write it, in the community's zone."""
     return format_datetime(value, format="medium", tzinfo=ZoneInfo(timezone), locale=locale)
@@ -165,8 +172,65 @@ def percent(locale: str, value: float) -> str:
     return format_percent(value, locale=normalize_locale(locale))
 
 
+@cache
 def is_rtl(locale: str) -> bool:
     return Locale.parse(normalize_locale(locale)).character_order == "right-to-left"
+
+
+# --- text direction ------------------------------------------------------------------
+
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK: a strong right-to-left character that shows nothing
+_STRONG = {"L": "ltr", "R": "rtl", "AL": "rtl"}
+
+
+def _first_strong(text: str) -> str | None:
+    for char in text:
+        kind = _STRONG.get(unicodedata.bidirectional(char))
+        if kind is not None:
+            return kind
+    return None
+
+
+def _has_rtl(text: str) -> bool:
+    return any(_STRONG.get(unicodedata.bidirectional(c)) == "rtl" for c in text)
+
+
+def mark_direction(locale: str, text: Text) -> Text:
+    """In a right-to-left language, an RLM at the start of each line (and list item)
+    that holds right-to-left words but begins with a left-to-right one ("/config —
+    הצגה…", a community called "Café Kehila"): chat clients take a paragraph's
+    direction from its first strong character, and would lay such a line out left to
+    right. Lines without Hebrew (a text an owner wrote in English) are left as they
+    are; a marked line is not marked again."""
+    if not is_rtl(locale):
+        return text
+    return Text(_mark_nodes(text.nodes))
+
+
+def _mark_nodes(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
+    # Cut the nodes into lines at the newlines of plain strings; a list is its own
+    # lines (each item is marked on its own).
+    lines: list[list[Node]] = [[]]
+    for node in nodes:
+        if isinstance(node, Items):
+            lines.append([Items(tuple(_mark_nodes(item) for item in node.items))])
+            lines.append([])
+        elif isinstance(node, str) and "\n" in node:
+            first, *rest = node.split("\n")
+            lines[-1].append(first)
+            for part in rest:
+                lines[-1].append("\n")
+                lines.append([part])
+        else:
+            lines[-1].append(node)
+    out: list[Node] = []
+    for line in lines:
+        if line and not isinstance(line[0], Items):
+            plain = render_plain(line)
+            if _has_rtl(plain) and _first_strong(plain) == "ltr":
+                line.insert(0, RLM)
+        out.extend(n for n in line if n != "")
+    return tuple(out)
 
 
 # --- catalog maintenance -----------------------------------------------------------
@@ -245,6 +309,29 @@ def _plural_problems(msgid: tuple[str, str], where: str) -> list[str]:
     return found
 
 
+def _conflicts(locale: str) -> list[str]:
+    """Msgids one locale translates differently in two domains: the catalogs are read
+    into one table, so one of the two would silently win."""
+    seen: dict[str, dict[tuple[str, ...], list[str]]] = {}
+    for po in sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        for message in catalog:
+            if not message.id:
+                continue
+            key = str(message.id if isinstance(message.id, str) else message.id[0])
+            string = message.string
+            forms = (string,) if isinstance(string, str) else tuple(str(f) for f in string or ())
+            if any(forms):
+                seen.setdefault(key, {}).setdefault(forms, []).append(po.stem)
+    found: list[str] = []
+    for key, texts in seen.items():
+        if len(texts) > 1:
+            domains = ", ".join(sorted(d for where in texts.values() for d in where))
+            found.append(f"{locale}: {key!r} is translated differently in {domains}")
+    return found
+
+
 def problems() -> list[str]:
     """Every msgid lacking a translation (a plural: any of its locale's forms), or
     translated with other placeholders."""
@@ -255,6 +342,7 @@ def problems() -> list[str]:
         header, wanted = _plural_entries(locale)[0], get_plural(locale).plural_forms
         if header != wanted:
             found.append(f"{locale}: the catalogs' Plural-Forms are {header!r}, not {wanted!r}")
+        found.extend(_conflicts(locale))
     plain_ids: set[str] = set()
     marked = list(extract())
     for _domain, msgid, where in marked:

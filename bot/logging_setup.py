@@ -1,16 +1,20 @@
-"""Logging to stderr, with every secret redacted (bot/redact.py): one readable line
-per record, or one JSON object per line (`[bot] log_format = "json"`) for a log
-collector: `time` (UTC, ISO 8601), `level`, `logger`, `message`, and `exception`
-(the traceback) when there is one."""
+"""Logging, with every secret redacted (bot/redact.py): to stderr, or, where the
+terminal belongs to a conversation (the console, the demo), to a file, with only
+warnings and errors on the terminal, one line each. One readable line per record, or
+one JSON object per line (`[bot] log_format = "json"`) for a log collector: `time`
+(UTC, ISO 8601), `level`, `logger`, `message`, and `exception` (the traceback)."""
 
 from __future__ import annotations
 
 import json
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot import redact
 from bot.config import Config
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,16 +34,45 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-def setup_logging(config: Config) -> None:
+class _OneLine(logging.Formatter):
+    """A record as one short line for a terminal in use: no traceback (the log file
+    has it), and where to read more."""
+
+    def __init__(self, log_file: Path) -> None:
+        super().__init__("  (%(levelname)s %(name)s: %(message)s; see " + str(log_file) + ")")
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage().splitlines()
+        plain = logging.makeLogRecord(
+            {**record.__dict__, "msg": message[0] if message else "", "args": None}
+        )
+        plain.exc_info = plain.exc_text = plain.stack_info = None
+        return super().format(plain)
+
+
+def setup_logging(config: Config, *, log_file: Path | None = None) -> None:
     redact.remember_config(config)
     redact.install()
-    handler = logging.StreamHandler()
-    if config.bot.log_format == "json":
-        handler.setFormatter(JsonFormatter())
+    handlers: list[logging.Handler] = []
+    formatter = (
+        JsonFormatter() if config.bot.log_format == "json" else logging.Formatter(FORMAT)
+    )
+    terminal = logging.StreamHandler()
+    if log_file is None:
+        terminal.setFormatter(formatter)
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        to_file = logging.FileHandler(log_file, encoding="utf-8")
+        to_file.setFormatter(formatter)
+        handlers.append(to_file)
+        terminal.setLevel(logging.WARNING)
+        terminal.setFormatter(_OneLine(log_file))
+    handlers.append(terminal)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for old in root.handlers:
+        if isinstance(old, logging.FileHandler):  # ours, from an earlier call
+            old.close()
+    root.handlers[:] = handlers
     root.setLevel(config.bot.log_level)
     # httpx logs every request URL, and Telegram's URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)

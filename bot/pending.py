@@ -9,11 +9,11 @@ than a week are dropped: by then they are stale.
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.actions import Action, Attachment, Button, Reply, SendDirect
+from bot.action_data import attachments_data, attachments_from, buttons_data, buttons_from
+from bot.actions import Action, Reply, SendDirect
 from bot.markup import Text, from_data, to_data
 from storage.unit_of_work import UnitOfWork
 
@@ -23,10 +23,8 @@ KEEP_FOR = timedelta(days=7)
 def to_record(action: SendDirect) -> dict[str, Any]:
     return {
         "text": to_data(action.text.nodes),
-        "buttons": [[b.label, b.action_id, b.style] for b in action.buttons],
-        "attachments": [
-            [a.filename, a.mime_type, base64.b64encode(a.data).decode()] for a in action.attachments
-        ],
+        "buttons": buttons_data(action.buttons),
+        "attachments": attachments_data(action.attachments),
         "locale": action.locale,
     }
 
@@ -36,13 +34,8 @@ def from_record(platform: str, user_id: str, data: dict[str, Any]) -> SendDirect
         platform=platform,  # type: ignore[arg-type]
         user_id=user_id,
         text=Text(from_data(data["text"])),
-        buttons=tuple(
-            Button(label, action_id, style) for label, action_id, style in data["buttons"]
-        ),
-        attachments=tuple(
-            Attachment(name, base64.b64decode(body), mime)
-            for name, mime, body in data["attachments"]
-        ),
+        buttons=buttons_from(data["buttons"]),
+        attachments=attachments_from(data["attachments"]),
         locale=data.get("locale"),
     )
 
@@ -59,6 +52,7 @@ def as_direct(action: Action) -> SendDirect | None:
             buttons=action.buttons,
             attachments=action.attachments,
             locale=action.locale,
+            confidential=action.confidential,
         )
     return None
 

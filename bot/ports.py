@@ -14,6 +14,25 @@ EventSink = Callable[[Event], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """At most `count` messages in any `seconds`."""
+
+    count: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """A platform's sending limits, kept by the outbox's worker (bot/outbox.py):
+    `overall` for the whole bot, `group` per group or server, `private` per private
+    chat. None: no limit of that kind."""
+
+    overall: Window | None = None
+    group: Window | None = None
+    private: Window | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a platform can do. The core reads these and degrades by rule
     (bot/delivery.py applies the rules about sending, for every adapter):
@@ -25,6 +44,7 @@ class Capabilities:
     - `attachments` False: files are described in text instead.
     - `scheduled_events` False: `SyncScheduledEvent` is not sent.
     - `message_content` False: features that read text (questions) say so once.
+    - `pace`: the platform's sending limits; queued actions (the outbox) keep them.
     """
 
     roles: bool
@@ -36,6 +56,18 @@ class Capabilities:
     scheduled_events: bool
     message_content: bool
     max_text_length: int
+    pace: Pace | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A place in a space where the bot can post, as the platform names it."""
+
+    id: str  # what actions take (`Send.channel_id`) and settings store
+    # What members see, with the platform's own sign: "#welcome" on Discord and the
+    # console, a topic's or the group's title on Telegram.
+    name: str
+    can_post: bool = True  # False: the platform says the bot may not post there
 
 
 class Adapter(Protocol):
@@ -63,6 +95,15 @@ class Adapter(Protocol):
 
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         """Make the core's commands visible on the platform (menus, slash commands)."""
+
+    async def find_channel(self, space_id: str, reference: str) -> Channel | None:
+        """The channel of `space_id` that `reference` names: an id as actions take it,
+        or what an owner types (a name, `#name`, a mention, a Telegram topic id). None
+        when the space has no such channel (or it is another space's). Answered from
+        what the adapter knows; at most one cheap platform call."""
+
+    async def channels(self, space_id: str) -> Sequence[Channel]:
+        """The channels of a space the bot can see, for an owner choosing one."""
 
 
 Performer = Callable[..., Awaitable[ActionResult]]

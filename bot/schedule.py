@@ -62,6 +62,9 @@ class Timer(Protocol):
 
     def remove(self, job: str, key: str) -> None: ...
 
+    def next_due_at(self, until: datetime) -> datetime | None:
+        """When the next job is due, if by `until` (None: none is)."""
+
     async def advance_to(self, when: datetime) -> int:
         """Fake clock only: move time to `when`, firing due jobs in order. Returns
         how many fired."""

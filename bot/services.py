@@ -11,6 +11,7 @@ from bot.delivery import Delivery
 from bot.directory import Directory
 from bot.metrics import Metrics
 from bot.outage import Outage
+from bot.outbox import Outbox
 from bot.ports import Adapter
 from bot.schedule import Timer
 from bot.sync import Sync
@@ -55,6 +56,8 @@ class Services:
     # A database outage: retries, and what could not be recorded (bot/outage.py).
     outage: Outage = field(init=False, repr=False)
 
+    # The delivery queue's worker: sends what handlers queued (bot/outbox.py).
+    outbox: Outbox = field(init=False, repr=False)
     # What it counts, for /metrics (bot/metrics.py).
     metrics: Metrics = field(init=False, repr=False)
 
@@ -65,5 +68,6 @@ class Services:
         self.metrics = Metrics()
         self.delivery = Delivery(self)
         self.outage = Outage(self.config.database.retry_for_s)
+        self.outbox = Outbox(self)
         self.sync = Sync(self)
 

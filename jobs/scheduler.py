@@ -166,6 +166,11 @@ class Timer:
         set_clock(when)
         return fired
 
+    def next_due_at(self, until: datetime) -> datetime | None:
+        """When the next job is due, if by `until`."""
+        due = self._next_due(until)
+        return due[0] if due is not None else None
+
     def _next_due(self, until: datetime) -> tuple[datetime, ScheduleEntry] | None:
         best: tuple[datetime, ScheduleEntry] | None = None
         for entry in self.entries.values():

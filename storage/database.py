@@ -60,7 +60,8 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo}
+        # SQL errors and echo never show parameters (message text) unless echo is on.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": not echo}
         # Why the database cannot be opened, found before connecting; `ping` reports it.
         self._unusable: str | None = None
         self._sqlite_file: str | None = None

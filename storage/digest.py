@@ -1,132 +1,53 @@
-"""The weekly digest's tables and queries.
+"""The weekly digest's reads: a week's figures, from the engagement rollups.
 
-- `activity_weekly`: per (community, local week from Monday, member) counters, written
-  by the engagement flush next to the daily rollup (additive upserts; the active days
-  are a 7-bit mask OR-ed in, so flushes from several processes stay correct). The
-  digest reads weeks from here: a week is WAU rows, not 7 x DAU rows.
-- `active_weeks`: per (community, member), the latest local week they were active in
-  and a bit mask of the active weeks before it (bit k: `last_week - k`). Written with
-  the weekly rollup, in the same transaction, by an order-independent upsert (the
-  later week wins and both masks are OR-ed after aligning them), so flushes from
-  several processes, in any order, stay correct. Monthly active members and drifting
-  members are read from here: one narrow index range instead of four weeks of rows.
+The tables it reads are written by the engagement flush (`storage/engagement/`: the
+weekly rollup `activity_weekly`, each member's recent active weeks `active_weeks`,
+the questions `digest_question` and the notes `digest_state`; the daily counters are
+core tables in `storage/models.py`). The digest keeps one table of its own:
+
 - `digest_week`: a finished week's community figures, kept so that next week's
   digest (and the 8-week trends) do not recompute them.
-- `digest_question`: a question nobody may have answered: a reference to the message,
-  at most its first 100 characters, deleted after 30 days.
-- `digest_state`: per community, when a platform last withheld message text.
+
+Besides reading, it deletes what the digest keeps: questions after 30 days, and a
+member's rows when they ask to be forgotten.
 
 Times are UTC; weeks and days are the community's local dates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Date,
     ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    Table,
-    UniqueConstraint,
     and_,
-    bindparam,
-    case,
     delete,
     func,
     literal_column,
-    or_,
     select,
     union_all,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.bulk import executemany
-from storage.models import ActivityDaily, Base, ChannelHourly, InteractionDaily, Member
+from storage.engagement.tables import (
+    RECENT_WEEKS,
+    ActiveWeeks,
+    ActivityWeekly,
+    DigestQuestion,
+    DigestState,
+    week_number,
+)
+from storage.models import Base, ChannelHourly, InteractionDaily, Member
 from storage.repositories import dialect_insert, present_members
 
-EXCERPT_CHARS = 100
-# How many weeks `active_weeks` remembers before a member's latest active week.
-RECENT_WEEKS = 32
-_RECENT_MASK = (1 << RECENT_WEEKS) - 1
 # The state answers for a week (and the four before it) while no member's latest
 # active week is more than this many weeks later; beyond, the rollup is read instead.
 STATE_HORIZON = RECENT_WEEKS - 5
-_EPOCH_MONDAY = date(1970, 1, 5)
-
-
-def week_number(week_start: date) -> int:
-    """Weeks since Monday 5 January 1970: `active_weeks` stores weeks as integers, so
-    aligning two masks is a plain shift on SQLite and PostgreSQL alike."""
-    return (week_start - _EPOCH_MONDAY).days // 7
-
-
-def merge_weeks(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
-    """Two (last week, mask) records of one member as one: the later week, and both
-    masks aligned to it and OR-ed (weeks older than RECENT_WEEKS drop out). Commutative,
-    associative and idempotent; `DigestRepository.note_active` does the same in SQL."""
-    (la, ma), (lb, mb) = a, b
-    last = max(la, lb)
-    mask = 0
-    for week, bits in ((la, ma), (lb, mb)):
-        if last - week < RECENT_WEEKS:
-            mask |= (bits << (last - week)) & _RECENT_MASK
-    return last, mask
-
-
-class ActivityWeekly(Base):
-    """Per (community, local week starting Monday, member) counters."""
-
-    __tablename__ = "activity_weekly"
-    # SQLite: the primary key is the table (clustered), so a week's rows are read in
-    # place and a (week, member) lookup is one seek.
-    __table_args__ = {"sqlite_with_rowid": False}
-
-    community_id: Mapped[int] = mapped_column(
-        ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
-    )
-    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
-    )
-    messages: Mapped[int] = mapped_column(Integer, default=0)
-    replies: Mapped[int] = mapped_column(Integer, default=0)
-    replies_received: Mapped[int] = mapped_column(Integer, default=0)
-    reactions: Mapped[int] = mapped_column(Integer, default=0)
-    joins: Mapped[int] = mapped_column(SmallInteger, default=0)
-    leaves: Mapped[int] = mapped_column(SmallInteger, default=0)
-    # Bit d (0 = Monday) set: the member posted, replied or reacted that day.
-    active_mask: Mapped[int] = mapped_column(SmallInteger, default=0)
-
-
-class ActiveWeeks(Base):
-    """Per (community, member): which recent local weeks they were active in (posted,
-    replied or reacted: an `activity_weekly` row with a non-zero `active_mask`)."""
-
-    __tablename__ = "active_weeks"
-    __table_args__ = (
-        # The digest reads ranges of latest weeks, with the mask, from the index alone.
-        Index("ix_active_weeks_last_week", "community_id", "last_week", "weeks"),
-        {"sqlite_with_rowid": False},
-    )
-
-    community_id: Mapped[int] = mapped_column(
-        ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
-    )
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
-    )
-    last_week: Mapped[int] = mapped_column(Integer)  # `week_number` of the latest active week
-    weeks: Mapped[int] = mapped_column(BigInteger)  # bit k: active in week `last_week - k`
 
 
 class DigestWeek(Base):
@@ -140,36 +61,6 @@ class DigestWeek(Base):
     week_start: Mapped[date] = mapped_column(Date, primary_key=True)
     figures: Mapped[dict[str, Any]]
     computed_at: Mapped[datetime]
-
-
-class DigestQuestion(Base):
-    __tablename__ = "digest_question"
-    __table_args__ = (
-        UniqueConstraint("platform", "space_id", "message_id"),
-        Index("ix_digest_question_community_asked", "community_id", "asked_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
-    platform: Mapped[str] = mapped_column(String(16))
-    space_id: Mapped[str] = mapped_column(String(64))
-    channel_id: Mapped[str] = mapped_column(String(64))
-    message_id: Mapped[str] = mapped_column(String(64))
-    asked_at: Mapped[datetime]
-    excerpt: Mapped[str] = mapped_column(String(EXCERPT_CHARS))
-    # The first reply by someone else; unanswered if None or later than 24 hours.
-    answered_at: Mapped[datetime | None]
-
-
-class DigestState(Base):
-    __tablename__ = "digest_state"
-
-    community_id: Mapped[int] = mapped_column(
-        ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
-    )
-    # When a message without text (content withheld by the platform) was last seen.
-    text_missing_at: Mapped[datetime | None]
 
 
 # --- plain results -----------------------------------------------------------------
@@ -238,167 +129,12 @@ def _active_days(column: Any) -> Any:
     return total
 
 
-def _merge_active_weeks(session: AsyncSession) -> Any:
-    """The upsert of `note_active`: `merge_weeks` in SQL."""
-    t = ActiveWeeks
-    stmt = dialect_insert(session, t)
-    new_last, new_weeks = stmt.excluded.last_week, stmt.excluded.weeks
-    ahead, behind = (new_last - t.last_week).self_group(), (t.last_week - new_last).self_group()
-    # Shifts stay below RECENT_WEEKS (PostgreSQL takes a bigint shift modulo 64).
-    recent: Any = literal_column(str(RECENT_WEEKS))
-    full: Any = literal_column(str(_RECENT_MASK))
-    zero: Any = literal_column("0")
-    weeks = case(
-        (ahead >= recent, new_weeks),
-        (ahead > zero, t.weeks.op("<<")(ahead).op("&")(full).op("|")(new_weeks)),
-        (behind >= recent, t.weeks),
-        else_=t.weeks.op("|")(new_weeks.op("<<")(behind).op("&")(full)),
-    )
-    last = case((ahead > zero, new_last), else_=t.last_week)
-    return stmt.on_conflict_do_update(
-        index_elements=["community_id", "member_id"], set_={"last_week": last, "weeks": weeks}
-    )
-
-
 class DigestRepository:
-    """Everything the digest reads and writes. Takes the unit of work's session."""
+    """What the digest reads (and the few rows it writes or deletes itself). Takes the
+    unit of work's session."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    # --- writes from the engagement flush ---
-
-    async def add_weekly(
-        self, rows: list[dict[str, Any]], *, active: list[dict[str, Any]] | None = None
-    ) -> None:
-        """Add weekly counters, and record the weeks with activity in `active_weeks`.
-
-        `active`: the rows whose week `active_weeks` must record; by default every row
-        with activity. Recording a week again changes nothing, so the engagement flush
-        passes only those this process has not recorded yet (`NotedWeeks`)."""
-        if not rows:
-            return
-
-        def upsert() -> Any:
-            t = ActivityWeekly
-            stmt = dialect_insert(self.session, t)
-            counters = ("messages", "replies", "replies_received", "reactions", "joins", "leaves")
-            set_: dict[str, Any] = {c: getattr(t, c) + stmt.excluded[c] for c in counters}
-            set_["active_mask"] = t.active_mask.op("|")(stmt.excluded.active_mask)
-            return stmt.on_conflict_do_update(
-                index_elements=["community_id", "week_start", "member_id"], set_=set_
-            )
-
-        # Built and compiled once per process, as every statement of the flush.
-        await executemany(self.session, upsert, rows, key="add weekly")
-        await self.note_active([r for r in rows if r["active_mask"]] if active is None else active)
-
-    async def note_active(self, rows: list[dict[str, Any]]) -> None:
-        """Record that members were active in weeks: `rows` of `activity_weekly` (only
-        community_id, week_start and member_id are read).
-
-        The upsert keeps the later of the two latest weeks and ORs both masks aligned
-        to it (`merge_weeks`): the order of flushes, and repeating one, do not matter."""
-        if not rows:
-            return
-        state = [
-            {
-                "community_id": r["community_id"],
-                "member_id": r["member_id"],
-                "last_week": week_number(r["week_start"]),
-                "weeks": 1,
-            }
-            for r in rows
-        ]
-        # Built and compiled once per process (the flush runs on the event loop).
-        await executemany(
-            self.session, lambda: _merge_active_weeks(self.session), state, key="active weeks"
-        )
-
-    async def merge_member(self, from_id: int, into_id: int) -> None:
-        """Two members are one person: weekly counters add up (active days OR-ed),
-        their active weeks combine (`merge_weeks`), their questions move over."""
-        from storage.merge import bit_or, merge_counters, repoint
-
-        await merge_counters(
-            self.session,
-            ActivityWeekly,
-            ("member_id",),
-            from_id,
-            into_id,
-            combine={"active_mask": bit_or},
-        )
-        rows = (
-            await self.session.execute(
-                select(ActiveWeeks.community_id, ActiveWeeks.last_week, ActiveWeeks.weeks).where(
-                    ActiveWeeks.member_id == from_id
-                )
-            )
-        ).all()
-        await self.session.execute(delete(ActiveWeeks).where(ActiveWeeks.member_id == from_id))
-        for community_id, last_week, weeks in rows:
-            await self.session.execute(
-                _merge_active_weeks(self.session),
-                {
-                    "community_id": community_id,
-                    "member_id": into_id,
-                    "last_week": last_week,
-                    "weeks": weeks,
-                },
-            )
-        await repoint(self.session, DigestQuestion, "member_id", from_id, into_id)
-
-    async def add_questions(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            # On the table, not the ORM entity: the ORM's bulk path asks for every new
-            # id back (one INSERT … RETURNING per row on SQLite).
-            table = DigestQuestion.__table__
-            assert isinstance(table, Table)
-            await executemany(
-                self.session,
-                lambda: dialect_insert(self.session, table).on_conflict_do_nothing(),
-                rows,
-                key="add questions",
-            )
-
-    async def mark_answered(self, answers: list[dict[str, Any]]) -> None:
-        """`answers`: platform, space_id, message_id, answered_at (the first reply seen)."""
-        if not answers:
-            return
-        q = DigestQuestion.__table__
-        assert isinstance(q, Table)
-
-        def update_first_reply() -> Any:
-            return (
-                update(q)
-                .where(
-                    q.c.platform == bindparam("b_platform"),
-                    q.c.space_id == bindparam("b_space_id"),
-                    q.c.message_id == bindparam("b_message_id"),
-                    or_(q.c.answered_at.is_(None), q.c.answered_at > bindparam("b_answered_at")),
-                )
-                .values(answered_at=bindparam("b_answered_at"))
-            )
-
-        await executemany(
-            self.session,
-            update_first_reply,
-            [{f"b_{k}": v for k, v in a.items()} for a in answers],
-            key="mark answered",
-        )
-
-    async def text_missing(self, community_ids: Iterable[int], at: datetime) -> None:
-        rows = [{"community_id": c, "text_missing_at": at} for c in community_ids]
-        if not rows:
-            return
-        stmt = dialect_insert(self.session, DigestState)
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["community_id"],
-                set_={"text_missing_at": stmt.excluded.text_missing_at},
-            ),
-            rows,
-        )
 
     async def text_missing_since(self, community_id: int, since: datetime) -> bool:
         at = await self.session.scalar(
@@ -756,6 +492,16 @@ class DigestRepository:
         ]
         return len(open_), refs
 
+    async def asked(self, community_id: int, since: datetime, until: datetime) -> int:
+        """How many questions were asked in [since, until), answered or not."""
+        q = DigestQuestion
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(q)
+            .where(q.community_id == community_id, q.asked_at >= since, q.asked_at < until)
+        )
+        return int(count or 0)
+
     async def questions_of(self, member_id: int) -> list[dict[str, Any]]:
         rows = await self.session.scalars(
             select(DigestQuestion).where(DigestQuestion.member_id == member_id)
@@ -821,19 +567,11 @@ class DigestRepository:
 
 
 __all__ = [
-    "RECENT_WEEKS",
-    "ActiveWeeks",
-    "ActivityDaily",
-    "ActivityWeekly",
-    "DigestQuestion",
     "DigestRepository",
-    "DigestState",
     "DigestWeek",
     "MemberCount",
     "PeopleFigures",
     "QuestionRef",
     "ReplySplit",
     "WeekTotals",
-    "merge_weeks",
-    "week_number",
 ]

@@ -51,6 +51,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def storable_text(text: str) -> str:
+    """`text` as every database here can keep it: without NUL (PostgreSQL refuses it
+    in text) and without lone surrogates (they have no UTF-8; both drivers refuse
+    them). For text from chat, at the edge where it is kept."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            text = text.encode(errors="ignore").decode()
+    return text
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.bulk import executemany
 from storage.models import (
     MEMBER_GONE,
     ActivityDaily,
@@ -31,6 +30,7 @@ from storage.models import (
     MemberTag,
     PendingDirect,
     Space,
+    storable_text,
 )
 
 
@@ -129,7 +129,7 @@ class Members(_Repo):
     ) -> Member:
         member = Member(
             community_id=community_id,
-            display_name=display_name[:200],
+            display_name=storable_text(display_name)[:200],
             role=role,
             is_bot=is_bot,
             first_seen_at=now,
@@ -180,6 +180,36 @@ class Members(_Repo):
             )
         )
 
+    async def find_accounts(self, accounts: Iterable[tuple[int, str, str]]) -> list[IdentityRow]:
+        """The members behind (community, platform, user id) accounts that exist."""
+        wanted = list(accounts)
+        if not wanted:
+            return []
+        rows = await self.session.execute(
+            select(
+                Identity.community_id,
+                Identity.platform,
+                Identity.user_id,
+                Member.id,
+                Member.role,
+                Member.display_name,
+            )
+            .join(Member, Member.id == Identity.member_id)
+            .where(
+                or_(
+                    *(
+                        and_(
+                            Identity.community_id == c,
+                            Identity.platform == p,
+                            Identity.user_id == u,
+                        )
+                        for c, p, u in wanted
+                    )
+                )
+            )
+        )
+        return [IdentityRow(*row) for row in rows]
+
     async def identities(self, member_id: int) -> Sequence[Identity]:
         return (
             await self.session.scalars(
@@ -223,13 +253,38 @@ class Members(_Repo):
     async def set_role(self, member_id: int, role: str) -> None:
         await self.session.execute(update(Member).where(Member.id == member_id).values(role=role))
 
-    async def mark_joined(self, member_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(Member).where(Member.id == member_id).values(joined_at=now, left_at=None)
-        )
+    async def mark_joined(
+        self, member_id: int, at: datetime, *, repeat_within: timedelta = timedelta(0)
+    ) -> bool:
+        """Record a join. False, and nothing changed, when it repeats the join on record:
+        the member is here, having joined within `repeat_within` of `at`."""
+        query = update(Member).where(Member.id == member_id)
+        if repeat_within:
+            query = query.where(
+                ~and_(
+                    Member.left_at.is_(None),
+                    Member.joined_at.is_not(None),
+                    Member.joined_at.between(at - repeat_within, at + repeat_within),
+                )
+            )
+        result = await self.session.execute(query.values(joined_at=at, left_at=None))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def mark_left(self, member_id: int, now: datetime) -> None:
-        await self.session.execute(update(Member).where(Member.id == member_id).values(left_at=now))
+    async def mark_left(
+        self, member_id: int, at: datetime, *, repeat_within: timedelta = timedelta(0)
+    ) -> bool:
+        """Record a leave. False, and nothing changed, when it repeats the leave on
+        record (within `repeat_within` of `at`)."""
+        query = update(Member).where(Member.id == member_id)
+        if repeat_within:
+            query = query.where(
+                ~and_(
+                    Member.left_at.is_not(None),
+                    Member.left_at.between(at - repeat_within, at + repeat_within),
+                )
+            )
+        result = await self.session.execute(query.values(left_at=at))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def count(self, community_id: int, *, present_only: bool = True) -> int:
         if present_only:
@@ -435,36 +490,8 @@ class Jobs(_Repo):
 
 
 class Activity(_Repo):
-    """Engagement rollups: additive upserts, safe across processes."""
-
-    async def add(self, table: type[Base], keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-
-        def upsert() -> Any:
-            stmt = dialect_insert(self.session, table)
-            counters = [c for c in rows[0] if c not in keys]
-            return stmt.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={c: getattr(table, c) + stmt.excluded[c] for c in counters},
-            )
-
-        await executemany(self.session, upsert, rows, key=("add counts", table, tuple(keys)))
-
-    async def add_counts(
-        self,
-        activity: list[dict[str, Any]],
-        interactions: list[dict[str, Any]],
-        channels: list[dict[str, Any]],
-    ) -> None:
-        """One flush of the engagement buffer: three executemany upserts."""
-        await self.add(ActivityDaily, ("community_id", "day", "member_id"), activity)
-        await self.add(
-            InteractionDaily,
-            ("community_id", "day", "from_member_id", "to_member_id"),
-            interactions,
-        )
-        await self.add(ChannelHourly, ("community_id", "day", "channel_id", "hour"), channels)
+    """Engagement counts as /stats and /mydata read them, and a member's deletion.
+    The flush that writes them is `storage.engagement.EngagementWrites`."""
 
     async def member_totals(self, member_id: int, since: date, until: date) -> dict[str, int]:
         cols = ("messages", "replies", "replies_received", "reactions", "reactions_received")
@@ -511,15 +538,6 @@ class Activity(_Repo):
             .order_by(ActivityDaily.day)
         )
         return [{c.key: getattr(r, c.key) for c in ActivityDaily.__table__.columns} for r in rows]
-
-    async def merge_member(self, from_id: int, into_id: int) -> None:
-        """Two members are one person: their counters add up under `into_id`."""
-        from storage.merge import merge_counters
-
-        await merge_counters(self.session, ActivityDaily, ("member_id",), from_id, into_id)
-        await merge_counters(
-            self.session, InteractionDaily, ("from_member_id", "to_member_id"), from_id, into_id
-        )
 
     async def delete_member(self, member_id: int) -> None:
         await self.session.execute(

@@ -10,6 +10,8 @@ from storage import (
     digest,  # noqa: F401
     models,
     onboarding,  # noqa: F401
+    outbox,  # noqa: F401
 )
+from storage.engagement import tables as engagement_tables  # noqa: F401
 
 metadata = models.Base.metadata

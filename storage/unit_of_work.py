@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
+from storage.engagement.flush import EngagementWrites
+from storage.outbox import OutboxRepo
 from storage.repositories import Activity, Communities, Jobs, Members, Pending, Settings, Spaces
 
 R = TypeVar("R")
@@ -70,8 +72,16 @@ class UnitOfWork:
         return Activity(self.session)
 
     @cached_property
+    def engagement(self) -> EngagementWrites:
+        return EngagementWrites(self.session)
+
+    @cached_property
     def pending(self) -> Pending:
         return Pending(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepo:
+        return OutboxRepo(self.session)
 
     async def commit(self) -> None:
         if self._session is not None:

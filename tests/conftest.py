@@ -146,8 +146,18 @@ def db_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def config(db_url: str) -> Config:
-    return load_config(None, env={"KEHILA_DATABASE_URL": db_url})
+def config(db_url: str, tmp_path: Path) -> Config:
+    """The defaults on this test's database, with local files in this test's folder."""
+    config = load_config(None, env={"KEHILA_DATABASE_URL": db_url})
+    # Tests flush when they mean to (`/stats`, the digest job, `flush()`): a periodic
+    # flush on the real clock, racing the fake one, would make them depend on timing.
+    engagement = config.engagement.model_copy(update={"flush_interval_s": 600})
+    return config.model_copy(
+        update={
+            "bot": config.bot.model_copy(update={"data_dir": str(tmp_path / "data")}),
+            "engagement": engagement,
+        }
+    )
 
 
 @pytest.fixture

@@ -1,15 +1,15 @@
 """The console adapter: a simulated space where you act as any member.
 
 It is an adapter like the others (events in through the sink, actions out through
-`perform`), plus a small world: who is here, which channel you are in, the last
-message of each member, and the buttons last shown (numbered, for `/click N`).
-Every performed action is kept in `performed`, so tests assert on structured
-actions rather than on rendered text.
+`perform`), plus a small world: who is here, the last message of each member, the
+invites, and the buttons last shown to each member and in each channel (numbered,
+for `/click N`). Every performed action is kept in `performed`, so tests assert on
+structured actions rather than on rendered text; what the console itself says to
+its user (not the bot) is kept in `notes`.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,9 +37,17 @@ from bot.commands import CommandSpec
 from bot.events import Event, Platform
 from bot.invites import invite_code
 from bot.markup import Text
-from bot.ports import ActionTable, Capabilities, EventSink
+from bot.ports import ActionTable, Capabilities, Channel, EventSink
 
 SPACE_ID = "console"
+
+
+def _room(reference: str) -> str:
+    return reference.strip().lstrip("#").strip()
+
+
+def invite_link(code: str) -> str:
+    return f"console://join/{code}"
 
 
 @dataclass
@@ -96,12 +104,16 @@ class ConsoleAdapter:
         self.sink: EventSink | None = None
         self.members: dict[str, ConsoleMember] = {}
         self.performed: list[Performed] = []
-        self.buttons: list[tuple[Button, str]] = []  # (button, message id) last shown
+        self.notes: list[str] = []  # what the console told its user (not the bot's words)
+        # The buttons last shown where they can be pressed: "@user id" privately,
+        # "#channel" in a channel; the most recent last. Each: (button, message id).
+        self.button_sets: dict[str, list[tuple[Button, str]]] = {}
         self.last_message: dict[str, tuple[str, str]] = {}  # user id -> (channel, message id)
         self.texts: dict[str, str] = {}  # message id -> text, as platforms give a reply's
-        self.invites: dict[str, str] = {}  # code -> name it was made for
+        # Invites by code (normal form): who made it on the platform, None for the bot.
+        self.invites: dict[str, str | None] = {}
         self.commands: list[CommandSpec] = []
-        self._ids = itertools.count(1)
+        self.last_id = 0  # message and invite ids count up from here
 
     # --- the port ---
 
@@ -118,6 +130,19 @@ class ConsoleAdapter:
         """As Telegram's deep link: what a member types to open the chat."""
         return "/dm /start" + (f" {payload}" if payload else "")
 
+    async def find_channel(self, space_id: str, reference: str) -> Channel | None:
+        """A room name (with or without `#`): the console makes a room by naming it."""
+        room = _room(reference)
+        if space_id != SPACE_ID or not room or any(c.isspace() for c in room):
+            return None
+        return Channel(room, f"#{room}")
+
+    async def channels(self, space_id: str) -> Sequence[Channel]:
+        if space_id != SPACE_ID:
+            return []
+        rooms = [self.room, *(channel for channel, _ in self.last_message.values())]
+        return [Channel(r, f"#{r}") for r in dict.fromkeys(rooms)]
+
     async def perform(self, action: Action) -> ActionResult:
         return await self.actions.perform(self, action)
 
@@ -127,7 +152,8 @@ class ConsoleAdapter:
 
     @actions.performs(Send)
     async def _send(self, action: Send) -> ActionResult:
-        return self._show(action, action.text, f"#{action.channel_id or self.room}", action.buttons)
+        room = _room(action.channel_id) or self.room
+        return self._show(action, action.text, f"#{room}", action.buttons)
 
     @actions.performs(Reply)
     async def _reply(self, action: Reply) -> ActionResult:
@@ -136,12 +162,11 @@ class ConsoleAdapter:
         member = self._member_by_id(actor.user_id) if actor else None
         if private and member is not None and member.never_started:
             return ActionResult.failed("dm_not_started", member.name)
-        audience = (
-            f"@{self._name(actor.user_id)}"
-            if private and actor
-            else f"#{getattr(action.to, 'channel_id', '') or self.room}"
-        )
-        return self._show(action, action.text, audience, action.buttons)
+        if private and actor:
+            audience, where = f"@{self._name(actor.user_id)}", f"@{actor.user_id}"
+        else:
+            audience = where = f"#{getattr(action.to, 'channel_id', '') or self.room}"
+        return self._show(action, action.text, audience, action.buttons, where=where)
 
     @actions.performs(SendDirect)
     async def _send_direct(self, action: SendDirect) -> ActionResult:
@@ -150,10 +175,15 @@ class ConsoleAdapter:
             return ActionResult.failed("dm_not_started", member.name)
         if member is not None and not member.dms_open:
             return ActionResult.failed("dm_closed", member.name)
-        return self._show(action, action.text, f"@{self._name(action.user_id)}", action.buttons)
+        audience = f"@{self._name(action.user_id)}"
+        return self._show(action, action.text, audience, action.buttons, where=f"@{action.user_id}")
 
     @actions.performs(Edit)
     async def _edit(self, action: Edit) -> ActionResult:
+        # The edited message's old buttons go; its new ones (if any) are shown.
+        for where, shown in list(self.button_sets.items()):
+            if any(message_id == action.message_id for _, message_id in shown):
+                del self.button_sets[where]
         return self._show(action, action.text, f"#{action.channel_id}", action.buttons)
 
     @actions.performs(Delete)
@@ -188,9 +218,9 @@ class ConsoleAdapter:
 
     @actions.performs(CreateInvite)
     async def _create_invite(self, action: CreateInvite) -> ActionResult:
-        code = f"inv{next(self._ids)}"
-        self.invites[code] = action.name
-        return ActionResult(ok=True, value=f"console://join/{code}", invite_code=invite_code(code))
+        code = invite_code(f"inv{self.next_id()}")
+        self.invites[code] = None  # made by the bot
+        return ActionResult(ok=True, value=invite_link(code), invite_code=code)
 
     @actions.performs(AnswerButton)
     async def _answer_button(self, action: AnswerButton) -> ActionResult:
@@ -219,7 +249,26 @@ class ConsoleAdapter:
         return member.name if member else user_id
 
     def next_id(self) -> str:
-        return str(next(self._ids))
+        self.last_id += 1
+        return str(self.last_id)
+
+    def here(self, name: str) -> ConsoleMember | None:
+        """The member called NAME if they are in the room (joined, or took part)."""
+        found = self.members.get(name.lstrip("@").lower())
+        return found if found is not None and found.present else None
+
+    @property
+    def buttons(self) -> list[tuple[Button, str]]:
+        """The buttons shown last, wherever they were."""
+        return next(reversed(self.button_sets.values()), [])
+
+    def buttons_for(self, member: ConsoleMember, channel: str) -> list[tuple[Button, str]]:
+        """The buttons MEMBER can press now: the latest shown to them privately or in
+        CHANNEL (a member cannot press another member's private buttons)."""
+        mine = (f"@{member.user_id}", f"#{channel}")
+        return next(
+            (shown for where, shown in reversed(self.button_sets.items()) if where in mine), []
+        )
 
     async def emit(self, event: Event) -> None:
         if self.sink is None:
@@ -229,7 +278,13 @@ class ConsoleAdapter:
     # --- output ---
 
     def _show(
-        self, action: Action, text: Text, audience: str, buttons: Sequence[Button]
+        self,
+        action: Action,
+        text: Text,
+        audience: str,
+        buttons: Sequence[Button],
+        *,
+        where: str | None = None,
     ) -> ActionResult:
         message_id = self.next_id()
         rendered = text.plain()
@@ -237,12 +292,20 @@ class ConsoleAdapter:
         for attachment in attachments:
             rendered += "\n" + self._save(attachment.filename, attachment.data)
         if buttons:
-            self.buttons = [(b, message_id) for b in buttons]
+            where = where or audience
+            self.button_sets.pop(where, None)  # re-inserted: the most recent last
+            self.button_sets[where] = [(b, message_id) for b in buttons]
             rendered += "\n" + "  ".join(f"[{i}] {b.label}" for i, b in enumerate(buttons, 1))
         self.performed.append(Performed(action, rendered, audience))
         if self.echo:
             self.echo(f"  kehila → {audience}: " + rendered.replace("\n", "\n    "))
         return ActionResult(ok=True, message_id=message_id)
+
+    def tell(self, text: str) -> None:
+        """The console speaking to its user (not the bot): a note, a refusal, help."""
+        self.notes.append(text)
+        if self.echo:
+            self.echo("  " + text.replace("\n", "\n  "))
 
     def _note(self, action: Action, text: str) -> ActionResult:
         self.performed.append(Performed(action, text, "log"))

@@ -1,21 +1,9 @@
 """The console's line language, shared by the REPL, scripted mode and tests.
 
-/as NAME                  act as NAME from now on
-/in CHANNEL               move to CHANNEL
-/join NAME [invite=CODE]  NAME joins (through an invite: its code or link)
-/leave NAME               NAME leaves
-/say NAME TEXT            NAME posts TEXT (without switching)
-/reply NAME TEXT          reply to NAME's last message
-/react EMOJI              react to the last message someone else posted here
-/click N                  press button N of the last message with buttons
-/dm TEXT                  write to the bot privately (text or a /command)
-/dms NAME on|off|never    NAME opens or closes private messages (never: NAME has
-                          not opened a chat with the bot yet, as on Telegram)
-/advance 3d               let time pass (s, m, h, d, w), firing due jobs; at most
-                          366 days at a time
-/COMMAND ARGS             a bot command, e.g. /stats, /config set KEY VALUE
-anything else             a message in the current channel
-# comment                 ignored
+The lines (`LINES` below is what `/console` and `/help` show): directives that play
+the simulated platform, bot commands, and plain messages. A directive the world
+cannot play (a reply to someone who never posted, an invite nobody made) raises
+`Refused` with one line saying why; a malformed one `ScriptError` with its usage.
 """
 
 from __future__ import annotations
@@ -23,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from adapters.console.adapter import SPACE_ID, ConsoleAdapter, ConsoleMember
+from adapters.console.adapter import SPACE_ID, ConsoleAdapter, ConsoleMember, invite_link
 from bot.commands import DurationTooLong, parse_duration
 from bot.events import (
     Actor,
     ButtonPressed,
     CommandInvoked,
+    InviteCreated,
     MemberJoined,
     MemberLeft,
     MessagePosted,
@@ -38,11 +27,43 @@ from bot.events import (
 from bot.invites import invite_code
 
 MAX_ADVANCE = timedelta(days=366)
-DIRECTIVES = {"as", "in", "join", "leave", "say", "reply", "react", "click", "dm", "dms", "advance"}
+DIRECTIVES = {
+    "as", "in", "join", "leave", "invite", "say", "reply", "react", "click", "dm", "dms",
+    "advance", "console",
+}  # fmt: skip
+
+LINES = """\
+Console lines (this terminal plays the platform; they are not bot commands):
+  /as NAME                  act as NAME from now on
+  /in CHANNEL               move to CHANNEL
+  /join NAME [invite=CODE]  NAME joins (through an invite: its code or link)
+  /leave NAME               NAME leaves
+  /invite [CODE]            you make an invite link, as members do on the platform
+  /say NAME TEXT            NAME posts TEXT (without switching)
+  /reply NAME TEXT          reply to NAME's last message
+  /react [EMOJI]            react to the last message someone else posted here
+  /click N                  press button N of the last buttons shown to you
+  /dm TEXT                  write to the bot privately (text or a /command)
+  /dms NAME on|off|never    NAME opens or closes private messages (never: NAME has
+                            not opened a chat with the bot yet, as on Telegram)
+  /advance 3d               let time pass (s, m, h, d, w; at most 366 days),
+                            firing what is due; time stands still otherwise
+  /console                  this list;  /help  the bot's commands;  /quit  the end
+  anything else             a message in the current channel;  # a comment"""
 
 
 class ScriptError(ValueError):
     """A console line that cannot be understood; the message says how to write it."""
+
+    def show(self) -> str:
+        return f"usage: {self}"
+
+
+class Refused(ScriptError):
+    """A well-formed line the simulated world cannot play; the message says why."""
+
+    def show(self) -> str:
+        return str(self)
 
 
 class ConsoleSession:
@@ -52,9 +73,13 @@ class ConsoleSession:
         advance: Callable[[timedelta], Awaitable[int]],
         *,
         title: str = "Console community",
+        settle: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.adapter = adapter
         self.advance = advance
+        # Run after each line: the console community sends what the line queued in
+        # the outbox, as a worker would at once.
+        self.settle = settle
         self.title = title
         self.actor: ConsoleMember = adapter.member(adapter.admin)
         self.channel = adapter.room
@@ -81,6 +106,11 @@ class ConsoleSession:
             await self.line(line)
 
     async def line(self, raw: str) -> None:
+        await self._line(raw)
+        if self.settle is not None:
+            await self.settle()
+
+    async def _line(self, raw: str) -> None:
         line = raw.strip()
         if not line or line.startswith("#"):
             return
@@ -91,7 +121,10 @@ class ConsoleSession:
                 await getattr(self, f"_{word}")(rest.strip())
                 return
             await self._command(line, private=False)
+            if word == "help" and not rest.strip():
+                self.adapter.tell(LINES)  # the console's own lines, after the bot's
             return
+        self.actor.present = True  # only someone in the room posts there
         await self._message(self.actor, line)
 
     # --- directives ---
@@ -106,13 +139,26 @@ class ConsoleSession:
             raise ScriptError("/in CHANNEL")
         self.channel = rest.split()[0].lstrip("#")
 
+    async def _console(self, rest: str) -> None:
+        self.adapter.tell(LINES)
+
     async def _join(self, rest: str) -> None:
         parts = rest.split()
-        if not parts:
+        if len(parts) not in (1, 2) or any(
+            not p.startswith("invite=") or not invite_code(p[len("invite=") :]) for p in parts[1:]
+        ):
             raise ScriptError("/join NAME [invite=CODE]")
-        member = self.adapter.member(parts[0])
-        given = next((p.split("=", 1)[1] for p in parts[1:] if p.startswith("invite=")), None)
+        given = parts[1][len("invite=") :] if len(parts) == 2 else None
         code = invite_code(given) if given else None  # the link or the code, as pasted
+        if given is not None and code not in self.adapter.invites:
+            codes = sorted(self.adapter.invites)
+            made = ", ".join(codes[:5]) + (", …" if len(codes) > 5 else "") or "none yet"
+            raise Refused(
+                f"no invite has the code {given} (invites: {made}); make one with "
+                f"/invite, or /join {parts[0]} without one"
+            )
+        creator = self.adapter.members.get(self.adapter.invites[code] or "") if code else None
+        member = self.adapter.member(parts[0])
         member.present = True
         await self.adapter.emit(
             MemberJoined(
@@ -122,13 +168,47 @@ class ConsoleSession:
                 at=self.adapter.now(),
                 invite_code=code,
                 confidence="exact" if code else "unknown",
+                # Like Telegram and Discord: the platform says who made the invite.
+                inviter_user_id=creator.user_id if creator else None,
+                inviter_name=creator.name if creator else None,
             )
+        )
+
+    async def _invite(self, rest: str) -> None:
+        parts = rest.split()
+        if len(parts) > 1:
+            raise ScriptError("/invite [CODE]")
+        code = invite_code(parts[0]) if parts else invite_code(f"inv{self.adapter.next_id()}")
+        if not code or any(c in code for c in "=/#@"):
+            raise ScriptError("/invite [CODE], a code of letters and digits")
+        if code in self.adapter.invites:
+            raise Refused(f"the invite {code} exists already: /join NAME invite={code}")
+        self.adapter.invites[code] = self.actor.user_id
+        self.actor.present = True
+        await self.adapter.emit(
+            InviteCreated(
+                platform="console",
+                space_id=SPACE_ID,
+                actor=self._actor(self.actor),
+                at=self.adapter.now(),
+                code=code,
+                creator_user_id=self.actor.user_id,
+            )
+        )
+        self.adapter.tell(
+            f"{self.actor.name} made the invite {invite_link(code)}: "
+            f"/join NAME invite={code} joins through it"
         )
 
     async def _leave(self, rest: str) -> None:
         if not rest:
             raise ScriptError("/leave NAME")
-        member = self.adapter.member(rest.split()[0])
+        name = rest.split()[0]
+        member = self.adapter.here(name)
+        if member is None:
+            raise Refused(
+                f"{name.lstrip('@')} is not here (only someone who joined or posted can leave)"
+            )
         member.present = False
         await self.adapter.emit(
             MemberLeft(
@@ -143,7 +223,9 @@ class ConsoleSession:
         name, _, text = rest.partition(" ")
         if not name or not text:
             raise ScriptError("/say NAME TEXT")
-        await self._message(self.adapter.member(name), text)
+        member = self.adapter.member(name)
+        member.present = True
+        await self._message(member, text)
 
     async def _reply(self, rest: str) -> None:
         name, _, text = rest.partition(" ")
@@ -151,7 +233,13 @@ class ConsoleSession:
             raise ScriptError("/reply NAME TEXT")
         target = self.adapter.member(name)
         last = self.adapter.last_message.get(target.user_id)
-        await self._message(self.actor, text, reply_to=(target.user_id, last[1] if last else None))
+        if last is None:
+            raise Refused(
+                f"{target.name} has posted nothing to reply to; write without /reply, "
+                f"or /say {target.name} TEXT first"
+            )
+        self.actor.present = True
+        await self._message(self.actor, text, reply_to=(target.user_id, last[1]))
 
     async def _react(self, rest: str) -> None:
         emoji = rest.split()[0] if rest else "👍"
@@ -161,8 +249,9 @@ class ConsoleSession:
             if channel == self.channel and uid != self.actor.user_id
         ]
         if not candidates:
-            raise ScriptError("/react needs a message by someone else in this channel")
+            raise Refused(f"nothing to react to: nobody else has posted in #{self.channel} yet")
         author, message_id = max(candidates, key=lambda pair: int(pair[1]))
+        self.actor.present = True
         await self.adapter.emit(
             ReactionAdded(
                 platform="console",
@@ -177,11 +266,19 @@ class ConsoleSession:
         )
 
     async def _click(self, rest: str) -> None:
+        shown = self.adapter.buttons_for(self.actor, self.channel)
+        if not shown:
+            raise Refused(
+                f"no buttons to press: none were shown to {self.actor.name}, privately "
+                f"or in #{self.channel}"
+            )
         try:
             index = int(rest) - 1
-            button, message_id = self.adapter.buttons[index]
+            if index < 0:
+                raise IndexError(index)
+            button, message_id = shown[index]
         except (ValueError, IndexError):
-            raise ScriptError(f"/click N, with N from 1 to {len(self.adapter.buttons)}") from None
+            raise ScriptError(f"/click N, with N from 1 to {len(shown)}") from None
         await self.adapter.emit(
             ButtonPressed(
                 platform="console",
@@ -220,7 +317,7 @@ class ConsoleSession:
             raise ScriptError("/advance 3d (s, m, h, d or w)") from None
         if delta is None or delta > MAX_ADVANCE:
             # Every due job fires in turn: years at once would run for minutes.
-            raise ScriptError(
+            raise Refused(
                 f"/advance goes at most {MAX_ADVANCE.days} days at a time; repeat it to go further"
             )
         await self.advance(delta)

@@ -23,24 +23,21 @@ def create_adapter(config: Config) -> Adapter:
 
 
 def required_permissions() -> int:
-    """Exactly the permissions Kehila uses; docs/DISCORD.md says what each is for."""
+    """Exactly the permissions shipped features use; docs/DISCORD.md says what each
+    is for. Actions no shipped feature sends (Delete, CreateInvite,
+    SyncScheduledEvent) are not asked for: add theirs with the feature."""
     import discord
 
     return discord.Permissions(
         view_channel=True,
-        send_messages=True,
-        send_messages_in_threads=True,
-        embed_links=True,
-        attach_files=True,
-        read_message_history=True,
-        manage_messages=True,  # Delete: remove a member's message (moderation)
-        manage_roles=True,  # AssignRole / RemoveRole
-        moderate_members=True,  # Restrict: timeouts
-        kick_members=True,  # Kick
-        create_instant_invite=True,  # CreateInvite: ambassadors' personal invites
-        manage_guild=True,  # read invites and vanity uses: invite attribution
-        create_events=True,  # SyncScheduledEvent: create
-        manage_events=True,  # SyncScheduledEvent: edit and cancel
+        send_messages=True,  # welcomes, answers, notices, the private-message fallback
+        send_messages_in_threads=True,  # answers to messages in threads
+        read_message_history=True,  # an answer is a reply to the member's message
+        attach_files=True,  # the digest's chart and /mydata where a DM falls back
+        manage_roles=True,  # AssignRole: onboarding's member role
+        moderate_members=True,  # Restrict: onboarding's gate without a member role
+        kick_members=True,  # Kick: onboarding's gate, when time runs out ("remove")
+        manage_guild=True,  # read invites and vanity uses: who invited whom ({inviter})
     ).value
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import discord
 
 from adapters.discord import commands as slash
+from adapters.discord.channels import describe, lookup, visible
 from adapters.discord.client import KehilaClient
 from adapters.discord.inbound import Inbound
 from adapters.discord.outbound import Outbound
@@ -26,9 +27,12 @@ from bot.actions import Action, ActionResult
 from bot.commands import CommandSpec
 from bot.config import Config
 from bot.events import Platform
-from bot.ports import Capabilities, EventSink
+from bot.ports import Capabilities, Channel, EventSink, Pace, Window
 
 log = logging.getLogger(__name__)
+# Discord's global limit of 50 requests a second, and about 5 messages per 5 seconds
+# in one channel (discord.py also waits on the per-route buckets its headers name).
+PACE = Pace(overall=Window(50, 1.0), group=Window(5, 5.0), private=Window(5, 5.0))
 
 
 class DiscordStartError(RuntimeError):
@@ -99,6 +103,7 @@ class DiscordAdapter:
             scheduled_events=True,
             message_content=self.inbound.message_content,
             max_text_length=MAX_TEXT_LENGTH,
+            pace=PACE,
         )
 
     @property
@@ -179,6 +184,15 @@ class DiscordAdapter:
 
     def open_chat_link(self, payload: str | None) -> str | None:
         return None  # a bot cannot be made to open a DM through a link
+
+    async def find_channel(self, space_id: str, reference: str) -> Channel | None:
+        guild = self._client.get_guild(int(space_id)) if space_id.isdigit() else None
+        found = lookup(guild, reference) if guild is not None else None
+        return describe(guild, found) if guild is not None and found else None
+
+    async def channels(self, space_id: str) -> Sequence[Channel]:
+        guild = self._client.get_guild(int(space_id)) if space_id.isdigit() else None
+        return visible(guild) if guild is not None else []
 
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
         self.inbound.specs = {s.name: s for s in specs}

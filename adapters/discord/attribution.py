@@ -14,7 +14,9 @@ join, under the guild's lock, the adapter fetches the counts again and asks
 - `unknown`: the cache was cold, nothing moved (a single-use invite that Discord
   deleted on use, a join through Discovery), or the counts could not be read.
 
-Nothing here guesses: a join is attributed only when the counts prove it.
+Nothing here guesses: a join is attributed only when the counts prove it. Who made
+each invite (its inviter, as Discord lists it; never a bot's, such as the invites
+Kehila makes itself) is kept too, so an `exact` join can name them (`inviter_of`).
 Pure logic, no discord import, so it is unit-testable on its own.
 """
 
@@ -41,6 +43,9 @@ class Attribution:
 
 UNKNOWN = Attribution(None, "unknown")
 
+# (user id, name) of an invite's creator.
+Inviter = tuple[str, str]
+
 
 @dataclass
 class GuildInvites:
@@ -51,12 +56,18 @@ class GuildInvites:
     surplus: int = 0
     surplus_codes: frozenset[str] = frozenset()
     surplus_at: float = 0.0
+    inviters: dict[str, Inviter] = field(default_factory=dict)  # by code
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def load(
-        self, uses: Mapping[str, int], vanity_code: str | None, vanity_uses: int | None
+        self,
+        uses: Mapping[str, int],
+        vanity_code: str | None,
+        vanity_uses: int | None,
+        inviters: Mapping[str, Inviter] | None = None,
     ) -> None:
         self.uses = dict(uses)
+        self.inviters = dict(inviters or {})
         self.vanity_code = vanity_code
         self.vanity_uses = vanity_uses
         self.surplus, self.surplus_codes = 0, frozenset()
@@ -66,13 +77,23 @@ class GuildInvites:
         """The counts can no longer be trusted (lost permission, failed fetch)."""
         self.warm = False
         self.uses.clear()
+        self.inviters.clear()
         self.surplus, self.surplus_codes = 0, frozenset()
 
-    def created(self, code: str, uses: int) -> None:
+    def created(self, code: str, uses: int, inviter: Inviter | None = None) -> None:
         self.uses.setdefault(code, uses)
+        if inviter is not None:
+            self.inviters[code] = inviter
 
     def deleted(self, code: str) -> None:
         self.uses.pop(code, None)
+        self.inviters.pop(code, None)
+
+    def inviter_of(self, found: Attribution) -> Inviter | None:
+        """Who made the invite of an `exact` join; nobody for any other confidence."""
+        if found.confidence != "exact" or found.code is None:
+            return None
+        return self.inviters.get(found.code)
 
     def attribute(
         self,

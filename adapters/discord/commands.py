@@ -1,10 +1,13 @@
 """Core `CommandSpec`s as Discord application commands, and back.
 
 Publishing: each spec becomes a slash command (subcommands as subcommands or
-groups), options typed (integer and boolean natively, everything else a string;
-`choice` with its choices), descriptions localized from the catalogs, and
-`default_member_permissions` by level so owner and moderator commands are hidden
-from members (the core checks again on every call).
+groups), options typed (integer and boolean natively, with their range; everything
+else a string; `choice` with its choices), descriptions localized from the
+catalogs, and `default_member_permissions` by level so owner and moderator commands
+(and `/setup`, for server administrators) are hidden from members (the core checks
+again on every call). Default permissions do not apply in the bot's DMs, where
+everyone would see every command: only member commands are offered there
+(`contexts`); the others work in the server only.
 
 Sync only when changed: `canonical()` projects a command payload, ours or the one
 Discord returns, onto the fields we set, so "unchanged" is decided against what
@@ -72,6 +75,11 @@ def _option(opt: OptionSpec) -> dict[str, Any]:
         out["description_localizations"] = localized
     if opt.type == "choice":
         out["choices"] = [{"name": c, "value": c} for c in opt.choices[:25]]
+    if opt.type == "integer":
+        if opt.minimum is not None:
+            out["min_value"] = opt.minimum
+        if opt.maximum is not None:
+            out["max_value"] = opt.maximum
     return out
 
 
@@ -105,15 +113,18 @@ def command_payload(spec: CommandSpec) -> dict[str, Any]:
     description, localized = _description(spec.description)
     # A top-level command carries one permission; with mixed subcommands the
     # lowest wins so nobody the core would allow is hidden.
-    bits = _DEFAULT_PERMISSIONS[_lowest_permission(spec)]
+    level = _lowest_permission(spec)
+    bits = MANAGE_GUILD if spec.platform_admin else _DEFAULT_PERMISSIONS[level]
+    # In the bot's DMs Discord shows every command to everyone: only members'
+    # commands are offered there (the core answers them for the member's community).
+    members_only = level == Permission.MEMBER and not spec.platform_admin
     payload: dict[str, Any] = {
         "type": 1,
         "name": spec.name.lower(),
         "description": description,
         "options": _options(spec, 0),
         "default_member_permissions": None if bits is None else str(bits),
-        # Usable in the bot's DMs too: the core answers there (`/help`) or says why not.
-        "contexts": [GUILD, BOT_DM],
+        "contexts": [GUILD, BOT_DM] if members_only else [GUILD],
         "integration_types": [0],
         "nsfw": False,
     }
@@ -134,6 +145,8 @@ def _canon_option(opt: Mapping[str, Any]) -> dict[str, Any]:
     else:
         out["required"] = bool(opt.get("required", False))
         out["choices"] = [[c["name"], c["value"]] for c in opt.get("choices") or ()]
+        out["min_value"] = opt.get("min_value")
+        out["max_value"] = opt.get("max_value")
     return out
 
 

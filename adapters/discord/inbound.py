@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from adapters.discord import commands as slash
-from adapters.discord.attribution import UNKNOWN, Attribution
+from adapters.discord.attribution import UNKNOWN, Attribution, Inviter
 from adapters.discord.render import render
 from adapters.discord.shared import Deferred, Shared
 from bot.commands import CommandSpec
@@ -176,7 +176,7 @@ class Inbound:
 
     async def on_member_join(self, member: discord.Member) -> None:
         guild = member.guild
-        found = UNKNOWN if member.bot else await self._attribute(guild)
+        found, inviter = (UNKNOWN, None) if member.bot else await self._attribute(guild)
         if member.pending:
             self.pending.add((guild.id, member.id))
         await self._emit(
@@ -189,6 +189,8 @@ class Inbound:
                 invite_code=invite_code(found.code) if found.code else None,
                 confidence=found.confidence,
                 candidate_codes=tuple(invite_code(c) for c in found.candidates),
+                inviter_user_id=inviter[0] if inviter else None,
+                inviter_name=inviter[1] if inviter else None,
                 pending=member.pending,
             )
         )
@@ -226,11 +228,7 @@ class Inbound:
     async def on_rsvp(self, data: dict[str, Any], *, going: bool) -> None:
         user_id = int(data["user_id"])
         user = self.client.get_user(user_id)
-        actor = (
-            _actor(user)
-            if user is not None
-            else Actor(user_id=str(user_id), display_name=str(user_id))
-        )
+        actor = _actor(user) if user is not None else await self._fetch_actor(data)
         await self._emit(
             ExternalRsvp(
                 platform="discord",
@@ -243,12 +241,24 @@ class Inbound:
             )
         )
 
+    async def _fetch_actor(self, data: dict[str, Any]) -> Actor:
+        """The payload names only the user's id, and no member cache is kept: ask for
+        the member, so nobody becomes a member named by a number."""
+        user_id = str(data["user_id"])
+        try:
+            member = await self.client.http.get_member(int(data["guild_id"]), int(user_id))
+        except discord.HTTPException as exc:
+            log.info("Discord: cannot read member %s: %s", user_id, exc.status)
+            return Actor(user_id=user_id, display_name=user_id)
+        return _actor_from_payload(dict(member["user"]), member.get("nick"))
+
     async def on_invite_create(self, invite: discord.Invite) -> None:
         guild = invite.guild
         if guild is None:
             return
-        self.shared.invites[guild.id].created(invite.code, invite.uses or 0)
         inviter = invite.inviter
+        made_by = (str(inviter.id), inviter.display_name) if inviter and not inviter.bot else None
+        self.shared.invites[guild.id].created(invite.code, invite.uses or 0, made_by)
         await self._emit(
             InviteCreated(
                 platform="discord",
@@ -389,10 +399,15 @@ class Inbound:
 
     async def _fetch_invites(
         self, guild: discord.Guild
-    ) -> tuple[dict[str, int], str | None, int | None]:
+    ) -> tuple[dict[str, int], str | None, int | None, dict[str, Inviter]]:
         http = self.client.http
         data = await http.invites_from(guild.id)
         uses = {str(i["code"]): int(i.get("uses") or 0) for i in data}
+        inviters: dict[str, Inviter] = {}
+        for invite in data:
+            user: dict[str, Any] = dict(invite.get("inviter") or {})
+            if user and not user.get("bot"):
+                inviters[str(invite["code"])] = _inviter(user)
         vanity_code = vanity_uses = None
         if "VANITY_URL" in guild.features:
             try:
@@ -402,7 +417,7 @@ class Inbound:
             else:
                 vanity_code = vanity.get("code") or None
                 vanity_uses = int(vanity.get("uses") or 0) if vanity_code else None
-        return uses, vanity_code, vanity_uses
+        return uses, vanity_code, vanity_uses, inviters
 
     async def _warm(self, guild: discord.Guild) -> None:
         cache = self.shared.invites[guild.id]
@@ -418,15 +433,18 @@ class Inbound:
                     exc.status,
                 )
 
-    async def _attribute(self, guild: discord.Guild) -> Attribution:
+    async def _attribute(self, guild: discord.Guild) -> tuple[Attribution, Inviter | None]:
+        """Which invite a join came through, and, when that is exact, who made it."""
         cache = self.shared.invites[guild.id]
         async with cache.lock:
             try:
-                current = await self._fetch_invites(guild)
+                uses, vanity_code, vanity_uses, inviters = await self._fetch_invites(guild)
             except discord.HTTPException:
                 cache.forget()
-                return UNKNOWN
-            return cache.attribute(*current)
+                return UNKNOWN, None
+            found = cache.attribute(uses, vanity_code, vanity_uses)
+            cache.inviters.update(inviters)
+            return found, cache.inviter_of(found)
 
 
 def _actor(user: discord.abc.User, admin: bool = False) -> Actor:
@@ -436,6 +454,11 @@ def _actor(user: discord.abc.User, admin: bool = False) -> Actor:
         is_bot=user.bot,
         is_platform_admin=admin,
     )
+
+
+def _inviter(user: dict[str, Any]) -> Inviter:
+    """(id, name) of an invite's creator, from the invite payload's `inviter`."""
+    return str(user["id"]), str(user.get("global_name") or user.get("username") or user["id"])
 
 
 def _actor_from_payload(user: dict[str, Any], nick: str | None) -> Actor:

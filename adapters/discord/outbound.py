@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from adapters.discord.channels import FOREIGN, lookup
 from adapters.discord.client import CoreButton
 from adapters.discord.render import MAX_TEXT_LENGTH, Rendered, render
 from adapters.discord.shared import Shared
@@ -70,7 +71,9 @@ class Outbound:
         try:
             return await self.actions.perform(self, action)
         except discord.RateLimited as exc:
-            return ActionResult.failed("rate_limited", f"retry after {exc.retry_after:.0f}s")
+            return ActionResult.failed(
+                "rate_limited", f"retry after {exc.retry_after:.0f}s", retry_after=exc.retry_after
+            )
         except discord.HTTPException as exc:
             return _failure(exc)
 
@@ -104,15 +107,37 @@ class Outbound:
             int(channel_id), guild_id=int(space_id) if space_id else None
         )
 
+    def _target(self, space_id: str, reference: str) -> str | ActionResult:
+        """The id to post to for a `Send` (see its docstring): the channel the
+        reference names in this server, or the server's main channel."""
+        guild = self._guild(space_id)
+        ref = reference.strip()
+        if ref.startswith("<#") and ref.endswith(">"):
+            ref = ref[2:-1]
+        if ref.isdigit():
+            if guild is None or guild.get_channel_or_thread(int(ref)) is not None:
+                return ref
+            other = getattr(self.client.get_channel(int(ref)), "guild", None)
+            if other is None or other.id == guild.id:
+                return ref  # not in the cache: posting says whether it still exists
+            # A channel of another server of the community: this server's main one.
+        elif ref:
+            found = lookup(guild, ref) if guild is not None else None
+            if found is not None:
+                return str(found.id)
+            if not FOREIGN.match(ref):
+                where = guild.name if guild is not None else space_id
+                return ActionResult.failed("not_found", f"no channel {ref} in {where}")
+        main = _main_channel(guild) if guild is not None else None
+        if main is None:
+            return ActionResult.failed("not_found", "no channel the bot may post in")
+        return str(main.id)
+
     @actions.performs(Send)
     async def _send(self, action: Send) -> ActionResult:
-        channel_id = action.channel_id
-        if not channel_id:
-            guild = self._guild(action.space_id)
-            main = _main_channel(guild) if guild is not None else None
-            if main is None:
-                return ActionResult.failed("not_found", "no channel the bot may post in")
-            channel_id = str(main.id)
+        channel_id = self._target(action.space_id, action.channel_id)
+        if isinstance(channel_id, ActionResult):
+            return channel_id
         channel = self._channel(channel_id, action.space_id)
         msg = await self._post(
             channel.send, render(action.text), action.buttons, action.attachments
@@ -403,6 +428,15 @@ def _files(attachments: Sequence[Attachment]) -> list[discord.File]:
     return [discord.File(io.BytesIO(a.data), filename=a.filename) for a in attachments[:10]]
 
 
+def _retry_after(exc: discord.HTTPException) -> float | None:
+    """A 429's Retry-After header, in seconds (None if absent or not a number)."""
+    headers = getattr(exc.response, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+
+
 def _failure(exc: discord.HTTPException) -> ActionResult:
     detail = exc.text or str(exc)
     if isinstance(exc, discord.Forbidden):
@@ -414,5 +448,5 @@ def _failure(exc: discord.HTTPException) -> ActionResult:
     if exc.code in (MAX_INVITES, MAX_SCHEDULED_EVENTS):
         return ActionResult.failed("limit_reached", detail)
     if exc.status == 429:
-        return ActionResult.failed("rate_limited", detail)
+        return ActionResult.failed("rate_limited", detail, retry_after=_retry_after(exc))
     return ActionResult.failed("failed", detail)

@@ -5,24 +5,31 @@ into core events, starts it and then the Updater (long polling, or a webhook ser
 when configured). `stop()` undoes it in reverse. Never `run_polling`: it owns the loop.
 Updates become core events in `inbound.py`; actions become Bot API calls in
 `outbound.py`.
+
+Command menus are published after start; a Bot API that refuses them for a while
+does not stop the bot: it runs without menus and tries again in the background.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
+    BotCommandScope,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeDefault,
     Update,
 )
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
@@ -36,7 +43,7 @@ from bot.commands import CommandSpec, Permission
 from bot.config import Config, ConfigError
 from bot.events import Platform
 from bot.i18n import LOCALES, N_, gettext, translate
-from bot.ports import Capabilities, EventSink
+from bot.ports import Capabilities, Channel, EventSink, Pace, Window
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,9 @@ ALLOWED_UPDATES = (
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Seconds between attempts to publish command menus Telegram refused (a transient
+# error): in the background, while the bot runs without them.
+MENU_RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
 
 CAPABILITIES = Capabilities(
     roles=False,
@@ -63,7 +73,19 @@ CAPABILITIES = Capabilities(
     scheduled_events=False,
     message_content=True,
     max_text_length=MAX_MESSAGE_LENGTH,
+    # Telegram's published limits: about 30 messages a second overall, 20 a minute
+    # in one group, about one a second in one private chat.
+    pace=Pace(overall=Window(30, 1.0), group=Window(20, 60.0), private=Window(1, 1.0)),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """One command menu: who sees it (scope) in which client language (None: any other)."""
+
+    commands: tuple[BotCommand, ...]
+    scope: BotCommandScope
+    language: str | None
 
 
 def _file_url(base_url: str) -> str | None:
@@ -82,6 +104,7 @@ class TelegramAdapter:
         get_updates_request: BaseRequest | None = None,
         max_retries: int = 3,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         section = config.telegram
         if section.token is None:
@@ -101,7 +124,13 @@ class TelegramAdapter:
             Application.builder()
             .token(token)
             .base_url(section.base_url)
-            .rate_limiter(AIORateLimiter(max_retries=max_retries))
+            .rate_limiter(
+                AIORateLimiter(
+                    # What the outbox is told the bot may send (`outbox.per_second`).
+                    overall_max_rate=config.outbox.per_second.get("telegram", 30),
+                    max_retries=max_retries,
+                )
+            )
             .concurrent_updates(ChatOrderedUpdateProcessor())
             .job_queue(None)  # our scheduler lives in jobs/, not in PTB
         )
@@ -118,6 +147,10 @@ class TelegramAdapter:
         # Button presses the core answered, so the adapter does not answer them again.
         answered = _TTLCache(60.0, 10_000, clock)
         self.outbound = Outbound(self.application.bot, self.inbound.join_links, answered)
+        self.outbound.places = self.inbound.places
+        self._sleep = sleep
+        # Publishing the menus Telegram refused at start, in the background.
+        self.menu_retry: asyncio.Task[None] | None = None
 
     # --- the port ------------------------------------------------------------------
 
@@ -201,6 +234,11 @@ class TelegramAdapter:
             await app.update_queue.join()
 
     async def stop(self) -> None:
+        retry, self.menu_retry = self.menu_retry, None
+        if retry is not None and not retry.done():
+            retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retry
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
@@ -214,23 +252,80 @@ class TelegramAdapter:
             raise ValueError(f"start payload {payload!r}: Telegram allows 1-64 of A-Z a-z 0-9 _ -")
         return f"https://t.me/{self.username}" + (f"?start={payload}" if payload else "")
 
+    async def find_channel(self, space_id: str, reference: str) -> Channel | None:
+        return await self.inbound.places.find(space_id, reference)
+
+    async def channels(self, space_id: str) -> Sequence[Channel]:
+        return await self.inbound.places.listing(space_id)
+
     async def publish_commands(self, specs: Sequence[CommandSpec]) -> None:
+        """The menus: members' commands for everyone, all commands for administrators,
+        in each language. Never fails for Telegram's sake: menus it refuses now are
+        retried in the background (`MENU_RETRY_DELAYS`) while the bot runs."""
         for spec in specs:
             if not COMMAND_NAME.match(spec.name):
                 raise ValueError(f"command name {spec.name!r}: Telegram allows 1-32 of a-z 0-9 _")
         member = [s for s in specs if s.permission == Permission.MEMBER]
-        bot = self.application.bot
+        menus: list[Menu] = []
         # No language_code: what clients in any other language see (English).
         for language in (None, *LOCALES):
             locale = language or "en"
 
-            def menu(chosen: Sequence[CommandSpec], locale: str = locale) -> list[BotCommand]:
-                return [BotCommand(s.name, gettext(locale, s.description)[:256]) for s in chosen]
+            def menu(chosen: Sequence[CommandSpec], locale: str = locale) -> tuple[BotCommand, ...]:
+                return tuple(
+                    BotCommand(s.name, gettext(locale, s.description)[:256]) for s in chosen
+                )
 
-            await bot.set_my_commands(menu(member), BotCommandScopeDefault(), language)
-            await bot.set_my_commands(
-                menu(list(specs)), BotCommandScopeAllChatAdministrators(), language
+            menus.append(Menu(menu(member), BotCommandScopeDefault(), language))
+            menus.append(Menu(menu(specs), BotCommandScopeAllChatAdministrators(), language))
+        if self.menu_retry is not None:
+            self.menu_retry.cancel()
+            self.menu_retry = None
+        left = await self._publish(menus)
+        if left:
+            log.warning(
+                "telegram: %d of %d command menus not published yet; running without "
+                "them and trying again in the background",
+                len(left),
+                len(menus),
             )
+            self.menu_retry = asyncio.create_task(self._publish_later(left), name="telegram-menus")
+
+    async def _publish(self, menus: Sequence[Menu]) -> list[Menu]:
+        """Publish in order; the menus left when Telegram fails (for a while, it seems:
+        the rest would fail too). A menu Telegram calls wrong is logged and dropped."""
+        bot = self.application.bot
+        for i, menu in enumerate(menus):
+            try:
+                await bot.set_my_commands(menu.commands, menu.scope, menu.language)
+            except BadRequest as exc:
+                log.error(
+                    "telegram: command menu %s/%s refused: %s",
+                    menu.scope.type,
+                    menu.language or "-",
+                    exc,
+                )
+            except TelegramError as exc:
+                log.info("telegram: publishing command menus failed: %s", exc)
+                return list(menus[i:])
+        return []
+
+    async def _publish_later(self, menus: list[Menu]) -> None:
+        for delay in MENU_RETRY_DELAYS:
+            await self._sleep(delay)
+            try:
+                menus = await self._publish(menus)
+            except Exception:
+                log.exception("telegram: publishing command menus failed")
+                return
+            if not menus:
+                log.info("telegram: command menus published")
+                return
+        log.error(
+            "telegram: %d command menus still not published; members see no command "
+            "menu until the next start",
+            len(menus),
+        )
 
     async def perform(self, action: Action) -> ActionResult:
         return await self.outbound.perform(action)

@@ -8,6 +8,12 @@ Id rules (the core treats ids as opaque strings):
   topic (other than General), so that sending back to an event's `channel_id` lands
   in the same topic. `MessagePosted.thread_id` carries the topic id as well.
 - `user_id` is the Telegram user id.
+
+Joins and leaves reach a bot two ways: as a `chat_member` update (only where the bot
+is an administrator; it carries the invite link) and as a service message
+(`new_chat_members`, `left_chat_member`; wherever the bot is). An administrator bot
+takes the update and passes over the message; any other takes the message. Either
+way each change is reported to the core once (`Inbound.first_report`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +43,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from adapters.telegram.places import Places
 from bot.events import (
     Actor,
     ButtonPressed,
@@ -58,6 +66,8 @@ log = logging.getLogger(__name__)
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
 CHAT_TYPES = (Chat.GROUP, Chat.SUPERGROUP, Chat.PRIVATE)
 ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+# How long a join or leave is remembered, to tell its second report from a new change.
+PRESENCE_WINDOW = 600.0
 
 
 class AnonymousCommand(Exception):
@@ -130,9 +140,18 @@ class _TTLCache:
         return None if hit is None else hit[1]
 
 
+@dataclass(frozen=True, slots=True)
+class Via:
+    """How a member came in: the invite's code (normal form) and who invited them."""
+
+    code: str | None = None
+    confidence: Confidence = "unknown"
+    inviter: User | None = None
+
+
 class Inbound:
     """Turns updates into events. Keeps the little state Telegram makes necessary:
-    administrators per chat, pending join requests' links."""
+    administrators per chat, pending join requests' links, recent joins and leaves."""
 
     def __init__(
         self,
@@ -144,6 +163,9 @@ class Inbound:
         self.bot = bot
         self.admins = _TTLCache(admin_ttl, 10_000, clock)
         self.join_links = _TTLCache(48 * 3600.0, 50_000, clock)
+        self.places = Places(bot)  # group titles and topic names seen
+        # (chat, user) -> (present, at) of the last join or leave reported
+        self.presence = _TTLCache(PRESENCE_WINDOW, 50_000, clock)
 
     # --- administrators ------------------------------------------------------------
 
@@ -168,6 +190,10 @@ class Inbound:
             return user_id in await self.chat_admins(chat.id)
         cached = self.admins.get(chat.id)
         return isinstance(cached, frozenset) and user_id in cached
+
+    async def sees_member_updates(self, chat_id: int) -> bool:
+        """Telegram sends `chat_member` updates only to a bot that administers the chat."""
+        return self.bot.id in await self.chat_admins(chat_id)
 
     def _note_status(self, chat_id: int, user_id: int, member: ChatMember) -> None:
         cached = self.admins.get(chat_id)
@@ -222,8 +248,11 @@ class Inbound:
                     raw=update,
                 )
             ]
+        if msg.new_chat_members or msg.left_chat_member is not None:
+            return await self._membership_message(update, msg)
         if chat.type not in CHAT_TYPES:
             return []
+        self.places.note(msg)
         private = chat.type == Chat.PRIVATE
         space_id = "" if private else str(chat.id)
         thread_id = msg.message_thread_id if msg.is_topic_message else None
@@ -328,60 +357,132 @@ class Inbound:
         self._note_status(chat.id, user.id, change.new_chat_member)
         was, now = is_member(change.old_chat_member), is_member(change.new_chat_member)
         at = _utc(change.date)
-        admin = change.new_chat_member.status in ADMIN_STATUSES
-        if not was and now:
-            code, confidence = self._attribution(chat.id, user.id, change.invite_link)
-            return [
-                MemberJoined(
-                    platform="telegram",
-                    space_id=str(chat.id),
-                    actor=self._actor(user, admin),
-                    at=at,
-                    invite_code=code,
-                    confidence=confidence,
-                    raw=update,
-                )
-            ]
-        if was and not now:
-            return [
-                MemberLeft(
-                    platform="telegram",
-                    space_id=str(chat.id),
-                    actor=self._actor(user, False),
-                    at=at,
-                    removed_by_bot=change.from_user.id == self.bot.id and user.id != self.bot.id,
-                    raw=update,
-                )
-            ]
-        return []
+        if was == now or not self.first_report(chat.id, user.id, now, at):
+            return []
+        if now:
+            admin = change.new_chat_member.status in ADMIN_STATUSES
+            via = self._via(
+                chat.id, user, change.invite_link, change.from_user, bool(change.via_join_request)
+            )
+            return [self._joined(update, chat, user, admin, at, via)]
+        by_bot = change.from_user.id == self.bot.id and user.id != self.bot.id
+        return [self._left(update, chat, user, at, removed_by_bot=by_bot)]
 
-    def _attribution(
-        self, chat_id: int, user_id: int, link: ChatInviteLink | None
-    ) -> tuple[str | None, Confidence]:
-        pending = self.join_links.pop((chat_id, user_id))
-        if link is None and isinstance(pending, str):
-            return pending, "exact"  # approved join request that came through a link
-        if link is None or link_is_masked(link):
-            # Public "Join" button, a rejoin, or a link another administrator made
-            # (Telegram hides its second half from us): nothing to attribute.
-            return None, "unknown"
-        return invite_code(link.invite_link), "exact"
+    async def _membership_message(self, update: Update, msg: Message) -> list[Event]:
+        """`new_chat_members` / `left_chat_member`: the report every bot gets. An
+        administrator bot also gets the `chat_member` update, which names the invite
+        link, so it takes that one and passes over this."""
+        chat = msg.chat
+        if chat.type not in GROUP_TYPES or await self.sees_member_updates(chat.id):
+            return []
+        at, by = _utc(msg.date), msg.from_user
+        events: list[Event] = []
+        for user in msg.new_chat_members or ():
+            # The bot itself: my_chat_member reports that (SpaceAdded).
+            if user.id != self.bot.id and self.first_report(chat.id, user.id, True, at):
+                via = self._via(chat.id, user, None, by, False)
+                admin = await self.is_admin(chat, user.id, fetch=False)
+                events.append(self._joined(update, chat, user, admin, at, via))
+        gone = msg.left_chat_member
+        if (
+            gone is not None
+            and gone.id != self.bot.id
+            and self.first_report(chat.id, gone.id, False, at)
+        ):
+            by_bot = by is not None and by.id == self.bot.id
+            events.append(self._left(update, chat, gone, at, removed_by_bot=by_bot))
+        return events
+
+    def first_report(self, chat_id: int, user_id: int, present: bool, at: datetime) -> bool:
+        """Whether this join (`present`) or leave is news. A change can come as an
+        update and as a service message: its second report, or a report older than
+        the last change seen, is not."""
+        key = (chat_id, user_id)
+        last = self.presence.get(key)
+        if isinstance(last, tuple):
+            was_present, since = last
+            if was_present == present or at < since:
+                return False
+        self.presence.put(key, (present, at))
+        return True
+
+    def _joined(
+        self, update: Update, chat: Chat, user: User, admin: bool, at: datetime, via: Via
+    ) -> MemberJoined:
+        inviter = via.inviter
+        return MemberJoined(
+            platform="telegram",
+            space_id=str(chat.id),
+            actor=self._actor(user, admin),
+            at=at,
+            invite_code=via.code,
+            confidence=via.confidence,
+            inviter_user_id=str(inviter.id) if inviter is not None else None,
+            inviter_name=display_name(inviter) if inviter is not None else None,
+            raw=update,
+        )
+
+    def _left(
+        self, update: Update, chat: Chat, user: User, at: datetime, *, removed_by_bot: bool
+    ) -> MemberLeft:
+        return MemberLeft(
+            platform="telegram",
+            space_id=str(chat.id),
+            actor=self._actor(user, False),
+            at=at,
+            removed_by_bot=removed_by_bot,
+            raw=update,
+        )
+
+    def _link(self, link: ChatInviteLink) -> Via:
+        """What a link says: its code, unless Telegram masked it (another
+        administrator's link), and its creator, unless that is the bot (a member's
+        personal link: whose it is, the code says)."""
+        creator = link.creator if link.creator.id != self.bot.id else None
+        if link_is_masked(link):
+            return Via(inviter=creator)
+        return Via(invite_code(link.invite_link), "exact", creator)
+
+    def _via(
+        self,
+        chat_id: int,
+        user: User,
+        link: ChatInviteLink | None,
+        by: User | None,
+        via_join_request: bool,
+    ) -> Via:
+        """How `user` came in. No link: an approved join request's, remembered from
+        the request; or nothing (the public "Join" button, a rejoin). Added by
+        someone else (not through a request they approved): that person invited."""
+        pending = self.join_links.pop((chat_id, user.id))
+        if link is not None:
+            via = self._link(link)
+        elif isinstance(pending, Via):
+            via = pending
+        else:
+            via = Via()
+        if (
+            via.inviter is None
+            and by is not None
+            and by.id not in (user.id, self.bot.id)
+            and not via_join_request
+        ):
+            via = replace(via, inviter=by)
+        return via
 
     def _join_request(self, update: Update, request: ChatJoinRequest) -> list[Event]:
         chat, user = request.chat, request.from_user
         link = request.invite_link
-        code = (
-            invite_code(link.invite_link) if link is not None and not link_is_masked(link) else None
-        )
-        if code is not None:
-            self.join_links.put((chat.id, user.id), code)
+        via = self._link(link) if link is not None else Via()
+        if via.code is not None or via.inviter is not None:
+            self.join_links.put((chat.id, user.id), via)
         return [
             JoinRequested(
                 platform="telegram",
                 space_id=str(chat.id),
                 actor=self._actor(user, False),
                 at=_utc(request.date),
-                invite_code=code,
+                invite_code=via.code,
                 raw=update,
             )
         ]

@@ -11,7 +11,9 @@ A private message to someone who never started the bot comes back `dm_not_starte
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
@@ -37,6 +39,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from adapters.telegram.inbound import _TTLCache, parse_channel
+from adapters.telegram.places import OTHER, Places
 from adapters.telegram.render import render
 from bot.actions import (
     Action,
@@ -109,11 +112,30 @@ def _text_and_caption(
     return render(text), None
 
 
+# Words of Telegram's errors about a file itself (not about the chat it goes to).
+FILE_ERROR_WORDS = ("file", "photo", "image", "document", "too big", "too large", "dimension")
+
+
+def _refuses_the_file(exc: NetworkError, *, anything_sent: bool) -> bool:
+    """Telegram would not take this file (too large, not an image...), as opposed to a
+    chat that takes nothing (not found, bot blocked, no rights): once something went
+    to the chat in this send, any refusal is the file's."""
+    return anything_sent or any(word in str(exc).lower() for word in FILE_ERROR_WORDS)
+
+
+def _retry_after(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # PTB 22.2+ warns that the value becomes a timedelta; both are read alike.
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
 def _failure(exc: TelegramError) -> ActionResult:
     text = str(exc)
     low = text.lower()
     if isinstance(exc, RetryAfter):
-        return ActionResult.failed("rate_limited", text)
+        return ActionResult.failed("rate_limited", text, retry_after=_retry_after(exc))
     if isinstance(exc, Forbidden):
         return ActionResult.failed("forbidden", text)
     if isinstance(exc, BadRequest):
@@ -132,6 +154,8 @@ def _failure(exc: TelegramError) -> ActionResult:
 class Outbound:
     """Performs actions with the Application's bot. Remembers the groups that moved
     (migrated to a supergroup) and the button presses the core answered."""
+
+    places: Places  # the inbound half's: a `Send`'s channel is resolved by name too
 
     def __init__(self, bot: ExtBot[Any], join_links: _TTLCache, answered: _TTLCache) -> None:
         self.bot = bot
@@ -164,45 +188,53 @@ class Outbound:
         reply_to: int | None = None,
     ) -> ActionResult:
         markup = keyboard(buttons)  # raises before anything is sent
-        chunks, caption = _text_and_caption(text, attachments)
         chat_id = self._chat(chat_id)
         try:
-            return await self._send_chunks(
-                chat_id, thread_id, chunks, markup, attachments, reply_to, caption
-            )
+            return await self._send_all(chat_id, thread_id, text, markup, attachments, reply_to)
         except ChatMigrated as exc:
             self.migrated[chat_id] = int(exc.new_chat_id)
-            return await self._send_chunks(
-                int(exc.new_chat_id), thread_id, chunks, markup, attachments, reply_to, caption
+            return await self._send_all(
+                int(exc.new_chat_id), thread_id, text, markup, attachments, reply_to
             )
 
-    async def _send_chunks(
+    async def _send_all(
         self,
         chat_id: int,
         thread_id: int | None,
-        chunks: list[str],
+        text: Text,
         markup: InlineKeyboardMarkup | None,
         attachments: Sequence[Attachment],
         reply_to: int | None,
-        caption: str | None = None,
     ) -> ActionResult:
-        """The text's chunks, then each file; buttons go with the last message. With
-        `caption` (the text, when it fits under a photo), there are no chunks: the
-        first attachment, a photo, carries it."""
+        """The text's chunks, then each file; buttons go with the last message. When
+        the text fits under a photo there are no chunks: the photo carries it as its
+        caption. A file Telegram refuses is left out (`files_refused`, and the core
+        says so); the text it was to carry is sent as messages instead, and its
+        buttons go on the last message that went."""
         bot = self.bot
+        chunks, caption = _text_and_caption(text, attachments)
         reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         sent: Message | None = None
-        for i, chunk in enumerate(chunks):
-            last = i == len(chunks) - 1
-            sent = await bot.send_message(
-                chat_id,
-                chunk,
-                parse_mode=ParseMode.HTML,
-                message_thread_id=thread_id,
-                reply_parameters=reply if i == 0 else None,
-                reply_markup=markup if last and not attachments else None,
-                link_preview_options=LinkPreviewOptions(is_disabled=len(chunks) > 1),
-            )
+        with_markup = markup is None
+
+        async def say(chunks: list[str], markup_last: bool) -> None:
+            nonlocal sent, with_markup
+            for i, chunk in enumerate(chunks):
+                last = markup_last and i == len(chunks) - 1
+                sent = await bot.send_message(
+                    chat_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=thread_id,
+                    reply_parameters=reply if sent is None else None,
+                    reply_markup=markup if last else None,
+                    link_preview_options=LinkPreviewOptions(is_disabled=len(chunks) > 1),
+                )
+                with_markup = with_markup or last
+
+        await say(chunks, markup_last=not attachments)
+        refused: list[str] = []
+        problem = ""
         for j, att in enumerate(attachments):
             last = j == len(attachments) - 1
             options: dict[str, Any] = {
@@ -212,21 +244,43 @@ class Outbound:
                 "reply_parameters": reply if sent is None else None,
                 "reply_markup": markup if last else None,
             }
-            if _is_photo(att):
-                try:
-                    # A photo is shown in the chat; a document is a file to open.
-                    sent = await bot.send_photo(chat_id, _input_file(att), **options)
-                    continue
-                except BadRequest as exc:
-                    if "photo" not in str(exc).lower() and "image" not in str(exc).lower():
-                        raise
-                    log.info(
-                        "telegram: %s refused as a photo, sent as a file: %s", att.filename, exc
-                    )
-            sent = await bot.send_document(chat_id, _input_file(att), **options)
+            try:
+                sent = await self._file(chat_id, att, options)
+                with_markup = with_markup or last
+            except NetworkError as exc:  # BadRequest and TimedOut among them
+                if not _refuses_the_file(exc, anything_sent=sent is not None):
+                    raise
+                log.info("telegram: file %s refused: %s", att.filename, exc)
+                refused.append(att.filename)
+                problem = str(exc)
+                if j == 0 and caption:  # the text it was to carry
+                    await say(render(text), markup_last=False)
+        if not with_markup and sent is not None:
+            try:
+                await bot.edit_message_reply_markup(chat_id, sent.message_id, reply_markup=markup)
+            except TelegramError as exc:
+                log.info("telegram: buttons of a refused file not moved: %s", exc)
         if sent is None:
+            if refused:
+                return ActionResult(
+                    ok=False, error="file_refused", detail=problem, files_refused=tuple(refused)
+                )
             return ActionResult.failed("failed", "nothing to send: empty text and no files")
-        return ActionResult(ok=True, message_id=str(sent.message_id))
+        return ActionResult(
+            ok=True, message_id=str(sent.message_id), detail=problem, files_refused=tuple(refused)
+        )
+
+    async def _file(self, chat_id: int, att: Attachment, options: dict[str, Any]) -> Message:
+        """A photo is shown in the chat (sendPhoto); anything else, or a picture
+        Telegram will not take as a photo, is a file to open (sendDocument)."""
+        if _is_photo(att):
+            try:
+                return await self.bot.send_photo(chat_id, _input_file(att), **options)
+            except BadRequest as exc:
+                if "photo" not in str(exc).lower() and "image" not in str(exc).lower():
+                    raise
+                log.info("telegram: %s refused as a photo, sent as a file: %s", att.filename, exc)
+        return await self.bot.send_document(chat_id, _input_file(att), **options)
 
     async def _direct(
         self,
@@ -257,7 +311,13 @@ class Outbound:
 
     @actions.performs(Send)
     async def _do_send(self, a: Send) -> ActionResult:
-        chat_id, thread_id = parse_channel(a.channel_id or a.space_id)
+        place = self.places.resolve(a.space_id, a.channel_id) if a.space_id else None
+        if a.space_id and place is None:
+            return ActionResult.failed("not_found", f"no topic {a.channel_id} in this group")
+        if place == OTHER or place is None:
+            chat_id, thread_id = parse_channel(a.space_id or a.channel_id)
+        else:
+            chat_id, thread_id = place
         return await self.send(
             chat_id, thread_id, a.text, buttons=a.buttons, attachments=a.attachments
         )

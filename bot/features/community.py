@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import pending
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+
+from bot import channels, pending
+from bot.actions import Reply
+from bot.channels import is_channel_setting
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
@@ -27,7 +32,7 @@ from bot.events import (
     StorageRecovered,
 )
 from bot.feature import Feature, Router, Setting, channel_reference, visible
-from bot.i18n import LOCALES, N_, Nn_, moment, ngettext, number, translate
+from bot.i18n import LOCALES, N_, Nn_, duration, moment, ngettext, number, translate
 from bot.markup import Bold, Items, Node, Text, lines
 
 
@@ -63,12 +68,18 @@ router.command(
         N_("Set up this group or server as a community"),
         options=(OptionSpec("name", N_("The community's name"), "text", required=False),),
         needs_community=False,
+        platform_admin=True,
     )
 )
 router.command(
     CommandSpec(
         "help",
-        N_("List the commands you can use"),
+        N_("List the commands you can use, or explain one"),
+        options=(
+            OptionSpec(
+                "command", N_("A command, to see what it does and takes"), "text", required=False
+            ),
+        ),
         needs_community=False,
     )
 )
@@ -78,7 +89,12 @@ router.command(
         N_("Show or change this community's settings"),
         permission=Permission.OWNER,
         subcommands=(
-            CommandSpec("show", N_("Show every setting"), permission=Permission.OWNER),
+            CommandSpec(
+                "show",
+                N_("Show every setting, or one in full"),
+                options=(OptionSpec("key", N_("The setting's name"), required=False),),
+                permission=Permission.OWNER,
+            ),
             CommandSpec(
                 "set",
                 N_("Change a setting"),
@@ -190,19 +206,90 @@ async def setup_community(ctx: Context, args: dict[str, Any]) -> None:
         return
     config = ctx.services.config.bot
     name = (given or space.title or "Community")[:100]
-    row = await ctx.uow.communities.create(name, config.timezone, config.locale, ctx.now)
+    locale = locale_of(actor.language, config.locale)
+    timezone = timezone_of(actor.language, ctx.now)
+    row = await ctx.uow.communities.create(
+        name, timezone or config.timezone, locale or config.locale, ctx.now
+    )
     space.community_id = row.id
     info = CommunityInfo(row.id, row.name, row.timezone, row.locale)
     ctx.after_commit(lambda: directory.add_community(info))
-    await _claim(ctx, info, space, role="owner")
+    await _claim(ctx, info, space, role="owner")  # from here on, ctx speaks its language
     ctx.reply(
-        ctx._(
-            N_(
-                "**{community}** is set up, and you are its owner. Send /help to see what you can do, and /config show for the settings."
-            ),
-            community=name,
+        lines(
+            [
+                ctx._(N_("**{community}** is set up, and you are its owner."), community=name),
+                ctx._(
+                    N_(
+                        "Language: {language} ({source}). To change it: /config set locale {choices}"
+                    ),
+                    language=language_name(info.locale),
+                    source=ctx.gettext(FROM_APP if locale else DEFAULT),
+                    choices="|".join(LOCALES),
+                ),
+                ctx._(
+                    N_(
+                        "Time zone: {timezone} ({source}). To change it: /config set timezone NAME, such as Europe/Berlin"
+                    ),
+                    timezone=info.timezone,
+                    source=ctx.gettext(FROM_APP if timezone else DEFAULT),
+                ),
+                ctx._(N_("Send /help to see what you can do, and /config show for the settings.")),
+            ]
         )
     )
+
+
+FROM_APP = N_("from the language of your app")
+DEFAULT = N_("this bot's default")
+
+
+def locale_of(language: str | None, default: str) -> str | None:
+    """The community's language from the platform language of the person running
+    /setup, if it is one the bot speaks. English says nothing when the bot's default
+    is another language: it is what platforms fall back to (Discord has no Hebrew)."""
+    parsed = _language_tag(language)
+    if parsed is None or parsed.language not in LOCALES:
+        return None
+    if parsed.language == "en" and default != "en":
+        return None
+    return str(parsed.language)
+
+
+def timezone_of(language: str | None, now: datetime) -> str | None:
+    """A time zone from a platform language, where its country (the one it names, as
+    in en-GB, else the language's usual one: he is Israel, de Germany) keeps one time
+    all year; None where it does not (English: the United States)."""
+    parsed = _language_tag(language)
+    if parsed is None:
+        return None
+    territory = parsed.territory
+    if territory is None:
+        likely = get_global("likely_subtags").get(parsed.language)
+        territory = Locale.parse(likely).territory if likely else None
+    zones = [z for z in get_global("territory_zones").get(territory or "", ()) if _known(z)]
+    if not zones:
+        return None
+    moments = [datetime(now.year, month, 15, 12, tzinfo=UTC) for month in range(1, 13)]
+    offsets = {tuple(m.astimezone(ZoneInfo(z)).utcoffset() for m in moments) for z in zones}
+    return str(zones[0]) if len(offsets) == 1 else None
+
+
+def _language_tag(language: str | None) -> Locale | None:
+    if not language:
+        return None
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+
+
+def _known(zone: str) -> bool:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 async def _claim(ctx: Context, info: CommunityInfo, space: Any, *, role: str) -> None:
@@ -352,56 +439,152 @@ def _specs(ctx: Context) -> dict[str, Setting]:
     return ctx.services.directory.setting_specs
 
 
-def _describe(ctx: Context, key: str) -> Text:
-    spec = _specs(ctx).get(key)
-    if spec is None:
-        return Text.of(key)
+def _accepts(ctx: Context, spec: Setting) -> str:
+    """What a setting takes, as the owner types it."""
+    if is_channel_setting(spec):
+        return ctx.gettext(N_("a channel: its #name, a mention or its id"))
     if spec.type == "choice":
-        accepts = " | ".join(spec.choices)
-    elif spec.type == "boolean":
-        accepts = "on | off"
-    elif spec.type == "duration":
-        accepts = ctx._(
+        return " | ".join(spec.choices)
+    if spec.type == "boolean":
+        return "on | off"
+    if spec.type == "duration":
+        return ctx._(
             N_("a duration from {low} to {high}, such as 30m, 2h or 3d"),
             low=compact_duration(spec.minimum or 0),
             high=compact_duration(spec.maximum or 0),
         ).plain()
-    elif spec.type == "integer":
-        accepts = ctx._(
+    if spec.type == "integer":
+        return ctx._(
             N_("a whole number from {low} to {high}"),
             low=spec.minimum or 0,
             high=spec.maximum or 0,
         ).plain()
-    else:
-        accepts = ctx._(N_("text of up to {count} characters"), count=spec.max_length).plain()
+    return ctx._(N_("text of up to {count} characters"), count=spec.max_length).plain()
+
+
+def _describe(ctx: Context, key: str) -> Text:
+    spec = _specs(ctx).get(key)
+    if spec is None:
+        return Text.of(key)
     return ctx._(
         N_("{key} accepts {accepts}: {description}"),
         key=key,
-        accepts=accepts,
+        accepts=_accepts(ctx, spec),
         description=ctx.gettext(spec.description),
     )
+
+
+# /config show groups the settings by the feature that declares them.
+GROUPS = {
+    "community": N_("The community"),
+    "onboarding": N_("Welcoming new members"),
+    "engagement": N_("The weekly digest"),
+    "moderation": N_("Moderation"),
+}
+
+
+def _field_value(community: CommunityInfo, key: str) -> str:
+    value = str(getattr(community, key))
+    return f"{value} ({language_name(value)})" if key == "locale" else value
+
+
+def _field_accepts(ctx: Context, key: str) -> str:
+    if key == "locale":
+        return ", ".join(f"{code} ({language_name(code)})" for code in LOCALES)
+    if key == "timezone":
+        return ctx.gettext(N_("a time zone name, such as Europe/Berlin or Asia/Jerusalem"))
+    return ctx._(N_("text of up to {count} characters"), count=100).plain()
 
 
 @router.handles("config show")
 async def config_show(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
-    rows: list[tuple[Node, ...]] = [
-        (Bold(("name",)), f" = {community.name}"),
-        (Bold(("timezone",)), f" = {community.timezone}"),
-        (Bold(("locale",)), f" = {community.locale}"),
-    ]
-    for key in sorted(_specs(ctx)):
-        value = ctx.services.directory.setting(community, key)
-        marker = "" if key in community.settings else " " + ctx.gettext(N_("(default)"))
-        rows.append((Bold((key,)), f" = {_show(value)}{marker}"))
-    items = Items(tuple(rows))
-    ctx.reply(
-        lines(
-            [ctx._(N_("Settings of **{community}**:"), community=community.name), Text.of(items)]
-        ),
-        private=True,
+    if args.get("key"):
+        ctx.reply(await _one_setting(ctx, community, str(args["key"]).lower()), private=True)
+        return
+    specs = _specs(ctx)
+    named = await _channel_values(ctx, community)
+    groups: dict[str, list[tuple[Node, ...]]] = {"community": []}
+    for key, description in COMMUNITY_FIELDS.items():
+        value = _field_value(community, key)
+        groups["community"].append(_setting_row(ctx, key, value, "", description))
+    for feature in ctx.services.features:
+        for spec in feature.settings:
+            if specs.get(spec.key) is not spec:
+                continue
+            value = ctx.services.directory.setting(community, spec.key)
+            marker = "" if spec.key in community.settings else " " + ctx.gettext(N_("(default)"))
+            shown = named.get(spec.key) or _show(ctx, spec.key, value, short=True)
+            row = _setting_row(ctx, spec.key, shown, marker, spec.description)
+            groups.setdefault(feature.name, []).append(row)
+    parts: list[Text | str] = [ctx._(N_("Settings of **{community}**:"), community=community.name)]
+    for name, rows in groups.items():
+        if rows:
+            heading = ctx.gettext(GROUPS[name]) if name in GROUPS else name
+            parts += [Text.of(Bold((heading,))), Text.of(Items(tuple(rows)))]
+    parts.append(
+        ctx._(N_("To change one: /config set KEY VALUE. For one in full: /config show KEY."))
     )
+    ctx.reply(lines(parts), private=True)
+
+
+def _setting_row(
+    ctx: Context, key: str, value: str, marker: str, description: str
+) -> tuple[Node, ...]:
+    return (Bold((key,)), f" = {value}{marker} — {ctx.gettext(description)}")
+
+
+async def _one_setting(ctx: Context, community: CommunityInfo, key: str) -> Text:
+    """/config show KEY: its value, default, what it takes and what it means."""
+    if key in COMMUNITY_FIELDS:
+        return lines(
+            [
+                Text.of(Bold((key,)), " — ", ctx.gettext(COMMUNITY_FIELDS[key])),
+                ctx._(N_("Now: {value}"), value=_field_value(community, key)),
+                ctx._(N_("Accepts: {accepts}"), accepts=_field_accepts(ctx, key)),
+                ctx._(N_("Change it with /config set {key} VALUE."), key=key),
+            ]
+        )
+    spec = _specs(ctx).get(key)
+    if spec is None:
+        return _unknown_key(ctx, key)
+    value = ctx.services.directory.setting(community, key)
+    marker = "" if key in community.settings else " " + ctx.gettext(N_("(default)"))
+    shown = (await _channel_values(ctx, community)).get(key) or _show(ctx, key, value)
+    return lines(
+        [
+            Text.of(Bold((key,)), " — ", ctx.gettext(spec.description)),
+            ctx._(N_("Now: {value}"), value=shown + marker),
+            ctx._(N_("Default: {value}"), value=_show(ctx, key, spec.default)),
+            ctx._(N_("Accepts: {accepts}"), accepts=_accepts(ctx, spec)),
+            ctx._(
+                N_(
+                    "Change it with /config set {key} VALUE, and put it back with /config reset {key}."
+                ),
+                key=key,
+            ),
+        ]
+    )
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language: English, עברית, Deutsch."""
+    return str(Locale.parse(code).get_display_name(code) or code)
+
+
+async def _channel_values(ctx: Context, community: CommunityInfo) -> dict[str, str]:
+    """Channel settings by the channel's name, never its id."""
+    configured = {
+        key: value
+        for key, spec in _specs(ctx).items()
+        if is_channel_setting(spec) and (value := ctx.services.directory.setting(community, key))
+    }
+    names = await channels.channel_names(ctx.services, community, configured.values())
+    return {
+        key: names.get(value) or ctx.gettext(channels.NOT_FOUND)
+        for key, value in configured.items()
+    }
 
 
 def _quote(raw: str) -> str:
@@ -417,12 +600,25 @@ def compact_duration(seconds: int) -> str:
     return f"{seconds}s"
 
 
-def _show(value: Any) -> str:
+def _show(ctx: Context, key: str, value: Any, *, short: bool = False) -> str:
+    """A setting's value as people read it: durations in words ("3 days"), numbers
+    the locale's way, on/off and choices as /config set takes them; `short` cuts
+    long texts (the whole list)."""
     if value is None:
-        return "—"
+        return ctx.gettext(N_("empty"))
     if isinstance(value, bool):
         return "on" if value else "off"
-    return str(value)
+    spec = _specs(ctx).get(key)
+    kind = spec.type if spec is not None else "string"
+    if kind == "duration" and isinstance(value, int):
+        return duration(ctx.locale, timedelta(seconds=value))
+    if kind == "integer" and isinstance(value, int):
+        return number(ctx.locale, value)
+    text = str(value)
+    if short and kind == "text":
+        text = " ".join(text.split())
+        return text if len(text) <= 40 else text[:39] + "…"
+    return text
 
 
 @router.handles("config set")
@@ -447,8 +643,42 @@ async def config_set(ctx: Context, args: dict[str, Any]) -> None:
             private=True,
         )
         return
+    if is_channel_setting(spec):
+        await _set_channel(ctx, community, key, value)
+        return
     await ctx.set_setting(key, value)
-    ctx.reply(ctx._(N_("{key} is now {value}."), key=key, value=_show(value)), private=True)
+    ctx.reply(
+        ctx._(N_("{key} is now {value}."), key=key, value=_show(ctx, key, value)), private=True
+    )
+
+
+async def _set_channel(ctx: Context, community: CommunityInfo, key: str, reference: str) -> None:
+    """A channel is stored by the id its space's adapter answers, after checking that
+    one of the community's spaces has it (the one the owner is in first)."""
+    here = (ctx.event.platform, ctx.event.space_id)
+    located = await channels.locate(ctx.services, community, reference, first=here)
+    if located is None:
+        known, asked = await channels.listing(ctx.services, community, first=here)
+        if asked:
+            names = ", ".join(dict.fromkeys(c.name for c in known if c.name))
+            msgid = channels.NOT_THERE if names else channels.NOTHING_SEEN
+            shown = _quote(reference)
+            ctx.reply(
+                ctx._(msgid, reference=shown, community=community.name, channels=names),
+                private=True,
+            )
+            return
+        # No adapter of this community runs here: nothing to check against.
+        await ctx.set_setting(key, reference)
+        ctx.reply(ctx._(N_("{key} is now {value}."), key=key, value=reference), private=True)
+        return
+    channel = located.channel
+    name = channel.name or ctx.gettext(channels.SOME_CHANNEL)
+    await ctx.set_setting(key, channel.id)
+    answer = ctx._(N_("{key} is now {value}."), key=key, value=name)
+    if not channel.can_post:
+        answer = answer + "\n" + ctx._(channels.MAY_NOT_POST, channel=name)
+    ctx.reply(answer, private=True)
 
 
 async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str) -> None:
@@ -492,7 +722,23 @@ async def _set_field(ctx: Context, community: CommunityInfo, key: str, raw: str)
     ctx.publish(
         SettingChanged(community_id=community.id, key=key, value=raw, previous=previous, at=ctx.now)
     )
+    if key == "locale":
+        _language_changed(ctx, raw)
+        return
     ctx.reply(ctx._(N_("{key} is now {value}."), key=key, value=raw), private=True)
+
+
+def _language_changed(ctx: Context, locale: str) -> None:
+    """Said in the new language (the community's own changes only after the commit)."""
+    text = translate(
+        locale,
+        N_("From now on I speak {language} here. To change it: /config set locale {choices}."),
+        language=language_name(locale),
+        choices="|".join(LOCALES),
+    )
+    ctx.act(
+        Reply(platform=ctx.event.platform, to=ctx.event, text=text, private=True, locale=locale)
+    )
 
 
 def _unknown_key(ctx: Context, key: str) -> Text:
@@ -583,7 +829,9 @@ async def config_reset(ctx: Context, args: dict[str, Any]) -> None:
     await ctx.set_setting(key, None)
     default = _specs(ctx)[key].default
     ctx.reply(
-        ctx._(N_("{key} is back to its default, {value}."), key=key, value=_show(default)),
+        ctx._(
+            N_("{key} is back to its default, {value}."), key=key, value=_show(ctx, key, default)
+        ),
         private=True,
     )
 
@@ -644,29 +892,120 @@ async def staff_set(ctx: Context, args: dict[str, Any]) -> None:
 # --- help -----------------------------------------------------------------------------
 
 
+WHO = {
+    Permission.MEMBER: N_("everyone"),
+    Permission.MODERATOR: N_("moderators and owners"),
+    Permission.OWNER: N_("owners"),
+}
+# /setup works only in a group or server that is not set up yet, for its administrators.
+SETUP_WHO = N_("administrators of a group or server that is not set up yet")
+
+
+def _may_use(ctx: Context, spec: CommandSpec, level: Permission) -> bool:
+    """Whether the caller, here, may use a command (what /help lists)."""
+    if spec.name == "setup":
+        actor = ctx.event.actor
+        return (
+            ctx.community is None
+            and bool(ctx.event.space_id)
+            and actor is not None
+            and actor.is_platform_admin
+        )
+    if ctx.community is None and spec.needs_community:
+        return False
+    return spec.permission <= level
+
+
 @router.handles("help")
 async def help_(ctx: Context, args: dict[str, Any]) -> None:
     from bot.dispatcher import Dispatcher
 
     level = Dispatcher.permission(ctx.member, ctx.event)
-    commands: list[CommandSpec] = [spec for f in ctx.services.features for spec in f.commands]
+    commands = {spec.name: spec for f in ctx.services.features for spec in f.commands}
+    wanted = str(args.get("command") or "").strip().lstrip("/").lower().split()
+    if wanted:
+        ctx.reply(_help_for(ctx, commands, wanted, level), private=True)
+        return
+    usable = [s for s in sorted(commands.values(), key=lambda s: s.name) if _may_use(ctx, s, level)]
     items: list[tuple[Node, ...]] = []
-    for spec in sorted(commands, key=lambda s: s.name):
-        if spec.permission > level or (ctx.community is None and spec.needs_community):
-            continue
-        items.append((Bold((f"/{spec.name}",)), " — " + ctx.gettext(spec.description)))
-        for sub in spec.subcommands:
-            if sub.permission <= level:
-                items.append(
-                    (
-                        "   ",
-                        f"/{spec.name} {sub.usage(prefix='')}",
-                        " — " + ctx.gettext(sub.description),
-                    )
-                )
-    ctx.reply(
-        lines([ctx._(N_("What you can do here:")), Text.of(Items(tuple(items)))]), private=True
+    for spec in usable:
+        subs = [sub.name for sub in spec.subcommands if sub.permission <= level]
+        head = f"/{spec.name}" + (f" ({', '.join(subs)})" if subs else "")
+        items.append((Bold((head,)), " — " + ctx.gettext(spec.description)))
+    # The example: a command with subcommands if the caller has one, else any but /help.
+    others = [s.name for s in usable if s.name != "help"]
+    grouped = [s.name for s in usable if s.subcommands]
+    parts: list[Text | str] = [ctx._(N_("What you can do here:")), Text.of(Items(tuple(items)))]
+    parts.append(
+        ctx._(
+            N_("To learn more about a command, send /help and its name, e.g. /help {command}."),
+            command=(grouped or others or ["help"])[0],
+        )
     )
+    ctx.reply(lines(parts), private=True)
+
+
+def _help_for(
+    ctx: Context, commands: dict[str, CommandSpec], words: list[str], level: Permission
+) -> Text:
+    """/help COMMAND [SUBCOMMAND…]: what it does, who may use it, its subcommands and
+    options (those the caller may use)."""
+    spec = commands.get(words[0])
+    if spec is None:
+        return ctx._(
+            N_("There is no command /{name}. Send /help to see what you can use."), name=words[0]
+        )
+    path = spec.name
+    for word in words[1:]:
+        sub = spec.subcommand(word)
+        if sub is None:
+            break
+        spec, path = sub, f"{path} {sub.name}"
+    head = path.rsplit(" ", 1)[0] + " " if " " in path else ""
+    who = SETUP_WHO if spec.name == "setup" else WHO[spec.permission]
+    parts: list[Text | str] = [
+        Text.of(Bold((f"/{head}{spec.usage(prefix='')}",)), " — ", ctx.gettext(spec.description)),
+        ctx._(N_("Who may use it: {who}."), who=ctx.gettext(who)),
+    ]
+    allowed = spec.name == "setup" or spec.permission <= level
+    if allowed and spec.options:
+        parts.append(_options_help(ctx, spec))
+    if allowed and spec.subcommands:
+        rows = [_sub_help(ctx, path, sub) for sub in spec.subcommands if sub.permission <= level]
+        parts.append(Text.of(Items(tuple(rows))))
+    return lines(parts)
+
+
+def _sub_help(ctx: Context, path: str, sub: CommandSpec) -> tuple[Node, ...]:
+    if sub.subcommands:
+        names = ", ".join(s.name for s in sub.subcommands)
+        usage = f"/{path} {sub.name} ({names})"
+        more = ctx._(N_("more: /help {path}"), path=f"{path} {sub.name}")
+        return (Bold((usage,)), " — ", ctx.gettext(sub.description), "; ", *more.nodes)
+    row: list[Node] = [Bold((f"/{path} {sub.usage(prefix='')}",)), " — "]
+    row.append(ctx.gettext(sub.description))
+    if sub.options:
+        row += ["\n", *_options_help(ctx, sub).nodes]
+    return tuple(row)
+
+
+OPTION_KINDS = {
+    "integer": N_("a whole number"),
+    "duration": N_("a duration, such as 30m, 2h or 3d"),
+    "boolean": N_("on or off"),
+}
+
+
+def _options_help(ctx: Context, spec: CommandSpec) -> Text:
+    rows: list[str] = []
+    for opt in spec.options:
+        name = opt.name.upper() if opt.type != "choice" else "|".join(opt.choices)
+        notes = [ctx.gettext(OPTION_KINDS[opt.type])] if opt.type in OPTION_KINDS else []
+        if not opt.required:
+            notes.append(ctx.gettext(N_("optional")))
+        extra = f" ({'; '.join(notes)})" if notes else ""
+        rows.append(f"    {name}: {ctx.gettext(opt.description)}{extra}")
+    return Text.of("\n".join(rows))
 
 
 def setup() -> Feature:

@@ -16,6 +16,7 @@ from bot.context import Context
 from bot.events import ButtonPressed
 from bot.feature import Feature, Router
 from bot.i18n import N_
+from bot.outbox import private_chat
 
 
 async def _nothing_extra(ctx: Context, member_id: int) -> None:
@@ -118,6 +119,10 @@ async def on_confirm(ctx: Context, event: ButtonPressed, payload: str) -> None:
     for identity in await ctx.uow.members.identities(member.id):
         # Private messages still waiting for them (kept with their text).
         await ctx.uow.pending.take(identity.platform, identity.user_id, ctx.now)
+        # And what the outbox holds for them (queued, or sent in the last day).
+        await ctx.uow.outbox.forget(
+            member.community_id, identity.platform, private_chat(identity.user_id)
+        )
     await ctx.uow.members.delete(member.id)
     ctx.after_commit(lambda: ctx.services.directory.remove_member(member.id))
     ctx.reply(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,8 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
 from bot import __version__
-from bot.cli import EXIT_CONFIG, EXIT_STORAGE, main
+from bot.cli import EXIT_CONFIG, EXIT_STORAGE, _self_command, main
 from storage.migrate import alembic_config
-from tests.conftest import BACKEND
 
 
 @pytest.fixture
@@ -81,14 +81,6 @@ def test_a_wrong_config_value_stops_with_one_line(runner: CliRunner, tmp_path: P
     )
 
 
-@pytest.mark.skipif(BACKEND != "sqlite", reason="the demo always runs on its own SQLite file")
-def test_demo_plays_a_month_and_shows_the_owner_view(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(main, ["demo", "--db", str(tmp_path / "demo.db")])
-    assert result.exit_code == 0, result.output
-    assert result.output.count("Café Kehila: last 7 days / last 28 days") == 4
-    assert "Members now:" in result.output
-
-
 def test_discord_invite_url(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["discord", "invite-url"])
     assert result.exit_code == EXIT_CONFIG
@@ -102,3 +94,21 @@ def test_discord_invite_url(runner: CliRunner, tmp_path: Path) -> None:
         "https://discord.com/oauth2/authorize?client_id=123456789012345678"
     )
     assert "scope=bot+applications.commands" in result.output
+
+
+def test_the_demo_names_kehila_as_it_was_started(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cli = Path("bot/cli.py").resolve()
+    monkeypatch.chdir(tmp_path)
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "kehila").write_text("#!/bin/sh\n", encoding="utf-8")
+    (bin_dir / "kehila").chmod(0o755)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(sys, "argv", [".venv/bin/kehila", "demo"])  # as `make demo` runs it
+    assert _self_command() == ".venv/bin/kehila"
+    monkeypatch.setenv("PATH", str(bin_dir))  # an activated venv: `kehila` is on PATH
+    assert _self_command() == "kehila"
+    monkeypatch.setattr(sys, "argv", [str(cli), "demo"])  # python -m bot.cli demo
+    assert _self_command() == f"{sys.executable} -m bot.cli"

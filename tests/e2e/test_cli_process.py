@@ -1,38 +1,49 @@
 """The `kehila` command as a real process: what reaches the terminal and the exit code.
 
 A revoked token, a broken config file or environment, a console told to jump decades:
-each ends in one clear line and its exit code, never a traceback, never a secret.
+each ends in one clear line and its exit code, never a traceback, never a secret. And
+the first run, as a newcomer makes it: the demo, the command it ends with, the console
+after a restart, and what each leaves on disk.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from bot.cli import EXIT_CONFIG, EXIT_PLATFORMS
+from tests.conftest import BACKEND
 
 ROOT = Path(__file__).resolve().parents[2]
 # Shaped like a real one (bot id, colon, 35 characters), so PTB takes it as a token.
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 
 
-def kehila(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    """Run `kehila ARGS` from this worktree in a clean environment."""
-    base = {
+def clean_env() -> dict[str, str]:
+    """This environment without Kehila's variables (and proxies)."""
+    return {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("KEHILA_") and "proxy" not in k.lower()
     }
+
+
+def kehila(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run `kehila ARGS` from this worktree in a clean environment."""
+    base = clean_env()
     base["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
@@ -41,7 +52,7 @@ def kehila(
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a hang limit: a loaded machine draws the demo's charts slowly
     )
 
 
@@ -191,7 +202,89 @@ def test_the_console_refuses_to_jump_decades(tmp_path: Path, db_url: str) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    refusal = "usage: /advance goes at most 366 days at a time; repeat it to go further"
+    refusal = "  /advance goes at most 366 days at a time; repeat it to go further"
     assert result.stdout.count(refusal) == 2
     assert "usage: /advance 3d (s, m, h, d or w)" in result.stdout
     assert "Bakery: " in result.stdout  # /stats still answers: the console lives on
+
+
+# --- the first run: the demo, then the console ---------------------------------------
+
+
+def scene(tmp_path: Path, name: str, lines: str) -> str:
+    (tmp_path / name).write_text(lines, encoding="utf-8")
+    return name
+
+
+def banner_time(output: str, says: str) -> datetime:
+    """The moment the console's first line says it is (`… on Mon 30 Mar 2026, 08:00 UTC`)."""
+    first = output.splitlines()[0]
+    assert says in first, first
+    stamp = first.split(says, 1)[1].split(" UTC", 1)[0].strip()
+    return datetime.strptime(stamp, "%a %d %b %Y, %H:%M").replace(tzinfo=UTC)
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the demo always runs on its own SQLite file")
+def test_the_demo_ends_with_a_command_that_opens_its_month(tmp_path: Path) -> None:
+    demo = kehila("demo", cwd=tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    assert demo.stderr == ""  # the log went to var/demo/kehila.log
+    assert demo.stdout.count("Café Kehila: last 7 days / last 28 days") == 4
+    members = re.findall(r"👥 Members: (\d+)", demo.stdout)[-1]
+    command = demo.stdout.rstrip().splitlines()[-1].strip()
+    assert command == f"{sys.executable} -m bot.cli console --data var/demo"
+
+    look = scene(tmp_path, "look.txt", "/stats\n/as Ava\n/reply Liam me too\n/leave Ava\n")
+    opened = subprocess.run(
+        [*shlex.split(command), "--script", look],
+        cwd=tmp_path,
+        env={**clean_env(), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,  # a hang limit: a loaded machine draws the demo's charts slowly
+    )
+    assert opened.returncode == 0, opened.stderr
+    assert opened.stderr == ""
+    # The demo's clock, not today's: the month just played is there to see.
+    assert banner_time(opened.stdout, "back on") == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)
+    assert f"Members now: {members}" in opened.stdout
+    active = re.search(r"Active members: (\d+) / (\d+)", opened.stdout)
+    assert active is not None and int(active[1]) > 0 and int(active[2]) > 0
+    # Its people are still there: Ava replies to Liam and leaves, as in any room.
+    assert "posted nothing" not in opened.stdout and "is not here" not in opened.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["look.txt", "var"]
+
+
+def test_the_console_keeps_its_files_and_its_clock_in_its_data_folder(tmp_path: Path) -> None:
+    first = kehila(
+        "console",
+        "--script",
+        scene(
+            tmp_path,
+            "first.txt",
+            "/setup Bakery\n/join dana\n/as dana\nhello?\n/reply zed hi\n/as owner\n/advance 6d\n",
+        ),
+        cwd=tmp_path,
+    )
+    assert first.returncode == 0, first.stderr
+    started = banner_time(first.stdout, "a new room,")
+    assert "/console lists the console's own lines" in first.stdout
+    assert "  zed has posted nothing to reply to" in first.stdout
+    second = kehila(
+        "console", "--script", scene(tmp_path, "second.txt", "/leave dana\n"), cwd=tmp_path
+    )
+    assert second.returncode == 0, second.stderr
+    assert banner_time(second.stdout, "back on") == started + timedelta(days=6)
+    assert "is not here" not in second.stdout  # dana is remembered too
+
+    # Nothing lands in the working directory; the log is a file, not the terminal.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.txt", "second.txt", "var"]
+    data = tmp_path / "var" / "console"
+    assert {"kehila.db", "console.json", "kehila.log"} <= {p.name for p in data.iterdir()}
+    for run in (first, second):
+        assert run.stderr == ""
+        assert " INFO " not in run.stdout
+    log = (data / "kehila.log").read_text(encoding="utf-8")
+    assert log.count("Kehila started") == 2
+    assert "digest of community 1 scheduled: Mondays at 09:00 (UTC)" in log
+    assert "{'" not in log

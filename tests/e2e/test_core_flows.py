@@ -86,9 +86,9 @@ async def test_config_set_validates_and_names_the_key(console: ConsoleCommunity)
     await console.run("/config show")
     shown = console.last_text()
     assert "timezone = Europe/Berlin" in shown
-    assert "community.channel = lobby" in shown
+    assert "community.channel = #lobby" in shown  # by its name, as members see it
     await console.run("/config reset community.channel\n/config show")
-    assert "community.channel = — (default)" in console.last_text()
+    assert "community.channel = empty (default)" in console.last_text()
 
 
 async def test_config_survives_a_restart(console: ConsoleCommunity) -> None:
@@ -247,7 +247,7 @@ async def test_a_failing_handler_is_rolled_back_logged_and_the_bot_goes_on(
         async with Database(config.database.url).session() as session:
             assert await session.scalar(text("SELECT count(*) FROM community_setting")) == 0
         await console.run("/config show")
-        assert "community.channel = — (default)" in console.last_text()
+        assert "community.channel = empty (default)" in console.last_text()
     finally:
         await console.stop()
 

@@ -241,3 +241,30 @@ async def test_a_closed_inbox_without_a_fallback_place_is_reported(
         SendDirect(platform="console", user_id="dana", text=Text.of("hi"))
     )
     assert (result.ok, result.error, result.fell_back) == (False, "dm_closed", False)
+
+
+async def test_a_file_the_platform_refuses_is_followed_by_a_note_where_it_went(
+    console: ConsoleCommunity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The adapter reports the file it could not send (`files_refused`); the core tells
+    the reader in the same place, in the community's language: here /mydata's file,
+    answered privately."""
+    perform = console.adapter.perform
+
+    async def refusing(action: Action) -> ActionResult:
+        files = getattr(action, "attachments", ())
+        if not files:
+            return await perform(action)
+        result = await perform(replace(action, attachments=()))  # type: ignore[call-arg]
+        names = tuple(f.filename for f in files)
+        return replace(result, files_refused=names, detail="Request Entity Too Large")
+
+    monkeypatch.setattr(console.adapter, "perform", refusing)
+    await console.run("/config set locale de\n/join dana")
+    console.clear()
+    await console.run("/as dana\n/mydata")
+    assert console.seen_by("@dana")[-1] == (
+        "Die Datei kehila-my-data.json konnte nicht gesendet werden: Console hat sie nicht "
+        "angenommen. Bitte versuche es später noch einmal; wenn es weiter nicht klappt, sag der "
+        "Person Bescheid, die diesen Bot betreibt (der Grund steht in ihrem Log)."
+    )

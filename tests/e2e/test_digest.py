@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.events import Actor, MessagePosted
 from bot.features.engagement import engagement
 from storage.database import Database
-from storage.digest import week_number
+from storage.engagement import week_number
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import START
 

@@ -64,6 +64,10 @@ def _merging_feature() -> Feature:
 
 
 async def _console(config: Config) -> ConsoleCommunity:
+    # The test flushes when it wants: a background flush racing the merge is a known
+    # limitation (counts of the merged-away member written after it are set aside).
+    engagement_config = config.engagement.model_copy(update={"flush_interval_s": 600})
+    config = config.model_copy(update={"engagement": engagement_config})
     console = ConsoleCommunity(
         config, start=START, features=[*all_features(), _merging_feature()]
     )
@@ -160,7 +164,7 @@ async def test_merging_moves_every_features_data_to_one_person(config: Config) -
         assert dana2.id not in rt.here and dana2.id not in rt.watching
         # The funnel counts people: Dana once (not three joins), and Noa.
         await console.run("/as owner\n/onboarding stats")
-        assert "2 joined → 1 accepted → 1 answered → 2 posted" in console.last_text()
+        assert "2 members joined → 1 accepted → 1 answered → 2 posted" in console.last_text()
         # /mydata, from either account, lists both.
         await console.run("/as dana2\n/dm /mydata")
         reply = console.actions(Reply)[-1]

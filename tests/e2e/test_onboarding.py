@@ -101,7 +101,7 @@ async def test_join_welcome_accept_answers_roles_tags_and_first_message(
 
     await console.run("hello everyone!")
     await console.run("/as owner\n/onboarding stats")
-    assert "1 joined → 1 accepted → 1 answered → 1 posted within 7 days" in console.last_text()
+    assert "1 member joined → 1 accepted → 1 answered → 1 posted within 7 days" in console.last_text()
     await console.run("/onboarding answers")
     answers = console.last_text()
     assert "Networking: 1 (100%)" in answers and "Learning: 0 (0%)" in answers
@@ -114,7 +114,7 @@ async def test_join_welcome_accept_answers_roles_tags_and_first_message(
     section = await digest_section(ctx, date(2026, 3, 2), date(2026, 3, 8))
     await ctx.uow.close()
     assert section is not None
-    assert "New members: 1 joined → 1 accepted → 1 answered" in section.plain()
+    assert "New members: 1 member joined → 1 accepted → 1 answered" in section.plain()
 
 
 async def test_without_roles_the_gate_restricts_and_accepting_lifts_it(
@@ -208,7 +208,7 @@ async def test_rejoin_within_the_window_is_not_welcomed_twice(console: ConsoleCo
     await console.run("/join dana")
     assert len(console.actions(Send)) == 2
     await console.run("/as owner\n/onboarding stats")
-    assert "2 joined" not in console.last_text()
+    assert "2 members joined" not in console.last_text()
 
 
 async def test_after_a_restart_a_rejoin_or_a_repeated_join_is_still_not_welcomed(
@@ -229,7 +229,7 @@ async def test_after_a_restart_a_rejoin_or_a_repeated_join_is_still_not_welcomed
     # Dana is back within the window and had not accepted: gated again, not welcomed.
     assert [a.user_id for a in console.actions(Restrict) if isinstance(a, Restrict)] == ["dana"]
     await console.run("/as owner\n/onboarding stats")
-    assert "2 joined" in console.last_text()
+    assert "2 members joined" in console.last_text()
 
 
 async def test_stale_memory_errs_on_the_side_of_welcoming(console: ConsoleCommunity) -> None:
@@ -331,7 +331,7 @@ async def test_skipping_and_stale_buttons(console: ConsoleCommunity) -> None:
     skipped = await scalar(console, "SELECT count(*) FROM onboarding_answer WHERE skipped")
     assert skipped == 2
     await console.run("/as owner\n/onboarding stats")
-    assert "1 joined → 1 accepted → 0 answered" in console.last_text()
+    assert "1 member joined → 1 accepted → 0 answered" in console.last_text()
 
 
 async def test_templates_refuse_unknown_placeholders(console: ConsoleCommunity) -> None:
@@ -357,7 +357,7 @@ async def test_dms_closed_fall_back_to_the_channel_and_still_count(
     carried = "@dana, I could not send you a direct message, so here it is:\nHi @dana"
     assert any(t.startswith(carried) for t in console.seen_by("#general"))
     await console.run("/as dana\n/click 1\n/as owner\n/onboarding stats")
-    assert "1 joined → 1 accepted" in console.last_text()
+    assert "1 member joined → 1 accepted" in console.last_text()
 
 
 async def test_welcomes_speak_the_community_language(console: ConsoleCommunity) -> None:
@@ -381,7 +381,7 @@ async def test_owner_test_plays_the_flow_privately_and_stores_nothing(
     assert "nothing was stored" in last and "we'd love to hear from you" in last
     assert await scalar(console, "SELECT count(*) FROM onboarding_answer") == 0
     await console.run("/onboarding stats")
-    assert "1 joined" not in console.last_text()
+    assert "1 member joined" not in console.last_text()
 
 
 async def test_question_commands_limits_and_removal(console: ConsoleCommunity) -> None:

@@ -132,7 +132,7 @@ async def test_active_weeks_are_filled_from_the_weekly_rollup(db_url: str, tmp_p
     """0004 builds each member's recent active weeks from the weeks already counted."""
     from alembic import command
 
-    from storage.digest import RECENT_WEEKS, ActiveWeeks, ActivityWeekly, week_number
+    from storage.engagement import RECENT_WEEKS, ActiveWeeks, ActivityWeekly, week_number
     from storage.models import Community, Member
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'weeks.db'}" if is_sqlite(db_url) else db_url

@@ -200,14 +200,14 @@ async def test_add_counts_is_additive_across_flushes(db: Database) -> None:
     dana, noa = await make_members(db, c, "Dana", "Noa")
     tomorrow = DAY + timedelta(days=1)
     async with UnitOfWork(db) as uow:
-        await uow.activity.add_counts(
+        await uow.engagement.add_counts(
             [activity(c, dana, DAY, messages=3, replies=1), activity(c, noa, DAY, messages=1)],
             [{"community_id": c, "day": DAY, "from_member_id": dana, "to_member_id": noa,
               "replies": 1, "reactions": 0}],
             [{"community_id": c, "day": DAY, "channel_id": "general", "hour": 9, "messages": 4}],
         )
         # A second flush in the same transaction, overlapping and new keys.
-        await uow.activity.add_counts(
+        await uow.engagement.add_counts(
             [activity(c, dana, DAY, messages=2, reactions=5, joins=1),
              activity(c, dana, tomorrow, messages=7)],
             [{"community_id": c, "day": DAY, "from_member_id": dana, "to_member_id": noa,
@@ -234,10 +234,10 @@ async def test_add_counts_from_two_processes_sum_up(db_url: str, db: Database) -
     other = Database(db_url)
     try:
         async with UnitOfWork(db) as first:
-            await first.activity.add_counts([activity(c, dana, DAY, messages=10)], [], [])
+            await first.engagement.add_counts([activity(c, dana, DAY, messages=10)], [], [])
             await first.commit()
         async with UnitOfWork(other) as second:
-            await second.activity.add_counts(
+            await second.engagement.add_counts(
                 [activity(c, dana, DAY, messages=4, reactions=2)], [], []
             )
             await second.commit()
@@ -251,7 +251,7 @@ async def test_add_counts_from_two_processes_sum_up(db_url: str, db: Database) -
 
 async def test_add_counts_with_nothing_to_flush_writes_nothing(db: Database) -> None:
     async with UnitOfWork(db) as uow:
-        await uow.activity.add_counts([], [], [])
+        await uow.engagement.add_counts([], [], [])
         await uow.commit()
     assert await read_activity(db) == {}
 

@@ -33,7 +33,8 @@ async def test_a_one_off_job_fires_on_the_system_clock(config: Config) -> None:
 
     @feature.job("live.ping")
     async def ping(ctx: Context, event: JobFired) -> None:
-        await fired.put(event)
+        # Signalled once the run (and its claim) committed.
+        ctx.after_commit(lambda: fired.put_nowait(event))
 
     clock = SystemClock()
     app = App(config, clock=clock, features=[feature])

@@ -41,6 +41,19 @@ def test_the_documented_example_validates() -> None:
     assert config == load_config(None, env={})
 
 
+def test_local_files_go_next_to_the_sqlite_database_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    sqlite = {"KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/var/kehila.db"}
+    assert load_config(None, env=sqlite).data_dir == tmp_path / "var"
+    assert load_config(None, env={}).data_dir == tmp_path  # kehila.db, relative
+    postgres = {"KEHILA_DATABASE_URL": "postgresql+asyncpg://kehila@db/kehila"}
+    assert load_config(None, env=postgres).data_dir == tmp_path  # the working directory
+    told = load_config(write(tmp_path, f'[bot]\ndata_dir = "{tmp_path}/data"\n'), env=sqlite)
+    assert told.data_dir == tmp_path / "data"
+
+
 def test_the_web_address(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, '[web]\nlisten = "[::1]:9100"\n'), env={})
     assert config.web.address == ("::1", 9100)
@@ -191,6 +204,13 @@ def test_a_missing_or_broken_file_is_one_clear_line(tmp_path: Path) -> None:
         ),
         ('[database]\nurl = "postgresql+asyncpg://db:99999/k"\n', "database.url", "1 to 65535"),
         ('[database]\nurl = "postgresql+asyncpg://db:x/k"\n', "database.url", "1 to 65535"),
+        ("[outbox]\nlease_s = 0\n", "outbox.lease_s = 0", "greater than or equal to 1"),
+        ("[outbox]\nconcurrency = 101\n", "outbox.concurrency = 101", "100"),
+        ("[outbox]\nprocesses = 0\n", "outbox.processes = 0", "1"),
+        ("[outbox]\npoll_s = inf\n", "outbox.poll_s = inf", "finite"),
+        ("[outbox]\nper_second = { telegram = 0.0 }\n", "outbox.per_second", "above 0"),
+        ("[outbox]\nper_second = { telegram = inf }\n", "outbox.per_second", "at most 100000"),
+        ("[outbox]\nper_second = { whatsapp = 5.0 }\n", "outbox.per_second", "discord, telegram"),
     ],
 )
 def test_every_key_has_a_range(tmp_path: Path, toml: str, start: str, expected: str) -> None:
@@ -242,3 +262,14 @@ def test_a_bad_value_from_the_environment_names_the_variable() -> None:
     assert str(info.value).startswith(
         "database.url (from KEHILA_DATABASE_URL) = 'postgresql+asyncpg://': expected a host"
     )
+
+
+def test_every_community_setting_is_documented_with_its_range() -> None:
+    from pathlib import Path
+
+    from bot.features import all_features
+
+    doc = (Path(__file__).parents[2] / "docs" / "CONFIGURATION.md").read_text()
+    for feature in all_features():
+        for setting in feature.settings:
+            assert f"| `{setting.key}` |" in doc, f"{setting.key} is not in docs/CONFIGURATION.md"

@@ -16,13 +16,8 @@ from sqlalchemy import select
 
 from bot.features.engagement.active_weeks import NotedWeeks
 from storage.database import Database
-from storage.digest import (
-    RECENT_WEEKS,
-    ActiveWeeks,
-    DigestRepository,
-    merge_weeks,
-    week_number,
-)
+from storage.digest import DigestRepository
+from storage.engagement import RECENT_WEEKS, ActiveWeeks, merge_weeks, week_number
 from storage.unit_of_work import UnitOfWork
 
 NOW = datetime(2026, 3, 30, 8, 0, tzinfo=UTC)
@@ -80,7 +75,7 @@ class Club:
 
     async def write(self, rows: list[dict[str, Any]], db: Database | None = None) -> None:
         async with UnitOfWork(db or self.db) as uow:
-            await DigestRepository(uow.session).add_weekly(rows)
+            await uow.engagement.add_weekly(rows)
             await uow.commit()
         for r in rows:
             if r["active_mask"]:

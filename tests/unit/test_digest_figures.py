@@ -48,12 +48,12 @@ class World:
             **counts,
         }
         async with UnitOfWork(self.db) as uow:
-            await DigestRepository(uow.session).add_weekly([row])
+            await uow.engagement.add_weekly([row])
             await uow.commit()
 
     async def replies(self, who: str, to: str, n: int, day: date = WEEK) -> None:
         async with UnitOfWork(self.db) as uow:
-            await uow.activity.add_counts(
+            await uow.engagement.add_counts(
                 [],
                 [
                     {
@@ -198,8 +198,8 @@ async def test_at_most_ten_drifting_members(db_url: str) -> None:
                 for i, m in enumerate(ids)
                 for k in (1, 2, 3, 4)
             ]
+            await uow.engagement.add_weekly(rows)
             repo = DigestRepository(uow.session)
-            await repo.add_weekly(rows)
             people = await repo.people(c.id, WEEK, [])
         assert [m.name for m in people.drifting] == [f"m{i}" for i in range(14, 4, -1)]
     finally:
@@ -292,7 +292,7 @@ async def test_unanswered_questions_need_24_hours_without_a_reply(world: World) 
             }
         )
     async with UnitOfWork(world.db) as uow:
-        await DigestRepository(uow.session).add_questions(rows)
+        await uow.engagement.add_questions(rows)
         await uow.commit()
     d = await world.digest()
     assert d.questions == 2

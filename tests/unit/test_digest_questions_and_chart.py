@@ -63,6 +63,14 @@ def test_an_excerpt_keeps_at_most_100_characters() -> None:
     assert excerpt("what\n  now?") == "what now?"
 
 
+def test_an_excerpt_holds_nothing_a_database_refuses() -> None:
+    # NUL (PostgreSQL refuses it in text) and a lone surrogate (no UTF-8 for it: a
+    # broken emoji in a platform's JSON) are dropped; everything else is kept.
+    assert excerpt("is it\x00 open?") == "is it open?"
+    assert excerpt("broken \ud83d emoji?") == "broken emoji?"
+    assert excerpt("מתי פותחים? 🎉") == "מתי פותחים? 🎉"
+
+
 def test_a_reply_answers_a_buffered_question_and_the_earliest_reply_counts() -> None:
     at = datetime(2026, 3, 2, 9, tzinfo=UTC)
     tracker = QuestionTracker()

@@ -14,7 +14,9 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.commands import CommandSpec
@@ -22,12 +24,16 @@ from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import MemberJoined, MemberLeft, MessagePosted, ReactionAdded
 from bot.feature import Router
+from bot.features.engagement import spill
 from bot.features.engagement.active_weeks import NotedWeeks
 from bot.features.engagement.unanswered import QuestionBuffer, QuestionTracker, track
 from bot.i18n import N_
 from bot.markup import Items, Text, lines
 from bot.services import Services
+from storage.database import StorageUnavailable
 from storage.digest import DigestRepository
+from storage.engagement import FlushRows, Rejected
+from storage.engagement.flush import describe
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("kehila.engagement")
@@ -43,12 +49,15 @@ ACTIVITY_COLUMNS = (
     "joins",
     "leaves",
 )
+# A join or leave reported again this close to the one on record is that one again
+# (Telegram reports each twice, and a restart may come between the two reports).
+REPORTED_AGAIN = timedelta(minutes=10)
 
 
 class Buffer:
     """Counter deltas not yet written. Swapped out whole at each flush."""
 
-    __slots__ = ("activity", "channels", "events", "interactions")
+    __slots__ = ("activity", "channels", "events", "interactions", "unresolved")
 
     def __init__(self) -> None:
         self.activity: defaultdict[tuple[int, date, int], list[int]] = defaultdict(lambda: [0] * 7)
@@ -56,7 +65,22 @@ class Buffer:
             lambda: [0, 0]
         )
         self.channels: defaultdict[tuple[int, date, str, int], int] = defaultdict(int)
+        # Replies and reactions to an account this process has not seen (another
+        # worker has): (community, day, from member, platform, account) -> [replies,
+        # reactions]; resolved from the database at the flush.
+        self.unresolved: defaultdict[tuple[int, date, int, str, str], list[int]] = defaultdict(
+            lambda: [0, 0]
+        )
         self.events = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Unwritten:
+    """Counts the last flush at stop could not write to the database."""
+
+    events: int
+    reason: str  # the error's class and code
+    kept_in: Path | None  # the spill file, or None: they could not be kept either
 
 
 class Engagement:
@@ -75,11 +99,48 @@ class Engagement:
         self.questions = QuestionTracker()
         # Members' active weeks this process has committed to `active_weeks`.
         self.noted = NotedWeeks()
-        # What `flush(uow)` wrote into a caller's unit of work, not yet committed.
-        self.uncommitted: tuple[Buffer, QuestionBuffer, list[dict[str, Any]]] | None = None
+        # What `flush(uow)` wrote into a caller's unit of work, not yet committed, and
+        # the rows of it the database refused (set aside once it commits).
+        self.uncommitted: (
+            tuple[Buffer, QuestionBuffer, list[dict[str, Any]], list[Rejected]] | None
+        ) = None
+        # Set by `stop` when the last counts could not be written (`kehila run` exits 5).
+        self.unwritten: Unwritten | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._every_interval())
+
+    async def replay(self) -> None:
+        """Write the counts an earlier stop kept in the spill file, once, before any
+        event; the file is removed when they are committed. If they cannot be written
+        the file stays and the start fails."""
+        path = spill.spill_path(self.services.config)
+        claimed = spill.claim(path)
+        if claimed is None:
+            return
+        try:
+            spill.load(claimed, self.buffer, self.questions.buffer, self.services.directory.by_id)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            unreadable = path.with_name(path.name + ".unreadable")
+            claimed.rename(unreadable)
+            log.error(
+                "the counts kept at the last stop could not be read (%s); the file is left as %s",
+                type(exc).__name__,
+                unreadable,
+            )
+            self.buffer, self.questions.buffer = Buffer(), QuestionBuffer()
+            return
+        try:
+            events = await self.flush()
+        except Exception as exc:
+            buffer, questions = self.buffer, self.questions.take()
+            self.buffer = Buffer()
+            spill.give_back(claimed, path, buffer, questions)
+            raise StorageUnavailable(
+                f"the counts kept at the last stop ({path}) could not be written: {describe(exc)}"
+            ) from None
+        claimed.unlink()
+        log.warning("wrote %d counted events kept at the last stop (%s)", events, path)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -88,7 +149,38 @@ class Engagement:
                 await self._task
         if self._flushing is not None:
             await asyncio.gather(self._flushing, return_exceptions=True)
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception as exc:
+            self._keep(describe(exc))
+
+    def _keep(self, reason: str) -> None:
+        """The flush at stop failed (its counts are back in the buffer): keep them in
+        the spill file for the next start."""
+        buffer, questions = self.buffer, self.questions.take()
+        self.buffer = Buffer()
+        path = spill.spill_path(self.services.config)
+        try:
+            spill.spill(path, buffer, questions)
+        except (OSError, ValueError) as exc:
+            self.unwritten = Unwritten(buffer.events, reason, None)
+            log.critical(
+                "%d counted events could not be written to the database (%s) nor kept in %s "
+                "(%s): they are lost",
+                buffer.events,
+                reason,
+                path,
+                exc,
+            )
+            return
+        self.unwritten = Unwritten(buffer.events, reason, path)
+        log.error(
+            "%d counted events could not be written to the database (%s); kept in %s, "
+            "written at the next start",
+            buffer.events,
+            reason,
+            path,
+        )
 
     async def _every_interval(self) -> None:
         while True:
@@ -127,6 +219,8 @@ class Engagement:
             questions = self.questions.take()
             if not buffer.events and not questions:
                 return 0
+            if buffer.unresolved:
+                await self._resolve(buffer, uow)
             activity = [
                 {
                     "community_id": c,
@@ -153,21 +247,34 @@ class Engagement:
             ]
             weekly = weekly_rows(buffer)
             active = self.noted.new(weekly)
+            rows = FlushRows(
+                activity,
+                interactions,
+                channels,
+                weekly,
+                active,
+                list(questions.questions.values()),
+                [
+                    {"platform": p, "space_id": s, "message_id": m, "answered_at": at}
+                    for (p, s, m), at in questions.answers.items()
+                ],
+                [
+                    {"community_id": c, "text_missing_at": self.services.clock.now()}
+                    for c in questions.no_text
+                ],
+            )
             started = time.perf_counter()
             try:
                 if uow is not None:
-                    await self._write(
-                        uow, activity, interactions, channels, weekly, active, questions
-                    )
+                    rejected = await uow.engagement.flush(rows, alone=False)
                     # Kept until the caller's commit, to be given back if it fails.
-                    self.uncommitted = (buffer, questions, active)
+                    self.uncommitted = (buffer, questions, active, rejected)
                 else:
                     async with UnitOfWork(self.services.db) as own:
-                        await self._write(
-                            own, activity, interactions, channels, weekly, active, questions
-                        )
+                        rejected = await own.engagement.flush(rows, alone=True)
                         await own.commit()
                     self.noted.committed(active)
+                    self._set_aside(rejected)
             except Exception:
                 self._merge_back(buffer)
                 self.questions.merge_back(questions, self.services.directory.by_id)
@@ -175,39 +282,38 @@ class Engagement:
             self.services.metrics.flush_seconds.observe(time.perf_counter() - started)
             return buffer.events
 
-    async def _write(
-        self,
-        uow: UnitOfWork,
-        activity: list[dict[str, Any]],
-        interactions: list[dict[str, Any]],
-        channels: list[dict[str, Any]],
-        weekly: list[dict[str, Any]],
-        active: list[dict[str, Any]],
-        questions: QuestionBuffer,
-    ) -> None:
-        await uow.activity.add_counts(activity, interactions, channels)
-        digest = DigestRepository(uow.session)
-        await digest.add_weekly(weekly, active=active)
-        if questions:
-            await digest.add_questions(list(questions.questions.values()))
-            await digest.mark_answered(
-                [
-                    {"platform": p, "space_id": s, "message_id": m, "answered_at": at}
-                    for (p, s, m), at in questions.answers.items()
-                ]
+    def _set_aside(self, rejected: list[Rejected]) -> None:
+        """Rows the database refused, the rest of their flush written: logged (never
+        with message text) and kept in the quarantine file, not retried."""
+        if not rejected:
+            return
+        path = spill.quarantine_path(self.services.config)
+        for r in rejected:
+            log.error(
+                "the database refused a row of %s (%s); the rest of the flush is written, "
+                "this row is set aside in %s: %s",
+                r.table,
+                r.reason,
+                path,
+                r.loggable(),
             )
-            await digest.text_missing(questions.no_text, self.services.clock.now())
+        try:
+            spill.set_aside(path, rejected, self.services.clock.now())
+        except OSError as exc:
+            log.error("could not write %s (%s); the rows above are lost", path, exc)
 
     def committed(self) -> None:
         """The caller's unit of work committed what `flush(uow)` wrote into it."""
         if self.uncommitted is not None:
-            self.noted.committed(self.uncommitted[2])
+            _, _, active, rejected = self.uncommitted
             self.uncommitted = None
+            self.noted.committed(active)
+            self._set_aside(rejected)
 
     def give_back(self) -> None:
         """The caller's unit of work did not commit: keep its counts for the next flush."""
         if self.uncommitted is not None:
-            buffer, questions, _ = self.uncommitted
+            buffer, questions, _, _ = self.uncommitted
             self.uncommitted = None
             self._merge_back(buffer)
             self.questions.merge_back(questions, self.services.directory.by_id)
@@ -231,6 +337,45 @@ class Engagement:
         for ckey, n in old.channels.items():
             new.channels[ckey] += n
         new.events += old.events
+
+    async def _resolve(self, buffer: Buffer, uow: UnitOfWork | None) -> None:
+        """Replies and reactions to accounts this process did not know: found in the
+        database (another worker created them), they count as if seen here; the index
+        learns them. Accounts that are no member (a bot never seen) are dropped."""
+        keys = {(c, p, u) for (c, _d, _f, p, u) in buffer.unresolved}
+        try:
+            if uow is not None:
+                found = await uow.members.find_accounts(keys)
+            else:
+                async with UnitOfWork(self.services.db) as own:
+                    found = await own.members.find_accounts(keys)
+        except Exception:
+            log.exception("could not look up %d replied-to accounts; not counted", len(keys))
+            return
+        directory = self.services.directory
+        for row in found:
+            directory.add_member(
+                MemberRef(
+                    row.member_id,
+                    row.community_id,
+                    row.platform,
+                    row.user_id,
+                    row.display_name,
+                    row.role,
+                )
+            )
+        for (c, d, f, p, u), (replies, reactions) in buffer.unresolved.items():
+            target = directory.member(c, p, u)
+            if target is None or target.id == f:
+                continue
+            buffer.activity[(c, d, f)][REPLIES] += replies
+            received = buffer.activity[(c, d, target.id)]
+            received[REPLIES_RECEIVED] += replies
+            received[REACTIONS_RECEIVED] += reactions
+            pair = buffer.interactions[(c, d, f, target.id)]
+            pair[0] += replies
+            pair[1] += reactions
+        buffer.unresolved.clear()
 
     def merge(self, from_id: int, into_id: int) -> None:
         """Two members are one person (committed): their unwritten counts are added
@@ -298,6 +443,12 @@ def engagement(services: Services) -> Engagement:
     return services.state(Engagement)
 
 
+def unwritten(services: Services) -> Unwritten | None:
+    """What the flush at stop could not write to the database (None: all written)."""
+    state = services.states.get(Engagement)
+    return state.unwritten if isinstance(state, Engagement) else None
+
+
 async def forget(ctx: Context, member_id: int) -> None:
     engagement(ctx.services).forget(member_id)
     await ctx.uow.activity.delete_member(member_id)
@@ -307,8 +458,7 @@ async def forget(ctx: Context, member_id: int) -> None:
 
 async def merge(ctx: Context, from_id: int, into_id: int) -> None:
     """Counters add up, questions move over; memory follows once committed."""
-    await ctx.uow.activity.merge_member(from_id, into_id)
-    await ctx.uow.repo(DigestRepository).merge_member(from_id, into_id)
+    await ctx.uow.engagement.merge_member(from_id, into_id)
     state = engagement(ctx.services)
     ctx.after_commit(lambda: state.merge(from_id, into_id))
 
@@ -328,7 +478,9 @@ router = Router()
 
 @router.on_startup
 async def _start(services: Services) -> None:
-    engagement(services).start()
+    state = engagement(services)
+    await state.replay()
+    state.start()
 
 
 @router.on_shutdown
@@ -356,6 +508,9 @@ def on_message(
             row[REPLIES] += 1
             buffer.activity[(community.id, day, target.id)][REPLIES_RECEIVED] += 1
             buffer.interactions[(community.id, day, member.id, target.id)][0] += 1
+        else:  # a member only another worker has seen: the flush asks the database
+            key = (community.id, day, member.id, event.platform, event.reply_to_user_id)
+            buffer.unresolved[key][0] += 1
     hour = community.local_hour(event.at)
     buffer.channels[(community.id, day, event.channel_id, hour)] += 1
     track(state.questions, community.id, member.id, event)  # for the digest
@@ -376,6 +531,8 @@ def on_reaction(
         if target is not None:
             buffer.activity[(community.id, day, target.id)][REACTIONS_RECEIVED] += 1
             buffer.interactions[(community.id, day, member.id, target.id)][1] += 1
+        else:
+            buffer.unresolved[(community.id, day, member.id, event.platform, author)][1] += 1
     state.counted()
 
 
@@ -383,16 +540,18 @@ def on_reaction(
 async def on_join(ctx: Context, event: MemberJoined) -> None:
     if ctx.community is None or ctx.member is None:
         return
-    await ctx.uow.members.mark_joined(ctx.member.id, event.at)
-    _count(ctx, ctx.community, ctx.member.id, JOINS, event)
+    members = ctx.uow.members
+    if await members.mark_joined(ctx.member.id, event.at, repeat_within=REPORTED_AGAIN):
+        _count(ctx, ctx.community, ctx.member.id, JOINS, event)
 
 
 @router.on(MemberLeft)
 async def on_leave(ctx: Context, event: MemberLeft) -> None:
     if ctx.community is None or ctx.member is None:
         return
-    await ctx.uow.members.mark_left(ctx.member.id, event.at)
-    _count(ctx, ctx.community, ctx.member.id, LEAVES, event)
+    members = ctx.uow.members
+    if await members.mark_left(ctx.member.id, event.at, repeat_within=REPORTED_AGAIN):
+        _count(ctx, ctx.community, ctx.member.id, LEAVES, event)
 
 
 def _count(ctx: Context, community: CommunityInfo, member_id: int, column: int, event: Any) -> None:

@@ -8,12 +8,14 @@ figure comes with its change against the previous week. Finished weeks are cache
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from babel.dates import format_date
 
+from bot.channels import SOME_CHANNEL
 from bot.context import Context
 from bot.features.engagement.unanswered import question_node
 from bot.i18n import N_, is_rtl, normalize_locale, number, percent, translate_plural
@@ -107,6 +109,7 @@ class Digest:
     questions: int
     question_refs: list[QuestionRef]
     text_missing: bool
+    asked: int = 0  # questions asked in the window, answered or not
 
 
 async def week_figures(
@@ -203,6 +206,7 @@ async def compute(
         questions=count,
         question_refs=refs,
         text_missing=missing,
+        asked=await repo.asked(community_id, *window),
     )
 
 
@@ -269,10 +273,23 @@ def week_label(locale: str, start: date, end: date) -> str:
     return f"{format_date(start, 'd MMM', locale=loc)} – {format_date(last, 'd MMM', locale=loc)}"
 
 
-def render(ctx: Context, d: Digest, *, late: bool, extra: list[Text]) -> Text:
-    """The digest as a short platform message, in the community's language."""
+def render(
+    ctx: Context,
+    d: Digest,
+    *,
+    late: bool,
+    extra: list[Text],
+    names: Mapping[str, str] | None = None,
+) -> Text:
+    """The digest as a short platform message, in the community's language.
+    `names`: channel names by id (bot/channels.py); an id is never shown."""
     assert ctx.community is not None
     loc = ctx.locale
+    names = names or {}
+
+    def channel(channel_id: str) -> str:
+        return names.get(channel_id) or ctx.gettext(SOME_CHANNEL)
+
     this, prev = d.this, d.previous
 
     def pct(value: float | None) -> str:
@@ -388,7 +405,14 @@ def render(ctx: Context, d: Digest, *, late: bool, extra: list[Text]) -> Text:
         )
     elif d.questions:
         items: list[tuple[Node, ...]] = [
-            question_node(q.platform, q.space_id, q.channel_id, q.message_id, q.excerpt)
+            question_node(
+                q.platform,
+                q.space_id,
+                q.channel_id,
+                q.message_id,
+                q.excerpt,
+                channel_name=channel(q.channel_id),
+            )
             for q in d.question_refs
         ]
         out.append(
@@ -399,11 +423,13 @@ def render(ctx: Context, d: Digest, *, late: bool, extra: list[Text]) -> Text:
         out.append(Text.of(Items(tuple(items))))
         if d.text_missing:
             out.append(ctx._(N_("   (Some messages came without text, so there may be more.)")))
-    else:
+    elif d.asked:
         out.append(ctx._(N_("❓ Every question got an answer within 24 hours.")))
+    else:
+        out.append(ctx._(N_("❓ No questions were asked this week.")))
     if d.channels:
         total = this.messages or sum(n for _, n in d.channels) or 1
-        busiest = ", ".join(f"#{c} ({percent(loc, n / total)})" for c, n in d.channels)
+        busiest = ", ".join(f"{channel(c)} ({percent(loc, n / total)})" for c, n in d.channels)
         hours = ", ".join(f"{h:02d}:00" for h, _ in d.hours)
         out.append(
             ctx._(N_("📍 Busiest: {channels}; hours {hours}"), channels=busiest, hours=hours)

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from bot.events import MessagePosted
 from bot.markup import Link, Node
-
-EXCERPT_CHARS = 100
+from storage.engagement import EXCERPT_CHARS
+from storage.models import storable_text
 
 # Words that open a question. English auxiliaries count only as the first word
 # ("Does anyone…", "Can I…"); wh-words anywhere in the first three words.
@@ -65,8 +65,11 @@ def is_question(text: str) -> bool:
 
 
 def excerpt(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat[:EXCERPT_CHARS]
+    """The start of a question as it is kept: one line, at most EXCERPT_CHARS, without
+    what the database cannot store (a NUL once blocked every flush on PostgreSQL)."""
+    flat = " ".join(text.split())[:EXCERPT_CHARS]
+    kept = storable_text(flat)  # on 100 characters at most: questions are 1 in 10 messages
+    return flat if kept is flat else " ".join(kept.split())
 
 
 @dataclass(slots=True)
@@ -158,12 +161,20 @@ def message_link(platform: str, space_id: str, channel_id: str, message_id: str)
 
 
 def question_node(
-    platform: str, space_id: str, channel_id: str, message_id: str, text: str
+    platform: str,
+    space_id: str,
+    channel_id: str,
+    message_id: str,
+    text: str,
+    *,
+    channel_name: str,
 ) -> tuple[Node, ...]:
+    """A question as a link to it, or, where the platform has no links, with the
+    name of its channel (never the id)."""
     label = f"“{text[:60]}{'…' if len(text) > 60 else ''}”"
     url = message_link(platform, space_id, channel_id, message_id)
     if url is None:
-        return (label, f" (#{channel_id})")
+        return (label, f" ({channel_name})")
     return (Link(url, label),)
 
 

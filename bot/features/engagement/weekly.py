@@ -22,6 +22,7 @@ from typing import Any
 from babel.dates import format_date
 
 from bot.actions import Attachment
+from bot.channels import channel_names
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context, store_schedule
 from bot.directory import CommunityInfo, Directory, MemberRef
@@ -110,6 +111,19 @@ def entry_for(directory: Directory, community: CommunityInfo) -> ScheduleEntry:
     )
 
 
+_DAY_NAMES = {
+    "mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+    "fri": "Friday", "sat": "Saturday", "sun": "Sunday",
+}  # fmt: skip
+
+
+def describe_schedule(entry: ScheduleEntry) -> str:
+    """The digest's schedule in words, for the log: "Mondays at 09:00 (Europe/Berlin)"."""
+    cron = entry.cron or {}
+    day = _DAY_NAMES.get(str(cron.get("day_of_week")), str(cron.get("day_of_week")))
+    return f"{day}s at {int(cron.get('hour', 0)):02d}:{int(cron.get('minute', 0)):02d} ({entry.timezone})"
+
+
 def _same(stored: Any, entry: ScheduleEntry) -> bool:
     return bool(
         stored is not None
@@ -128,7 +142,7 @@ async def reconcile(ctx: Context, community: CommunityInfo) -> bool:
     if _same(stored, entry):
         return False
     await ctx.schedule(entry)
-    log.info("digest of community %s scheduled: %s %s", community.id, entry.cron, entry.timezone)
+    log.info("digest of community %s scheduled: %s", community.id, describe_schedule(entry))
     return True
 
 
@@ -245,7 +259,9 @@ async def build(
             continue
         if section is not None:
             extra.append(section)
-    text = render(ctx, d, late=late, extra=extra)
+    shown = [c for c, _ in d.channels] + [q.channel_id for q in d.question_refs]
+    names = await channel_names(ctx.services, community, shown)
+    text = render(ctx, d, late=late, extra=extra, names=names)
     png = await asyncio.to_thread(render_chart, chart_data(ctx, community, d), ctx.locale)
     return text, Attachment(f"digest-{community.id}-{week_start.isoformat()}.png", png, "image/png")
 
@@ -269,10 +285,11 @@ async def send_digest(ctx: Context, event: JobFired) -> None:
         log.info("digest of community %s for %s: no activity recorded yet", community.id, local_day)
         return
     text, chart = built
+    # Queued in this run's transaction (with its claim): sent once, paced, by the outbox.
     for member in recipients(ctx, community):
-        ctx.direct(member, text, attachments=[chart])
+        ctx.direct(member, text, attachments=[chart], confidential=True, bulk=True)
     log.info(
-        "digest of community %s for %s sent%s",
+        "digest of community %s for %s queued%s",
         community.id,
         local_day,
         " late" if event.late else "",
@@ -305,7 +322,7 @@ router.command(
                 N_("Change the digest's weekday, hour and recipients"),
                 options=(
                     OptionSpec("day", N_("Weekday"), "choice", choices=DAYS),
-                    OptionSpec("hour", N_("Hour, 0 to 23"), "integer"),
+                    OptionSpec("hour", N_("Hour, 0 to 23"), "integer", minimum=0, maximum=23),
                     OptionSpec(
                         "recipients",
                         N_("Who gets it"),
@@ -329,7 +346,14 @@ router.command(
                 "activity",
                 N_("Per-member weekly activity as CSV"),
                 options=(
-                    OptionSpec("weeks", N_("How many weeks (1 to 52)"), "integer", required=False),
+                    OptionSpec(
+                        "weeks",
+                        N_("How many weeks (1 to 52)"),
+                        "integer",
+                        required=False,
+                        minimum=1,
+                        maximum=52,
+                    ),
                 ),
                 permission=Permission.OWNER,
             ),
@@ -346,7 +370,7 @@ async def digest_now(ctx: Context, args: dict[str, Any]) -> None:
     built = await build(ctx, community, community.local_day(ctx.now), late=False, cache=False)
     assert built is not None
     text, chart = built
-    ctx.reply(text, private=True, attachments=[chart])
+    ctx.reply(text, private=True, attachments=[chart], confidential=True)
 
 
 @router.handles("digest settings")

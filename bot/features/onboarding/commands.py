@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.commands import CommandSpec, OptionSpec, Permission
@@ -14,10 +15,10 @@ from bot.features.onboarding.questions import resume
 from bot.features.onboarding.runtime import runtime
 from bot.features.onboarding.settings import TEMPLATE_NAMES
 from bot.features.onboarding.templates import ALLOWED, fill, unknown_placeholders
-from bot.features.onboarding.texts import duration, private_welcome, render, template_values
-from bot.i18n import N_
+from bot.features.onboarding.texts import private_welcome, render, template_values
+from bot.i18n import N_, duration
 from bot.markup import Bold, Items, Node, Text, lines
-from storage.onboarding import OnboardingRepo, OnboardingState
+from storage.onboarding import MAX_QUESTIONS, OnboardingRepo, OnboardingState
 
 router = Router()
 
@@ -52,7 +53,15 @@ router.command(
                     CommandSpec(
                         "remove",
                         N_("Remove a question by its number"),
-                        options=(OptionSpec("number", N_("The question's number"), "integer"),),
+                        options=(
+                            OptionSpec(
+                                "number",
+                                N_("The question's number"),
+                                "integer",
+                                minimum=1,
+                                maximum=MAX_QUESTIONS,
+                            ),
+                        ),
                         permission=OWNER,
                     ),
                     CommandSpec("list", N_("List the questions"), permission=OWNER),
@@ -126,7 +135,7 @@ async def gate(ctx: Context, args: dict[str, Any]) -> None:
     parts = [
         ctx._(
             N_("The verification gate is on. New members must press “I accept” within {time}."),
-            time=duration(ctx, timeout),
+            time=duration(ctx.locale, timedelta(seconds=timeout)),
         )
     ]
     parts.append(
@@ -173,7 +182,9 @@ async def show(ctx: Context, args: dict[str, Any]) -> None:
     gate_line = (
         ctx._(
             N_("Verification gate: on; {time} to accept, then {action}."),
-            time=duration(ctx, int(ctx.setting("onboarding.gate_timeout"))),
+            time=duration(
+                ctx.locale, timedelta(seconds=int(ctx.setting("onboarding.gate_timeout")))
+            ),
             action=ctx.gettext(
                 N_("removed")
                 if ctx.setting("onboarding.gate_timeout_action") == "remove"

@@ -9,7 +9,7 @@ from typing import Any
 from bot.context import Context
 from bot.directory import CommunityInfo
 from bot.feature import Router
-from bot.i18n import N_
+from bot.i18n import N_, day
 from bot.markup import Bold, Items, Node, Text, lines
 from storage.onboarding import Funnel, OnboardingRepo
 
@@ -27,16 +27,30 @@ async def week_funnel(ctx: Context, community: CommunityInfo, start: date, end: 
     )
 
 
-def _funnel_line(ctx: Context, funnel: Funnel) -> Text:
+def _funnel_line(ctx: Context, funnel: Funnel, *, questions: bool) -> Text:
+    """Joined → accepted → answered → posted, each with the plural form its count
+    takes; without questions to answer (none now, none answered), no "0 answered"."""
+    joined = ctx.n_("{n} member joined", "{n} members joined", funnel.joined)
+    accepted = ctx.n_("{n} accepted", "{n} accepted", funnel.accepted)
+    posted = ctx.n_("{n} posted within 7 days", "{n} posted within 7 days", funnel.posted)
+    if not questions and not funnel.answered:
+        return ctx._(
+            N_("{joined} → {accepted} → {posted}"),
+            joined=joined,
+            accepted=accepted,
+            posted=posted,
+        )
     return ctx._(
-        N_(
-            "{joined} joined → {accepted} accepted → {answered} answered → {posted} posted within 7 days"
-        ),
-        joined=funnel.joined,
-        accepted=funnel.accepted,
-        answered=funnel.answered,
-        posted=funnel.posted,
+        N_("{joined} → {accepted} → {answered} → {posted}"),
+        joined=joined,
+        accepted=accepted,
+        answered=ctx.n_("{n} answered", "{n} answered", funnel.answered),
+        posted=posted,
     )
+
+
+async def _asks_questions(ctx: Context, community: CommunityInfo) -> bool:
+    return bool(await ctx.uow.repo(OnboardingRepo).questions(community.id))
 
 
 @router.handles("onboarding stats")
@@ -45,12 +59,20 @@ async def stats(ctx: Context, args: dict[str, Any]) -> None:
     assert community is not None
     today = community.local_day(ctx.now)
     monday = today - timedelta(days=today.weekday())
+    # No week before the community's first: nobody could have joined it then.
+    row = await ctx.uow.communities.get(community.id)
+    created = community.local_day(row.created_at) if row is not None else today
+    first = created - timedelta(days=created.weekday())
+    questions = await _asks_questions(ctx, community)
     rows: list[tuple[Node, ...]] = []
     for weeks_ago in range(3, -1, -1):
         start = monday - timedelta(weeks=weeks_ago)
+        if start < first:
+            continue
         funnel = await week_funnel(ctx, community, start, start + timedelta(days=7))
-        label = ctx._(N_("Week of {date}:"), date=start.isoformat())
-        rows.append((*label.nodes, " ", *_funnel_line(ctx, funnel).nodes))
+        label = ctx._(N_("Week of {date}:"), date=day(ctx.locale, start))
+        line = _funnel_line(ctx, funnel, questions=questions)
+        rows.append((*label.nodes, " ", *line.nodes))
     ctx.reply(
         lines(
             [
@@ -76,4 +98,5 @@ async def digest_section(ctx: Context, week_start: date, week_end: date) -> Text
     funnel = await week_funnel(ctx, community, week_start, end)
     if funnel.joined == 0:
         return None
-    return Text.of(Bold((ctx.gettext(N_("New members")),)), ": ", *_funnel_line(ctx, funnel).nodes)
+    line = _funnel_line(ctx, funnel, questions=await _asks_questions(ctx, community))
+    return Text.of(Bold((ctx.gettext(N_("New members")),)), ": ", *line.nodes)

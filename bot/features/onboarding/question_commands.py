@@ -57,9 +57,10 @@ async def question_add(ctx: Context, args: dict[str, Any]) -> None:
     repo = ctx.uow.repo(OnboardingRepo)
     if len(await repo.questions(community.id)) >= MAX_QUESTIONS:
         ctx.reply(
-            ctx._(
-                N_("There are already {count} questions, the most I ask. Remove one first."),
-                count=MAX_QUESTIONS,
+            ctx.n_(
+                "There is already {n} question, the most I ask. Remove it first.",
+                "There are already {n} questions, the most I ask. Remove one first.",
+                MAX_QUESTIONS,
             ),
             private=True,
         )
@@ -144,9 +145,9 @@ async def answers(ctx: Context, args: dict[str, Any]) -> None:
                 Bold((f"{i}. {question.text}",)),
                 " ",
                 ctx._(
-                    N_("({answered} answered, {skipped} skipped)"),
-                    answered=answered,
-                    skipped=skipped,
+                    N_("({answered}, {skipped})"),
+                    answered=ctx.n_("{n} answered", "{n} answered", answered),
+                    skipped=ctx.n_("{n} skipped", "{n} skipped", skipped),
                 ),
             )
         )

@@ -6,6 +6,8 @@ messages (`nudge.py` hands them here). `resume` sends a member's current step ag
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.actions import AssignRole, Button, Unrestrict
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
@@ -13,8 +15,8 @@ from bot.events import ButtonPressed, Event
 from bot.feature import Router
 from bot.features.onboarding.gate import capabilities
 from bot.features.onboarding.runtime import GATE_JOB, PREFIX, runtime
-from bot.features.onboarding.texts import accept_button, duration, render
-from bot.i18n import N_
+from bot.features.onboarding.texts import accept_button, render
+from bot.i18n import N_, duration
 from bot.markup import Text, lines
 from storage.onboarding import OnboardingQuestion, OnboardingRepo, OnboardingState
 
@@ -46,6 +48,8 @@ async def on_button(ctx: Context, event: ButtonPressed, payload: str) -> None:
         kind, community_id, numbers = "", 0, []
     found = _resolve(ctx, event, community_id) if kind else None
     state = await ctx.uow.repo(OnboardingRepo).state(found[1].id) if found else None
+    if found is not None and state is None and kind == "acc":
+        state = await _earlier_member(ctx, *found)
     if found is None or state is None:
         ctx.reply(ctx._(N_("This button no longer works.")), private=True)
         return
@@ -58,6 +62,29 @@ async def on_button(ctx: Context, event: ButtonPressed, payload: str) -> None:
         await _answer(ctx, member, state, numbers[0], skipped=True)
     else:
         ctx.reply(ctx._(N_("This button no longer works.")), private=True)
+
+
+async def _earlier_member(
+    ctx: Context, community: CommunityInfo, member: MemberRef
+) -> OnboardingState:
+    """The onboarding of a member the bot never saw join (here before `/setup`, or
+    while the bot could not see joins): `/welcome` gave them the rules, and accepting
+    them starts it, dated from when the bot first knew them. No gate: they are in."""
+    row = await ctx.uow.members.get(member.id)
+    known_since = (row.joined_at or row.first_seen_at) if row is not None else ctx.now
+    state = OnboardingState(
+        member_id=member.id,
+        community_id=community.id,
+        platform=member.platform,
+        space_id=ctx.home_space(member.platform) or "",
+        joined_at=known_since,
+        paused=False,
+        test=False,
+    )
+    ctx.uow.repo(OnboardingRepo).add_state(state)
+    rt = runtime(ctx.services)
+    ctx.after_commit(lambda: rt.arrived(member.id))
+    return state
 
 
 async def _accept(
@@ -222,7 +249,7 @@ async def _next(
             parts.append(
                 ctx._(
                     N_("A member who has not posted after {time} gets this nudge, once:"),
-                    time=duration(ctx, nudge_after),
+                    time=duration(ctx.locale, timedelta(seconds=nudge_after)),
                 )
             )
             parts.append(render(ctx, "nudge", member))

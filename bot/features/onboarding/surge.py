@@ -43,7 +43,8 @@ async def surge_started(ctx: Context, event: SurgeStarted) -> None:
                 space_id=event.space_id,
                 channel_id=str(channel),
                 text=ctx._(msgid, community=community.name, limit=limit),
-            )
+            ),
+            bulk=True,  # an alert storm during a raid waits for the pace, not the handler
         )
     else:
         ctx.tell_owners(

@@ -1,5 +1,5 @@
 """What onboarding says: the owner's texts (or the translated defaults) with their
-placeholders filled in, the private welcome with its accept button, and durations."""
+placeholders filled in, and the private welcome with its accept button."""
 
 from __future__ import annotations
 
@@ -45,11 +45,3 @@ def private_welcome(ctx: Context, member: MemberRef, inviter: str | None = None)
         buttons=[accept_button(ctx, ctx.community.id)],
         start_payload=f"{PREFIX}{ctx.community.id}",
     )
-
-
-def duration(ctx: Context, seconds: int) -> str:
-    if seconds % 86400 == 0:
-        return ctx.gettext(N_("{n} days")).replace("{n}", str(seconds // 86400))
-    if seconds % 3600 == 0:
-        return ctx.gettext(N_("{n} hours")).replace("{n}", str(seconds // 3600))
-    return ctx.gettext(N_("{n} minutes")).replace("{n}", str(max(1, seconds // 60)))

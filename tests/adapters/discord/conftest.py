@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
-from dc_fakeapi import FakeDiscord
+from dc_fakeapi import TOKEN, FakeDiscord
 from dc_harness import Harness
+
+from adapters.discord.adapter import DiscordAdapter
+from bot.app import App
+from bot.config import load_config
 
 
 @pytest.fixture
@@ -21,3 +26,23 @@ async def discord_bot(api: FakeDiscord) -> AsyncIterator[Harness]:
     await harness.join_guild()
     yield harness
     await harness.close()
+
+
+@pytest.fixture
+async def core(api: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[App, Harness]]:
+    """The adapter under the real core: App, dispatcher, features, SQLite."""
+    config = load_config(
+        None,
+        env={
+            "KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/kehila.db",
+            "KEHILA_DISCORD_TOKEN": TOKEN,
+        },
+    )
+    harness = Harness(api, config)
+    harness.adapter = DiscordAdapter(config, gateway=False)
+    app = App(config, adapters=[harness.adapter])
+    await app.start()
+    try:
+        yield app, harness
+    finally:
+        await app.stop()

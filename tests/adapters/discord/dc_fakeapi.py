@@ -91,6 +91,10 @@ class FakeDiscord:
     # Role ids the API refuses to manage (a channel override the cache cannot see).
     refused_roles: set[str] = field(default_factory=set)
     commands: dict[str | None, list[dict[str, Any]]] = field(default_factory=dict)
+    # Channel ids deleted on Discord (404 Unknown Channel), and those where a
+    # permission override the tests do not model refuses the bot (403).
+    gone_channels: set[str] = field(default_factory=set)
+    refused_channels: set[str] = field(default_factory=set)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Where GET /gateway/bot sends the client's websocket.
     gateway_url: str = "wss://gateway.discord.gg"
@@ -127,8 +131,18 @@ class FakeDiscord:
 
     # --- the fake server state, as tests change it ---------------------------------
 
-    def add_invite(self, guild_id: str, code: str, uses: int = 0, max_uses: int = 0) -> None:
+    def add_invite(
+        self,
+        guild_id: str,
+        code: str,
+        uses: int = 0,
+        max_uses: int = 0,
+        inviter: dict[str, Any] | None = None,
+    ) -> None:
+        """An invite as GET /guilds/{id}/invites lists it; `inviter` is who made it."""
+        extra = {"inviter": inviter} if inviter is not None else {}
         self.invites.setdefault(guild_id, {})[code] = {
+            **extra,
             "code": code,
             "uses": uses,
             "max_uses": max_uses,
@@ -313,6 +327,10 @@ def _send(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
     channel = p["channel_id"]
     if channel.startswith("41") and "20" + channel[2:] in api.closed_dms:
         raise error(discord.Forbidden, 403, 50007, "Cannot send messages to this user")
+    if channel in api.gone_channels:
+        raise error(discord.NotFound, 404, 10003, "Unknown Channel")
+    if channel in api.refused_channels:
+        raise error(discord.Forbidden, 403, 50013, "Missing Permissions")
     return api.message(channel, body)
 
 
@@ -328,6 +346,24 @@ def _role(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
     if p["role_id"] in api.refused_roles:
         raise error(discord.Forbidden, 403, 50013, "Missing Permissions")
     return None
+
+
+def _get_member(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
+    return {
+        "user": {
+            "id": p["member_id"],
+            "username": "dana.levi",
+            "global_name": "Dana",
+            "discriminator": "0",
+            "avatar": None,
+        },
+        "nick": "Dana L.",
+        "roles": [],
+        "joined_at": _now(),
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+    }
 
 
 def _edit_member(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
@@ -401,6 +437,7 @@ _ROUTES: dict[str, Any] = {
     "DELETE /channels/{channel_id}/messages/{message_id}": _no_content,
     "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}": _role,
     "DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}": _role,
+    "GET /guilds/{guild_id}/members/{member_id}": _get_member,
     "PATCH /guilds/{guild_id}/members/{user_id}": _edit_member,
     "DELETE /guilds/{guild_id}/members/{user_id}": _no_content,
     "POST /guilds/{guild_id}/scheduled-events": _scheduled_event,

@@ -50,6 +50,19 @@ def member_add(user_id: str, name: str, **changes: Any) -> dict[str, Any]:
     return data
 
 
+def command(
+    name: str, options: list[dict[str, Any]], *, by: dict[str, Any], locale: str = "en-US"
+) -> dict[str, Any]:
+    """An INTERACTION_CREATE for a slash command, by the test guild's owner unless
+    `by` changes the member, from a Discord client in `locale` (/setup takes the
+    community's language from it)."""
+    data = payload("interaction_command")
+    data["data"] = {"id": "700000000000000009", "name": name, "type": 1, "options": options}
+    data["member"] = {**data["member"], **by}
+    data["locale"] = locale
+    return data
+
+
 def config(**discord: Any) -> Config:
     return Config(discord=DiscordSection(token=SecretStr(TOKEN), **discord))
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dc_fakeapi import FakeDiscord
 from dc_harness import Harness, config
 
 from adapters.discord.commands import parse_invocation
 from adapters.discord.inbound import DONE
 from bot.commands import CommandSpec, OptionSpec, Permission
+from bot.features import all_features
 
 GLOBAL = "/applications/{application_id}/commands"
 GUILD_COMMANDS = "/applications/{application_id}/guilds/{guild_id}/commands"
@@ -130,3 +133,55 @@ def test_an_invocation_keeps_the_declared_option_order() -> None:
     name, args, options = parse_invocation(data, specs)
     assert (name, args) == ("warn", ("spam links", "high", "3"))
     assert options == (("reason", "spam links"), ("level", "high"), ("days", "3"))
+
+
+def _option(command: dict[str, Any], *path: str) -> dict[str, Any]:
+    options = command["options"]
+    for name in path:
+        found = next(o for o in options if o["name"] == name)
+        options = found.get("options", [])
+    return found
+
+
+async def test_kehilas_own_commands_declare_ranges_permissions_and_where_they_work(
+    api: FakeDiscord,
+) -> None:
+    """The payload the shipped features publish: integer options carry their range
+    (Discord's client refuses 24 as an hour); /setup and owner commands are hidden
+    from members in the server and not offered at all in the bot's DMs, where
+    Discord's default permissions do not apply; members' commands work in both."""
+    bot = await Harness(api).open()
+    await bot.adapter.publish_commands([s for f in all_features() for s in f.commands])
+    published = {c["name"]: c for c in api.find("PUT", GLOBAL)[-1].json}
+
+    hour = _option(published["digest"], "settings", "hour")
+    assert (hour["type"], hour["min_value"], hour["max_value"]) == (4, 0, 23)
+    weeks = _option(published["export"], "activity", "weeks")
+    assert (weeks["min_value"], weeks["max_value"]) == (1, 52)
+    number = _option(published["onboarding"], "question", "remove", "number")
+    assert number["min_value"] == 1 and number["max_value"] >= 1
+
+    manage_server = "32"
+    assert published["setup"]["default_member_permissions"] == manage_server
+    assert published["setup"]["contexts"] == [0]  # a server only
+    for owner_command in ("config", "staff", "spaces", "digest", "onboarding", "export"):
+        assert published[owner_command]["default_member_permissions"] == manage_server
+        assert published[owner_command]["contexts"] == [0], owner_command
+    for member_command in ("help", "start", "mydata", "forgetme"):
+        assert published[member_command]["default_member_permissions"] is None
+        assert published[member_command]["contexts"] == [0, 1], member_command
+    await bot.close()
+
+
+async def test_a_changed_range_is_synced(api: FakeDiscord) -> None:
+    days = OptionSpec("days", "For how long", type="integer", minimum=1, maximum=7)
+    first = await Harness(api).open()
+    await first.adapter.publish_commands([CommandSpec("mute", "Mute", options=(days,))])
+    await first.close()
+
+    wider = OptionSpec("days", "For how long", type="integer", minimum=1, maximum=28)
+    restarted = await Harness(api).open()
+    await restarted.adapter.publish_commands([CommandSpec("mute", "Mute", options=(wider,))])
+    puts = api.find("PUT", GLOBAL)
+    assert len(puts) == 2 and puts[-1].json[0]["options"][0]["max_value"] == 28
+    await restarted.close()

@@ -20,10 +20,13 @@ from bot.events import (
     SpaceRemoved,
 )
 
+YOSSI = {"id": "200000000000000002", "username": "yossi", "global_name": "Yossi"}
+NOA_USER = {"id": "200000000000000001", "username": "noa.owner", "global_name": "Noa"}
+
 
 async def _guild_with_invites(api: FakeDiscord, **guild: object) -> Harness:
-    api.add_invite(GUILD, "yossiFriends", uses=3)
-    api.add_invite(GUILD, "noaLunch", uses=10)
+    api.add_invite(GUILD, "yossiFriends", uses=3, inviter=YOSSI)
+    api.add_invite(GUILD, "noaLunch", uses=10, inviter=NOA_USER)
     harness = await Harness(api).open()
     await harness.join_guild(**guild)
     return harness
@@ -37,6 +40,8 @@ async def test_a_join_through_one_invite_is_attributed_exactly(api: FakeDiscord)
     joined = await bot.core.next(MemberJoined)
     assert (joined.invite_code, joined.confidence) == ("yossiFriends", "exact")
     assert joined.candidate_codes == ()
+    # Exact: the invite's creator, for onboarding's {inviter}.
+    assert (joined.inviter_user_id, joined.inviter_name) == ("200000000000000002", "Yossi")
     assert joined.actor is not None and joined.actor.display_name == "Dana"
     assert joined.pending is False
     await bot.close()
@@ -54,6 +59,7 @@ async def test_the_code_of_an_invite_the_bot_made_is_the_code_of_a_join_through_
     discord_bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana"))
     joined = await discord_bot.core.next(MemberJoined)
     assert (joined.invite_code, joined.confidence) == (made.invite_code, "exact")
+    assert joined.inviter_user_id is None  # the bot made it: nobody to name
 
 
 async def test_two_joins_racing_through_different_invites_are_ambiguous(
@@ -72,6 +78,7 @@ async def test_two_joins_racing_through_different_invites_are_ambiguous(
         assert joined.confidence == "ambiguous"
         assert joined.invite_code is None
         assert joined.candidate_codes == ("noaLunch", "yossiFriends")
+        assert (joined.inviter_user_id, joined.inviter_name) == (None, None)  # not a guess
     await bot.close()
 
 
@@ -85,6 +92,7 @@ async def test_two_joins_racing_through_the_same_invite_are_both_exact(api: Fake
     for _ in range(2):
         joined = await bot.core.next(MemberJoined)
         assert (joined.invite_code, joined.confidence) == ("noaLunch", "exact")
+        assert joined.inviter_name == "Noa"
     await bot.close()
 
 
@@ -97,6 +105,7 @@ async def test_a_join_through_the_vanity_url(api: FakeDiscord) -> None:
 
     joined = await bot.core.next(MemberJoined)
     assert (joined.invite_code, joined.confidence) == ("cafe", "vanity")
+    assert joined.inviter_user_id is None  # the vanity URL is nobody's
     await bot.close()
 
 
@@ -124,6 +133,7 @@ async def test_invites_created_after_start_are_tracked(api: FakeDiscord) -> None
     bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana"))
     joined = await bot.core.next(MemberJoined)
     assert (joined.invite_code, joined.confidence) == ("noaFriends", "exact")
+    assert joined.inviter_name == "Yossi"  # from the INVITE_CREATE event
     await bot.close()
 
 
@@ -235,6 +245,8 @@ async def test_interest_in_a_discord_event_is_an_rsvp(discord_bot: Harness) -> N
     gone = await discord_bot.core.next(ExternalRsvp)
     assert (going.external_event_id, going.going) == (made.value, True)
     assert going.actor is not None and going.actor.user_id == DANA
+    # Only the id comes with the event: the name is asked for, never the id shown.
+    assert going.actor.display_name == "Dana L."
     assert gone.going is False
 
 

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
-from dc_fakeapi import TOKEN, FakeDiscord
-from dc_harness import DANA, GENERAL, GUILD, WELCOME, Harness, payload
+from dc_harness import DANA, GENERAL, GUILD, WELCOME, Harness, command, member_add, payload
 
-from adapters.discord.adapter import DiscordAdapter
 from bot.actions import Reply, SendDirect
 from bot.app import App
-from bot.config import load_config
 from bot.events import Actor, MessagePosted
 from bot.features.engagement.chart import lays_out_rtl
 from bot.i18n import gettext
@@ -22,32 +16,6 @@ from bot.markup import Text
 GLOBAL = "/applications/{application_id}/commands"
 FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
 MESSAGES = "/channels/{channel_id}/messages"
-
-
-@pytest.fixture
-async def core(api: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[App, Harness]]:
-    config = load_config(
-        None,
-        env={
-            "KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/kehila.db",
-            "KEHILA_DISCORD_TOKEN": TOKEN,
-        },
-    )
-    harness = Harness(api, config)
-    harness.adapter = DiscordAdapter(config, gateway=False)
-    app = App(config, adapters=[harness.adapter])
-    await app.start()
-    try:
-        yield app, harness
-    finally:
-        await app.stop()
-
-
-def command(name: str, options: list[dict[str, object]], *, by: dict[str, object]) -> dict:
-    data = payload("interaction_command")
-    data["data"] = {"id": "700000000000000009", "name": name, "type": 1, "options": options}
-    data["member"] = {**data["member"], **by}
-    return data
 
 
 async def test_the_owner_sets_up_the_server_and_a_member_cannot_configure_it(
@@ -79,6 +47,29 @@ async def test_the_owner_sets_up_the_server_and_a_member_cannot_configure_it(
     replies = [c for c in bot.api.calls[before:] if c.route == FOLLOWUP]
     assert len(replies) == 1 and replies[0].json["flags"] & 64  # private to her
     assert replies[0].content == "Only owners can use /config. Nothing was changed."
+
+
+async def test_setup_from_a_german_client_makes_a_german_community_on_berlin_time(
+    core: tuple[App, Harness],
+) -> None:
+    """/setup takes the language of the owner's Discord client (the interaction's
+    locale) and the time zone of its country, and says so, in that language."""
+    app, bot = core
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+    setup = command(
+        "setup", [{"type": 3, "name": "name", "value": "Café Freunde"}], by={}, locale="de"
+    )
+    bot.gateway("INTERACTION_CREATE", setup)
+    await bot.settle()
+    info = app.directory.community_of("discord", GUILD)
+    assert info is not None and (info.locale, info.timezone) == ("de", "Europe/Berlin")
+    answered = bot.api.find("POST", FOLLOWUP) + bot.api.find("POST", MESSAGES)
+    [reply] = [c.content for c in answered if "Café Freunde" in (c.content or "")]
+    assert reply.startswith("**Café Freunde** ist eingerichtet und gehört jetzt dir.")
+    assert "Sprache: Deutsch (nach der Sprache deiner App)" in reply
+    assert "Zeitzone: Europe/Berlin (nach der Sprache deiner App)" in reply
+    assert "Ändern mit /config set locale" in reply and "Ändern mit /config set timezone" in reply
 
 
 # --- private messages the platform refuses: the core's fallback ----------------------
@@ -172,6 +163,7 @@ async def test_a_private_answer_to_a_message_falls_back_to_its_channel(
         f"<@{DANA}>, I could not send you a direct message, so here it is:\nMessages: 3"
     )
 
+
 async def test_the_digest_comes_with_its_chart_attached_as_a_png(
     core: tuple[App, Harness],
 ) -> None:
@@ -182,7 +174,8 @@ async def test_the_digest_comes_with_its_chart_attached_as_a_png(
     lays_out_rtl()
     bot.gateway("GUILD_CREATE", payload("guild_create"))
     await bot.settle()
-    bot.gateway("INTERACTION_CREATE", command("setup", [{"type": 3, "name": "name", "value": "Café Friends"}], by={}))  # fmt: skip
+    setup = command("setup", [{"type": 3, "name": "name", "value": "Café Friends"}], by={})
+    bot.gateway("INTERACTION_CREATE", setup)
     await bot.settle()
     before = len(bot.api.calls)
     digest = command("digest", [{"type": 1, "name": "now", "options": []}], by={})
@@ -194,3 +187,76 @@ async def test_the_digest_comes_with_its_chart_attached_as_a_png(
     assert (answer.content or "").startswith("📊 **Weekly digest of Café Friends**")
     [chart] = answer.files
     assert chart.startswith("digest-") and chart.endswith(".png")
+
+
+# --- {inviter}: who made the invite a member came through --------------------------
+
+
+async def test_the_welcome_names_who_made_the_invite_only_when_that_is_certain(
+    core: tuple[App, Harness],
+) -> None:
+    _app, bot = core
+    yossi = {"id": "200000000000000002", "username": "yossi", "global_name": "Yossi"}
+    noa = {"id": "200000000000000001", "username": "noa.owner", "global_name": "Noa"}
+    bot.api.add_invite(GUILD, "yossiFriends", uses=3, inviter=yossi)
+    bot.api.add_invite(GUILD, "noaLunch", uses=10, inviter=noa)
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+    for i, (name, options) in enumerate(
+        [
+            ("setup", [{"type": 3, "name": "name", "value": "Café Friends"}]),
+            (
+                "onboarding",
+                [
+                    {
+                        "type": 1,
+                        "name": "set",
+                        "options": [
+                            {"type": 3, "name": "template", "value": "welcome"},
+                            {
+                                "type": 3,
+                                "name": "text",
+                                "value": "Hi {member}, {inviter} invited you!",
+                            },
+                        ],
+                    }
+                ],
+            ),
+        ]
+    ):
+        data = command(name, options, by={})
+        data["id"] = f"60000000000000020{i}"
+        bot.gateway("INTERACTION_CREATE", data)
+        await bot.settle()
+
+    def welcomes(since: int) -> list[str]:
+        return [
+            c.content or ""
+            for c in bot.api.calls[since:]
+            if c.route == MESSAGES and c.params["channel_id"] == WELCOME
+        ]
+
+    mark = len(bot.api.calls)
+    bot.api.use_invite(GUILD, "yossiFriends")
+    bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana"))
+    await bot.settle()
+    assert welcomes(mark) == [f"Hi <@{DANA}>, Yossi invited you!"]
+
+    # Noa is a member here: her name as the community knows it.
+    mark = len(bot.api.calls)
+    bot.api.use_invite(GUILD, "noaLunch")
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000021", "Avi"))
+    await bot.settle()
+    assert welcomes(mark) == ["Hi <@200000000000000021>, Noa invited you!"]
+
+    # Two joins at once through different invites: nobody is named.
+    mark = len(bot.api.calls)
+    bot.api.use_invite(GUILD, "yossiFriends")
+    bot.api.use_invite(GUILD, "noaLunch")
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000022", "Rina"))
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000023", "Gil"))
+    await bot.settle()
+    assert sorted(welcomes(mark)) == [
+        "Hi <@200000000000000022>, a friend invited you!",
+        "Hi <@200000000000000023>, a friend invited you!",
+    ]

@@ -1,44 +1,20 @@
-"""The adapter under the real core: App, dispatcher, features, SQLite."""
+"""The adapter under the real core: App, dispatcher, features, the test database."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from telegram import Update
-from tg_fakeapi import BOT_USER, TOKEN, FakeBotAPI
+from tg_core import Core
 from tg_harness import payload
 
 from adapters.telegram.adapter import TelegramAdapter
 from bot.actions import SendDirect
 from bot.app import App
-from bot.config import load_config
 from bot.i18n import gettext
 from bot.markup import Text
 
 BAKERY = -1009876543210
-NOA = {"id": 111, "is_bot": False, "first_name": "Noa", "language_code": "he"}
-
-
-@pytest.fixture
-async def core(tmp_path: Path) -> AsyncIterator[tuple[App, TelegramAdapter, FakeBotAPI]]:
-    api = FakeBotAPI()
-    api.admins[BAKERY] = [NOA, BOT_USER]
-    config = load_config(
-        None,
-        env={
-            "KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/kehila.db",
-            "KEHILA_TELEGRAM_TOKEN": TOKEN,
-        },
-    )
-    adapter = TelegramAdapter(config, request=api, get_updates_request=api)
-    app = App(config, adapters=[adapter])
-    await app.start()
-    try:
-        yield app, adapter, api
-    finally:
-        await app.stop()
+# Noa's Telegram is in English: her community speaks the bot's default, English.
+NOA = {"id": 111, "is_bot": False, "first_name": "Noa", "language_code": "en"}
 
 
 async def feed(adapter: TelegramAdapter, data: dict[str, object]) -> None:
@@ -46,7 +22,7 @@ async def feed(adapter: TelegramAdapter, data: dict[str, object]) -> None:
 
 
 async def test_group_admin_sets_up_the_group_and_gets_an_answer(
-    core: tuple[App, TelegramAdapter, FakeBotAPI],
+    core: Core,
 ) -> None:
     app, adapter, api = core
     assert api.of("setMyCommands")  # the core's commands were published at start
@@ -92,7 +68,7 @@ GROUP_CHAT = {"id": BAKERY, "title": "Bakery Friends", "type": "supergroup"}
 
 
 async def test_a_private_answer_waits_for_start_and_is_delivered_then(
-    core: tuple[App, TelegramAdapter, FakeBotAPI],
+    core: Core,
 ) -> None:
     """Tom never opened a chat with the bot: his /mydata answer is kept, the group
     gets a link, and pressing Start delivers the answer with its file."""
@@ -156,7 +132,7 @@ async def _group_with_jerry(app: App, adapter: TelegramAdapter) -> None:
 
 
 async def test_a_member_who_never_started_the_bot_gets_one_deep_link_for_all_that_waits(
-    core: tuple[App, TelegramAdapter, FakeBotAPI],
+    core: Core,
 ) -> None:
     from tg_fakeapi import BOT_USERNAME, NEVER_STARTED
 
@@ -192,7 +168,7 @@ async def test_a_member_who_never_started_the_bot_gets_one_deep_link_for_all_tha
 
 
 async def test_the_deep_link_note_speaks_the_communitys_language(
-    core: tuple[App, TelegramAdapter, FakeBotAPI],
+    core: Core,
 ) -> None:
     from tg_fakeapi import NEVER_STARTED
 
@@ -208,8 +184,9 @@ async def test_the_deep_link_note_speaks_the_communitys_language(
     assert expected.split("{mention}")[1].split("{link}")[0] in post
     assert gettext("de", "a chat with me") in post
 
+
 async def test_the_digest_arrives_as_a_photo_with_the_digest_as_its_caption(
-    core: tuple[App, TelegramAdapter, FakeBotAPI],
+    core: Core,
 ) -> None:
     """`/digest now` in the group: the owner gets, privately, one photo (the chart)
     whose caption is the digest, not a text and then a file to open."""
@@ -225,3 +202,37 @@ async def test_the_digest_arrives_as_a_photo_with_the_digest_as_its_caption(
     assert "<b>Weekly digest of Bakery Friends</b>" in photo.params["caption"]
     assert not api.of("sendDocument")
     assert not [c for c in api.of("sendMessage") if c.params["chat_id"] == 111]
+
+
+# --- language: /setup from a Hebrew app, and Hebrew lines laid out right to left -------
+
+
+async def test_setup_from_a_hebrew_app_speaks_hebrew_and_marks_latin_first_lines(
+    core: Core,
+) -> None:
+    """With her Telegram in Hebrew, /setup makes a Hebrew community on Jerusalem time
+    and says so; her /help lines that begin with a command carry a right-to-left
+    mark, so Telegram lays them out right to left."""
+    import unicodedata
+
+    from bot.i18n import RLM
+
+    app, adapter, api = core
+    noa = {**NOA, "language_code": "he"}
+    await feed(adapter, payload("my_chat_member_added.json"))
+    await feed(adapter, _message(920000030, noa, GROUP_CHAT, "/setup Bakery Friends"))
+    info = app.directory.community_of("telegram", str(BAKERY))
+    assert info is not None and (info.locale, info.timezone) == ("he", "Asia/Jerusalem")
+    said = api.of("sendMessage")[-1].params["text"]
+    assert "שפה: עברית (לפי השפה של האפליקציה שלך)" in said
+    assert "אזור זמן: Asia/Jerusalem" in said and "/config set timezone" in said
+
+    await feed(adapter, _message(920000031, noa, GROUP_CHAT, "/help"))
+    text = api.of("sendMessage")[-1].params["text"]
+    rows = [line.removeprefix("• ") for line in text.split("\n") if line.startswith("• ")]
+    assert rows and all(row.startswith(RLM + "<b>/") for row in rows), rows
+    for line in text.split("\n"):
+        first = next(
+            (k for c in line if (k := unicodedata.bidirectional(c)) in ("L", "R", "AL")), None
+        )
+        assert first != "L", line  # every line of this answer reads right to left

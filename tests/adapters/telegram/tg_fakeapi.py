@@ -36,6 +36,7 @@ class Call:
     method: str
     params: dict[str, Any]
     files: tuple[str, ...] = ()
+    ok: bool = True  # False: answered with an error
 
 
 @dataclass
@@ -51,6 +52,8 @@ class FakeBotAPI(BaseRequest):
         self.admins: dict[int, list[dict[str, Any]]] = {}
         # chat id -> error description: sending there answers 403 with it
         self.forbidden_chats: dict[int, str] = {}
+        # chat id -> the group's title, as getChat answers it
+        self.titles: dict[int, str] = {}
         # updates handed out by the next long-poll getUpdates
         self.pending_updates: list[dict[str, Any]] = []
         self._failures: dict[str, list[_Failure]] = {}
@@ -104,10 +107,12 @@ class FakeBotAPI(BaseRequest):
             params = {k: _plain(v) for k, v in request_data.parameters.items()}
             if request_data.contains_files:
                 files = tuple(request_data.multipart_data)
-        self.calls.append(Call(api_method, params, files))
+        call = Call(api_method, params, files)
+        self.calls.append(call)
         queued = self._failures.get(api_method)
         if queued:
             failure = queued.pop(0)
+            call.ok = False
             return failure.status, json.dumps(failure.body).encode()
         if api_method == "getUpdates":
             return 200, await self._get_updates(params)
@@ -117,6 +122,7 @@ class FakeBotAPI(BaseRequest):
         else:
             result = answer(params)
         if isinstance(result, _Failure):
+            call.ok = False
             return result.status, json.dumps(result.body).encode()
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
@@ -219,6 +225,24 @@ class FakeBotAPI(BaseRequest):
             }
             for i, user in enumerate(users)
         ]
+
+    def _api_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        full: dict[str, Any] = {
+            **self._chat(chat_id),
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
+        if chat_id in self.titles:
+            full["title"] = self.titles[chat_id]
+        return full
 
     def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
         uid = int(params["user_id"])

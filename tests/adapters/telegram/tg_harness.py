@@ -40,9 +40,11 @@ class Harness:
         if self.on_event is not None:
             await self.on_event(event)
 
-    async def feed(self, name: str) -> list[Event]:
-        """Deliver one update the way PTB does and return the events it produced."""
+    async def feed(self, name: str | dict[str, Any]) -> list[Event]:
+        """Deliver one update (a payload file's name, or the update itself) the way PTB
+        does and return the events it produced."""
         before = len(self.events)
-        update = Update.de_json(payload(name), self.adapter.application.bot)
+        data = payload(name) if isinstance(name, str) else name
+        update = Update.de_json(data, self.adapter.application.bot)
         await self.adapter.application.process_update(update)
         return self.events[before:]
