@@ -25,6 +25,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,8 @@ from storage.database import Database, StorageUnavailable
 from storage.migrate import upgrade
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+# A change not seen by the second process in this long is a failure, not a figure.
+WAIT_S = 30.0
 OWNER = Actor(user_id="owner", display_name="Owner", is_platform_admin=True)
 
 
@@ -69,7 +72,11 @@ def app_on(url: str) -> App:
 
 async def listen(url: str) -> None:
     """Print when each change from the other process is in this one's memory."""
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(
+        level=logging.INFO,
+        filename=os.environ["PROPAGATION_LOG"],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     app = app_on(url)
     await app.start(migrate=False)
 
@@ -124,6 +131,7 @@ async def measure(admin_url: str, changes: int) -> dict[str, object]:
         first = app_on(url)
         await first.start(migrate=False)
         await first.dispatch(command("setup", "Bench"))
+        log_file = Path(tempfile.mkdtemp()) / "second.log"
         second = await asyncio.create_subprocess_exec(
             sys.executable,
             __file__,
@@ -131,25 +139,44 @@ async def measure(admin_url: str, changes: int) -> dict[str, object]:
             url,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "PROPAGATION_LOG": str(log_file)},
         )
         assert second.stdin is not None and second.stdout is not None
+        out = second.stdout
+
+        async def line(what: str) -> bytes:
+            try:
+                return await asyncio.wait_for(out.readline(), WAIT_S)
+            except TimeoutError:
+                tail = log_file.read_text(encoding="utf-8").splitlines()[-20:]
+                raise RuntimeError(
+                    f"the second process said nothing about {what} in {WAIT_S:g} s; "
+                    "its log ends:\n" + "\n".join(tail)
+                ) from None
+
         try:
-            assert (await second.stdout.readline()).strip() == b"ready"
+            assert (await line("starting")).strip() == b"ready"
             latencies: list[float] = []
             hour = 9
-            for _ in range(changes):
+            for n in range(changes):
                 hour = hour % 23 + 1  # 1..23, never the value before
                 started = time.monotonic()
                 await first.dispatch(command("config", "set", "digest.hour", str(hour)))
                 while True:  # the schedule that follows the setting is announced too
-                    at, value = (await second.stdout.readline()).decode().split()
+                    at, value = (await line(f"change {n + 1} (to {hour})")).decode().split()
                     if int(value) == hour:
                         break
                 latencies.append((float(at) - started) * 1000)
         finally:
             second.stdin.close()
-            await second.wait()
-            await first.stop()
+            try:
+                await asyncio.wait_for(second.wait(), WAIT_S)
+            except TimeoutError:
+                second.kill()
+                await second.wait()
+                raise RuntimeError("the second process did not stop") from None
+            finally:
+                await first.stop()
     finally:
         await drop_database(admin_url, url)
     latencies.sort()

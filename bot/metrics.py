@@ -9,18 +9,21 @@ has its own registry, so two apps in one process (tests) never share a count.
     kehila_jobs_total{job,result}        scheduled runs: ran, skipped (claimed elsewhere), failed
     kehila_flush_seconds                 how long each write of the engagement counters took
     kehila_outbox_depth, kehila_outbox_oldest_seconds
-                                         set by the outbox (`set_outbox`)
+                                         rows waiting in the outbox, read at each scrape
     kehila_sync_*_total                  notifications between processes (bot/sync.py)
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+log = logging.getLogger("kehila.metrics")
 
 # Prometheus's text format, as /metrics answers it.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -51,6 +54,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Counts(self))
+        self._refreshers: list[Callable[[], Awaitable[None]]] = []
 
     def action(self, kind: str, result: str) -> None:
         self.actions[(kind, result)] += 1
@@ -62,6 +66,17 @@ class Metrics:
         """The outbox's own numbers, whenever it knows them."""
         self.outbox_depth.set(depth)
         self.outbox_oldest.set(oldest_seconds)
+
+    def on_scrape(self, refresh: Callable[[], Awaitable[None]]) -> None:
+        """Call `refresh` before each scrape (a figure read from storage)."""
+        self._refreshers.append(refresh)
+
+    async def refresh(self) -> None:
+        for refresh in self._refreshers:
+            try:
+                await refresh()
+            except Exception as exc:  # the rest of the figures are still worth serving
+                log.warning("a figure for /metrics could not be read (%s)", type(exc).__name__)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

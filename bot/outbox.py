@@ -132,6 +132,7 @@ class Outbox:
         # Outcomes waiting to be committed, and the task committing them.
         self._marks: list[tuple[Mark, asyncio.Future[bool]]] = []
         self._marking: asyncio.Task[None] | None = None
+        services.metrics.on_scrape(self.report)
 
     # --- lifecycle ---
 
@@ -198,6 +199,14 @@ class Outbox:
             return None
         async with UnitOfWork(self.services.db) as uow:
             return await uow.outbox.next_due(platforms, self.services.clock.now())
+
+    async def report(self) -> None:
+        """The outbox's depth and the age of its oldest row, for /metrics (asked at
+        each scrape: one query)."""
+        async with UnitOfWork(self.services.db) as uow:
+            depth, oldest = await uow.outbox.waiting()
+        age = (self.services.clock.now() - oldest).total_seconds() if oldest is not None else 0.0
+        self.services.metrics.set_outbox(depth, max(0.0, age))
 
     def _platforms(self) -> list[str]:
         return sorted(self.services.adapters)

@@ -95,10 +95,13 @@ class Changes:
         )
 
 
-# What the listening connection hands to the applying task.
+# What the listening connection (and `stop`) hand to the applying task.
 _LOST = "lost"
 _ALL = "all"
+_STOP = "stop"
 Item = Changes | str
+# How long `stop` lets the change being applied finish before cancelling it.
+STOP_WAIT_S = 5.0
 
 
 class Sync:
@@ -119,6 +122,7 @@ class Sync:
         self.applied: list[Callable[[Changes | None], None]] = []
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._reload: Callable[[], Awaitable[None]] | None = None
 
     @property
@@ -138,15 +142,22 @@ class Sync:
             await load()
             return
         self._reload = reload
+        self._stopping = False
         await self._listen()
         await load()
         self._task = asyncio.create_task(self._run(), name="kehila-sync")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        """Let the change being applied finish (a cancelled query can leave its
+        connection unusable), then stop listening."""
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            self._queue.put_nowait(_STOP)
+            done, _ = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+            if not done:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self.listening is not None:
             await self.listening.close()
             self.listening = None
@@ -190,14 +201,19 @@ class Sync:
     async def _run(self) -> None:
         """Apply notifications in the order they came; check the connection while
         none come; reconnect and reload when it is lost."""
-        while True:
+        # Not `asyncio.wait_for`: on Python 3.11 it can swallow a cancellation that
+        # comes as the item does, and the task would never end.
+        while not self._stopping:
             try:
-                item = await asyncio.wait_for(self._queue.get(), self.check_interval_s)
+                async with asyncio.timeout(self.check_interval_s):
+                    item = await self._queue.get()
             except TimeoutError:
                 listening = self.listening
                 if listening is not None and await listening.alive(self.check_interval_s):
                     continue
                 item = _LOST
+            if item == _STOP or self._stopping:
+                return
             try:
                 if item == _LOST:
                     await self._reconnect()
@@ -221,6 +237,8 @@ class Sync:
         log.warning("the connection listening to other processes was lost; reconnecting")
         delay = FIRST_RETRY_S
         while True:
+            if self._stopping:
+                return
             try:
                 await self._listen()
                 break

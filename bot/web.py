@@ -40,6 +40,7 @@ def build(metrics: Metrics, readiness: Readiness) -> web.Application:
         )
 
     async def prometheus(request: web.Request) -> web.Response:
+        await metrics.refresh()
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     app = web.Application()

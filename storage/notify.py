@@ -75,7 +75,8 @@ class Listening:
         if self._driver is None or self._lost or self._driver.is_closed():
             return False
         try:
-            await asyncio.wait_for(self._driver.fetchval("SELECT 1"), timeout)
+            async with asyncio.timeout(timeout):
+                await self._driver.fetchval("SELECT 1")
         except Exception:
             return False
         return True

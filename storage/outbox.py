@@ -276,6 +276,15 @@ class OutboxRepo:
         )
         return int(getattr(result, "rowcount", 0))
 
+    async def waiting(self) -> tuple[int, datetime | None]:
+        """How many rows wait to be sent, and when the oldest was queued (/metrics)."""
+        row = (
+            await self.session.execute(
+                select(func.count(), func.min(OutboxRow.created_at)).where(IS_PENDING)
+            )
+        ).one()
+        return int(row[0]), row[1]
+
     async def rows(self) -> list[OutboxRow]:
         """Every row, oldest first (tests and inspection)."""
         return list((await self.session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all())

@@ -17,6 +17,8 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.config import Config, ConfigError, WebSection
 from storage.database import StorageUnavailable
+from storage.outbox import Queued
+from storage.unit_of_work import UnitOfWork
 from tests.conftest import START
 
 
@@ -42,7 +44,15 @@ async def test_health_readiness_and_metrics(config: Config, tmp_path: Path) -> N
 
         await community.run("/setup Club\nhello\n/say dana hi there\n/stats")
         await community.advance(timedelta(days=7))  # the weekly digest runs
-        community.app.services.metrics.set_outbox(5, 12.5)  # as the outbox will
+        # A row waiting in the outbox for a platform this process does not serve,
+        # queued a minute ago: the gauges are read from storage at the scrape.
+        async with UnitOfWork(community.app.services.db) as uow:
+            now = community.clock.now()
+            send = {"type": "Send", "text": "hello"}
+            await uow.outbox.add(
+                [Queued("telegram", "#-100", send, None)], now - timedelta(minutes=1)
+            )
+            await uow.commit()
         status, metrics = await get(port, "/metrics")
         assert status == 200
         assert 'kehila_events_total{type="MessagePosted"} 2.0' in metrics
@@ -51,8 +61,8 @@ async def test_health_readiness_and_metrics(config: Config, tmp_path: Path) -> N
         assert 'kehila_jobs_total{job="engagement.digest",result="ran"} 1.0' in metrics
         assert "kehila_flush_seconds_count" in metrics
         assert "kehila_flush_seconds_count 0.0" not in metrics
-        assert "kehila_outbox_depth 5.0" in metrics
-        assert "kehila_outbox_oldest_seconds 12.5" in metrics
+        assert "kehila_outbox_depth 1.0" in metrics
+        assert "kehila_outbox_oldest_seconds 60.0" in metrics
     finally:
         await community.stop()
     with pytest.raises(aiohttp.ClientConnectionError):
