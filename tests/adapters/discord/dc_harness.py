@@ -13,6 +13,7 @@ import asyncio
 import copy
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,6 +46,9 @@ def payload(name: str, **changes: Any) -> dict[str, Any]:
 
 
 def member_add(user_id: str, name: str, **changes: Any) -> dict[str, Any]:
+    """A live join: `joined_at` is now, as Discord sends it (a stored date in the past
+    would make the three-day nudge due at once and race the test)."""
+    changes.setdefault("joined_at", datetime.now(UTC).isoformat())
     data = payload("member_add", **changes)
     data["user"] = {**data["user"], "id": user_id, "username": name, "global_name": name}
     return data
