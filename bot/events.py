@@ -15,7 +15,9 @@ from typing import Any, Literal, TypeVar
 from typing_extensions import dataclass_transform
 
 Platform = Literal["console", "discord", "telegram", "internal"]
-Confidence = Literal["exact", "vanity", "ambiguous", "unknown"]
+# How sure a join's invite is (referrals): `creator` is a link an administrator made
+# whose code the platform hides but whose creator it names (Telegram).
+Confidence = Literal["exact", "creator", "vanity", "ambiguous", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,3 +251,12 @@ class StorageRecovered(InternalEvent):
 
     since: datetime
     lost: tuple[tuple[str, int], ...] = ()
+
+
+@event
+class MemberTookPart(InternalEvent):
+    """A member took part (engagement): their first message, or first reaction, of the
+    day in a community's spaces; published at most once a day per member and kind."""
+
+    member_id: int
+    kind: Literal["message", "reaction"]

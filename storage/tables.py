@@ -11,6 +11,7 @@ from storage import (
     models,
     onboarding,  # noqa: F401
     outbox,  # noqa: F401
+    referrals,  # noqa: F401
 )
 from storage.engagement import tables as engagement_tables  # noqa: F401
 

@@ -1,0 +1,200 @@
+"""`/referrals`: who brought whom, for owners.
+
+- `/referrals show MEMBER`: the member's referrals, and their referrals' referrals.
+- `/referrals undecided`: joins that several invites could explain (nobody credited).
+- `/referrals credit NEWCOMER INVITER`: an owner decides who brought an undecided join.
+
+Members see only their own count (`/invite`); these are for owners.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.commands import CommandSpec, OptionSpec, Permission
+from bot.context import Context
+from bot.directory import MemberRef
+from bot.feature import Router
+from bot.features.referrals import ambassadors
+from bot.features.referrals.common import CONFIDENCE, STATUS, name_of, repo
+from bot.i18n import N_, day
+from bot.markup import Items, Text, lines
+from storage.referrals import QUALIFIED, Referral
+
+router = Router()
+
+router.command(
+    CommandSpec(
+        "referrals",
+        N_("Who brought whom"),
+        permission=Permission.OWNER,
+        subcommands=(
+            CommandSpec(
+                "show",
+                N_("A member's referrals, and theirs"),
+                options=(OptionSpec("member", N_("The member's name"), "text"),),
+                permission=Permission.OWNER,
+            ),
+            CommandSpec(
+                "undecided",
+                N_("Joins several invites could explain"),
+                permission=Permission.OWNER,
+            ),
+            CommandSpec(
+                "credit",
+                N_("Say who brought a newcomer whose invite is not certain"),
+                options=(
+                    OptionSpec("newcomer", N_("The newcomer's name (one word)")),
+                    OptionSpec("inviter", N_("Who brought them")),
+                ),
+                permission=Permission.OWNER,
+            ),
+        ),
+    )
+)
+
+
+async def find(ctx: Context, raw: str) -> MemberRef | None:
+    """One member by display name; tells the owner when none or several match."""
+    assert ctx.community is not None
+    name = raw.lstrip("@").strip()
+    matches = await ctx.uow.members.by_name(ctx.community.id, name)
+    if len(matches) != 1:
+        msg = (
+            N_("No member is called {name}.")
+            if not matches
+            else N_(
+                "Several members are called {name}; ask them to change their display name first."
+            )
+        )
+        ctx.reply(ctx._(msg, name=name), private=True)
+        return None
+    return ctx.services.directory.by_id.get(matches[0].id)
+
+
+def _line(ctx: Context, r: Referral) -> str:
+    how = "decided" if r.decided_at is not None else r.confidence
+    return ctx.gettext(N_("{name}, joined {day}: {status} ({how})")).format(
+        name=name_of(ctx, r.member_id),
+        day=day(
+            ctx.locale,
+            ctx.community.local_day(r.joined_at) if ctx.community else r.joined_at.date(),
+        ),
+        status=ctx.gettext(STATUS[r.status]),
+        how=ctx.gettext(CONFIDENCE[how]),
+    )
+
+
+@router.handles("referrals show")
+async def show(ctx: Context, args: dict[str, Any]) -> None:
+    member = await find(ctx, str(args["member"]))
+    if member is None:
+        return
+    referrals = repo(ctx)
+    first = list(await referrals.brought_by([member.id]))
+    if not first:
+        ctx.reply(
+            ctx._(N_("Nobody joined through {name} yet."), name=member.display_name), private=True
+        )
+        return
+    second: dict[int, list[Referral]] = {}
+    ids = [r.member_id for r in first if r.member_id is not None]
+    for r in await referrals.brought_by(ids):
+        assert r.inviter_id is not None
+        second.setdefault(r.inviter_id, []).append(r)
+    rows: list[tuple[str, ...]] = []
+    for r in first:
+        rows.append((_line(ctx, r),))
+        for rr in second.get(r.member_id or -1, []):
+            rows.append(("    ↳ " + _line(ctx, rr),))
+    qualified = sum(r.status == QUALIFIED for r in first)
+    ctx.reply(
+        lines(
+            [
+                ctx.n_(
+                    "{name} brought {n} member who stayed and took part:",
+                    "{name} brought {n} members who stayed and took part:",
+                    qualified,
+                    name=member.display_name,
+                ),
+                Text.of(Items(tuple(rows))),
+            ]
+        ),
+        private=True,
+    )
+
+
+@router.handles("referrals undecided")
+async def undecided(ctx: Context, args: dict[str, Any]) -> None:
+    assert ctx.community is not None
+    referrals = repo(ctx)
+    open_ = await referrals.undecided(ctx.community.id)
+    if not open_:
+        ctx.reply(ctx._(N_("No join is waiting for a decision.")), private=True)
+        return
+    rows: list[tuple[str, ...]] = []
+    for r in open_:
+        makers = await referrals.makers(ctx.community.id, r.platform, r.candidates)
+        who = sorted({name_of(ctx, m) for m in makers.values()})
+        unknown = len([c for c in r.candidates if c not in makers])
+        if unknown:
+            who.append(
+                ctx.n_(
+                    "{n} invite of someone unknown", "{n} invites of people unknown", unknown
+                ).plain()
+            )
+        rows.append(
+            (
+                ctx.gettext(N_("{name}: one of {candidates}")).format(
+                    name=name_of(ctx, r.member_id), candidates=", ".join(who)
+                ),
+            )
+        )
+    ctx.reply(
+        lines(
+            [
+                ctx._(N_("Joins waiting for you to say who brought them:")),
+                Text.of(Items(tuple(rows))),
+                ctx._(N_("Decide with /referrals credit NEWCOMER INVITER.")),
+            ]
+        ),
+        private=True,
+    )
+
+
+@router.handles("referrals credit")
+async def credit(ctx: Context, args: dict[str, Any]) -> None:
+    assert ctx.community is not None
+    newcomer = await find(ctx, str(args["newcomer"]))
+    if newcomer is None:
+        return
+    inviter = await find(ctx, str(args["inviter"]))
+    if inviter is None:
+        return
+    referrals = repo(ctx)
+    r = await referrals.of_member(ctx.community.id, newcomer.id)
+    if r is None or r.inviter_id is not None or r.confidence not in ("ambiguous", "unknown"):
+        ctx.reply(
+            ctx._(
+                N_(
+                    "Who brought {name} is already known, or {name} did not join while the bot was here."
+                ),
+                name=newcomer.display_name,
+            ),
+            private=True,
+        )
+        return
+    if inviter.id == newcomer.id:
+        ctx.reply(ctx._(N_("Nobody brings themselves.")), private=True)
+        return
+    r.inviter_id, r.decided_at = inviter.id, ctx.now
+    if r.status == QUALIFIED:
+        await ambassadors.reconsider(ctx, inviter.id)
+    ctx.reply(
+        ctx._(
+            N_("{newcomer} is now counted as brought by {inviter}."),
+            newcomer=newcomer.display_name,
+            inviter=inviter.display_name,
+        ),
+        private=True,
+    )

@@ -1,0 +1,170 @@
+"""Referrals on the console: personal links, who brought whom, qualifying after N days
+of staying and taking part, lapsing on leaving, chains for owners, ambassador levels
+rising at once and falling at the monthly review, privacy."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from adapters.console.community import ConsoleCommunity
+from bot.actions import Reply
+from bot.directory import MemberRef
+from storage.referrals import Referral, ReferralsRepo
+from storage.unit_of_work import UnitOfWork
+
+LINK = re.compile(r"console://join/(\w+)")
+
+
+def _ref(console: ConsoleCommunity, user_id: str) -> MemberRef:
+    community = console.app.directory.community_of("console", "console")
+    assert community is not None
+    ref = console.app.directory.member(community.id, "console", user_id)
+    assert ref is not None, user_id
+    return ref
+
+
+async def _link(console: ConsoleCommunity, who: str) -> str:
+    await console.run(f"/as {who}\n/dm /invite")
+    found = LINK.search(console.last_text())
+    assert found, console.last_text()
+    return found.group(1)
+
+
+async def _referral(console: ConsoleCommunity, user_id: str) -> Referral:
+    member = _ref(console, user_id)
+    async with UnitOfWork(console.app.services.db) as uow:
+        found = await uow.repo(ReferralsRepo).of_member(member.community_id, member.id)
+    assert found is not None
+    return found
+
+
+async def test_a_members_link_is_made_once_and_reused(console: ConsoleCommunity) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    assert "0 people you brought have stayed and taken part." in console.last_text()
+    assert await _link(console, "yossi") == code  # the same link, not a new one
+    assert len([c for c in console.adapter.invites if c == code]) == 1
+    assert len(console.adapter.invites) == 1
+
+
+async def test_a_referral_qualifies_after_n_days_of_staying_and_taking_part(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi everyone")
+    dana = await _referral(console, "dana")
+    assert (dana.code, dana.confidence, dana.status) == (code, "exact", "pending")
+    assert dana.inviter_id == _ref(console, "yossi").id
+    await console.advance(timedelta(days=6))
+    assert (await _referral(console, "dana")).status == "pending"  # not 7 days yet
+    await console.advance(timedelta(days=1, hours=1))
+    assert (await _referral(console, "dana")).status == "qualified"
+    await _link(console, "yossi")
+    assert "1 person you brought has stayed and taken part." in console.last_text()
+
+
+async def test_a_newcomer_who_never_takes_part_qualifies_when_they_do(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join avi invite={code}")
+    await console.advance(timedelta(days=8))
+    assert (await _referral(console, "avi")).status == "pending"
+    await console.run("/as avi\nfinally saying hello")
+    assert (await _referral(console, "avi")).status == "qualified"
+
+
+async def test_leaving_before_qualifying_lapses_and_a_rejoin_does_not_count_again(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi")
+    await console.advance(timedelta(days=2))
+    await console.run("/leave dana")
+    assert (await _referral(console, "dana")).status == "lapsed"
+    await console.run(f"/join dana invite={code}\n/as dana\nback again")
+    await console.advance(timedelta(days=8))
+    assert (await _referral(console, "dana")).status == "lapsed"
+    async with UnitOfWork(console.app.services.db) as uow:
+        dana_id = _ref(console, "dana").id
+        rows = (await uow.session.scalars(select(Referral).where(Referral.member_id == dana_id))).all()
+    assert len(rows) == 1
+
+
+async def test_owners_see_chains_members_do_not(console: ConsoleCommunity) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    yossi_code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={yossi_code}\n/as dana\nhi")
+    dana_code = await _link(console, "dana")
+    await console.run(f"/join avi invite={dana_code}\n/as avi\nhey")
+    await console.advance(timedelta(days=8))
+    await console.run("/as owner\n/referrals show yossi")
+    shown = console.last_text()
+    assert "yossi brought 1 member who stayed and took part:" in shown
+    assert "dana, joined" in shown and "counted (through their link)" in shown
+    assert "↳ avi, joined" in shown
+    console.clear()
+    await console.run("/as dana\n/referrals show yossi")
+    assert "yossi brought" not in console.last_text()
+    await console.run("/as owner\n/referrals show")  # the usage, nothing else
+    assert "/referrals show MEMBER" in console.last_text()
+
+
+async def test_an_unknown_join_is_credited_by_an_owner(console: ConsoleCommunity) -> None:
+    await console.run("/join yossi\n/as yossi\nhello\n/join rina")
+    rina = await _referral(console, "rina")
+    assert (rina.confidence, rina.inviter_id) == ("unknown", None)
+    await console.run("/as owner\n/referrals credit rina yossi")
+    assert "rina is now counted as brought by yossi." in console.last_text()
+    assert (await _referral(console, "rina")).inviter_id == _ref(console, "yossi").id
+    await console.run("/referrals credit rina owner")  # decided: not again
+    assert "already known" in console.last_text()
+
+
+async def test_ambassador_level_rises_at_once_and_falls_at_the_monthly_review(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(
+        "/as owner\n/config set ambassadors.level1_weeks 1\n"
+        "/config set ambassadors.level1_referrals 1\n"
+        "/config set ambassadors.level1_reward Ambassador\n"
+        "/config set referrals.qualify_after 1d"
+    )
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi")
+    await console.advance(timedelta(days=1, hours=1))
+    yossi = _ref(console, "yossi")
+    async with UnitOfWork(console.app.services.db) as uow:
+        assert "Ambassador" in await uow.members.tags(yossi.id)
+    await console.run("/as owner\n/ambassadors")
+    assert "Level 1:" in console.last_text() and "yossi" in console.last_text()
+    # Yossi stops taking part for over a year: the review lowers him.
+    await console.advance(timedelta(days=366))
+    async with UnitOfWork(console.app.services.db) as uow:
+        assert "Ambassador" not in await uow.members.tags(yossi.id)
+    await console.run("/as owner\n/ambassadors")
+    assert "Fell at the last review:" in console.last_text()
+
+
+async def test_forgetting_keeps_the_counts_anonymised(console: ConsoleCommunity) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi")
+    await console.advance(timedelta(days=8))
+    await console.run("/as yossi\n/dm /mydata")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply) and reply.attachments
+    exported = json.loads(reply.attachments[0].data)
+    assert exported["referrals"]["brought"]["qualified"] == 1
+    await console.run("/as yossi\n/dm /forgetme")
+    await console.run("/click 1")
+    dana = await _referral(console, "dana")
+    assert dana.status == "qualified" and dana.inviter_id is None and dana.inviter_forgotten
