@@ -56,7 +56,7 @@ SETTINGS = (
                 N_("Ambassador level: the weeks a member must have taken part in"),
                 "integer",
                 minimum=1,
-                maximum=520,
+                maximum=52,
             ),
             Setting(
                 f"ambassadors.level{level}_referrals",
