@@ -94,7 +94,9 @@ async def test_leaving_before_qualifying_lapses_and_a_rejoin_does_not_count_agai
     assert (await _referral(console, "dana")).status == "lapsed"
     async with UnitOfWork(console.app.services.db) as uow:
         dana_id = _ref(console, "dana").id
-        rows = (await uow.session.scalars(select(Referral).where(Referral.member_id == dana_id))).all()
+        rows = (
+            await uow.session.scalars(select(Referral).where(Referral.member_id == dana_id))
+        ).all()
     assert len(rows) == 1
 
 
