@@ -7,14 +7,22 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from adapters.console.community import ConsoleCommunity
 from bot.actions import Reply
+from bot.commands import CommandSpec, OptionSpec
+from bot.config import Config
+from bot.context import Context
 from bot.directory import MemberRef
+from bot.feature import Feature, Router
+from bot.features import all_features
+from bot.members import merge_members
 from storage.referrals import Referral, ReferralsRepo
 from storage.unit_of_work import UnitOfWork
+from tests.conftest import START
 
 LINK = re.compile(r"console://join/(\w+)")
 
@@ -170,3 +178,85 @@ async def test_forgetting_keeps_the_counts_anonymised(console: ConsoleCommunity)
     await console.run("/click 1")
     dana = await _referral(console, "dana")
     assert dana.status == "qualified" and dana.inviter_id is None and dana.inviter_forgotten
+
+
+async def test_the_digest_has_a_referrals_section_and_owners_export_csv(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/as owner\n/config set referrals.qualify_after 1d")
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi\n/join =avi")
+    await console.advance(timedelta(days=7))
+    await console.run("/as owner\n/digest now")
+    digest = next(t for t in reversed(console.seen_by("@owner")) if "Referrals" in t)
+    assert "Joins: 1 through members' links" in digest
+    assert "1 referral qualified this week." in digest
+    assert "yossi: 1" in digest
+    await console.run("/referrals export")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply) and reply.attachments
+    csv_text = reply.attachments[0].data.decode("utf-8-sig")
+    header, *rows = csv_text.splitlines()
+    assert header.startswith('"joined_at","member","inviter","invite_code","confidence"')
+    dana = next(r for r in rows if '"dana"' in r)
+    assert f'"dana","yossi","{code}","exact","qualified"' in dana
+    avi = next(r for r in rows if "avi" in r)
+    assert "\"'=avi\"" in avi  # a name a spreadsheet would run is made inert
+
+
+async def test_merging_two_members_keeps_one_arrival_and_every_referral(
+    config: Config,
+) -> None:
+    console = ConsoleCommunity(config, start=START, features=[*all_features(), _merging()])
+    await console.start(migrate=False)
+    try:
+        await console.run("/setup Test Community\n/join yossi\n/as yossi\nhello\n/join yossi2")
+        code = await _link(console, "yossi2")
+        await console.run(f"/join dana invite={code}\n/as dana\nhi")
+        yossi, yossi2 = _ref(console, "yossi"), _ref(console, "yossi2")
+        await console.run("/as owner\n/merge yossi2 yossi")
+        dana = await _referral(console, "dana")
+        assert dana.inviter_id == yossi.id  # the people yossi2 brought are yossi's now
+        async with UnitOfWork(console.app.services.db) as uow:
+            arrivals = (
+                await uow.session.scalars(
+                    select(Referral).where(Referral.member_id.in_([yossi.id, yossi2.id]))
+                )
+            ).all()
+        assert [r.member_id for r in arrivals] == [yossi.id]  # one arrival, the earlier
+        await console.run("/as yossi\n/dm /invite")
+        assert f"console://join/{code}" in console.last_text()  # his link came along
+    finally:
+        await console.stop()
+
+
+def _merging() -> Feature:
+    router = Router()
+    router.command(
+        CommandSpec(
+            "merge",
+            "Merge two members (test only)",
+            options=(OptionSpec("source", "from"), OptionSpec("target", "into")),
+        )
+    )
+
+    @router.handles("merge")
+    async def merge(ctx: Context, args: dict[str, Any]) -> None:
+        assert ctx.community is not None
+        directory = ctx.services.directory
+        source = directory.member(ctx.community.id, "console", str(args["source"]))
+        target = directory.member(ctx.community.id, "console", str(args["target"]))
+        assert source is not None and target is not None
+        await merge_members(ctx, source.id, target.id)
+        ctx.reply(ctx._("Merged."))
+
+    async def nothing(ctx: Context, member_id: int) -> None:
+        pass
+
+    async def no_merge(ctx: Context, from_id: int, into_id: int) -> None:
+        pass
+
+    return Feature("merging", delete_member_data=nothing, merge_member_data=no_merge).include(
+        router
+    )

@@ -3,18 +3,24 @@
 - `/referrals show MEMBER`: the member's referrals, and their referrals' referrals.
 - `/referrals undecided`: joins that several invites could explain (nobody credited).
 - `/referrals credit NEWCOMER INVITER`: an owner decides who brought an undecided join.
+- `/referrals export`: every referral as CSV (cells made inert with engagement's
+  `safe_cell`, the same rules as `/export activity`).
 
 Members see only their own count (`/invite`); these are for owners.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
+from bot.actions import Attachment
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
 from bot.directory import MemberRef
 from bot.feature import Router
+from bot.features.engagement.export import safe_cell
 from bot.features.referrals import ambassadors
 from bot.features.referrals.common import CONFIDENCE, STATUS, name_of, repo
 from bot.i18n import N_, day
@@ -38,6 +44,11 @@ router.command(
             CommandSpec(
                 "undecided",
                 N_("Joins several invites could explain"),
+                permission=Permission.OWNER,
+            ),
+            CommandSpec(
+                "export",
+                N_("Every referral as CSV"),
                 permission=Permission.OWNER,
             ),
             CommandSpec(
@@ -197,4 +208,51 @@ async def credit(ctx: Context, args: dict[str, Any]) -> None:
             inviter=inviter.display_name,
         ),
         private=True,
+    )
+
+
+EXPORT_COLUMNS = (
+    "joined_at",
+    "member",
+    "inviter",
+    "invite_code",
+    "confidence",
+    "status",
+    "qualified_at",
+    "left_at",
+    "flagged",
+)
+
+
+@router.handles("referrals export")
+async def export(ctx: Context, args: dict[str, Any]) -> None:
+    assert ctx.community is not None
+    rows = await repo(ctx).in_community(ctx.community.id)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow(EXPORT_COLUMNS)
+    for r in rows:
+        # `{inviter}` only where it is known: exact, creator, or an owner's decision.
+        inviter = name_of(ctx, r.inviter_id) if r.inviter_id is not None else ""
+        if r.inviter_forgotten:
+            inviter = name_of(ctx, None)
+        writer.writerow(
+            [
+                r.joined_at.isoformat(),
+                safe_cell(name_of(ctx, r.member_id)),
+                safe_cell(inviter),
+                safe_cell(r.code or ""),
+                "decided" if r.decided_at is not None else r.confidence,
+                r.status,
+                r.qualified_at.isoformat() if r.qualified_at else "",
+                r.left_at.isoformat() if r.left_at else "",
+                "yes" if r.flagged else "no",
+            ]
+        )
+    data = ("\ufeff" + buf.getvalue()).encode("utf-8")
+    today = ctx.community.local_day(ctx.now).isoformat()
+    ctx.reply(
+        ctx.n_("{n} referral, as CSV.", "{n} referrals, as CSV.", len(rows)),
+        private=True,
+        attachments=[Attachment(f"referrals-{ctx.community.id}-{today}.csv", data, "text/csv")],
     )

@@ -27,7 +27,13 @@ async def digest_section(ctx: Context, week_start: date, week_end: date) -> Text
     since, until = _utc(ctx, week_start), _utc(ctx, end)
     referrals = repo(ctx)
     joins = await referrals.joined_between(ctx.community.id, since, until)
-    qualified = await referrals.qualified_between(ctx.community.id, since, until)
+    # A referral is a newcomer someone brought: arrivals nobody is credited for are
+    # joins, not referrals.
+    qualified = [
+        r
+        for r in await referrals.qualified_between(ctx.community.id, since, until)
+        if r.inviter_id is not None or r.inviter_forgotten
+    ]
     if not joins and not qualified:
         return None
     by_member = sum(
