@@ -202,7 +202,7 @@ async def test_the_digest_has_a_referrals_section_and_owners_export_csv(
     dana = next(r for r in rows if '"dana"' in r)
     assert f'"dana","yossi","{code}","exact","qualified"' in dana
     avi = next(r for r in rows if "avi" in r)
-    assert "\"'=avi\"" in avi  # a name a spreadsheet would run is made inert
+    assert '"\'=avi"' in avi  # a name a spreadsheet would run is made inert
 
 
 async def test_merging_two_members_keeps_one_arrival_and_every_referral(
