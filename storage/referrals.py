@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
+from storage.repositories import dialect_insert
 
 PENDING, QUALIFIED, LAPSED = "pending", "qualified", "lapsed"
 
@@ -205,10 +207,56 @@ class ReferralsRepo:
     async def get(self, referral_id: int) -> Referral | None:
         return await self.session.get(Referral, referral_id)
 
-    async def add(self, referral: Referral) -> Referral:
-        self.session.add(referral)
-        await self.session.flush()
-        return referral
+    async def arrive(self, **values: Any) -> int | None:
+        """Store a newcomer's arrival; its id, or None if they arrived before (a
+        rejoin: one statement either way)."""
+        stmt = (
+            dialect_insert(self.session, Referral)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["community_id", "member_id"])
+            .returning(Referral.id)
+        )
+        return (await self.session.execute(stmt)).scalar()
+
+    def _creditable(self, community_id: int) -> Any:
+        """Pending referrals someone is (or may be) credited for, still here, unflagged."""
+        return (
+            (Referral.community_id == community_id)
+            & (Referral.status == PENDING)
+            & (Referral.inviter_id.is_not(None) | (Referral.confidence == "ambiguous"))
+            & Referral.flagged.is_(False)
+            & Referral.left_at.is_(None)
+        )
+
+    async def due(self, community_id: int, joined_before: datetime) -> Sequence[Referral]:
+        """Pending referrals that have stayed long enough (joined before the time)."""
+        return (
+            await self.session.scalars(
+                select(Referral).where(
+                    self._creditable(community_id), Referral.joined_at <= joined_before
+                )
+            )
+        ).all()
+
+    async def next_joined(self, community_id: int, after: datetime) -> datetime | None:
+        """When the first pending referral that is not yet due joined."""
+        return await self.session.scalar(
+            select(func.min(Referral.joined_at)).where(
+                self._creditable(community_id), Referral.joined_at > after
+            )
+        )
+
+    async def undecide(self, referral_ids: Sequence[int], codes: Sequence[str]) -> None:
+        """These joins may have come through `codes`: nobody is credited for them."""
+        rows = (
+            await self.session.scalars(select(Referral).where(Referral.id.in_(list(referral_ids))))
+        ).all()
+        for r in rows:
+            if r.decided_at is not None:
+                continue
+            known = set(r.candidates or ()) | ({r.code} if r.code else set())
+            r.candidates = sorted(known | set(codes))
+            r.confidence, r.code, r.inviter_id = "ambiguous", None, None
 
     async def brought_by(self, inviter_ids: Sequence[int]) -> Sequence[Referral]:
         if not inviter_ids:

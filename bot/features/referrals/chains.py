@@ -23,9 +23,10 @@ from bot.feature import Router
 from bot.features.engagement.export import safe_cell
 from bot.features.referrals import ambassadors
 from bot.features.referrals.common import CONFIDENCE, STATUS, name_of, repo
+from bot.features.referrals.qualifying import ensure_run, maybe_qualify, wait
 from bot.i18n import N_, day
 from bot.markup import Items, Text, lines
-from storage.referrals import QUALIFIED, Referral
+from storage.referrals import PENDING, QUALIFIED, Referral
 
 router = Router()
 
@@ -201,6 +202,8 @@ async def credit(ctx: Context, args: dict[str, Any]) -> None:
     r.inviter_id, r.decided_at = inviter.id, ctx.now
     if r.status == QUALIFIED:
         await ambassadors.reconsider(ctx, inviter.id)
+    elif r.status == PENDING and not await maybe_qualify(ctx, r):
+        await ensure_run(ctx, r.joined_at + wait(ctx))
     ctx.reply(
         ctx._(
             N_("{newcomer} is now counted as brought by {inviter}."),

@@ -12,7 +12,9 @@ from bot.features.referrals import (
     links,
     qualifying,
 )
+from bot.features.referrals.joins import JoinMemory
 from bot.features.referrals.privacy import export, forget, merge
+from bot.features.referrals.qualifying import Qualifying
 from bot.features.referrals.settings import SETTINGS
 from storage.referrals import ReferralsRepo
 
@@ -23,6 +25,7 @@ def setup() -> Feature:
         delete_member_data=forget,
         merge_member_data=merge,
         export_member_data=export,
+        states=(lambda services: Qualifying(), lambda services: JoinMemory()),
         repositories=(ReferralsRepo,),
     )
     for setting in SETTINGS:

@@ -18,17 +18,42 @@ A newcomer has one referral, ever: a rejoin does not count again.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import deque
+from datetime import datetime, timedelta
 
 from bot.context import Context
 from bot.events import InviteCreated, MemberJoined, MemberLeft
 from bot.feature import Router
-from bot.features.referrals.common import QUALIFY_JOB, enabled, repo, young_account
+from bot.features.referrals.common import enabled, repo, young_account
+from bot.features.referrals.qualifying import ensure_run, wait
 from bot.invites import invite_code
-from bot.schedule import ScheduleEntry
-from storage.referrals import LAPSED, PENDING, Referral
+from storage.referrals import LAPSED, PENDING
 
 router = Router()
+
+# Platforms where the adapter infers the invite from use counts (Discord): a join seen
+# `exact` and another seen `unknown` within WINDOW of it may be each other's.
+INFERRED = frozenset({"discord"})
+WINDOW = timedelta(seconds=10)
+
+
+class JoinMemory:
+    """Per process. Who made which invite (a cache of what storage says; a miss asks
+    storage) and, per community on an inferred platform, the joins of the last
+    WINDOW. A Discord server's events all reach one process (its shard), so the
+    window sees every join of the server."""
+
+    def __init__(self) -> None:
+        self.makers: dict[tuple[int, str, str], int] = {}
+        self.recent: dict[tuple[int, str], deque[tuple[datetime, int, str, str | None]]] = {}
+
+    def window(
+        self, community_id: int, platform: str, at: datetime
+    ) -> deque[tuple[datetime, int, str, str | None]]:
+        joins = self.recent.setdefault((community_id, platform), deque())
+        while joins and joins[0][0] < at - WINDOW:
+            joins.popleft()
+        return joins
 
 
 @router.on(MemberJoined)
@@ -38,21 +63,20 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     if not enabled(ctx):
         return
     referrals = repo(ctx)
-    if await referrals.of_member(ctx.community.id, ctx.member.id) is not None:
-        return  # a rejoin: counted once, at the first join
     community_id, platform = ctx.community.id, event.platform
     code = invite_code(event.invite_code) if event.invite_code else None
     confidence: str = event.confidence
     inviter_id: int | None = None
+    memory = ctx.state(JoinMemory)
     if confidence == "exact" and code is not None:
-        made = await referrals.invite(community_id, platform, code)
-        if made is not None and made.member_id is not None:
-            inviter_id = made.member_id
-    if (
-        inviter_id is None
-        and confidence in ("exact", "unknown", "creator")
-        and event.inviter_user_id
-    ):
+        inviter_id = memory.makers.get((community_id, platform, code))
+        if inviter_id is None:
+            made = await referrals.invite(community_id, platform, code)
+            if made is not None and made.member_id is not None:
+                inviter_id = made.member_id
+                key = (community_id, platform, code)
+                ctx.after_commit(lambda: memory.makers.__setitem__(key, made.member_id or 0))
+    if inviter_id is None and confidence in ("exact", "unknown") and event.inviter_user_id:
         inviter = ctx.services.directory.member(community_id, platform, event.inviter_user_id)
         if inviter is not None:
             inviter_id = inviter.id
@@ -61,30 +85,39 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     if inviter_id == ctx.member.id:
         inviter_id = None  # nobody brings themselves
     candidates = sorted({invite_code(c) for c in event.candidate_codes})
-    referral = await referrals.add(
-        Referral(
-            community_id=community_id,
-            member_id=ctx.member.id,
-            platform=platform,
-            code=code,
-            inviter_id=inviter_id,
-            inviter_forgotten=False,
-            confidence=confidence,
-            candidates=candidates if confidence == "ambiguous" else [],
-            status=PENDING,
-            flagged=young_account(
-                platform,
-                event.actor.user_id,
-                event.at,
-                int(ctx.setting("referrals.min_account_age")),
-            ),
-            joined_at=event.at,
-        )
+    seen = (confidence, code)
+    if platform in INFERRED and confidence in ("exact", "unknown"):
+        # An invite moved once, two joins came close together: which of them used it
+        # the counts cannot tell. Both stay undecided, with the invite as candidate.
+        recent = memory.window(community_id, platform, event.at)
+        others = [(rid, c) for _, rid, conf, c in recent if conf != confidence]
+        codes = sorted({c for _, c in others if c} | ({code} if code else set()))
+        if others and codes:
+            await referrals.undecide([rid for rid, _ in others], codes)
+            confidence, candidates, inviter_id, code = "ambiguous", codes, None, None
+    min_age = int(ctx.setting("referrals.min_account_age"))
+    referral_id = await referrals.arrive(
+        community_id=community_id,
+        member_id=ctx.member.id,
+        platform=platform,
+        code=code,
+        inviter_id=inviter_id,
+        inviter_forgotten=False,
+        confidence=confidence,
+        candidates=candidates if confidence == "ambiguous" else [],
+        status=PENDING,
+        flagged=young_account(platform, event.actor.user_id, event.at, min_age),
+        joined_at=event.at,
     )
-    after = timedelta(seconds=int(ctx.setting("referrals.qualify_after")))
-    await ctx.schedule(
-        ScheduleEntry(QUALIFY_JOB, str(referral.id), community_id, run_at=event.at + after)
-    )
+    if referral_id is None:
+        return  # a rejoin: counted once, at the first join
+    if platform in INFERRED and seen[0] in ("exact", "unknown"):
+        joined = (event.at, referral_id, seen[0], seen[1])
+        ctx.after_commit(lambda: memory.window(community_id, platform, event.at).append(joined))
+    # Only a referral someone may be credited for needs qualifying; an owner's
+    # credit for another join asks for it then (chains.py).
+    if inviter_id is not None or confidence == "ambiguous":
+        await ensure_run(ctx, event.at + wait(ctx))
 
 
 @router.on(MemberLeft)
@@ -95,7 +128,6 @@ async def on_leave(ctx: Context, event: MemberLeft) -> None:
     if referral is None or referral.status != PENDING:
         return
     referral.status, referral.left_at = LAPSED, event.at
-    await ctx.unschedule(QUALIFY_JOB, str(referral.id))
 
 
 @router.on(InviteCreated)
@@ -106,6 +138,9 @@ async def on_invite_created(ctx: Context, event: InviteCreated) -> None:
     maker = ctx.services.directory.member(ctx.community.id, event.platform, event.creator_user_id)
     if maker is None:
         return
+    ctx.state(JoinMemory).makers.pop(
+        (ctx.community.id, event.platform, invite_code(event.code)), None
+    )
     await repo(ctx).add_invite(
         ctx.community.id,
         maker.id,

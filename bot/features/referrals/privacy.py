@@ -10,33 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import Context
-from bot.features.referrals.common import QUALIFY_JOB, repo
+from bot.features.referrals.common import repo
+from bot.features.referrals.joins import JoinMemory
 from storage.referrals import ReferralInvite
 
 
 async def forget(ctx: Context, member_id: int) -> None:
-    own = await _community_referral(ctx, member_id)
-    if own is not None:
-        await ctx.unschedule(QUALIFY_JOB, str(own))
     await repo(ctx).forget(member_id)
+    ctx.after_commit(ctx.state(JoinMemory).makers.clear)  # their invites are gone
 
 
 async def merge(ctx: Context, from_id: int, into_id: int) -> None:
-    referrals = repo(ctx)
-    mine = await _community_referral(ctx, from_id)
-    await referrals.merge(from_id, into_id)
-    if mine is not None:
-        kept = await referrals.get(mine)
-        if kept is None:  # the other arrival was the earlier one: its job stays
-            await ctx.unschedule(QUALIFY_JOB, str(mine))
-
-
-async def _community_referral(ctx: Context, member_id: int) -> int | None:
-    ref = ctx.services.directory.by_id.get(member_id)
-    if ref is None:
-        return None
-    found = await repo(ctx).of_member(ref.community_id, member_id)
-    return found.id if found is not None else None
+    await repo(ctx).merge(from_id, into_id)
+    ctx.after_commit(ctx.state(JoinMemory).makers.clear)  # invites changed hands
 
 
 async def export(ctx: Context, member_id: int) -> dict[str, Any]:

@@ -167,3 +167,23 @@ async def test_at_discords_invite_limit_the_member_and_the_owner_are_told(
     await app.outbox.drain()
     told = [c.content or "" for c in bot.api.find("POST", MESSAGES)]
     assert any("limit of about 1,000 invites" in t for t in told)
+
+
+async def test_an_unseen_join_beside_an_exact_one_makes_both_undecided(
+    core: tuple[App, Harness],
+) -> None:
+    """One invite moved, two people joined within seconds (one through Discovery, say):
+    the counts cannot tell which one used it, so neither is credited."""
+    app, bot = core
+    bot.api.add_invite(GUILD, "yossiFriends", uses=3, inviter=YOSSI)
+    await _community(app, bot)
+    bot.api.use_invite(GUILD, "yossiFriends")
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000051", "Avi"))
+    await bot.settle()
+    assert (await _referral(app, "200000000000000051")).inviter_id == _member_id(app, YOSSI_ID)
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000052", "Rina"))
+    await bot.settle()
+    for user_id in ("200000000000000051", "200000000000000052"):
+        referral = await _referral(app, user_id)
+        assert (referral.confidence, referral.candidates) == ("ambiguous", ["yossiFriends"])
+        assert referral.inviter_id is None
