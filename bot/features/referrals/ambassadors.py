@@ -2,8 +2,9 @@
 
 A level asks for weeks taken part in (within the last year) and qualified referrals
 (`ambassadors.levelN_weeks`, `ambassadors.levelN_referrals`). Every level asks for at
-least one week of taking part: Discord's developer policy forbids rewarding members
-for inviting others, so no role here ever depends on invite counts alone.
+least one week of taking part: Discord's Platform Manipulation Policy names "invite
+rewards" as forbidden inflation of membership, so no role here ever depends on invite
+counts alone (docs/REFERRALS.md).
 
 A level rises at once (when a week or a qualified referral makes it); it falls only
 at the monthly review (`ambassadors.review`, the 1st of each month, 09:00 in the
