@@ -255,8 +255,9 @@ class StorageRecovered(InternalEvent):
 
 @event
 class MemberTookPart(InternalEvent):
-    """A member took part (engagement): their first message, or first reaction, of the
-    day in a community's spaces; published at most once a day per member and kind."""
+    """A member took part: their first message, or first reaction, of the day in a
+    community's spaces (engagement; at most once a day per member and kind), or their
+    first answer to an onboarding question (onboarding)."""
 
     member_id: int
-    kind: Literal["message", "reaction"]
+    kind: Literal["message", "reaction", "onboarding"]

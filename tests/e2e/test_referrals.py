@@ -260,3 +260,18 @@ def _merging() -> Feature:
     return Feature("merging", delete_member_data=nothing, merge_member_data=no_merge).include(
         router
     )
+
+
+async def test_an_onboarding_answer_is_taking_part_when_the_owner_says_so(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(
+        "/as owner\n/config set referrals.taking_part any\n"
+        "/onboarding question add Why are you here? | Networking | Learning"
+    )
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\n/click 1\n/click 1")
+    await console.advance(timedelta(days=7, hours=1))
+    dana = await _referral(console, "dana")
+    assert dana.took_part_at is not None and dana.status == "qualified"  # never posted

@@ -121,9 +121,12 @@ async def wait_changed(ctx: Context, event: SettingChanged) -> None:
 
 @router.on(MemberTookPart)
 async def took_part(ctx: Context, event: MemberTookPart) -> None:
-    if event.kind == "message" or ctx.setting("referrals.taking_part") != "message":
+    """`referrals.taking_part`: `message` counts a message only, `any` a message, a
+    reaction or an answer to onboarding's questions."""
+    if event.kind == "message" or ctx.setting("referrals.taking_part") == "any":
         referral = await repo(ctx).of_member(event.community_id, event.member_id)
         if referral is not None and referral.status == PENDING and referral.took_part_at is None:
             referral.took_part_at = event.at
             await maybe_qualify(ctx, referral)
-    await ambassadors.active(ctx, event)
+    if event.kind != "onboarding":  # presence: weeks with a message or a reaction
+        await ambassadors.active(ctx, event)

@@ -24,7 +24,7 @@ SETTINGS = (
         "referrals.taking_part",
         "message",
         N_(
-            "What a newcomer must also do to count: post a message, post or react (any), or nothing"
+            "What a newcomer must also do to count: post a message, or any of a message, a reaction or an onboarding answer (any), or nothing"
         ),
         "choice",
         choices=("message", "any", "nothing"),
