@@ -101,6 +101,9 @@ class MemberJoined(Event):
     invite_code: str | None = None
     confidence: Confidence = "unknown"
     candidate_codes: tuple[str, ...] = ()
+    # Who made each candidate, where the platform says: (code, user id, name). Not a
+    # credit: any of them may have brought the member.
+    candidate_makers: tuple[tuple[str, str, str], ...] = ()
     # Who made the invite used, when the platform says (Telegram names a link's
     # creator; a Discord invite its inviter).
     inviter_user_id: str | None = None

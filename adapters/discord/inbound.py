@@ -177,6 +177,8 @@ class Inbound:
     async def on_member_join(self, member: discord.Member) -> None:
         guild = member.guild
         found, inviter = (UNKNOWN, None) if member.bot else await self._attribute(guild)
+        makers = self.shared.invites[guild.id].inviters
+        candidates = tuple((invite_code(c), *makers[c]) for c in found.candidates if c in makers)
         if member.pending:
             self.pending.add((guild.id, member.id))
         await self._emit(
@@ -189,6 +191,7 @@ class Inbound:
                 invite_code=invite_code(found.code) if found.code else None,
                 confidence=found.confidence,
                 candidate_codes=tuple(invite_code(c) for c in found.candidates),
+                candidate_makers=candidates,
                 inviter_user_id=inviter[0] if inviter else None,
                 inviter_name=inviter[1] if inviter else None,
                 pending=member.pending,

@@ -19,6 +19,7 @@ A newcomer has one referral, ever: a rejoin does not count again.
 from __future__ import annotations
 
 from collections import deque
+from functools import partial
 from datetime import datetime, timedelta
 
 from bot.context import Context
@@ -45,6 +46,8 @@ class JoinMemory:
 
     def __init__(self) -> None:
         self.makers: dict[tuple[int, str, str], int] = {}
+        # Candidate codes whose makers are stored already.
+        self.noted: set[str] = set()
         self.recent: dict[tuple[int, str], deque[tuple[datetime, int, str, str | None]]] = {}
 
     def window(
@@ -111,6 +114,21 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     )
     if referral_id is None:
         return  # a rejoin: counted once, at the first join
+    for made_code, user_id, _name in event.candidate_makers:
+        # Who made each candidate, for the owner who decides (never a credit).
+        maker = ctx.services.directory.member(community_id, platform, user_id)
+        if maker is not None and made_code not in memory.noted:
+            await referrals.add_invite(
+                community_id,
+                maker.id,
+                platform,
+                event.space_id,
+                made_code,
+                None,
+                personal=False,
+                at=event.at,
+            )
+            ctx.after_commit(partial(memory.noted.add, made_code))
     if platform in INFERRED and seen[0] in ("exact", "unknown"):
         joined = (event.at, referral_id, seen[0], seen[1])
         ctx.after_commit(lambda: memory.window(community_id, platform, event.at).append(joined))

@@ -79,6 +79,11 @@ async def test_two_joins_racing_through_different_invites_are_ambiguous(
         assert joined.invite_code is None
         assert joined.candidate_codes == ("noaLunch", "yossiFriends")
         assert (joined.inviter_user_id, joined.inviter_name) == (None, None)  # not a guess
+        # Who made each candidate, for the owner who decides.
+        assert joined.candidate_makers == (
+            ("noaLunch", "200000000000000001", "Noa"),
+            ("yossiFriends", "200000000000000002", "Yossi"),
+        )
     await bot.close()
 
 

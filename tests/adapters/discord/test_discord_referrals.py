@@ -86,14 +86,13 @@ async def test_joins_racing_through_two_invites_credit_nobody_and_keep_both(
         assert referral.confidence == "ambiguous"
         assert referral.candidates == ["noaLunch", "yossiFriends"]
         assert referral.inviter_id is None  # nobody credited on a guess
-    # The owner sees them waiting (invites made before the bot came: makers unknown).
+    # The owner sees them waiting, with who made each candidate (Discord lists it).
     undecided = command("referrals", [{"type": 1, "name": "undecided", "options": []}], by={})
     undecided["id"] = str(next(_ids))
     bot.gateway("INTERACTION_CREATE", undecided)
     await bot.settle()
     shown = bot.api.find("POST", FOLLOWUP)[-1].content or ""
-    assert "Avi: one of 2 invites of people unknown" in shown
-    assert "Rina: one of 2 invites of people unknown" in shown
+    assert "Avi: one of Noa, Yossi" in shown and "Rina: one of Noa, Yossi" in shown
 
 
 async def test_a_used_up_single_use_invite_credits_its_creator(core: tuple[App, Harness]) -> None:
