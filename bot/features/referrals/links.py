@@ -59,6 +59,8 @@ async def invite(ctx: Context, args: dict[str, Any]) -> None:
                 space_id=space,
                 channel_id=None,
                 name=ctx.member.display_name[:LINK_NAME_MAX],
+                # Held join requests: the link asks, a moderator lets them in.
+                join_request=ctx.setting("referrals.join_requests") == "hold",
             )
         )
         if not made.ok or not made.value or not made.invite_code:

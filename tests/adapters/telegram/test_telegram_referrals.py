@@ -66,6 +66,7 @@ async def test_invite_makes_a_named_link_once_and_a_join_through_it_credits_the_
     await core.feed(message(LONG, GROUP_CHAT, "hello"))
     await core.feed(message(LONG, GROUP_CHAT, "/invite"))
     [made] = core.api.of("createChatInviteLink")
+    assert "creates_join_request" not in made.params  # approval is not on
     # Named for the member, within Telegram's 32 characters.
     assert made.params["name"] == "Bartholomew Alexander Montgomery-Fitzwilliam"[:32]
     answer = core.texts_to(555)[-1]
@@ -114,6 +115,10 @@ async def test_a_join_request_is_approved_by_the_bot(core: Core) -> None:
 async def test_a_held_join_request_waits_for_a_moderators_button(core: Core) -> None:
     await _ready(core)
     await core.feed(message(NOA, private_chat(NOA), "/config set referrals.join_requests hold"))
+    # Personal links made now ask to join.
+    await core.feed(message(DANA, GROUP_CHAT, "/invite"))
+    [made] = core.api.of("createChatInviteLink")
+    assert made.params["creates_join_request"] is True
     await core.feed(_join_request(ELI))
     await core.app.outbox.drain()
     assert core.api.of("approveChatJoinRequest") == []
