@@ -19,8 +19,8 @@ A newcomer has one referral, ever: a rejoin does not count again.
 from __future__ import annotations
 
 from collections import deque
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.context import Context
 from bot.events import InviteCreated, MemberJoined, MemberLeft
