@@ -294,6 +294,21 @@ class ReferralsRepo:
             )
         ).all()
 
+    async def flagged(self, community_id: int) -> Sequence[Referral]:
+        """Pending referrals of young accounts, waiting for an owner."""
+        return (
+            await self.session.scalars(
+                select(Referral)
+                .where(
+                    Referral.community_id == community_id,
+                    Referral.flagged.is_(True),
+                    Referral.status == PENDING,
+                    Referral.member_id.is_not(None),
+                )
+                .order_by(Referral.joined_at)
+            )
+        ).all()
+
     async def in_community(self, community_id: int) -> Sequence[Referral]:
         return (
             await self.session.scalars(

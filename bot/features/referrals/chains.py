@@ -3,6 +3,7 @@
 - `/referrals show MEMBER`: the member's referrals, and their referrals' referrals.
 - `/referrals undecided`: joins that several invites could explain (nobody credited).
 - `/referrals credit NEWCOMER INVITER`: an owner decides who brought an undecided join.
+- `/referrals approve NEWCOMER`: a young Discord account's referral counts after all.
 - `/referrals export`: every referral as CSV (cells made inert with engagement's
   `safe_cell`, the same rules as `/export activity`).
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from bot.actions import Attachment
@@ -45,6 +47,12 @@ router.command(
             CommandSpec(
                 "undecided",
                 N_("Joins several invites could explain"),
+                permission=Permission.OWNER,
+            ),
+            CommandSpec(
+                "approve",
+                N_("Count a young account's referral after all"),
+                options=(OptionSpec("newcomer", N_("The newcomer's name"), "text"),),
                 permission=Permission.OWNER,
             ),
             CommandSpec(
@@ -141,9 +149,29 @@ async def undecided(ctx: Context, args: dict[str, Any]) -> None:
     assert ctx.community is not None
     referrals = repo(ctx)
     open_ = await referrals.undecided(ctx.community.id)
-    if not open_:
+    young = await referrals.flagged(ctx.community.id)
+    if not open_ and not young:
         ctx.reply(ctx._(N_("No join is waiting for a decision.")), private=True)
         return
+    parts: list[Text | str] = []
+    if open_:
+        parts.extend(await _undecided_rows(ctx, open_))
+    if young:
+        names = ", ".join(name_of(ctx, r.member_id) for r in young)
+        parts.append(
+            ctx._(
+                N_(
+                    "Accounts only days old when they joined, never counted by themselves: {names}. Count one with /referrals approve NEWCOMER."
+                ),
+                names=names,
+            )
+        )
+    ctx.reply(lines(parts), private=True)
+
+
+async def _undecided_rows(ctx: Context, open_: Sequence[Referral]) -> list[Text | str]:
+    assert ctx.community is not None
+    referrals = repo(ctx)
     rows: list[tuple[str, ...]] = []
     for r in open_:
         makers = await referrals.makers(ctx.community.id, r.platform, r.candidates)
@@ -162,13 +190,34 @@ async def undecided(ctx: Context, args: dict[str, Any]) -> None:
                 ),
             )
         )
+    return [
+        ctx._(N_("Joins waiting for you to say who brought them:")),
+        Text.of(Items(tuple(rows))),
+        ctx._(N_("Decide with /referrals credit NEWCOMER INVITER.")),
+    ]
+
+
+@router.handles("referrals approve")
+async def approve(ctx: Context, args: dict[str, Any]) -> None:
+    """A young account's referral counts after all (an owner vouches for it)."""
+    assert ctx.community is not None
+    newcomer = await find(ctx, str(args["newcomer"]))
+    if newcomer is None:
+        return
+    r = await repo(ctx).of_member(ctx.community.id, newcomer.id)
+    if r is None or not r.flagged or r.status != PENDING:
+        ctx.reply(
+            ctx._(N_("{name} is not waiting for approval."), name=newcomer.display_name),
+            private=True,
+        )
+        return
+    r.flagged = False
+    if not await maybe_qualify(ctx, r):
+        await ensure_run(ctx, r.joined_at + wait(ctx))
     ctx.reply(
-        lines(
-            [
-                ctx._(N_("Joins waiting for you to say who brought them:")),
-                Text.of(Items(tuple(rows))),
-                ctx._(N_("Decide with /referrals credit NEWCOMER INVITER.")),
-            ]
+        ctx._(
+            N_("{name} counts like any newcomer now: after their stay, once they take part."),
+            name=newcomer.display_name,
         ),
         private=True,
     )

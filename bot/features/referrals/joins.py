@@ -18,6 +18,7 @@ A newcomer has one referral, ever: a rejoin does not count again.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from datetime import datetime, timedelta
 from functools import partial
@@ -48,6 +49,7 @@ class JoinMemory:
         self.makers: dict[tuple[int, str, str], int] = {}
         # Candidate codes whose makers are stored already.
         self.noted: set[str] = set()
+        self.locks: dict[tuple[int, str], asyncio.Lock] = {}
         self.recent: dict[tuple[int, str], deque[tuple[datetime, int, str, str | None]]] = {}
 
     def window(
@@ -71,6 +73,13 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     confidence: str = event.confidence
     inviter_id: int | None = None
     memory = ctx.state(JoinMemory)
+    if platform in INFERRED:
+        # One join at a time per server, from its check of the window until its
+        # commit (or rollback): two joins handled at once cannot miss each other.
+        lock = memory.locks.setdefault((community_id, platform), asyncio.Lock())
+        await lock.acquire()
+        ctx.after_commit(lock.release)
+        ctx.after_rollback(lock.release)
     if confidence == "exact" and code is not None:
         inviter_id = memory.makers.get((community_id, platform, code))
         if inviter_id is None:

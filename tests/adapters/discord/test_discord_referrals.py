@@ -5,6 +5,7 @@ which permission it needs."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from dc_fakeapi import MAX_INVITES
@@ -105,6 +106,7 @@ async def test_a_used_up_single_use_invite_credits_its_creator(core: tuple[App, 
     await bot.settle()
     referral = await _referral(app, "200000000000000031")
     assert (referral.code, referral.confidence) == ("once", "exact")
+    assert not referral.flagged  # an account from 2015
     assert referral.inviter_id == _member_id(app, YOSSI_ID)
 
 
@@ -186,3 +188,45 @@ async def test_an_unseen_join_beside_an_exact_one_makes_both_undecided(
         referral = await _referral(app, user_id)
         assert (referral.confidence, referral.candidates) == ("ambiguous", ["yossiFriends"])
         assert referral.inviter_id is None
+
+
+def _snowflake_now() -> str:
+    """A Discord id made this moment: an account created just now."""
+    return str((int(time.time() * 1000) - 1420070400000) << 22)
+
+
+async def test_a_brand_new_account_is_flagged_until_an_owner_approves(
+    core: tuple[App, Harness],
+) -> None:
+    app, bot = core
+    bot.api.add_invite(GUILD, "yossiFriends", uses=3, inviter=YOSSI)
+    await _community(app, bot)
+    bot.api.use_invite(GUILD, "yossiFriends")
+    fresh = _snowflake_now()
+    bot.gateway("GUILD_MEMBER_ADD", member_add(fresh, "Gal"))
+    await bot.settle()
+    gal = await _referral(app, fresh)
+    assert gal.flagged and gal.inviter_id == _member_id(app, YOSSI_ID)
+    ask = command("referrals", [{"type": 1, "name": "undecided", "options": []}], by={})
+    ask["id"] = str(next(_ids))
+    bot.gateway("INTERACTION_CREATE", ask)
+    await bot.settle()
+    assert "Accounts only days old when they joined" in (
+        bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    )
+    approve = command(
+        "referrals",
+        [
+            {
+                "type": 1,
+                "name": "approve",
+                "options": [{"type": 3, "name": "newcomer", "value": "Gal"}],
+            }
+        ],
+        by={},
+    )
+    approve["id"] = str(next(_ids))
+    bot.gateway("INTERACTION_CREATE", approve)
+    await bot.settle()
+    assert "Gal counts like any newcomer now" in (bot.api.find("POST", FOLLOWUP)[-1].content or "")
+    assert not (await _referral(app, fresh)).flagged
