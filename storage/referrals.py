@@ -258,6 +258,24 @@ class ReferralsRepo:
             r.candidates = sorted(known | set(codes))
             r.confidence, r.code, r.inviter_id = "ambiguous", None, None
 
+    async def awaiting_part(self) -> list[int]:
+        """Newcomers with a pending referral who have not taken part yet."""
+        rows = await self.session.scalars(
+            select(Referral.member_id).where(
+                Referral.status == PENDING,
+                Referral.took_part_at.is_(None),
+                Referral.member_id.is_not(None),
+            )
+        )
+        return [m for m in rows.all() if m is not None]
+
+    async def inviters(self) -> list[int]:
+        """Members someone is credited to."""
+        rows = await self.session.scalars(
+            select(Referral.inviter_id).where(Referral.inviter_id.is_not(None)).distinct()
+        )
+        return [m for m in rows.all() if m is not None]
+
     async def brought_by(self, inviter_ids: Sequence[int]) -> Sequence[Referral]:
         if not inviter_ids:
             return []

@@ -152,6 +152,11 @@ async def test_ambassador_level_rises_at_once_and_falls_at_the_monthly_review(
     await console.run(f"/join dana invite={code}\n/as dana\nhi")
     await console.advance(timedelta(days=1, hours=1))
     yossi = _ref(console, "yossi")
+    # Dana counts; Yossi's weeks are noted from his first referral on: none yet.
+    assert (await _referral(console, "dana")).status == "qualified"
+    async with UnitOfWork(console.app.services.db) as uow:
+        assert "Ambassador" not in await uow.members.tags(yossi.id)
+    await console.run("/as yossi\ngood morning")  # a week of taking part: at once
     async with UnitOfWork(console.app.services.db) as uow:
         assert "Ambassador" in await uow.members.tags(yossi.id)
     await console.run("/as owner\n/ambassadors")

@@ -1,7 +1,8 @@
 """Ambassadors: levels for members who carry the community.
 
 A level asks for weeks taken part in (within the last year) and qualified referrals
-(`ambassadors.levelN_weeks`, `ambassadors.levelN_referrals`). Every level asks for at
+(`ambassadors.levelN_weeks`, `ambassadors.levelN_referrals`, at least one each). Weeks
+are noted for members who brought someone (watch.py), from their first referral on. Every level asks for at
 least one week of taking part: Discord's Platform Manipulation Policy names "invite
 rewards" as forbidden inflation of membership, so no role here ever depends on invite
 counts alone (docs/REFERRALS.md).
@@ -24,6 +25,7 @@ from bot.events import JobFired, MemberTookPart
 from bot.feature import Router
 from bot.features.referrals.common import REVIEW_JOB, name_of, repo
 from bot.features.referrals.settings import LEVELS
+from bot.features.referrals.watch import Watch
 from bot.i18n import N_
 from bot.markup import Items, Text, lines
 from bot.schedule import ScheduleEntry
@@ -54,9 +56,15 @@ def earned(ctx: Context, weeks: int, qualified: int) -> int:
 
 
 async def active(ctx: Context, event: MemberTookPart) -> None:
-    """A member took part: note the week; a new week may raise their level."""
+    """A member took part: note the week (once per process); a new week may raise
+    their level."""
     assert ctx.community is not None
     week = _monday(ctx.community.local_day(event.at)).isoformat()
+    watch = ctx.state(Watch)
+    key = (event.member_id, week)
+    if key in watch.weeks:
+        return
+    ctx.after_commit(lambda: watch.weeks.add(key))
     amb = await repo(ctx).ambassador(event.community_id, event.member_id)
     if week in amb.weeks:
         return

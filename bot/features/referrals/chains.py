@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from bot.actions import Attachment
@@ -26,6 +27,7 @@ from bot.features.engagement.export import safe_cell
 from bot.features.referrals import ambassadors
 from bot.features.referrals.common import CONFIDENCE, STATUS, name_of, repo
 from bot.features.referrals.qualifying import ensure_run, maybe_qualify, wait
+from bot.features.referrals.watch import Watch
 from bot.i18n import N_, day
 from bot.markup import Items, Text, lines
 from storage.referrals import PENDING, QUALIFIED, Referral
@@ -249,6 +251,7 @@ async def credit(ctx: Context, args: dict[str, Any]) -> None:
         ctx.reply(ctx._(N_("Nobody brings themselves.")), private=True)
         return
     r.inviter_id, r.decided_at = inviter.id, ctx.now
+    ctx.after_commit(partial(ctx.state(Watch).inviters.add, inviter.id))
     if r.status == QUALIFIED:
         await ambassadors.reconsider(ctx, inviter.id)
     elif r.status == PENDING and not await maybe_qualify(ctx, r):

@@ -16,6 +16,7 @@ from bot.features.referrals.joins import JoinMemory
 from bot.features.referrals.privacy import export, forget, merge
 from bot.features.referrals.qualifying import Qualifying
 from bot.features.referrals.settings import SETTINGS
+from bot.features.referrals.watch import Watch, load
 from storage.referrals import ReferralsRepo
 
 
@@ -25,11 +26,16 @@ def setup() -> Feature:
         delete_member_data=forget,
         merge_member_data=merge,
         export_member_data=export,
-        states=(lambda services: Qualifying(), lambda services: JoinMemory()),
+        states=(
+            lambda services: Qualifying(),
+            lambda services: JoinMemory(),
+            lambda services: Watch(),
+        ),
         repositories=(ReferralsRepo,),
     )
     for setting in SETTINGS:
         feature.setting(setting)
+    feature.on_startup(load)
     return feature.include(
         joins.router,
         qualifying.router,

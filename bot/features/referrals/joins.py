@@ -28,6 +28,7 @@ from bot.events import InviteCreated, MemberJoined, MemberLeft
 from bot.feature import Router
 from bot.features.referrals.common import enabled, repo, young_account
 from bot.features.referrals.qualifying import ensure_run, wait
+from bot.features.referrals.watch import Watch
 from bot.invites import invite_code
 from storage.referrals import LAPSED, PENDING
 
@@ -123,6 +124,10 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     )
     if referral_id is None:
         return  # a rejoin: counted once, at the first join
+    watch, member_id = ctx.state(Watch), ctx.member.id
+    ctx.after_commit(lambda: watch.pending.add(member_id))
+    if inviter_id is not None:
+        ctx.after_commit(partial(watch.inviters.add, inviter_id))
     for made_code, user_id, _name in event.candidate_makers:
         # Who made each candidate, for the owner who decides (never a credit).
         maker = ctx.services.directory.member(community_id, platform, user_id)
@@ -155,6 +160,8 @@ async def on_leave(ctx: Context, event: MemberLeft) -> None:
     if referral is None or referral.status != PENDING:
         return
     referral.status, referral.left_at = LAPSED, event.at
+    member_id, watch = ctx.member.id, ctx.state(Watch)
+    ctx.after_commit(lambda: watch.pending.discard(member_id))
 
 
 @router.on(InviteCreated)

@@ -12,17 +12,20 @@ from typing import Any
 from bot.context import Context
 from bot.features.referrals.common import repo
 from bot.features.referrals.joins import JoinMemory
+from bot.features.referrals.watch import Watch
 from storage.referrals import ReferralInvite
 
 
 async def forget(ctx: Context, member_id: int) -> None:
     await repo(ctx).forget(member_id)
     ctx.after_commit(ctx.state(JoinMemory).makers.clear)  # their invites are gone
+    ctx.after_commit(lambda: ctx.state(Watch).forgotten(member_id))
 
 
 async def merge(ctx: Context, from_id: int, into_id: int) -> None:
     await repo(ctx).merge(from_id, into_id)
     ctx.after_commit(ctx.state(JoinMemory).makers.clear)  # invites changed hands
+    ctx.after_commit(lambda: ctx.state(Watch).merged(from_id, into_id))
 
 
 async def export(ctx: Context, member_id: int) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from bot.events import JobFired, MemberTookPart, SettingChanged
 from bot.feature import Router
 from bot.features.referrals import ambassadors
 from bot.features.referrals.common import QUALIFY_JOB, repo
+from bot.features.referrals.watch import Watch
 from bot.schedule import ScheduleEntry
 from bot.services import Services
 from storage.referrals import PENDING, QUALIFIED, Referral
@@ -122,11 +123,18 @@ async def wait_changed(ctx: Context, event: SettingChanged) -> None:
 @router.on(MemberTookPart)
 async def took_part(ctx: Context, event: MemberTookPart) -> None:
     """`referrals.taking_part`: `message` counts a message only, `any` a message, a
-    reaction or an answer to onboarding's questions."""
-    if event.kind == "message" or ctx.setting("referrals.taking_part") == "any":
-        referral = await repo(ctx).of_member(event.community_id, event.member_id)
+    reaction or an answer to onboarding's questions. Only members referrals watches
+    (watch.py) cost a transaction."""
+    watch = ctx.state(Watch)
+    member_id = event.member_id
+    if member_id in watch.pending and (
+        event.kind == "message" or ctx.setting("referrals.taking_part") == "any"
+    ):
+        referral = await repo(ctx).of_member(event.community_id, member_id)
         if referral is not None and referral.status == PENDING and referral.took_part_at is None:
             referral.took_part_at = event.at
             await maybe_qualify(ctx, referral)
-    if event.kind != "onboarding":  # presence: weeks with a message or a reaction
+        ctx.after_commit(lambda: watch.pending.discard(member_id))
+    if event.kind != "onboarding" and member_id in watch.inviters:
+        # Presence: weeks with a message or a reaction, for ambassador candidates.
         await ambassadors.active(ctx, event)

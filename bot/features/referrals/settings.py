@@ -63,7 +63,7 @@ SETTINGS = (
                 DEFAULT_LEVELS[level][1],
                 N_("Ambassador level: the qualified referrals a member must have brought"),
                 "integer",
-                minimum=0,
+                minimum=1,
                 maximum=10000,
             ),
             Setting(
