@@ -152,7 +152,7 @@ def script(seed: int = 7) -> list[list[str]]:
         if day % 7 == 6:
             lines += [f"/as {owner}", "/stats"]
         if day == 27:
-            lines += ["/onboarding stats", "/onboarding answers"]
+            lines += ["/onboarding stats", "/onboarding answers", f"/referrals show {NAMES[0]}"]
         if day == 13 and present:
             lines += [f"/as {present[0]}", "/stats"]
         days.append(lines)
