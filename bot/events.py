@@ -264,3 +264,12 @@ class MemberTookPart(InternalEvent):
 
     member_id: int
     kind: Literal["message", "reaction", "onboarding"]
+
+
+@event
+class MemberReferred(InternalEvent):
+    """A newcomer joined through a member's invite, and the platform proves it
+    (referrals: `exact` or `creator`): published before the join's welcome."""
+
+    member_id: int
+    inviter_id: int

@@ -16,8 +16,9 @@ def all_features() -> list[Feature]:
     return [
         community.setup(),
         moderation.setup(),
+        # Before onboarding: a join's referral is known when its welcome is written.
+        referrals.setup(),
         onboarding.setup(),
         engagement.setup(),
-        referrals.setup(),
         privacy.setup(),
     ]

@@ -280,3 +280,14 @@ async def test_an_onboarding_answer_is_taking_part_when_the_owner_says_so(
     await console.advance(timedelta(days=7, hours=1))
     dana = await _referral(console, "dana")
     assert dana.took_part_at is not None and dana.status == "qualified"  # never posted
+
+
+async def test_the_welcome_names_whose_personal_link_it_was(console: ConsoleCommunity) -> None:
+    await console.run("/as owner\n/onboarding set welcome Hi {member}, {inviter} invited you!")
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    console.clear()
+    await console.run(f"/join dana invite={code}")
+    assert "Hi @dana, yossi invited you!" in console.seen_by("#general")
+    await console.run("/join avi")  # no link: nobody to name
+    assert "Hi @avi, a friend invited you!" in console.seen_by("#general")

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.context import Context
-from bot.events import InviteCreated, MemberJoined, MemberLeft
+from bot.events import InviteCreated, MemberJoined, MemberLeft, MemberReferred
 from bot.feature import Router
 from bot.features.referrals.common import enabled, repo, young_account
 from bot.features.referrals.qualifying import ensure_run, wait
@@ -128,6 +128,16 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     ctx.after_commit(lambda: watch.pending.add(member_id))
     if inviter_id is not None:
         ctx.after_commit(partial(watch.inviters.add, inviter_id))
+        if confidence in ("exact", "creator"):
+            # For the welcome's {inviter} (referrals runs before onboarding).
+            ctx.publish(
+                MemberReferred(
+                    community_id=community_id,
+                    member_id=member_id,
+                    inviter_id=inviter_id,
+                    at=ctx.now,
+                )
+            )
     for made_code, user_id, _name in event.candidate_makers:
         # Who made each candidate, for the owner who decides (never a credit).
         maker = ctx.services.directory.member(community_id, platform, user_id)

@@ -76,8 +76,15 @@ async def test_invite_makes_a_named_link_once_and_a_join_through_it_credits_the_
     assert len(core.api.of("createChatInviteLink")) == 1  # reused
     assert "https://t.me/+Fk0001aZbQ9xYz" in core.texts_to(555)[-1]
     # Eli joins through it: the link is the bot's, its code says whose it is.
+    await core.feed(
+        message(NOA, private_chat(NOA), "/onboarding set welcome Hi {member}, from {inviter}!")
+    )
     link = invite_link(BOT_USER, url="https://t.me/+Fk0001aZbQ9xYz")
     await core.feed(member_update(ELI, "left", "member", link=link))
+    eli = '<a href="tg://user?id=333">Eli</a>'
+    assert (
+        core.texts_to(BAKERY)[-1] == f"Hi {eli}, from Bartholomew Alexander Montgomery-Fitzwilliam!"
+    )
     referral = await _referral(core, 333)
     assert (referral.code, referral.confidence) == ("Fk0001aZbQ9xYz", "exact")
     assert referral.inviter_id == _member_id(core, 555)
