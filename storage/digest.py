@@ -463,9 +463,10 @@ class DigestRepository:
     # --- questions ---
 
     async def unanswered(
-        self, community_id: int, since: datetime, until: datetime, *, limit: int = 5
+        self, community_id: int, since: datetime, until: datetime, *, limit: int | None = 5
     ) -> tuple[int, list[QuestionRef]]:
-        """Questions asked in [since, until) with no reply within 24 hours."""
+        """Questions asked in [since, until) with no reply within 24 hours: how many,
+        and the last `limit` of them (all with None), the latest first."""
         q = DigestQuestion
         where = (
             q.community_id == community_id,
@@ -488,7 +489,7 @@ class DigestRepository:
                 r.asked_at,
                 r.excerpt,
             )
-            for r in open_[-limit:][::-1]
+            for r in (open_ if limit is None else open_[-limit:])[::-1]
         ]
         return len(open_), refs
 

@@ -513,7 +513,7 @@ def on_message(
             buffer.unresolved[key][0] += 1
     hour = community.local_hour(event.at)
     buffer.channels[(community.id, day, event.channel_id, hour)] += 1
-    track(state.questions, community.id, member.id, event)  # for the digest
+    track(state.questions, community.id, member.id, event, community.locale)  # digest
     state.counted()
 
 
