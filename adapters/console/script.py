@@ -279,6 +279,11 @@ class ConsoleSession:
             button, message_id = shown[index]
         except (ValueError, IndexError):
             raise ScriptError(f"/click N, with N from 1 to {len(shown)}") from None
+        if message_id in self.adapter.closed:
+            self.adapter.tell(
+                "(these buttons are closed: the platform no longer offers them; this click "
+                "stands for a tap sent before they closed)"
+            )
         await self.adapter.emit(
             ButtonPressed(
                 platform="console",
