@@ -25,7 +25,8 @@ here, once, for every adapter:
 - `scheduled_events` False: `SyncScheduledEvent` is not sent.
 
 Every text goes out with the marks its language's direction needs
-(`bot.i18n.mark_direction`: Hebrew lines that begin with a Latin word).
+(`bot.i18n.mark_direction`: Hebrew lines that begin with a Latin word, English and
+German lines that begin with a Hebrew name).
 """
 
 from __future__ import annotations
