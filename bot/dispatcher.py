@@ -344,7 +344,7 @@ class Dispatcher:
         try:
             parsed = resolve(root, event.args, dict(event.options))
         except UsageError as exc:
-            await self._say(ctx, self.usage(ctx, exc.spec, exc.path))
+            await self._say(ctx, self.misfit(ctx, exc) + self.usage(ctx, exc.spec, exc.path))
             return
         if level < parsed.spec.permission:
             await self._refuse(ctx, root.name, parsed.spec.permission)
@@ -386,6 +386,22 @@ class Dispatcher:
         """The dispatcher's own private answer (usage, refusals, unknown commands)."""
         ctx.reply(text, private=True)
         await self.run("dispatcher", _nothing, ctx)
+
+    def misfit(self, ctx: Context, exc: UsageError) -> Text:
+        """What did not fit, on a line before the usage (nothing when a word is
+        missing: the usage says it)."""
+        if not exc.reason:
+            return Text.of()
+        if exc.option is None:
+            said = ctx._(N_("I did not understand {value}."), value=exc.reason[:40])
+        else:
+            said = ctx._(
+                N_("{value} does not fit {option}: {meaning}."),
+                value=exc.reason[:40],
+                option=exc.option.name.upper(),
+                meaning=ctx.gettext(exc.option.description),
+            )
+        return said + "\n"
 
     def usage(self, ctx: Context, spec: CommandSpec, path: str) -> Text:
         if spec.subcommands:

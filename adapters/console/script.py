@@ -264,6 +264,11 @@ class ConsoleSession:
                 message_author_id=author,
             )
         )
+        # Platforms show a reaction under the message; the console says it.
+        whose = self.adapter.members.get(author)
+        self.adapter.tell(
+            f"({self.actor.name} reacted {emoji} to {whose.name if whose else author}'s last message)"
+        )
 
     async def _click(self, rest: str) -> None:
         shown = self.adapter.buttons_for(self.actor, self.channel)
