@@ -22,7 +22,7 @@ nothing anywhere.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["is_question", "question_key"]
 
@@ -47,6 +47,8 @@ class _Rules:
     # First words that only the other Latin language has ("I was at the cafe" in a
     # German community is English): the message is read with that language's words.
     foreign: frozenset[str] = frozenset()
+    # What a first word is looked up in, once, on every message: wh, verbs, foreign.
+    openers: frozenset[str] = frozenset()
 
 
 def _words(text: str) -> frozenset[str]:
@@ -104,104 +106,118 @@ _DE = _Rules(
 _HE_WH = _words("מה מי מתי איפה היכן איך למה מדוע האם כמה איזה איזו אילו לאן מאיפה מישהו מישהי")
 _HE_EXCLAIMING = _words("מה כמה איזה איזו איך")
 _HE_PREFIX = "ו"  # "and", glued to the word: "ומה", "ולמה"
-_HE = _Rules(
-    wh=_HE_WH | frozenset(_HE_PREFIX + w for w in _HE_WH),
-    verbs=frozenset(),
-    commanding=frozenset(),
-    pronouns=frozenset(),
-    articles=frozenset(),
-    exclaiming=_HE_EXCLAIMING | frozenset(_HE_PREFIX + w for w in _HE_EXCLAIMING),
-    praise=_words(
-        "טוב טובה טובים יפה יפים יפות יופי כיף כייף מרגש מרגשת חמוד חמודה חמודים מדהים "
-        "מדהימה נהדר נהדרת נחמד נחמדה מקסים מקסימה שמח שמחה שמחים חבל מגניב מצחיק מהמם "
-        "מהממת מעולה מושלם מושלמת נפלא נפלאה"
-    ),
-    names=False,
+_HE_PRAISE = _words(
+    "טוב טובה טובים יפה יפים יפות יופי כיף כייף מרגש מרגשת חמוד חמודה חמודים מדהים "
+    "מדהימה נהדר נהדרת נחמד נחמדה מקסים מקסימה שמח שמחה שמחים חבל מגניב מצחיק מהמם "
+    "מהממת מעולה מושלם מושלמת נפלא נפלאה"
 )
 # Words that may stand between a Hebrew exclaiming word and its praise: "כמה אני שמחה".
 _HE_BETWEEN = _words("אני זה זאת היה הייתה הם את אתם אתן")
-_LATIN = {"en": _EN, "de": _DE, "he": _EN}
-_OTHER = {id(_EN): _DE, id(_DE): _EN}
+
+
+def _with_hebrew(rules: _Rules) -> _Rules:
+    """A Latin language's rules with the Hebrew words added: Hebrew letters are read
+    as Hebrew in every community (no word is both), without a look at the script."""
+    wh = rules.wh | _HE_WH | frozenset(_HE_PREFIX + w for w in _HE_WH)
+    return replace(
+        rules,
+        wh=wh,
+        exclaiming=rules.exclaiming
+        | _HE_EXCLAIMING
+        | frozenset(_HE_PREFIX + w for w in _HE_EXCLAIMING),
+        praise=rules.praise | _HE_PRAISE,
+        openers=wh | rules.verbs | rules.foreign,
+    )
+
+
+_EN, _DE = _with_hebrew(_EN), _with_hebrew(_DE)
+# Latin letters in a Hebrew community are read as English.
+_RULES = {"en": _EN, "de": _DE, "he": _EN}
 
 _TOKEN = r"\w'\u0590-\u05FF"  # a word: letters, digits, apostrophes, Hebrew
-# The first four words of a message, in one match.
+# The first three words of a message, in one match.
 _OPENING = re.compile(
-    rf"[^{_TOKEN}]*([{_TOKEN}]+)(?:[^{_TOKEN}]+([{_TOKEN}]+))?"
-    rf"(?:[^{_TOKEN}]+([{_TOKEN}]+))?(?:[^{_TOKEN}]+([{_TOKEN}]+))?"
+    rf"[^{_TOKEN}]*([{_TOKEN}]+)(?:[^{_TOKEN}]+([{_TOKEN}]+))?(?:[^{_TOKEN}]+([{_TOKEN}]+))?"
 )
+# The two words after the opening (read only after an exclaiming word).
+_NEXT_TWO = re.compile(rf"[^{_TOKEN}]+([{_TOKEN}]+)(?:[^{_TOKEN}]+([{_TOKEN}]+))?")
 # A question mark, unless inside a link ("https://x.org/?page=2").
 _LINK = re.compile(r"\S+://\S*")
 
 
-def _has_question_mark(text: str) -> bool:
+def is_question(text: str, language: str) -> bool:
+    """Whether `text` asks something, read in `language` ("en", "he", "de")."""
+    # On every message (measured by benchmarks/questions.py): substring tests, one
+    # match for the first three words and a few set lookups; the rest only for the
+    # few messages that open like a question.
     if "?" in text:
-        if "://" not in text:
+        if "://" not in text or "?" in _LINK.sub(" ", text):
             return True
-        return "?" in _LINK.sub(" ", text)
-    return "？" in text or "؟" in text or "¿" in text
-
-
-def _ends_exclaiming(text: str) -> bool:
-    """The last punctuation is "!" (emoji and spaces after it do not count)."""
-    for char in reversed(text):
-        if char == "!" or char == "！":
-            return True
-        if char.isalnum() or char in ".,;:…)\"'”":
-            return False
+    elif "？" in text or "؟" in text or "¿" in text:
+        return True
+    opening = _OPENING.match(text, 0, 120)
+    if opening is None:
+        return False
+    first, second, third = opening.groups()
+    rules = _RULES.get(language, _EN)
+    lowered = first.lower()
+    if lowered in rules.openers:
+        return _opens(text, rules, lowered, opening)
+    if second is not None:
+        if second.lower() in rules.wh:
+            return _confirmed(text, rules, opening, 1)
+        if third is not None and third.lower() in rules.wh:
+            return _confirmed(text, rules, opening, 2)
     return False
 
 
-def is_question(text: str, language: str) -> bool:
-    """Whether `text` asks something, read in `language` ("en", "he", "de")."""
-    # On every message: the substring tests first, then one match for the opening
-    # words; the rest only for the few messages that open like a question.
-    if _has_question_mark(text):
-        return True
-    opening = _OPENING.match(text, 0, 160)
-    if opening is None:
-        return False
-    words = opening.groups()
-    first = words[0]
-    rules = _HE if "\u0590" <= first[0] <= "\u05ff" else _LATIN.get(language, _EN)
-    position = -1
-    lowered = first.lower()
+def _opens(text: str, rules: _Rules, lowered: str, opening: re.Match[str]) -> bool:
+    """A first word that matters: a question word, a verb, or a word of the other
+    Latin language (then the message is read in that one)."""
     if lowered in rules.foreign:
-        rules = _OTHER[id(rules)]
+        rules = _DE if rules is _EN else _EN
     if lowered in rules.wh:
-        position = 0
-    elif lowered in rules.verbs:
-        second = words[1]
+        return _confirmed(text, rules, opening, 0)
+    _, second, third = opening.groups()
+    if lowered in rules.verbs:
         if second is None:
             return False
         subject = second.lower()
-        if not (
+        if (
             subject in rules.pronouns
             or (lowered not in rules.commanding and subject in rules.articles)
             or (rules.names and second[0].isupper())
         ):
-            return False
-    else:
-        for i in (1, 2):
-            word = words[i]
-            if word is not None and word.lower() in rules.wh:
-                position = i
-                break
-        else:
-            return False
-    if _ends_exclaiming(text):
+            return _confirmed(text, rules, opening, 0)
         return False
-    if position >= 0 and words[position].lower() in rules.exclaiming:
-        following = [w.lower() for w in words[position + 1 :] if w is not None]
-        if following and following[0] in rules.praise:
+    if second is not None and second.lower() in rules.wh:
+        return _confirmed(text, rules, opening, 1)
+    if third is not None and third.lower() in rules.wh:
+        return _confirmed(text, rules, opening, 2)
+    return False
+
+
+def _confirmed(text: str, rules: _Rules, opening: re.Match[str], position: int) -> bool:
+    """A message that opens like a question asks one unless it exclaims: it ends in
+    "!", or its question word (at `position` of the opening) exclaims ("how nice",
+    "כמה טוב")."""
+    for char in reversed(text):  # the last punctuation, emoji and spaces after it aside
+        if char == "!" or char == "！":
             return False
-        if (
-            rules is _HE
-            and len(following) > 1
-            and following[0] in _HE_BETWEEN
-            and following[1] in rules.praise
-        ):
-            return False
-    return True
+        if char.isalnum() or char in ".,;:…)\"'”":
+            break
+    words = opening.groups()
+    if words[position].lower() not in rules.exclaiming:
+        return True
+    after = [w for w in words[position + 1 :] if w is not None]
+    if len(after) < 2 and words[2] is not None:  # the opening ended before: read on
+        more = _NEXT_TWO.match(text, opening.end(), opening.end() + 80)
+        if more is not None:
+            after += [w for w in more.groups() if w is not None]
+    after = [w.lower() for w in after[:2]]
+    if after and after[0] in rules.praise:
+        return False
+    return not (len(after) > 1 and after[0] in _HE_BETWEEN and after[1] in rules.praise)
 
 
 _KEY_WORD = re.compile(rf"[{_TOKEN}]+")
