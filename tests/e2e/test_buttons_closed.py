@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from adapters.console.community import ConsoleCommunity
+from adapters.console.world import ConsoleData
+from bot.config import Config
+from tests.conftest import START
 
 
 @pytest.mark.parametrize(
@@ -45,3 +50,19 @@ async def test_the_buttons_of_a_message_in_the_channel_stay_open(
         "(the platform closes the buttons of that message now)"
         not in (console.adapter.notes[notes:])
     )
+
+
+async def test_closed_buttons_stay_closed_after_a_restart(config: Config, tmp_path: Path) -> None:
+    data = ConsoleData(tmp_path / "data")
+    first = ConsoleCommunity(config, start=START, data=data)
+    await first.start(migrate=False)
+    await first.run("/setup Bakery\n/join dana\n/as dana\n/click 1")
+    await first.stop()
+    second = ConsoleCommunity(config, data=data)
+    await second.start(migrate=False)
+    try:
+        await second.run("/as dana\n/click 1")
+        assert second.adapter.notes[-1].startswith("(these buttons are closed")
+        assert second.seen_by("@dana")[-1] == "You have already accepted the rules. Thank you!"
+    finally:
+        await second.stop()
