@@ -342,6 +342,53 @@ class Members(_Repo):
         await self.session.flush()
         await self.delete(from_id)
 
+    async def lock(self, member_ids: Iterable[int]) -> None:
+        """Hold these members' rows until the commit (PostgreSQL: FOR UPDATE; SQLite
+        has one writer anyway): a merge and a concurrent write of their counters
+        happen one after the other."""
+        await self.session.execute(
+            select(Member.id).where(Member.id.in_(list(member_ids))).with_for_update()
+        )
+
+    async def add_identity(
+        self, member_id: int, community_id: int, platform: str, user_id: str
+    ) -> None:
+        """Another account of a member (linked before it was ever seen here)."""
+        self.session.add(
+            Identity(
+                member_id=member_id, community_id=community_id, platform=platform, user_id=user_id
+            )
+        )
+        await self.session.flush()
+
+    async def split(self, member_id: int, platform: str, user_id: str, now: datetime) -> Member:
+        """One account of a member becomes a member of its own, from `now` on: a new
+        member row (role member), the account moved to it. The past stays."""
+        source = await self.get(member_id)
+        if source is None:
+            raise ValueError(f"no member {member_id}")
+        member = Member(
+            community_id=source.community_id,
+            display_name=source.display_name,
+            role="member",
+            is_bot=source.is_bot,
+            first_seen_at=now,
+            joined_at=None,
+            left_at=source.left_at,
+        )
+        self.session.add(member)
+        await self.session.flush()
+        await self.session.execute(
+            update(Identity)
+            .where(
+                Identity.member_id == member_id,
+                Identity.platform == platform,
+                Identity.user_id == user_id,
+            )
+            .values(member_id=member.id)
+        )
+        return member
+
     async def delete(self, member_id: int) -> None:
         """Remove the member and, by cascade, their identities and core rows."""
         await self.session.execute(delete(MemberTag).where(MemberTag.member_id == member_id))
