@@ -570,8 +570,10 @@ class Activity(_Repo):
                     func.coalesce(func.sum(a.messages), 0),
                     func.coalesce(func.sum(a.replies), 0),
                     func.coalesce(func.sum(a.reactions), 0),
-                    func.coalesce(func.sum(a.joins), 0),
-                    func.coalesce(func.sum(a.leaves), 0),
+                    # People, not accounts: one who joined on Discord and Telegram
+                    # (linked, one member) joined once.
+                    func.count(func.distinct(a.member_id)).filter(a.joins > 0),
+                    func.count(func.distinct(a.member_id)).filter(a.leaves > 0),
                 ).where(a.community_id == community_id, a.day >= since, a.day < until)
             )
         ).one()
