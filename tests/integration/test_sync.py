@@ -17,51 +17,16 @@ import pytest
 from sqlalchemy import text
 
 from adapters.console.community import ConsoleCommunity
-from bot.commands import CommandSpec, OptionSpec
 from bot.config import Config
-from bot.context import Context
-from bot.feature import Feature, Router
 from bot.features import all_features
-from bot.members import merge_members
 from bot.sync import Changes
 from tests.conftest import BACKEND, START
+from tests.merging import merging_feature
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="LISTEN/NOTIFY is PostgreSQL's")
 
 # Generous for a loaded machine; the benchmark measures the real figure (milliseconds).
 WAIT_S = 10.0
-
-
-async def _nothing(ctx: Context, member_id: int) -> None:
-    pass
-
-
-async def _no_merge(ctx: Context, from_id: int, into_id: int) -> None:
-    pass
-
-
-def _merging() -> Feature:
-    router = Router()
-    router.command(
-        CommandSpec(
-            "merge",
-            "Merge two members (test only)",
-            options=(OptionSpec("source", "from"), OptionSpec("target", "into")),
-        )
-    )
-
-    @router.handles("merge")
-    async def merge(ctx: Context, args: dict[str, Any]) -> None:
-        assert ctx.community is not None
-        directory = ctx.services.directory
-        source = directory.member(ctx.community.id, "console", str(args["source"]))
-        target = directory.member(ctx.community.id, "console", str(args["target"]))
-        assert source is not None and target is not None
-        await merge_members(ctx, source.id, target.id)
-
-    return Feature("merging", delete_member_data=_nothing, merge_member_data=_no_merge).include(
-        router
-    )
 
 
 class Watch:
@@ -84,7 +49,7 @@ class Watch:
 async def pair(
     config: Config, tmp_path: Path
 ) -> AsyncIterator[tuple[ConsoleCommunity, ConsoleCommunity]]:
-    features = [*all_features(), _merging()]
+    features = [*all_features(), merging_feature()]
     first = ConsoleCommunity(config, start=START, files_dir=tmp_path / "a", features=features)
     second = ConsoleCommunity(config, start=START, files_dir=tmp_path / "b", features=features)
     await first.start(migrate=False)

@@ -521,6 +521,8 @@ async def forget(ctx: Context, member_id: int) -> None:
 async def merge(ctx: Context, from_id: int, into_id: int) -> None:
     """Counters add up, questions move over; memory follows once committed."""
     await ctx.uow.engagement.merge_member(from_id, into_id)
+    if ctx.community is not None:  # past weeks counted them as two people
+        await ctx.uow.repo(DigestRepository).forget_weeks(ctx.community.id)
     state = engagement(ctx.services)
     ctx.after_commit(lambda: state.merge(from_id, into_id))
 
