@@ -156,6 +156,13 @@ async def _use(ctx: Context, code: str) -> None:
         ctx.after_commit(learn)
     else:
         await merge_members(ctx, mine.id, target.id)
+
+        def acted() -> None:  # private messages go where they used the code
+            ref = directory.by_id.get(target.id)
+            if ref is not None:
+                ref.used(account.platform, account.user_id)
+
+        ctx.after_commit(acted)
     accounts = [Account(i.platform, i.user_id) for i in await ctx.uow.members.identities(target.id)]
     if mine is None:
         accounts.append(account)

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
-from bot.directory import Account
+from bot.directory import Account, MemberRef
 from bot.feature import Router
 from bot.features.linking.accounts import platform_name, platforms
 from bot.i18n import N_
@@ -131,8 +131,18 @@ async def members_link(ctx: Context, args: dict[str, Any]) -> None:
         return
     await merge_members(ctx, other.id, into.id)
     accounts = into_accounts + other_accounts
-    ref = ctx.services.directory.by_id.get(into.id)
-    if ref is not None:
+    known = ctx.services.directory.by_id.get(into.id)
+    if known is not None:
+        # As the index will hold them once committed: every account, the last used first.
+        ref = MemberRef(
+            known.id,
+            known.community_id,
+            known.platform,
+            known.user_id,
+            known.display_name,
+            known.role,
+            accounts=list(dict.fromkeys([*known.accounts, *accounts])),
+        )
         ctx.direct(
             ref,
             ctx._(
