@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, delete, func, select, update
+from sqlalchemy import ForeignKey, Index, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -144,12 +144,6 @@ class Codes:
             .order_by(OneTimeCode.created_at)
         )
         return list(rows.all())
-
-    async def count(self, kind: str, community_id: int) -> int:
-        query = select(func.count()).where(
-            OneTimeCode.kind == kind, OneTimeCode.community_id == community_id
-        )
-        return int(await self.session.scalar(query) or 0)
 
     async def withdraw(self, kind: str, community_id: int, now: datetime) -> None:
         """The community's unused codes of a kind stop working (a new one replaces them)."""
