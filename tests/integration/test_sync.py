@@ -9,7 +9,9 @@ Nothing sleeps: each wait is for the other app's `applied` signal, bounded.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,9 @@ from sqlalchemy import text
 from adapters.console.community import ConsoleCommunity
 from bot.config import Config
 from bot.features import all_features
+from bot.features.engagement import engagement
 from bot.sync import Changes
+from storage.unit_of_work import UnitOfWork
 from tests.conftest import BACKEND, START
 from tests.merging import merging_feature
 
@@ -150,6 +154,54 @@ async def test_roles_merges_and_deletions_follow(
     await watch.until(lambda: dana.id not in directory.by_id)
     assert directory.member(community.id, "console", "dana") is None
     assert directory.member(community.id, "console", "dana2") is None
+
+
+async def test_a_code_from_one_process_links_in_the_other_and_both_see_it(
+    pair: tuple[ConsoleCommunity, ConsoleCommunity],
+) -> None:
+    """Dana asks for a code where one process serves her, and uses it on her other
+    account, served by the other process: both know one person at once, and counts
+    the first still holds for her other account are written to her."""
+    first, second = pair
+    watch = Watch(second)
+    back = Watch(first)
+    await first.run("/setup Club")
+    directory = second.app.directory
+    await watch.until(lambda: directory.community_of("console", "console") is not None)
+    community = directory.community_of("console", "console")
+    assert community is not None
+    await first.run("/join dana\n/join dana2\n/say dana2 held in memory")
+    dana = await second.app.dispatcher.find_member(community, "console", "dana")
+    dana2 = await second.app.dispatcher.find_member(community, "console", "dana2")
+    assert dana is not None and dana2 is not None
+
+    await first.run("/as dana\n/dm /link")
+    found = re.search(r"/link ([A-Z2-9]{4}-[A-Z2-9]{4})", first.last_text())
+    assert found is not None
+    await second.run(f"/as dana2\n/dm /link {found.group(1)}")
+    assert second.last_text().startswith("Linked:")
+    mine = first.app.directory
+    await back.until(
+        lambda: (
+            mine.member(community.id, "console", "dana2") is not None
+            and mine.member(community.id, "console", "dana2").id == dana.id
+        )
+    )
+    assert dana2.id not in mine.by_id
+    await engagement(first.app.services).flush()  # dana2's message, counted before
+    async with UnitOfWork(first.app.services.db) as uow:
+        day = START.date()
+        totals = await uow.activity.member_totals(dana.id, day, day + timedelta(days=1))
+    assert totals["messages"] == 1
+
+    await second.run("/as dana2\n/dm /unlink")
+    await back.until(
+        lambda: (
+            mine.member(community.id, "console", "dana2") is not None
+            and mine.member(community.id, "console", "dana2").id != dana.id
+        )
+    )
+    assert [a.user_id for a in mine.by_id[dana.id].accounts] == ["dana"]
 
 
 async def test_a_lost_connection_is_opened_again_and_the_index_reloaded(
