@@ -141,31 +141,26 @@ async def _use(ctx: Context, code: str) -> None:
         await ctx.uow.members.add_identity(
             target.id, community.id, account.platform, account.user_id
         )
-        ref = MemberRef(
-            target.id,
-            community.id,
-            account.platform,
-            account.user_id,
-            target.display_name,
-            target.role,
-        )
-
-        def learn() -> None:
-            directory.add_member(ref)
-
-        ctx.after_commit(learn)
     else:
         await merge_members(ctx, mine.id, target.id)
-
-        def acted() -> None:  # private messages go where they used the code
-            ref = directory.by_id.get(target.id)
-            if ref is not None:
-                ref.used(account.platform, account.user_id)
-
-        ctx.after_commit(acted)
     accounts = [Account(i.platform, i.user_id) for i in await ctx.uow.members.identities(target.id)]
-    if mine is None:
-        accounts.append(account)
+    ref = MemberRef(
+        target.id,
+        community.id,
+        account.platform,
+        account.user_id,
+        target.display_name,
+        target.role,
+        accounts=list(accounts),
+    )
+
+    def learn() -> None:
+        # The index learns the account (a merge moved the others already); private
+        # messages go where the code was used.
+        known = directory.add_member(ref)
+        known.used(account.platform, account.user_id)
+
+    ctx.after_commit(learn)
     ctx.reply(_linked(ctx, community, accounts), private=True)
 
 
