@@ -5,6 +5,7 @@ to the one-time codes table. Discord and Telegram: tests/adapters/linking/."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from adapters.console.community import ConsoleCommunity
+from bot.actions import Reply
 from bot.config import Config
 from bot.directory import MemberRef
 from bot.features import all_features
@@ -177,3 +179,17 @@ async def test_the_space_code_kept_as_a_setting_moves_to_the_codes_table(
     assert found is not None and found.community_id == 1 and found.used_at is None
     assert found.expires_at.isoformat() == "2026-03-02T09:00:00+00:00"
     assert rows == 1
+
+
+async def test_mydata_from_either_account_lists_both_and_the_codes(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join dana\n/join dana2")
+    code = await _code(console, "dana")
+    await console.run(f"/as dana2\n/dm /link {code}\n/dm /mydata")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply) and reply.attachments
+    exported = json.loads(reply.attachments[0].data)
+    assert sorted(a["user_id"] for a in exported["accounts"]) == ["dana", "dana2"]
+    [used] = exported["linking"]["codes"]
+    assert used["kind"] == "link" and used["used_at"] is not None
