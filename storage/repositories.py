@@ -114,6 +114,17 @@ class IdentityRow:
     display_name: str
 
 
+# An account with its member, as the in-memory index holds it (`IdentityRow`).
+_IDENTITY_ROWS = select(
+    Identity.community_id,
+    Identity.platform,
+    Identity.user_id,
+    Member.id,
+    Member.role,
+    Member.display_name,
+).join(Member, Member.id == Identity.member_id)
+
+
 class Members(_Repo):
     async def add(
         self,
@@ -186,16 +197,7 @@ class Members(_Repo):
         if not wanted:
             return []
         rows = await self.session.execute(
-            select(
-                Identity.community_id,
-                Identity.platform,
-                Identity.user_id,
-                Member.id,
-                Member.role,
-                Member.display_name,
-            )
-            .join(Member, Member.id == Identity.member_id)
-            .where(
+            _IDENTITY_ROWS.where(
                 or_(
                     *(
                         and_(
@@ -219,16 +221,7 @@ class Members(_Repo):
 
     async def index(self) -> list[IdentityRow]:
         """Every identity with its member's role: the dispatcher's in-memory index."""
-        rows = await self.session.execute(
-            select(
-                Identity.community_id,
-                Identity.platform,
-                Identity.user_id,
-                Member.id,
-                Member.role,
-                Member.display_name,
-            ).join(Member, Member.id == Identity.member_id)
-        )
+        rows = await self.session.execute(_IDENTITY_ROWS)
         return [IdentityRow(*row) for row in rows]
 
     async def by_name(self, community_id: int, name: str) -> Sequence[Member]:
