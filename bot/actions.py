@@ -98,6 +98,9 @@ class SendDirect(Action):
     locale: str | None = None
     # Never posted in public in its place (see `Reply.confidential`).
     confidential: bool = False
+    # The member's other accounts, (platform, user id): tried, in order, when this
+    # platform refuses the private message, before the fallback place.
+    also: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
