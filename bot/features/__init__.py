@@ -11,7 +11,15 @@ from bot.feature import Feature
 
 
 def all_features() -> list[Feature]:
-    from bot.features import community, engagement, moderation, onboarding, privacy, referrals
+    from bot.features import (
+        community,
+        engagement,
+        linking,
+        moderation,
+        onboarding,
+        privacy,
+        referrals,
+    )
 
     return [
         community.setup(),
@@ -20,5 +28,6 @@ def all_features() -> list[Feature]:
         referrals.setup(),
         onboarding.setup(),
         engagement.setup(),
+        linking.setup(),
         privacy.setup(),
     ]
