@@ -30,6 +30,7 @@ def setup() -> Feature:
             lambda services: Qualifying(),
             lambda services: JoinMemory(),
             lambda services: Watch(),
+            lambda services: links.Told(),
         ),
         repositories=(ReferralsRepo,),
     )

@@ -28,11 +28,21 @@ async def on_request(ctx: Context, event: JoinRequested) -> None:
         )
         return
     who = event.actor.display_name
-    staff = ctx.services.directory.staff(ctx.community.id, ("owner", "moderator"))
+    staff = [
+        person
+        for person in ctx.services.directory.staff(ctx.community.id, ("owner", "moderator"))
+        if person.account_on(event.platform) is not None
+    ]
+    if not staff:
+        # Nobody here could answer it: let them in rather than leave them waiting.
+        ctx.act(
+            ApproveJoinRequest(
+                platform=event.platform, space_id=event.space_id, user_id=event.actor.user_id
+            )
+        )
+        return
     data = f"{event.space_id}:{event.actor.user_id}"
     for person in staff:
-        if person.platform != event.platform:
-            continue
         ctx.direct(
             person,
             translate(

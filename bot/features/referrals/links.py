@@ -10,6 +10,7 @@ member is told so and the owners hear which right the bot lacks.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.actions import ActionResult, CreateInvite
@@ -109,9 +110,27 @@ async def invite(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
+class Told:
+    """When the owners last heard why links cannot be made (per process): once a day,
+    however many members ask meanwhile."""
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[int, str], datetime] = {}
+
+    def due(self, ctx: Context, why: str) -> bool:
+        assert ctx.community is not None
+        key = (ctx.community.id, why)
+        last = self.last.get(key)
+        if last is not None and ctx.now - last < timedelta(days=1):
+            return False
+        self.last[key] = ctx.now
+        return True
+
+
 def _refused(ctx: Context, made: ActionResult) -> None:
     assert ctx.community is not None
     name, platform = ctx.community.name, ctx.event.platform
+    tell = ctx.state(Told).due(ctx, made.error or "failed")
     if made.error == "limit_reached":
         ctx.reply(
             ctx._(
@@ -121,15 +140,16 @@ def _refused(ctx: Context, made: ActionResult) -> None:
             ),
             private=True,
         )
-        ctx.tell_owners(
-            lambda locale: translate(
-                locale,
-                N_(
-                    "A member of {community} asked for an invite link, but the server has reached Discord's limit of about 1,000 invites. Delete unused invites in the server settings."
-                ),
-                community=name,
+        if tell:
+            ctx.tell_owners(
+                lambda locale: translate(
+                    locale,
+                    N_(
+                        "A member of {community} asked for an invite link, but the server has reached Discord's limit of about 1,000 invites. Delete unused invites in the server settings."
+                    ),
+                    community=name,
+                )
             )
-        )
         return
     if made.error == "forbidden":
         ctx.reply(
@@ -141,7 +161,7 @@ def _refused(ctx: Context, made: ActionResult) -> None:
             private=True,
         )
         missing = MISSING_RIGHT.get(platform)
-        if missing is not None:
+        if missing is not None and tell:
             ctx.tell_owners(lambda locale: translate(locale, missing, community=name))
         return
     ctx.reply(
