@@ -100,6 +100,8 @@ class Ambassador(Base):
     reviewed_level: Mapped[int] = mapped_column(Integer, default=0)
     # The weeks they took part in, within the last year: their Mondays, ISO dates.
     weeks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Replies to newcomers in their first two weeks.
+    helped: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime | None]
 
 
@@ -276,6 +278,15 @@ class ReferralsRepo:
         )
         return [m for m in rows.all() if m is not None]
 
+    async def recent_newcomers(self, since: datetime) -> list[tuple[int, datetime]]:
+        """Members who joined since `since` (their first join), with when."""
+        rows = await self.session.execute(
+            select(Referral.member_id, Referral.joined_at).where(
+                Referral.joined_at >= since, Referral.member_id.is_not(None)
+            )
+        )
+        return [(m, at) for m, at in rows.all() if m is not None]
+
     async def brought_by(self, inviter_ids: Sequence[int]) -> Sequence[Referral]:
         if not inviter_ids:
             return []
@@ -368,7 +379,12 @@ class ReferralsRepo:
         found = await self.session.get(Ambassador, member_id)
         if found is None:
             found = Ambassador(
-                member_id=member_id, community_id=community_id, level=0, reviewed_level=0, weeks=[]
+                member_id=member_id,
+                community_id=community_id,
+                level=0,
+                reviewed_level=0,
+                weeks=[],
+                helped=0,
             )
             self.session.add(found)
             await self.session.flush()
@@ -468,5 +484,6 @@ class ReferralsRepo:
                 b.level = max(a.level, b.level)
                 b.reviewed_level = max(a.reviewed_level, b.reviewed_level)
                 b.weeks = sorted(set(a.weeks) | set(b.weeks))
+                b.helped += a.helped
                 await session.delete(a)
         await session.flush()

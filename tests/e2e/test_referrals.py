@@ -291,3 +291,34 @@ async def test_the_welcome_names_whose_personal_link_it_was(console: ConsoleComm
     assert "Hi @dana, yossi invited you!" in console.seen_by("#general")
     await console.run("/join avi")  # no link: nobody to name
     assert "Hi @avi, a friend invited you!" in console.seen_by("#general")
+
+
+async def test_replies_to_newcomers_count_towards_a_level(console: ConsoleCommunity) -> None:
+    await console.run(
+        "/as owner\n/config set ambassadors.level1_weeks 1\n"
+        "/config set ambassadors.level1_referrals 1\n/config set ambassadors.level1_help 2\n"
+        "/config set ambassadors.level1_reward Ambassador\n/config set referrals.qualify_after 1d"
+    )
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi")
+    await console.advance(timedelta(days=1, hours=1))
+    await console.run("/as yossi\ngood morning")  # a week, a referral: no help yet
+    yossi = _ref(console, "yossi")
+
+    async def tags() -> list[str]:
+        async with UnitOfWork(console.app.services.db) as uow:
+            return await uow.members.tags(yossi.id)
+
+    assert "Ambassador" not in await tags()
+    await console.run("/join avi\n/as avi\nhow does this work?")
+    await console.run("/as yossi\n/reply avi like this!")
+    assert "Ambassador" not in await tags()  # one reply of two
+    await console.run("/reply avi and ask anything")
+    assert "Ambassador" in await tags()  # the second reply to a newcomer: at once
+    await console.run("/as dana\n/reply yossi thanks")  # not a newcomer's helper
+    await console.run("/as yossi\n/dm /mydata")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply) and reply.attachments
+    exported = json.loads(reply.attachments[0].data)
+    assert exported["referrals"]["replies_to_newcomers"] == 2

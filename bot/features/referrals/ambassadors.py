@@ -1,8 +1,11 @@
 """Ambassadors: levels for members who carry the community.
 
-A level asks for weeks taken part in (within the last year) and qualified referrals
-(`ambassadors.levelN_weeks`, `ambassadors.levelN_referrals`, at least one each). Weeks
-are noted for members who brought someone (watch.py), from their first referral on. Every level asks for at
+A level asks for weeks taken part in (within the last year), qualified referrals
+(`ambassadors.levelN_weeks`, `ambassadors.levelN_referrals`, at least one each) and
+replies to newcomers in their first two weeks (`ambassadors.levelN_help`). Weeks and
+replies are noted for members who brought someone (watch.py), from their first
+referral on; replies by an observer (memory) and one handler for the member who gave
+them, so other messages cost a dictionary lookup. Every level asks for at
 least one week of taking part: Discord's Platform Manipulation Policy names "invite
 rewards" as forbidden inflation of membership, so no role here ever depends on invite
 counts alone (docs/REFERRALS.md).
@@ -21,14 +24,16 @@ from typing import Any
 from bot.actions import AssignRole, RemoveRole
 from bot.commands import CommandSpec, Permission
 from bot.context import Context
-from bot.events import JobFired, MemberTookPart
+from bot.directory import CommunityInfo, MemberRef
+from bot.events import JobFired, MemberTookPart, MessagePosted
 from bot.feature import Router
 from bot.features.referrals.common import REVIEW_JOB, name_of, repo
-from bot.features.referrals.settings import LEVELS
+from bot.features.referrals.settings import LEVELS, NEWCOMER_WEEKS
 from bot.features.referrals.watch import Watch
 from bot.i18n import N_
 from bot.markup import Items, Text, lines
 from bot.schedule import ScheduleEntry
+from bot.services import Services
 from storage.referrals import Ambassador
 
 router = Router()
@@ -44,13 +49,14 @@ def _recent(weeks: list[str], today: date) -> list[str]:
     return [w for w in weeks if w > since]
 
 
-def earned(ctx: Context, weeks: int, qualified: int) -> int:
+def earned(ctx: Context, weeks: int, qualified: int, helped: int) -> int:
     """The highest level whose thresholds are met (0: none)."""
     level = 0
     for n in LEVELS:
         need_weeks = int(ctx.setting(f"ambassadors.level{n}_weeks"))
         need_refs = int(ctx.setting(f"ambassadors.level{n}_referrals"))
-        if weeks >= need_weeks and qualified >= need_refs:
+        need_help = int(ctx.setting(f"ambassadors.level{n}_help"))
+        if weeks >= need_weeks and qualified >= need_refs and helped >= need_help:
             level = n
     return level
 
@@ -72,6 +78,53 @@ async def active(ctx: Context, event: MemberTookPart) -> None:
     await _raise(ctx, amb)
 
 
+# --- help to newcomers: replies to members in their first two weeks -----------------
+
+
+@router.observe(MessagePosted)
+def on_reply(
+    services: Services, community: CommunityInfo, member: MemberRef, event: MessagePosted
+) -> None:
+    """Memory only, on every message: a reply by an ambassador candidate to a newcomer
+    is noted for `write_help` (which runs next, for this member only)."""
+    if event.reply_to_user_id is None or event.private:
+        return
+    watch = services.state(Watch)
+    if member.id not in watch.inviters:
+        return
+    target = services.directory.member(community.id, event.platform, event.reply_to_user_id)
+    if target is None or target.id == member.id:
+        return
+    joined = watch.newcomers.get(target.id)
+    if joined is None:
+        return
+    if event.at - joined > timedelta(weeks=NEWCOMER_WEEKS):
+        del watch.newcomers[target.id]
+        return
+    watch.helped[member.id] = watch.helped.get(member.id, 0) + 1
+
+
+def _has_helped(services: Services, member: MemberRef) -> bool:
+    return member.id in services.state(Watch).helped
+
+
+@router.on(MessagePosted, only_if=_has_helped)
+async def write_help(ctx: Context, event: MessagePosted) -> None:
+    """Store the replies to newcomers; they may raise the member's level at once."""
+    if ctx.community is None or ctx.member is None:
+        return
+    watch, member_id = ctx.state(Watch), ctx.member.id
+    replies = watch.helped.pop(member_id, 0)
+    if not replies:
+        return
+    ctx.after_rollback(
+        lambda: watch.helped.__setitem__(member_id, watch.helped.get(member_id, 0) + replies)
+    )
+    amb = await repo(ctx).ambassador(ctx.community.id, member_id)
+    amb.helped += replies
+    await _raise(ctx, amb)
+
+
 async def reconsider(ctx: Context, member_id: int) -> None:
     """A referral of theirs qualified (or was credited): their level may rise."""
     assert ctx.community is not None
@@ -80,7 +133,7 @@ async def reconsider(ctx: Context, member_id: int) -> None:
 
 async def _raise(ctx: Context, amb: Ambassador) -> None:
     qualified = await repo(ctx).qualified_count(amb.member_id)
-    level = earned(ctx, len(amb.weeks), qualified)
+    level = earned(ctx, len(amb.weeks), qualified, amb.helped)
     if level <= amb.level:
         return
     for n in range(amb.level + 1, level + 1):
@@ -130,7 +183,7 @@ async def review(ctx: Context, event: JobFired) -> None:
     today = ctx.community.local_day(ctx.now)
     for amb in await referrals.ambassadors(ctx.community.id):
         amb.weeks = _recent(amb.weeks, today)
-        level = earned(ctx, len(amb.weeks), counts.get(amb.member_id, 0))
+        level = earned(ctx, len(amb.weeks), counts.get(amb.member_id, 0), amb.helped)
         if level < amb.level:
             for n in range(amb.level, level, -1):
                 await _reward(ctx, amb.member_id, n, give=False)

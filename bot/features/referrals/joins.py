@@ -126,6 +126,7 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
         return  # a rejoin: counted once, at the first join
     watch, member_id = ctx.state(Watch), ctx.member.id
     ctx.after_commit(lambda: watch.pending.add(member_id))
+    ctx.after_commit(partial(watch.newcomers.__setitem__, member_id, event.at))
     if inviter_id is not None:
         ctx.after_commit(partial(watch.inviters.add, inviter_id))
         if confidence in ("exact", "creator"):

@@ -61,4 +61,5 @@ async def export(ctx: Context, member_id: int) -> dict[str, Any]:
     if amb is not None:
         data["ambassador_level"] = amb.level
         data["weeks_taken_part"] = len(amb.weeks)
+        data["replies_to_newcomers"] = amb.helped
     return data

@@ -7,8 +7,10 @@ from bot.i18n import N_
 
 DAY = 86400
 LEVELS = (1, 2, 3)
-# Default thresholds per level: (active weeks, qualified referrals).
-DEFAULT_LEVELS = {1: (4, 1), 2: (8, 3), 3: (16, 6)}
+# Default thresholds per level: (active weeks, qualified referrals, replies to newcomers).
+DEFAULT_LEVELS = {1: (4, 1, 0), 2: (8, 3, 3), 3: (16, 6, 10)}
+# A newcomer, for the help they get: their first two weeks.
+NEWCOMER_WEEKS = 2
 
 SETTINGS = (
     Setting("referrals.enabled", True, N_("Keep track of who brought whom"), "boolean"),
@@ -65,6 +67,16 @@ SETTINGS = (
                 "integer",
                 minimum=1,
                 maximum=10000,
+            ),
+            Setting(
+                f"ambassadors.level{level}_help",
+                DEFAULT_LEVELS[level][2],
+                N_(
+                    "Ambassador level: the replies to newcomers (in their first two weeks) a member must have given"
+                ),
+                "integer",
+                minimum=0,
+                maximum=100000,
             ),
             Setting(
                 f"ambassadors.level{level}_reward",

@@ -81,6 +81,7 @@ def upgrade() -> None:
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("reviewed_level", sa.Integer(), nullable=False),
         sa.Column("weeks", sa.JSON(), nullable=False),
+        sa.Column("helped", sa.Integer(), nullable=False),
         sa.Column("changed_at", sa.DateTime(), nullable=True),
         _fk("ambassador", "community_id", "community", "CASCADE"),
         _fk("ambassador", "member_id", "member", "CASCADE"),
