@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.context import Context
-from bot.events import InviteCreated, MemberJoined, MemberLeft, MemberReferred
+from bot.events import InviteCreated, InviteDeleted, MemberJoined, MemberLeft, MemberReferred
 from bot.feature import Router
 from bot.features.referrals.common import enabled, repo, young_account
 from bot.features.referrals.qualifying import ensure_run, wait
@@ -173,6 +173,17 @@ async def on_leave(ctx: Context, event: MemberLeft) -> None:
     referral.status, referral.left_at = LAPSED, event.at
     member_id, watch = ctx.member.id, ctx.state(Watch)
     ctx.after_commit(lambda: watch.pending.discard(member_id))
+
+
+@router.on(InviteDeleted)
+async def on_invite_deleted(ctx: Context, event: InviteDeleted) -> None:
+    """A member's personal link deleted on the platform: the next `/invite` makes a new
+    one. Whose it was stays known (a join reported after the deletion still credits)."""
+    if ctx.community is None:
+        return
+    found = await repo(ctx).invite(ctx.community.id, event.platform, invite_code(event.code))
+    if found is not None and found.personal:
+        found.personal = False
 
 
 @router.on(InviteCreated)

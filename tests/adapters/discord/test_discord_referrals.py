@@ -233,3 +233,21 @@ async def test_a_brand_new_account_is_flagged_until_an_owner_approves(
     await bot.settle()
     assert "Gal counts like any newcomer now" in (bot.api.find("POST", FOLLOWUP)[-1].content or "")
     assert not (await _referral(app, fresh)).flagged
+
+
+async def test_a_personal_link_deleted_on_discord_is_made_anew(core: tuple[App, Harness]) -> None:
+    app, bot = core
+    await _community(app, bot)
+    bot.gateway("INTERACTION_CREATE", _slash("invite", _as_yossi()))
+    await bot.settle()
+    first = bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    code = first.split("https://discord.gg/")[1].split(">")[0]
+    del bot.api.invites[GUILD][code]  # an owner deleted it in the server settings
+    bot.gateway("INVITE_DELETE", payload("invite_delete", code=code))
+    await bot.settle()
+    bot.api.add_invite(GUILD, "someoneElse")  # (the fake numbers codes by count)
+    bot.gateway("INTERACTION_CREATE", _slash("invite", _as_yossi()))
+    await bot.settle()
+    assert len(bot.api.find("POST", INVITES)) == 2
+    again = bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    assert "https://discord.gg/" in again and code not in again
