@@ -38,6 +38,8 @@ router = Router()
 # `exact` and another seen `unknown` within WINDOW of it may be each other's.
 INFERRED = frozenset({"discord"})
 WINDOW = timedelta(seconds=10)
+# A join in the window: when, its referral (None: a rejoin), confidence, code.
+Seen = tuple[datetime, int | None, str, str | None]
 
 
 class JoinMemory:
@@ -51,11 +53,11 @@ class JoinMemory:
         # Candidate codes whose makers are stored already.
         self.noted: set[str] = set()
         self.locks: dict[tuple[int, str], asyncio.Lock] = {}
-        self.recent: dict[tuple[int, str], deque[tuple[datetime, int, str, str | None]]] = {}
+        self.recent: dict[tuple[int, str], deque[Seen]] = {}
 
     def window(
         self, community_id: int, platform: str, at: datetime
-    ) -> deque[tuple[datetime, int, str, str | None]]:
+    ) -> deque[Seen]:
         joins = self.recent.setdefault((community_id, platform), deque())
         while joins and joins[0][0] < at - WINDOW:
             joins.popleft()
@@ -106,7 +108,7 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
         others = [(rid, c) for _, rid, conf, c in recent if conf != confidence]
         codes = sorted({c for _, c in others if c} | ({code} if code else set()))
         if others and codes:
-            await referrals.undecide([rid for rid, _ in others], codes)
+            await referrals.undecide([rid for rid, _ in others if rid is not None], codes)
             confidence, candidates, inviter_id, code = "ambiguous", codes, None, None
     min_age = int(ctx.setting("referrals.min_account_age"))
     referral_id = await referrals.arrive(
@@ -122,6 +124,10 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
         flagged=young_account(platform, event.actor.user_id, event.at, min_age),
         joined_at=event.at,
     )
+    if platform in INFERRED and seen[0] in ("exact", "unknown"):
+        # Later joins see this one (a rejoin too: it may have used the invite).
+        joined = (event.at, referral_id, seen[0], seen[1])
+        ctx.after_commit(lambda: memory.window(community_id, platform, event.at).append(joined))
     if referral_id is None:
         return  # a rejoin: counted once, at the first join
     watch, member_id = ctx.state(Watch), ctx.member.id
@@ -154,9 +160,6 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
                 at=event.at,
             )
             ctx.after_commit(partial(memory.noted.add, made_code))
-    if platform in INFERRED and seen[0] in ("exact", "unknown"):
-        joined = (event.at, referral_id, seen[0], seen[1])
-        ctx.after_commit(lambda: memory.window(community_id, platform, event.at).append(joined))
     # Only a referral someone may be credited for needs qualifying; an owner's
     # credit for another join asks for it then (chains.py).
     if inviter_id is not None or confidence == "ambiguous":
