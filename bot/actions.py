@@ -153,6 +153,15 @@ class Kick(Action):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Ban(Action):
+    """Remove a member and keep them out (a moderator's button on an alert)."""
+
+    space_id: str
+    user_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateInvite(Action):
     """A permanent invite owned by one member. The result's `value` is the URL to
     share, its `invite_code` the code joins through it report (bot/invites.py)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from storage import (
     digest,  # noqa: F401
     models,
+    moderation,  # noqa: F401
     onboarding,  # noqa: F401
     outbox,  # noqa: F401
 )

@@ -21,6 +21,7 @@ from bot.actions import (
     AnswerButton,
     ApproveJoinRequest,
     AssignRole,
+    Ban,
     Button,
     CreateInvite,
     Delete,
@@ -208,8 +209,8 @@ class ConsoleAdapter:
         state = "restricted" if member.restricted else "may post again"
         return self._note(action, f"({member.name} {state})")
 
-    @actions.performs(Kick)
-    async def _kick(self, action: Kick) -> ActionResult:
+    @actions.performs(Kick, Ban)
+    async def _kick(self, action: Kick | Ban) -> ActionResult:
         member = self._member_by_id(action.user_id)
         if member is None:
             return ActionResult.failed("not_found", action.user_id)

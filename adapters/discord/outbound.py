@@ -30,6 +30,7 @@ from bot.actions import (
     AnswerButton,
     AssignRole,
     Attachment,
+    Ban,
     Button,
     CreateInvite,
     Delete,
@@ -319,6 +320,17 @@ class Outbound:
         self.shared.kicked[key] = time.monotonic()
         try:
             await self.client.http.kick(key[1], key[0], reason=action.reason or "Kehila")
+        except discord.HTTPException:
+            self.shared.kicked.pop(key, None)
+            raise
+        return ActionResult(ok=True)
+
+    @actions.performs(Ban)
+    async def _ban(self, action: Ban) -> ActionResult:
+        key = (int(action.space_id), int(action.user_id))
+        self.shared.kicked[key] = time.monotonic()
+        try:
+            await self.client.http.ban(key[1], key[0], reason=action.reason or "Kehila")
         except discord.HTTPException:
             self.shared.kicked.pop(key, None)
             raise

@@ -1,0 +1,102 @@
+"""`/moderation status`: which detectors are on, what each needs from the platform,
+and what the bot has seen it lacks (messages without their text, a button refused)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.commands import CommandSpec, Permission
+from bot.context import Context
+from bot.feature import Router
+from bot.features.moderation.alerts import LABELS
+from bot.features.moderation.hot import Watch
+from bot.features.moderation.settings import FLOOD, QUESTIONS, RAID, REPORTS, WATCH
+from bot.i18n import N_, moment
+from bot.markup import Bold, Node, Text
+from storage.moderation import ModerationRepo
+
+router = Router()
+
+router.command(
+    CommandSpec(
+        "moderation",
+        N_("Moderator alerts"),
+        permission=Permission.MODERATOR,
+        subcommands=(
+            CommandSpec(
+                "status",
+                N_("Which detectors are on, and what the bot needs for them"),
+                permission=Permission.MODERATOR,
+            ),
+        ),
+    )
+)
+
+DETECTOR_NAMES = (
+    (RAID, N_("Raids")),
+    (FLOOD, N_("Floods")),
+    (WATCH, N_("Watched words")),
+    (REPORTS, N_("Reports")),
+    (QUESTIONS, N_("Unanswered questions")),
+)
+NEEDS = {
+    "discord": (
+        N_("Discord: reading messages (floods, watched words, questions) needs the Message Content intent; a raid's account ages come from the accounts' ids."),
+        N_("Discord: the buttons need Manage Messages (delete), Moderate Members (time out), Kick Members and Ban Members."),
+        N_("Discord: /report works only as a reply on Telegram; on Discord members cannot report yet."),
+    ),
+    "telegram": (
+        N_("Telegram: reading messages needs privacy mode off (BotFather) or the bot an administrator; Telegram does not tell how old an account is, so a raid is told by its joins alone."),
+        N_("Telegram: the buttons need the bot to be an administrator that may delete messages and ban users."),
+    ),
+}  # fmt: skip
+
+
+@router.handles("moderation status")
+async def status(ctx: Context, args: dict[str, Any]) -> None:
+    community = ctx.community
+    if community is None:
+        return
+    repo = ctx.uow.repo(ModerationRepo)
+    state = ctx.state(Watch)
+    on, off = ctx.gettext(N_("on")), ctx.gettext(N_("off"))
+    nodes: list[Node | Text] = [
+        Text((Bold(ctx._("Moderation in {community}", community=community.name).nodes),))
+    ]
+    for key, name in DETECTOR_NAMES:
+        nodes += ["\n", f"{ctx.gettext(name)}: {on if ctx.setting(key) else off}"]
+    entries = await repo.watch_count(community.id)
+    nodes += ["\n", ctx.n_("{n} watched entry.", "{n} watched entries.", entries)]
+    nodes += [
+        "\n",
+        ctx._(
+            "Turn a detector on or off with /config set moderation.flood on (raid, flood, watch, reports, questions)."
+        ),
+    ]
+    platforms = sorted({platform for platform, _space in community.spaces})
+    for platform in platforms:
+        for need in NEEDS.get(platform, ()):
+            nodes += ["\n", ctx._(need)]
+    if community.id in state.no_text:
+        nodes += [
+            "\n",
+            ctx._(
+                "Seen here: messages arrive without their text, so floods, watched words and questions cannot be detected. On Discord, turn on the Message Content intent."
+            ),
+        ]
+    for entry in await repo.refused(community.id):
+        nodes += [
+            "\n",
+            ctx._(
+                "{time}: “{button}” was refused, the bot lacks the right.",
+                time=moment(ctx.locale, entry.at, community.timezone),
+                button=ctx.gettext(LABELS.get(entry.action, entry.action)),
+            ),
+        ]
+    nodes += [
+        "\n",
+        ctx._(
+            "The bot never acts on its own: only a moderator's button press deletes, times out, kicks or bans."
+        ),
+    ]
+    ctx.reply(Text.of(*nodes), private=True)
