@@ -45,6 +45,8 @@ SAME_INCIDENT = timedelta(minutes=10)
 SAME_TEXT_MIN = 12
 # Kept in memory at most, per kind (oldest dropped first).
 MAX_TRACKED = 50_000
+# In `Watch.recent` while the incident is being opened.
+OPENING = 0
 EXCERPT = 200
 MENTION = re.compile(r"<@!?\d+>|(?<!\w)@\w{3,}")
 LINK = re.compile(r"https?://|www\.|t\.me/|discord\.gg/|discord(?:app)?\.com/invite", re.I)
@@ -248,11 +250,16 @@ async def flagged(ctx: Context, event: MessagePosted) -> None:
         key = (member.id, f"{flag.kind}:{flag.rule}")
         recent = state.recent.get(key)
         if recent is not None and ctx.now - recent[1] < SAME_INCIDENT:
+            if recent[0] == OPENING:
+                continue  # another message of the same flood is opening it right now
             incident = await ctx.uow.repo(ModerationRepo).get(member.community_id, recent[0])
             if incident is not None:
                 incident.count = max(incident.count + (1 if flag.rule == "link" else 0), flag.count)
                 incident.updated_at = ctx.now
                 continue
+        # Claimed at once: messages of one flood are handled concurrently.
+        state.recent[key] = (OPENING, ctx.now)
+        ctx.after_rollback(lambda key=key: state.recent.pop(key, None))  # type: ignore[misc]
         found = Found(
             kind=flag.kind,
             platform=flag.event.platform,

@@ -1,0 +1,108 @@
+"""Moderator alerts through discord.py: gateway events and interactions parsed by
+discord.py itself, against the fake HTTP API, under the real core."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dc_harness import DANA, GENERAL, Harness, member_add, payload
+from test_discord_channels import RULES, _community, config_set
+
+from bot.app import App
+
+MESSAGES = "/channels/{channel_id}/messages"
+EDIT = "/channels/{channel_id}/messages/{message_id}"
+_ids = itertools.count(510000000000000001)
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+
+def snowflake(created: datetime) -> str:
+    """A Discord id made at `created` (ids carry their creation time)."""
+    return str((int(created.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22)
+
+
+def posted(bot: Harness, message: str) -> None:
+    data = payload("message_create", id=str(next(_ids)), content=message)
+    data["timestamp"] = datetime.now(UTC).isoformat()
+    bot.gateway("MESSAGE_CREATE", data)
+
+
+def alerts_in_rules(bot: Harness) -> list[Any]:
+    return [c for c in bot.api.find("POST", MESSAGES) if c.params["channel_id"] == RULES]
+
+
+def press(bot: Harness, alert: Any, custom_id: str) -> None:
+    data = payload("interaction_button", data={"custom_id": custom_id, "component_type": 2})
+    data["id"] = str(next(_ids))
+    owner = payload("interaction_command")["member"]
+    data["member"] = owner
+    data["channel_id"] = RULES
+    data["message"] = {
+        **data["message"],
+        "id": "800000000000000001",  # the alert as Discord shows it
+        "channel_id": RULES,
+        "components": alert.json["components"],
+    }
+    bot.gateway("INTERACTION_CREATE", data)
+
+
+def custom_ids(alert: Any) -> dict[str, str]:
+    return {
+        b["label"]: b["custom_id"] for row in alert.json["components"] for b in row["components"]
+    }
+
+
+async def test_a_flood_alert_in_the_moderators_channel_with_working_buttons(
+    core: tuple[App, Harness],
+) -> None:
+    app, bot = await _community(core)
+    await config_set(bot, "moderation.flood", "on")
+    await config_set(bot, "moderation.flood_per_minute", "3")
+    await config_set(bot, "moderation.alert_channel", "#rules")
+    for i in range(6):
+        posted(bot, f"Join my server for free nitro {i}")
+    await bot.settle()
+    await app.outbox.drain()
+    [alert] = alerts_in_rules(bot)
+    assert "Dana posted 4 messages within a minute" in (alert.content or "")
+    ids = custom_ids(alert)
+    assert list(ids) == ["Delete message", "Time out", "Kick", "Ban", "Handled", "False alarm"]
+
+    press(bot, alert, ids["Delete message"])
+    await bot.settle()
+    [deleted] = bot.api.find("DELETE", EDIT)
+    assert deleted.params["channel_id"] == GENERAL
+    edits = bot.api.find("PATCH", EDIT)
+    assert "Noa deleted the message" in (edits[-1].content or "")
+
+    press(bot, alert, ids["Time out"])
+    await bot.settle()
+    [timeout] = bot.api.find("PATCH", "/guilds/{guild_id}/members/{user_id}")
+    assert timeout.params["user_id"] == DANA and timeout.json["communication_disabled_until"]
+    assert "Noa timed the member out" in (bot.api.find("PATCH", EDIT)[-1].content or "")
+
+    press(bot, alert, ids["False alarm"])
+    await bot.settle()
+    last = bot.api.find("PATCH", EDIT)[-1]
+    assert "Noa called it a false alarm" in (last.content or "")
+    assert not last.json.get("components")
+
+
+async def test_a_raid_counts_young_accounts_from_their_ids(core: tuple[App, Harness]) -> None:
+    app, bot = await _community(core)
+    await config_set(bot, "moderation.raid", "on")
+    await config_set(bot, "moderation.surge_per_minute", "3")
+    await config_set(bot, "moderation.alert_channel", "#rules")
+    now = datetime.now(UTC)
+    ages = [timedelta(hours=2)] * 4 + [timedelta(days=900)]
+    for i, age in enumerate(ages):
+        bot.gateway(
+            "GUILD_MEMBER_ADD", member_add(snowflake(now - age - timedelta(seconds=i)), f"r{i}")
+        )
+        await bot.settle()
+    await app.outbox.drain()
+    [alert] = [a for a in alerts_in_rules(bot) if "Raid in" in (a.content or "")]
+    assert "4 members joined within minutes" in (alert.content or "")
+    assert "4 of 4 accounts were created less than 1 week ago" in (alert.content or "")
