@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -259,7 +260,7 @@ async def flagged(ctx: Context, event: MessagePosted) -> None:
                 continue
         # Claimed at once: messages of one flood are handled concurrently.
         state.recent[key] = (OPENING, ctx.now)
-        ctx.after_rollback(lambda key=key: state.recent.pop(key, None))  # type: ignore[misc]
+        ctx.after_rollback(_unclaim(state, key))
         found = Found(
             kind=flag.kind,
             platform=flag.event.platform,
@@ -286,3 +287,10 @@ async def flagged(ctx: Context, event: MessagePosted) -> None:
             state.recent.clear()
 
     ctx.after_commit(remember)
+
+
+def _unclaim(state: Watch, key: tuple[int, str]) -> Callable[[], None]:
+    def undo() -> None:
+        state.recent.pop(key, None)
+
+    return undo
