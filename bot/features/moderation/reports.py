@@ -25,6 +25,7 @@ router.command(
         "report",
         N_("Reply to a message with /report to tell the moderators about it"),
         options=(OptionSpec("reason", N_("Why (optional)"), "text", required=False),),
+        message_menu=N_("Report message"),
     )
 )
 

@@ -43,7 +43,7 @@ NEEDS = {
     "discord": (
         N_("Discord: reading messages (floods, watched words, questions) needs the Message Content intent; a raid's account ages come from the accounts' ids."),
         N_("Discord: the buttons need Manage Messages (delete), Moderate Members (time out), Kick Members and Ban Members."),
-        N_("Discord: /report works only as a reply on Telegram; on Discord members cannot report yet."),
+        N_("Discord: members report a message from its menu (Apps > Report message)."),
     ),
     "telegram": (
         N_("Telegram: reading messages needs privacy mode off (BotFather) or the bot an administrator; Telegram does not tell how old an account is, so a raid is told by its joins alone."),

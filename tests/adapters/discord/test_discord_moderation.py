@@ -7,12 +7,13 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dc_harness import DANA, GENERAL, Harness, member_add, payload
+from dc_harness import DANA, GENERAL, Harness, command, member_add, payload
 from test_discord_channels import RULES, _community, config_set
 
 from bot.app import App
 
 MESSAGES = "/channels/{channel_id}/messages"
+FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
 EDIT = "/channels/{channel_id}/messages/{message_id}"
 _ids = itertools.count(510000000000000001)
 DISCORD_EPOCH_MS = 1_420_070_400_000
@@ -106,3 +107,34 @@ async def test_a_raid_counts_young_accounts_from_their_ids(core: tuple[App, Harn
     [alert] = [a for a in alerts_in_rules(bot) if "Raid in" in (a.content or "")]
     assert "4 members joined within minutes" in (alert.content or "")
     assert "4 of 4 accounts were created less than 1 week ago" in (alert.content or "")
+
+
+async def test_a_member_reports_a_message_from_its_menu_and_stays_private(
+    core: tuple[App, Harness],
+) -> None:
+    app, bot = await _community(core)
+    published = bot.api.find("PUT", "/applications/{application_id}/commands")[-1].json
+    [menu] = [c for c in published if c.get("type") == 3]
+    assert menu["name"] == "Report message" and menu["name_localizations"]["de"]
+    await config_set(bot, "moderation.alert_channel", "#rules")
+    message = payload("message_create", id=str(next(_ids)), content="Buy followers, cheap!")
+    bot.gateway("MESSAGE_CREATE", message)
+    await bot.settle()
+    report = command("ignored", [], by={})
+    report["id"] = str(next(_ids))
+    report["data"] = {
+        "id": "700000000000000010",
+        "name": "Report message",
+        "type": 3,
+        "target_id": message["id"],
+        "resolved": {"messages": {message["id"]: message}},
+    }
+    before = len(bot.api.calls)
+    bot.gateway("INTERACTION_CREATE", report)
+    await bot.settle()
+    await app.outbox.drain()
+    [thanks] = [c for c in bot.api.calls[before:] if c.route == FOLLOWUP]
+    assert thanks.json["flags"] & 64 and "Thank you for your report" in (thanks.content or "")
+    [alert] = alerts_in_rules(bot)
+    assert "a member reported a message by Dana" in (alert.content or "")
+    assert "Noa" not in (alert.content or "") and "Buy followers, cheap!" in (alert.content or "")
