@@ -22,9 +22,7 @@ from bot.members import merge_members
 from storage.database import Database
 from tests.conftest import START
 
-MODS = """/config set moderation.alert_channel mods
-/staff add mo moderator
-"""
+MODS = "/config set moderation.alert_channel mods\n"
 
 
 async def rows(console: ConsoleCommunity, sql: str) -> list[tuple[object, ...]]:
