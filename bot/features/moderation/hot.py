@@ -30,7 +30,6 @@ from bot.features.moderation.settings import (
     QUESTIONS,
     WATCH,
 )
-from storage.moderation import ModerationRepo
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -94,6 +93,12 @@ class Watch:
     no_text: set[int] = field(default_factory=set)
 
     def flag(self, member_id: int, flag: Flag) -> None:
+        """Note what was found, unless it is part of an incident opened lately (the
+        same member, kind and rule within `SAME_INCIDENT`): one alert per incident,
+        and a flood's later messages cost nothing more."""
+        recent = self.recent.get((member_id, f"{flag.kind}:{flag.rule}"))
+        if recent is not None and flag.event.at - recent[1] < SAME_INCIDENT:
+            return
         self.flags.setdefault(member_id, []).append(flag)
 
     def forget(self, member_id: int) -> None:
@@ -167,9 +172,9 @@ def _flood(
             state.rates.clear()
         times = state.rates[member.id] = deque()
     times.append(at)
-    while times[0] <= at - MINUTE:
-        times.popleft()
     limit = int(directory.setting(community, FLOOD_PER_MINUTE.key))
+    while times[0] <= at - MINUTE or len(times) > limit + 1:
+        times.popleft()
     if len(times) > limit:
         state.flag(member.id, Flag("flood", "rate", len(times), event))
     if len(text) >= SAME_TEXT_MIN:
@@ -240,26 +245,20 @@ def _has_flags(services: Services, member: MemberRef) -> bool:
 
 @router.on(MessagePosted, only_if=_has_flags)
 async def flagged(ctx: Context, event: MessagePosted) -> None:
-    """Open (or count into) the incidents the observer found for this member."""
+    """Open the incidents the observer found for this member."""
     member = ctx.member
     if member is None:
         return
     state = ctx.state(Watch)
     flags = state.flags.pop(member.id, [])
-    opened: list[tuple[tuple[int, str], int]] = []
+    opened: list[tuple[tuple[int, str], int, datetime]] = []
     for flag in flags:
         key = (member.id, f"{flag.kind}:{flag.rule}")
         recent = state.recent.get(key)
-        if recent is not None and ctx.now - recent[1] < SAME_INCIDENT:
-            if recent[0] == OPENING:
-                continue  # another message of the same flood is opening it right now
-            incident = await ctx.uow.repo(ModerationRepo).get(member.community_id, recent[0])
-            if incident is not None:
-                incident.count = max(incident.count + (1 if flag.rule == "link" else 0), flag.count)
-                incident.updated_at = ctx.now
-                continue
+        if recent is not None and flag.event.at - recent[1] < SAME_INCIDENT:
+            continue  # opened meanwhile (another message of it, handled concurrently)
         # Claimed at once: messages of one flood are handled concurrently.
-        state.recent[key] = (OPENING, ctx.now)
+        state.recent[key] = (OPENING, flag.event.at)
         ctx.after_rollback(_unclaim(state, key))
         found = Found(
             kind=flag.kind,
@@ -277,12 +276,10 @@ async def flagged(ctx: Context, event: MessagePosted) -> None:
             found.detail["window"] = int(ctx.setting(NEW_MEMBER.key))
         made = await open_incident(ctx, found)
         if made is not None:
-            opened.append((key, made.id))
-    now = ctx.now
-
+            opened.append((key, made.id, flag.event.at))
     def remember() -> None:
-        for key, incident_id in opened:
-            state.recent[key] = (incident_id, now)
+        for key, incident_id, at in opened:
+            state.recent[key] = (incident_id, at)
         if len(state.recent) > MAX_TRACKED:
             state.recent.clear()
 
