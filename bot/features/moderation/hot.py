@@ -277,6 +277,7 @@ async def flagged(ctx: Context, event: MessagePosted) -> None:
         made = await open_incident(ctx, found)
         if made is not None:
             opened.append((key, made.id, flag.event.at))
+
     def remember() -> None:
         for key, incident_id, at in opened:
             state.recent[key] = (incident_id, at)

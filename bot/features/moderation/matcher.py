@@ -1,8 +1,11 @@
 """Watched words: one pass over a message, whatever the length of the list.
 
 Entries and messages are folded the same way (`fold`): case-folded (German ß is
-"ss"), Hebrew final letters as their usual forms (ך ם ן ף ץ -> כ מ נ פ צ) and Hebrew
-points dropped. An Aho-Corasick automaton (pyahocorasick) finds every entry in one
+"ss") and Hebrew points dropped. Hebrew final letters (ך ם ן ף ץ) are the entry's
+business, not the message's: an entry is added in the forms a message writes it, a
+final letter at the end of each of its words and the usual form inside ("כסף" is
+looked for as "כסף" and, within a longer word, "כספ"), so a message is never
+translated letter by letter. An Aho-Corasick automaton (pyahocorasick) finds every entry in one
 pass; each hit is then checked against the word around it:
 
 - an entry matches a whole word or phrase;
@@ -19,6 +22,7 @@ number of entries (benchmarks/watchlist.py measures it).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -28,14 +32,29 @@ HEBREW_PREFIXES = frozenset("והבלמשכ")
 MAX_PREFIXES = 3
 # Inside a longer word (compounds) only from this many letters.
 COMPOUND_MIN = 4
-_FINALS = str.maketrans("ךםןףץ", "כמנפצ")
+_TO_USUAL = str.maketrans("ךםןףץ", "כמנפצ")
+_TO_FINAL = dict(zip("כמנפצ", "ךםןףץ", strict=True))
 # Hebrew points and cantillation marks (niqqud): not part of the word as typed.
 _POINTS = {c: None for c in range(0x0591, 0x05C8) if unicodedata.category(chr(c)) == "Mn"}
-_FOLD = {**_FINALS, **_POINTS}
+_HAS_POINTS = re.compile("[\u0591-\u05c7]")
 
 
 def fold(text: str) -> str:
-    return text.casefold().translate(_FOLD)
+    if text.isascii():  # most messages: lower() is casefold
+        return text.lower()
+    text = text.casefold()
+    if _HAS_POINTS.search(text):
+        text = text.translate(_POINTS)
+    return text
+
+
+def _forms(key: str) -> set[str]:
+    """The ways a message writes a folded entry: finals at word ends, or not (the
+    last word continuing, as in a compound, a prefix pattern or a suffix)."""
+    usual = key.translate(_TO_USUAL)
+    words = usual.split(" ")
+    finals = [w[:-1] + _TO_FINAL.get(w[-1], w[-1]) if w else w for w in words]
+    return {usual, " ".join(finals), " ".join([*finals[:-1], words[-1]])}
 
 
 def _is_letter(c: str) -> bool:
@@ -67,7 +86,9 @@ class Matcher:
             key = fold(shown.rstrip("*").strip())
             if not key:
                 continue
-            automaton.add_word(key, _Entry(shown, len(key), prefix))
+            entry = _Entry(shown, len(key), prefix)
+            for form in _forms(key):
+                automaton.add_word(form, entry)
         self._automaton: ahocorasick.Automaton | None = None
         if len(automaton):
             automaton.make_automaton()
