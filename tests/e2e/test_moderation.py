@@ -4,13 +4,14 @@ unanswered questions, retention, and the privacy hooks."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
 
 from adapters.console.community import ConsoleCommunity
-from bot.actions import Ban, Delete, Edit, Kick, Restrict
+from bot.actions import Ban, Delete, Edit, Kick, Reply, Restrict
 from bot.commands import CommandSpec, OptionSpec
 from bot.config import Config
 from bot.context import Context
@@ -205,6 +206,12 @@ async def test_merge_forget_and_retention(config: Config) -> None:
         await console.run("/as rina\n/reply c /report scam")
         incidents = "SELECT member_id FROM moderation_incident ORDER BY id"
         assert len(await rows(console, incidents)) == 4  # three watched words, one report
+        # /mydata: the incidents about you and the reports you made.
+        await console.run("/as rina\n/mydata")
+        reply = console.actions(Reply)[-1]
+        assert isinstance(reply, Reply)
+        mine = json.loads(reply.attachments[0].data)["moderation"]
+        assert len(mine["your_reports"]) == 1 and mine["incidents_about_you"] == []
         a, b = ref(console, "a"), ref(console, "b")
         await console.run("/as owner\n/merge b a")
         assert [r[0] for r in await rows(console, incidents)][:2] == [a.id, a.id]
