@@ -31,6 +31,7 @@ from bot.actions import (
     Restrict,
     Send,
 )
+from bot.channels import locate
 from bot.commands import CommandSpec, Permission
 from bot.context import Context, unscope
 from bot.directory import MemberRef
@@ -152,22 +153,31 @@ async def open_incident(ctx: Context, found: Found) -> Incident | None:
             ScheduleEntry(SUMMARY_JOB, str(community.id), community.id, run_at=next_hour)
         )
     else:
-        deliver(ctx, incident, render(ctx, incident, []), buttons(ctx, incident))
+        await deliver(ctx, incident, render(ctx, incident, []), buttons(ctx, incident))
     return incident
 
 
-def deliver(ctx: Context, incident: Incident, text: Text, shown: Sequence[Button]) -> None:
-    """To the moderators' channel, or privately to each owner and moderator."""
+async def deliver(ctx: Context, incident: Incident, text: Text, shown: Sequence[Button]) -> None:
+    """To the moderators' channel (on whichever of the community's platforms it is),
+    or privately to each owner and moderator when none is set or it is not found: an
+    alert is never posted in a public place instead."""
     community = ctx.community
     if community is None:
         return
     channel = ctx.setting("moderation.alert_channel")
-    if channel:
+    found = (
+        await locate(
+            ctx.services, community, str(channel), first=(incident.platform, incident.space_id)
+        )
+        if channel
+        else None
+    )
+    if found is not None:
         ctx.act(
             Send(
-                platform=incident.platform,  # type: ignore[arg-type]
-                space_id=incident.space_id,
-                channel_id=str(channel),
+                platform=found.platform,  # type: ignore[arg-type]
+                space_id=found.space_id,
+                channel_id=found.channel.id,
                 text=text,
                 buttons=tuple(shown),
             ),
@@ -477,7 +487,7 @@ async def summary(ctx: Context, event: JobFired) -> None:
     )
     for incident in held:
         incident.alert = SUMMARIZED
-    deliver(ctx, held[0], text, ())
+    await deliver(ctx, held[0], text, ())
 
 
 router.command(
