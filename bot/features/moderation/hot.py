@@ -78,8 +78,9 @@ class Watch:
     matchers: dict[int, Matcher] = field(default_factory=dict)
     # Per member: their message times in the last minute.
     rates: dict[int, deque[datetime]] = field(default_factory=dict)
-    # Per (community, text): the channels it was posted in lately, and when.
-    texts: dict[tuple[int, str], dict[str, datetime]] = field(default_factory=dict)
+    # Per (community, hash of a text): the channels it was posted in lately, and when
+    # (the text itself is not kept).
+    texts: dict[tuple[int, int], dict[str, datetime]] = field(default_factory=dict)
     # Per member: when they joined (seen by this process).
     joined: dict[int, datetime] = field(default_factory=dict)
     # What the observer found, per member, for `flagged`.
@@ -178,7 +179,7 @@ def _flood(
     if len(times) > limit:
         state.flag(member.id, Flag("flood", "rate", len(times), event))
     if len(text) >= SAME_TEXT_MIN:
-        key = (community.id, text)
+        key = (community.id, hash(text))
         seen = state.texts.get(key)
         if seen is None:
             if len(state.texts) >= MAX_TRACKED:

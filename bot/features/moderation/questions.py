@@ -22,6 +22,8 @@ router = Router()
 SWEEP_JOB = "moderation.questions"
 # The most questions alerted by one sweep (the hourly cap holds back the rest too).
 PER_SWEEP = 5
+# A question still unsent this long after it came due is dropped.
+GIVE_UP = timedelta(days=1)
 
 
 async def schedule_sweep(ctx: Context, community_id: int, timezone: str) -> None:
@@ -67,9 +69,11 @@ async def sweep(ctx: Context, event: JobFired) -> None:
     state = ctx.state(Watch)
     after = int(ctx.setting(QUESTION_AFTER.key))
     asked = state.questions.get(community.id, {})
-    due = [(key, q) for key, q in asked.items() if ctx.now - q.at >= timedelta(seconds=after)][
-        :PER_SWEEP
-    ]
+    wait = timedelta(seconds=after)
+    # A question still unsent a whole day after it came due is let go (memory stays small).
+    for key in [k for k, q in asked.items() if ctx.now - q.at > wait + GIVE_UP]:
+        asked.pop(key, None)
+    due = [(key, q) for key, q in asked.items() if ctx.now - q.at >= wait][:PER_SWEEP]
     directory = ctx.services.directory
     for _key, question in due:
         member = directory.by_id.get(question.member_id)
