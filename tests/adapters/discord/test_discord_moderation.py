@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dc_harness import DANA, GENERAL, Harness, command, member_add, payload
-from test_discord_channels import RULES, _community, config_set
+from test_discord_channels import RULES, _community, _run, config_set
 
 from bot.app import App
 
@@ -138,3 +138,19 @@ async def test_a_member_reports_a_message_from_its_menu_and_stays_private(
     [alert] = alerts_in_rules(bot)
     assert "a member reported a message by Dana" in (alert.content or "")
     assert "Noa" not in (alert.content or "") and "Buy followers, cheap!" in (alert.content or "")
+
+
+async def test_a_watched_word_in_a_german_compound(core: tuple[App, Harness]) -> None:
+    app, bot = await _community(core)
+    await config_set(bot, "moderation.watch", "on")
+    await config_set(bot, "moderation.alert_channel", "#rules")
+    add = [{"type": 3, "name": "entry", "value": "idiot"}]
+    answer = await _run(bot, "watch", [{"type": 1, "name": "add", "options": add}])
+    assert "Now watching “idiot”" in answer
+    posted(bot, "Du bist ein Vollidiot")
+    posted(bot, "Idioms are fun")
+    await bot.settle()
+    await app.outbox.drain()
+    [alert] = alerts_in_rules(bot)
+    assert "Watched word in Café Friends: Dana wrote “idiot”" in (alert.content or "")
+    assert "Du bist ein Vollidiot" in (alert.content or "")

@@ -150,3 +150,28 @@ async def test_an_unanswered_question_reaches_the_owner_once(core: Core) -> None
     assert "t.me/c/9876543210/" in alert.params["text"]
     await core.app.advance(timedelta(hours=8))
     assert len(alerts_to_noa(core, "Unanswered question")) == 1
+
+
+async def test_watched_words_and_the_hourly_cap(core: Core) -> None:
+    await core.setup_group()
+    await configure(
+        core,
+        "/config set moderation.watch on",
+        "/config set moderation.alerts_per_hour 2",
+        "/watch add קריפטו*",
+    )
+    assert "1 entry in the list" in core.texts_to(111)[-1]
+    people = [{"id": 8000 + i, "is_bot": False, "first_name": f"P{i}"} for i in range(5)]
+    for person in people:
+        await core.feed(message(person, GROUP_CHAT, "הצטרפו לקבוצת הקריפטו שלנו"))
+    await core.app.advance(timedelta(seconds=5))  # a private chat takes one a second
+    alerts = alerts_to_noa(core, "Watched word in")
+    assert len(alerts) == 2 and "“קריפטו*”" in alerts[0].params["text"]
+    await core.app.advance(timedelta(hours=1))
+    [summary] = alerts_to_noa(core, "more incidents within the hour")
+    assert (
+        "3 more incidents" in summary.params["text"] and "Watched word: 3" in summary.params["text"]
+    )
+    # The held incidents are in the log.
+    await core.feed(message(NOA, private_chat(NOA), "/incidents"))
+    assert core.texts_to(111)[-1].count("Watched word") == 5
