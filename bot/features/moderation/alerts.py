@@ -424,13 +424,21 @@ async def refresh(
     if incident.alert != SENT_ALERT or ctx.now - incident.created_at > EDITABLE:
         return
     for data, message_id in await repo.sent_alerts(incident.community_id, incident.created_at):
-        if pressed is not None and message_id == pressed.message_id:
-            continue
+        if pressed is not None and _is_pressed(data, message_id, pressed):
+            continue  # edited above, where it was pressed
         if not _is_alert_of(data, incident.id):
             continue
         edit = _edit_of(data, message_id, text, shown)
         if edit is not None:
             ctx.act(edit, bulk=True)
+
+
+def _is_pressed(data: dict[str, Any], message_id: str, pressed: ButtonPressed) -> bool:
+    if message_id != pressed.message_id or data.get("platform") != pressed.platform:
+        return False
+    if data.get("kind") == "SendDirect":
+        return pressed.actor is not None and data.get("user_id") == pressed.actor.user_id
+    return True
 
 
 def _is_alert_of(data: dict[str, Any], incident_id: int) -> bool:

@@ -175,3 +175,24 @@ async def test_watched_words_and_the_hourly_cap(core: Core) -> None:
     # The held incidents are in the log.
     await core.feed(message(NOA, private_chat(NOA), "/incidents"))
     assert core.texts_to(111)[-1].count("Watched word") == 5
+
+
+async def test_each_moderator_s_copy_of_the_alert_shows_who_acted(core: Core) -> None:
+    await core.setup_group()
+    await core.feed(message(RINA, GROUP_CHAT, "hello"))  # Rina is a member now
+    await configure(
+        core,
+        "/staff set moderator Rina",
+        "/config set moderation.flood on",
+        "/config set moderation.flood_per_minute 3",
+    )
+    for i in range(4):
+        await core.feed(message(TOM, GROUP_CHAT, f"cheap followers here {i}"))
+    await core.app.advance(timedelta(seconds=5))
+    [for_noa] = alerts_to_noa(core, "Flood in")
+    [for_rina] = [c for c in core.sent_to(555) if "Flood in" in c.params["text"]]
+    await core.feed(press(NOA, for_noa, "Delete message"))
+    await core.app.advance(timedelta(seconds=5))
+    rina_edits = [c for c in core.api.of("editMessageText") if c.params["chat_id"] == 555]
+    assert rina_edits and "Noa deleted the message" in rina_edits[-1].params["text"]
+    assert "Delete message" in str(for_rina.params["reply_markup"])
