@@ -39,17 +39,98 @@ DETECTOR_NAMES = (
     (REPORTS, N_("Reports")),
     (QUESTIONS, N_("Unanswered questions")),
 )
+# What each detector needs, where the platform cannot say what the bot may do now.
 NEEDS = {
     "discord": (
-        N_("Discord: reading messages (floods, watched words, questions) needs the Message Content intent; a raid's account ages come from the accounts' ids."),
-        N_("Discord: the buttons need Manage Messages (delete), Moderate Members (time out), Kick Members and Ban Members."),
-        N_("Discord: members report a message from its menu (Apps > Report message)."),
+        N_(
+            "Discord: reading messages (floods, watched words, questions) needs the Message Content intent; a raid's account ages come from the accounts' ids."
+        ),
+        N_(
+            "Discord: the buttons need Manage Messages (delete), Moderate Members (time out), Kick Members and Ban Members."
+        ),
     ),
     "telegram": (
-        N_("Telegram: reading messages needs privacy mode off (BotFather) or the bot an administrator; Telegram does not tell how old an account is, so a raid is told by its joins alone."),
-        N_("Telegram: the buttons need the bot to be an administrator that may delete messages and ban users."),
+        N_(
+            "Telegram: reading messages needs privacy mode off (BotFather) or the bot an administrator; Telegram does not tell how old an account is, so a raid is told by its joins alone."
+        ),
+        N_(
+            "Telegram: the buttons need the bot to be an administrator that may delete messages and ban users."
+        ),
     ),
+}
+ALWAYS = {
+    "discord": (N_("Discord: members report a message from its menu (Apps > Report message)."),),
+    "telegram": (
+        N_("Telegram does not tell how old an account is, so a raid is told by its joins alone."),
+    ),
+}
+CANNOT_READ = {
+    "discord": N_(
+        "Discord: the Message Content intent is off, so floods, watched words and unanswered questions cannot work (raids and reports do). Turn it on in the Developer Portal."
+    ),
+    "telegram": N_(
+        "Telegram: privacy mode is on and the bot is no administrator, so it sees only commands: floods, watched words and unanswered questions cannot work (raids and reports do). Make the bot an administrator, or turn privacy mode off with BotFather."
+    ),
+}
+# The right a button needs, as the platform names it.
+RIGHT_NAMES = {
+    "discord": {
+        "delete": N_("Manage Messages"),
+        "timeout": N_("Timeout Members"),
+        "kick": N_("Kick Members"),
+        "ban": N_("Ban Members"),
+    },
+    "telegram": {
+        "delete": N_("the administrator right to delete messages"),
+        "timeout": N_("the administrator right to ban users"),
+        "kick": N_("the administrator right to ban users"),
+        "ban": N_("the administrator right to ban users"),
+    },
 }  # fmt: skip
+
+
+async def _rights(ctx: Context, platform: str, space_id: str) -> frozenset[str] | None:
+    """What the bot may do in a space, if its adapter can tell (`bot.ports.RIGHTS`)."""
+    adapter = ctx.services.adapters.get(platform)
+    asked = getattr(adapter, "rights", None)
+    if asked is None:
+        return None
+    try:
+        found: frozenset[str] | None = await asked(space_id)
+    except Exception:
+        return None
+    return found
+
+
+async def platform_lines(ctx: Context, platform: str, space_id: str) -> list[Text]:
+    """What works on one space with the rights the bot has, and what each missing
+    right would add."""
+    name = platform.capitalize()
+    rights = await _rights(ctx, platform, space_id)
+    out = [ctx._(msgid) for msgid in ALWAYS.get(platform, ())]
+    if rights is None:
+        return out + [ctx._(msgid) for msgid in NEEDS.get(platform, ())]
+    if "read" not in rights and platform in CANNOT_READ:
+        out.append(ctx._(CANNOT_READ[platform]))
+    names = RIGHT_NAMES.get(platform, {})
+    for verb in ("delete", "timeout", "kick", "ban"):
+        if verb not in rights and verb in names:
+            out.append(
+                ctx._(
+                    "{platform}: “{button}” needs {right}, which the bot does not have.",
+                    platform=name,
+                    button=ctx.gettext(LABELS[verb]),
+                    right=ctx.gettext(names[verb]),
+                )
+            )
+    if rights >= {"read", "delete", "timeout", "kick", "ban"}:
+        out.append(
+            ctx._(
+                "{platform}: the bot reads messages and may delete, time out, kick and ban: every detector and button works.",
+                platform=name,
+            )
+        )
+    return out
 
 
 @router.handles("moderation status")
@@ -73,10 +154,9 @@ async def status(ctx: Context, args: dict[str, Any]) -> None:
             "Turn a detector on or off with /config set moderation.flood on (raid, flood, watch, reports, questions)."
         ),
     ]
-    platforms = sorted({platform for platform, _space in community.spaces})
-    for platform in platforms:
-        for need in NEEDS.get(platform, ()):
-            nodes += ["\n", ctx._(need)]
+    for platform, space_id in sorted(community.spaces):
+        for line in await platform_lines(ctx, platform, space_id):
+            nodes += ["\n", line]
     if community.id in state.no_text:
         nodes += [
             "\n",

@@ -154,3 +154,23 @@ async def test_a_watched_word_in_a_german_compound(core: tuple[App, Harness]) ->
     [alert] = alerts_in_rules(bot)
     assert "Watched word in Café Friends: Dana wrote “idiot”" in (alert.content or "")
     assert "Du bist ein Vollidiot" in (alert.content or "")
+
+
+async def test_status_says_what_works_with_the_bot_s_permissions(
+    core: tuple[App, Harness],
+) -> None:
+    _app, bot = await _community(core)
+    status = await _run(bot, "moderation", [{"type": 1, "name": "status", "options": []}])
+    assert "Raids: off" in status and "Reports: on" in status
+    # The test server gives the bot Manage Messages and Kick Members, not the others.
+    assert "“Time out” needs Timeout Members, which the bot does not have." in status
+    assert "“Ban” needs Ban Members, which the bot does not have." in status
+    assert "Delete message" not in status and "“Kick”" not in status
+    assert "Message Content" not in status
+    # Without the Message Content intent, the detectors that read text cannot work.
+    bot.adapter.inbound.message_content = False
+    status = await _run(bot, "moderation", [{"type": 1, "name": "status", "options": []}])
+    assert (
+        "Discord: the Message Content intent is off, so floods, watched words and unanswered "
+        "questions cannot work (raids and reports do)." in status
+    )

@@ -88,7 +88,13 @@ async def test_a_flood_alert_its_buttons_and_the_incident_log(core: Core) -> Non
     await core.feed(message(NOA, private_chat(NOA), "/moderation status"))
     status = core.texts_to(111)[-1]
     assert "Floods: on" in status and "Watched words: off" in status
-    assert "privacy mode off" in status
+    # The bot is no administrator of the group here, and privacy mode is on.
+    assert "privacy mode is on and the bot is no administrator" in status
+    assert (
+        "“Delete message” needs the administrator right to delete messages, which the bot "
+        "does not have." in status
+    )
+    assert "“Ban” needs the administrator right to ban users" in status
     assert "“Time out” was refused, the bot lacks the right" in status
 
 
