@@ -7,12 +7,14 @@ from typing import Any
 
 from bot.commands import CommandSpec, Permission
 from bot.context import Context
+from bot.events import CommandInvoked
 from bot.feature import Router
 from bot.features.moderation.alerts import LABELS
 from bot.features.moderation.hot import Watch
 from bot.features.moderation.settings import FLOOD, QUESTIONS, RAID, REPORTS, WATCH
 from bot.i18n import N_, moment
 from bot.markup import Bold, Node, Text
+from bot.ports import RIGHTS
 from storage.moderation import ModerationRepo
 
 router = Router()
@@ -102,12 +104,14 @@ async def _rights(ctx: Context, platform: str, space_id: str) -> frozenset[str] 
     return found
 
 
-async def platform_lines(ctx: Context, platform: str, space_id: str) -> list[Text]:
+async def platform_lines(
+    ctx: Context, platform: str, space_id: str, *, always: bool = True
+) -> list[Text]:
     """What works on one space with the rights the bot has, and what each missing
     right would add."""
     name = platform.capitalize()
     rights = await _rights(ctx, platform, space_id)
-    out = [ctx._(msgid) for msgid in ALWAYS.get(platform, ())]
+    out = [ctx._(msgid) for msgid in ALWAYS.get(platform, ())] if always else []
     if rights is None:
         return out + [ctx._(msgid) for msgid in NEEDS.get(platform, ())]
     if "read" not in rights and platform in CANNOT_READ:
@@ -131,6 +135,26 @@ async def platform_lines(ctx: Context, platform: str, space_id: str) -> list[Tex
             )
         )
     return out
+
+
+@router.on(CommandInvoked)
+async def after_setup(ctx: Context, event: CommandInvoked) -> None:
+    """Right after `/setup`, privately: what moderation can do with the rights the bot
+    has in this space, where the platform says and something is missing."""
+    community, actor = ctx.community, event.actor
+    if event.name != "setup" or community is None or actor is None or not actor.is_platform_admin:
+        return
+    if (event.platform, event.space_id) not in community.spaces:
+        return
+    rights = await _rights(ctx, event.platform, event.space_id)
+    if rights is None or rights >= set(RIGHTS):
+        return
+    lines = await platform_lines(ctx, event.platform, event.space_id, always=False)
+    intro = ctx._("Moderator alerts (off until you turn them on, except reports):")
+    tail = ctx._("/moderation status says this again, with the detectors that are on.")
+    ctx.reply(
+        Text.of(intro, *(x for line in lines for x in ("\n", line)), "\n", tail), private=True
+    )
 
 
 @router.handles("moderation status")

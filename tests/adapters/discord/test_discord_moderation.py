@@ -160,6 +160,9 @@ async def test_status_says_what_works_with_the_bot_s_permissions(
     core: tuple[App, Harness],
 ) -> None:
     _app, bot = await _community(core)
+    # /setup's owner heard it privately already.
+    [note] = [c for c in bot.api.find("POST", FOLLOWUP) if "Moderator alerts" in (c.content or "")]
+    assert note.json["flags"] & 64 and "needs Ban Members" in (note.content or "")
     status = await _run(bot, "moderation", [{"type": 1, "name": "status", "options": []}])
     assert "Raids: off" in status and "Reports: on" in status
     # The test server gives the bot Manage Messages and Kick Members, not the others.

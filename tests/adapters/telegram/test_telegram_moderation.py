@@ -202,3 +202,10 @@ async def test_each_moderator_s_copy_of_the_alert_shows_who_acted(core: Core) ->
     rina_edits = [c for c in core.api.of("editMessageText") if c.params["chat_id"] == 555]
     assert rina_edits and "Noa deleted the message" in rina_edits[-1].params["text"]
     assert "Delete message" in str(for_rina.params["reply_markup"])
+
+
+async def test_setup_says_privately_what_moderation_lacks_here(core: Core) -> None:
+    await core.setup_group()  # the bot is no administrator of the group
+    [note] = [t for t in core.texts_to(111) if "/moderation status" in t]
+    assert "privacy mode" in note or "מצב הפרטיות" in note  # Noa's app is in Hebrew
+    assert not any("/moderation status" in t for t in core.texts_to(BAKERY))
