@@ -15,6 +15,7 @@ from bot.feature import Router
 from bot.features.moderation.alerts import Found, open_incident
 from bot.features.moderation.settings import REPORTS
 from bot.i18n import N_
+from bot.markup import lines
 from storage.moderation import ModerationRepo
 
 router = Router()
@@ -46,9 +47,12 @@ async def report(ctx: Context, args: dict[str, Any]) -> None:
             private=True,
         )
         return
-    if not event.private and event.message_id is not None:
+    thanks = ctx._(
+        "Thank you for your report. The moderators will look at it; the member will not learn who reported it."
+    )
+    if event.message_id is not None:
         # The command stays visible otherwise: the reporter is kept private.
-        ctx.act(
+        removed = await ctx.perform_now(
             Delete(
                 platform=event.platform,
                 space_id=event.space_id,
@@ -56,9 +60,15 @@ async def report(ctx: Context, args: dict[str, Any]) -> None:
                 message_id=event.message_id,
             )
         )
-    thanks = ctx._(
-        "Thank you for your report. The moderators will look at it; the member will not learn who reported it."
-    )
+        if not removed.ok:
+            thanks = lines(
+                [
+                    thanks,
+                    ctx._(
+                        "I may not delete your /report message in the group: delete it yourself if you want nobody to see who reported."
+                    ),
+                ]
+            )
     repo = ctx.uow.repo(ModerationRepo)
     earlier = await repo.reported(community.id, event.reply_to_message_id, event.channel_id)
     if earlier is not None:

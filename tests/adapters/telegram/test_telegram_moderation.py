@@ -209,3 +209,14 @@ async def test_setup_says_privately_what_moderation_lacks_here(core: Core) -> No
     [note] = [t for t in core.texts_to(111) if "/moderation status" in t]
     assert "privacy mode" in note or "מצב הפרטיות" in note  # Noa's app is in Hebrew
     assert not any("/moderation status" in t for t in core.texts_to(BAKERY))
+
+
+async def test_a_report_the_bot_may_not_delete_tells_the_reporter(core: Core) -> None:
+    await core.setup_group()
+    report = message(RINA, GROUP_CHAT, "/report")
+    report["message"]["reply_to_message"] = message(TOM, GROUP_CHAT, "buy my course")["message"]
+    core.api.fail_next("deleteMessage", 400, "Bad Request: message can't be deleted")
+    await core.feed(report)
+    thanks = core.texts_to(555)[-1]
+    assert "Thank you for your report" in thanks
+    assert "delete it yourself if you want nobody to see who reported" in thanks
