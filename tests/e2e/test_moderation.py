@@ -239,3 +239,29 @@ def ref(console: ConsoleCommunity, user_id: str) -> MemberRef:
     found = console.app.directory.member(community.id, "console", user_id)
     assert found is not None, user_id
     return found
+
+
+async def test_a_list_changed_by_another_process_is_reloaded(console: ConsoleCommunity) -> None:
+    await console.run(MODS + "/config set moderation.watch on\n/watch add scam")
+    community = console.app.directory.community_of("console", "console")
+    assert community is not None
+    version = community.settings["moderation.watch_version"]
+    # Another process adds an entry: its row, and the version bot/sync.py brings here.
+    db = Database(console.config.database.url)
+    try:
+        async with db.session() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO moderation_watch (community_id, entry, added_at) "
+                    "VALUES (:c, 'fraud', '2026-03-02 08:00:00')"
+                ),
+                {"c": community.id},
+            )
+            await session.commit()
+    finally:
+        await db.dispose()
+    console.app.directory.set_setting(community, "moderation.watch_version", version + 1)
+    console.clear()
+    await console.run("/say a what a fraud")  # noticed: the list is reloaded
+    await console.run("/say b another fraud")
+    assert [t for t in alerts(console) if "“fraud”" in t]

@@ -45,6 +45,8 @@ SAME_INCIDENT = timedelta(minutes=10)
 SAME_TEXT_MIN = 12
 # Kept in memory at most, per kind (oldest dropped first).
 MAX_TRACKED = 50_000
+# The community's internal setting counting changes to its watched words (watchlist.py).
+VERSION_KEY = "moderation.watch_version"
 # In `Watch.recent` while the incident is being opened.
 OPENING = 0
 EXCERPT = 200
@@ -89,6 +91,9 @@ class Watch:
     recent: dict[tuple[int, str], tuple[int, datetime]] = field(default_factory=dict)
     # Open questions per community, by (platform, space, message id).
     questions: dict[int, dict[tuple[str, str, str], Question]] = field(default_factory=dict)
+    # Communities whose watched-words list changed in another process: reloaded by
+    # watchlist.reload.
+    stale: set[int] = field(default_factory=set)
     # Communities whose messages arrive without their text (Discord without the
     # Message Content intent): /moderation status says so.
     no_text: set[int] = field(default_factory=set)
@@ -152,7 +157,10 @@ def observe(
         _flood(state, directory, community, member, event, text)
     if watch:
         matcher = state.matchers.get(community.id)
-        if matcher is not None:
+        version = community.settings.get(VERSION_KEY, 0)
+        if (matcher.version if matcher is not None else 0) != version:
+            state.stale.add(community.id)  # another process changed the list
+        elif matcher is not None:
             entry = matcher.find(text)
             if entry is not None:
                 state.flag(member.id, Flag("watch", entry, 1, event))

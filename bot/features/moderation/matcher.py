@@ -76,10 +76,13 @@ class _Entry:
 class Matcher:
     """The watched entries of one community."""
 
-    __slots__ = ("_automaton", "entries")
+    __slots__ = ("_automaton", "entries", "version")
 
-    def __init__(self, entries: list[str]) -> None:
+    def __init__(self, entries: list[str], version: int = 0) -> None:
         self.entries = list(entries)
+        # The list's version (`moderation.watch_version`): another process changed
+        # the list when the community's differs.
+        self.version = version
         automaton = ahocorasick.Automaton()
         for shown in entries:
             prefix = shown.endswith("*")

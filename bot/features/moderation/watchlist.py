@@ -1,5 +1,10 @@
 """Owners' watched words: `/watch add|remove|list`, kept in `moderation_watch` and in
-memory as one matcher per community (matcher.py), rebuilt when the list changes."""
+memory as one matcher per community (matcher.py), rebuilt when the list changes.
+
+Several processes: each change also counts up the community's internal setting
+`moderation.watch_version` (not an owner's setting: undeclared, never shown), which
+bot/sync.py brings to every process's index. A process whose matcher is of another
+version notices it on the next message (hot.py) and reloads the list (`reload`)."""
 
 from __future__ import annotations
 
@@ -7,8 +12,10 @@ from typing import Any
 
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
+from bot.directory import CommunityInfo, MemberRef
+from bot.events import MessagePosted
 from bot.feature import Router
-from bot.features.moderation.hot import Watch
+from bot.features.moderation.hot import VERSION_KEY, Watch
 from bot.features.moderation.matcher import Matcher, normal_entry
 from bot.i18n import N_
 from bot.markup import Items, Text, lines
@@ -51,17 +58,51 @@ async def load(services: Services) -> None:
     by_community: dict[int, list[str]] = {}
     for community_id, entry in entries:
         by_community.setdefault(community_id, []).append(entry)
-    state.matchers = {c: Matcher(e) for c, e in by_community.items()}
+    directory = services.directory
+    state.matchers = {
+        c: Matcher(e, version_of(directory.communities[c]))
+        for c, e in by_community.items()
+        if c in directory.communities
+    }
+
+
+def version_of(community: CommunityInfo) -> int:
+    return int(community.settings.get(VERSION_KEY) or 0)
 
 
 async def _rebuild(ctx: Context) -> list[str]:
+    """After a change to the list: this process's matcher now, the others' soon."""
     community = ctx.community
     assert community is not None
     entries = [e for _, e in await ctx.uow.repo(ModerationRepo).watch_entries(community.id)]
-    matcher = Matcher(entries)
+    version = version_of(community) + 1
+    await ctx.set_setting(VERSION_KEY, version)
+    matcher = Matcher(entries, version)
     state = ctx.state(Watch)
     ctx.after_commit(lambda: state.matchers.__setitem__(community.id, matcher))
     return entries
+
+
+def _stale(services: Services, member: MemberRef) -> bool:
+    return member.community_id in services.state(Watch).stale
+
+
+@router.on(MessagePosted, only_if=_stale)
+async def reload(ctx: Context, event: MessagePosted) -> None:
+    """Another process changed the list: load it (the message that noticed it, and
+    any that came meanwhile, were not matched)."""
+    community = ctx.community
+    if community is None:
+        return
+    entries = [e for _, e in await ctx.uow.repo(ModerationRepo).watch_entries(community.id)]
+    matcher = Matcher(entries, version_of(community))
+    state = ctx.state(Watch)
+
+    def swap() -> None:
+        state.matchers[community.id] = matcher
+        state.stale.discard(community.id)
+
+    ctx.after_commit(swap)
 
 
 @router.handles("watch add")
