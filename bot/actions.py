@@ -102,6 +102,9 @@ class SendDirect(Action):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Edit(Action):
+    """A message the bot sent, changed. `channel_id` "@<user id>": the private chat
+    with that user (what a `SendDirect` went to)."""
+
     space_id: str
     channel_id: str
     message_id: str

@@ -185,6 +185,10 @@ class ConsoleAdapter:
         for where, shown in list(self.button_sets.items()):
             if any(message_id == action.message_id for _, message_id in shown):
                 del self.button_sets[where]
+        if action.channel_id.startswith("@"):  # a private message
+            user_id = action.channel_id[1:]
+            audience = f"@{self._name(user_id)}"
+            return self._show(action, action.text, audience, action.buttons, where=f"@{user_id}")
         return self._show(action, action.text, f"#{action.channel_id}", action.buttons)
 
     @actions.performs(Delete)

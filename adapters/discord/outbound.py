@@ -243,9 +243,13 @@ class Outbound:
         content = rendered.chunks[0] if rendered.chunks else ""
         if len(content) > MAX_TEXT_LENGTH:
             content = content[: MAX_TEXT_LENGTH - 1] + "…"
-        message = self._channel(action.channel_id, action.space_id).get_partial_message(
-            int(action.message_id)
-        )
+        if action.channel_id.startswith("@"):  # a private message to that user
+            dm = await self.client.create_dm(discord.Object(id=int(action.channel_id[1:])))
+            message = dm.get_partial_message(int(action.message_id))
+        else:
+            message = self._channel(action.channel_id, action.space_id).get_partial_message(
+                int(action.message_id)
+            )
         await message.edit(
             content=content,
             view=_view(action.buttons) if action.buttons else None,

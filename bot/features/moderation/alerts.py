@@ -458,11 +458,10 @@ def _edit_of(
     if data.get("kind") == "Send":
         channel = "" if platform == "telegram" else str(data.get("channel_id") or "")
         space = str(data.get("space_id") or "")
-    elif data.get("kind") == "SendDirect" and platform in ("telegram", "console"):
-        # A private chat's id is the member's on Telegram; Discord's DM channel id is
-        # not kept, so a private alert there is edited only when pressed.
+    elif data.get("kind") == "SendDirect":
+        # The private chat: its id is the member's on Telegram; "@<user>" elsewhere.
         user = str(data.get("user_id") or "")
-        space, channel = (user, "") if platform == "telegram" else ("", user)
+        space, channel = (user, "") if platform == "telegram" else ("", f"@{user}")
     else:
         return None
     return Edit(

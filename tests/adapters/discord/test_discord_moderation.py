@@ -7,7 +7,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dc_harness import DANA, GENERAL, Harness, command, member_add, payload
+from dc_harness import DANA, GENERAL, NOA, Harness, command, member_add, payload
 from test_discord_channels import RULES, _community, _run, config_set
 
 from bot.app import App
@@ -177,3 +177,57 @@ async def test_status_says_what_works_with_the_bot_s_permissions(
         "Discord: the Message Content intent is off, so floods, watched words and unanswered "
         "questions cannot work (raids and reports do)." in status
     )
+
+
+async def test_private_alerts_each_moderator_s_copy_is_edited(core: tuple[App, Harness]) -> None:
+    app, bot = await _community(core)
+    posted(bot, "hello")  # Dana is a member now
+    await bot.settle()
+    names = [
+        {"type": 3, "name": "role", "value": "moderator"},
+        {"type": 3, "name": "member", "value": "Dana"},
+    ]
+    await _run(bot, "staff", [{"type": 1, "name": "set", "options": names}])
+    await config_set(bot, "moderation.flood", "on")
+    await config_set(bot, "moderation.flood_per_minute", "3")
+    for i in range(4):
+        data = payload("message_create", id=str(next(_ids)), content=f"free nitro here {i}")
+        data["author"] = {**data["author"], "id": "200000000000000077", "global_name": "Eve"}
+        bot.gateway("MESSAGE_CREATE", data)
+    await bot.settle()
+    await app.outbox.drain()
+    noa_dm, dana_dm = "41" + NOA[2:], "41" + DANA[2:]
+    [for_noa] = [
+        c
+        for c in bot.api.find("POST", MESSAGES)
+        if c.params["channel_id"] == noa_dm and "Flood in" in (c.content or "")
+    ]
+    assert [
+        c
+        for c in bot.api.find("POST", MESSAGES)
+        if c.params["channel_id"] == dana_dm and "Flood in" in (c.content or "")
+    ]
+    # Noa presses Delete in her private chat.
+    press_data = payload(
+        "interaction_button",
+        data={"custom_id": custom_ids(for_noa)["Delete message"], "component_type": 2},
+    )
+    press_data["id"] = str(next(_ids))
+    press_data.pop("guild_id", None)
+    owner = payload("interaction_command")["member"]
+    press_data.pop("member", None)
+    press_data["user"] = owner["user"]
+    press_data["channel_id"] = noa_dm
+    press_data["channel"] = {"id": noa_dm, "type": 1, "recipients": [owner["user"]]}
+    press_data["message"] = {
+        **press_data["message"],
+        "id": "800000000000000002",
+        "channel_id": noa_dm,
+        "components": for_noa.json["components"],
+    }
+    bot.gateway("INTERACTION_CREATE", press_data)
+    await bot.settle()
+    await app.outbox.drain()
+    edited = {c.params["channel_id"]: c.content for c in bot.api.find("PATCH", EDIT)}
+    assert "Noa deleted the message" in (edited.get(noa_dm) or "")
+    assert "Noa deleted the message" in (edited.get(dana_dm) or "")
