@@ -111,6 +111,12 @@ async def test_watched_words_in_three_languages(console: ConsoleCommunity) -> No
     assert "“Idiot”" in found[0] and "“כסף קל”" in found[1] and "“crypto*”" in found[2]
     await console.run("/watch list")
     assert "3 watched entries" in console.last_text()
+    # After a restart the list is loaded again.
+    await console.restart()
+    console.clear()
+    await console.run("/say e cryptos everywhere")
+    [after] = alerts(console)
+    assert "e wrote “crypto*”" in after
 
 
 async def test_a_report_is_alerted_and_the_reporter_stays_private(
