@@ -19,6 +19,13 @@ _ids = itertools.count(510000000000000001)
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
 
+async def drained_only(app: App) -> None:
+    """Only `app.outbox.drain()` sends from here on (no background worker racing it),
+    and it returns once what it sent is marked sent: an alert's edit needs that."""
+    await app.outbox.stop()
+    await app.outbox.start(background=False)
+
+
 def snowflake(created: datetime) -> str:
     """A Discord id made at `created` (ids carry their creation time)."""
     return str((int(created.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22)
@@ -59,6 +66,7 @@ async def test_a_flood_alert_in_the_moderators_channel_with_working_buttons(
     core: tuple[App, Harness],
 ) -> None:
     app, bot = await _community(core)
+    await drained_only(app)
     await config_set(bot, "moderation.flood", "on")
     await config_set(bot, "moderation.flood_per_minute", "3")
     await config_set(bot, "moderation.alert_channel", "#rules")
@@ -93,6 +101,7 @@ async def test_a_flood_alert_in_the_moderators_channel_with_working_buttons(
 
 async def test_a_raid_counts_young_accounts_from_their_ids(core: tuple[App, Harness]) -> None:
     app, bot = await _community(core)
+    await drained_only(app)
     await config_set(bot, "moderation.raid", "on")
     await config_set(bot, "moderation.surge_per_minute", "3")
     await config_set(bot, "moderation.alert_channel", "#rules")
@@ -113,6 +122,7 @@ async def test_a_member_reports_a_message_from_its_menu_and_stays_private(
     core: tuple[App, Harness],
 ) -> None:
     app, bot = await _community(core)
+    await drained_only(app)
     published = bot.api.find("PUT", "/applications/{application_id}/commands")[-1].json
     [menu] = [c for c in published if c.get("type") == 3]
     assert menu["name"] == "Report message" and menu["name_localizations"]["de"]
@@ -142,6 +152,7 @@ async def test_a_member_reports_a_message_from_its_menu_and_stays_private(
 
 async def test_a_watched_word_in_a_german_compound(core: tuple[App, Harness]) -> None:
     app, bot = await _community(core)
+    await drained_only(app)
     await config_set(bot, "moderation.watch", "on")
     await config_set(bot, "moderation.alert_channel", "#rules")
     add = [{"type": 3, "name": "entry", "value": "idiot"}]
@@ -181,6 +192,7 @@ async def test_status_says_what_works_with_the_bot_s_permissions(
 
 async def test_private_alerts_each_moderator_s_copy_is_edited(core: tuple[App, Harness]) -> None:
     app, bot = await _community(core)
+    await drained_only(app)
     posted(bot, "hello")  # Dana is a member now
     await bot.settle()
     names = [
