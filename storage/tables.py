@@ -10,6 +10,7 @@ from storage import (
     codes,  # noqa: F401
     digest,  # noqa: F401
     models,
+    moderation,  # noqa: F401
     onboarding,  # noqa: F401
     outbox,  # noqa: F401
     referrals,  # noqa: F401

@@ -161,6 +161,7 @@ async def test_help_lists_only_what_the_caller_may_use_here(console: ConsoleComm
         "/invite",
         "/link",
         "/mydata",
+        "/report",
         "/start",
         "/stats",
         "/unlink",
