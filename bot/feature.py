@@ -181,6 +181,8 @@ class Router:
     commands: list[CommandSpec] = field(default_factory=list)
     command_handlers: dict[str, CommandHandler] = field(default_factory=dict)
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    # Prefixes whose press makes an unknown presser a member (`button(records_member=True)`).
+    recording_buttons: set[str] = field(default_factory=set)
     jobs: dict[str, JobHandler] = field(default_factory=dict)
     settings: list[Setting] = field(default_factory=list)
     digest: DigestContribution | None = None
@@ -220,9 +222,13 @@ class Router:
 
         return register
 
-    def button(self, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
+    def button(
+        self, prefix: str, *, records_member: bool = False
+    ) -> Callable[[ButtonHandler], ButtonHandler]:
         if ":" in prefix or "|" in prefix:
             raise ValueError("a button prefix has no ':' or '|'")
+        if records_member:
+            self.recording_buttons.add(prefix)
 
         def register(fn: ButtonHandler) -> ButtonHandler:
             self.buttons[prefix] = fn
@@ -282,6 +288,7 @@ class Feature(Router):
             self.commands.extend(router.commands)
             self.command_handlers.update(router.command_handlers)
             self.buttons.update(router.buttons)
+            self.recording_buttons |= router.recording_buttons
             self.jobs.update(router.jobs)
             self.settings.extend(router.settings)
             if router.digest is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from storage import (
     digest,  # noqa: F401
+    events,  # noqa: F401
     models,
     onboarding,  # noqa: F401
     outbox,  # noqa: F401
