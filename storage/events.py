@@ -389,6 +389,16 @@ class EventsRepo:
 
     # --- personal data ---
 
+    async def move_rsvp(self, occurrence_id: int, from_id: int, into_id: int) -> None:
+        await self.session.execute(
+            update(EventRsvp)
+            .where(EventRsvp.occurrence_id == occurrence_id, EventRsvp.member_id == from_id)
+            .values(member_id=into_id)
+        )
+
+    async def forget_preference(self, member_id: int) -> None:
+        await self.session.execute(delete(EventMember).where(EventMember.member_id == member_id))
+
     async def delete_member(self, member_id: int) -> None:
         await self.session.execute(delete(EventRsvp).where(EventRsvp.member_id == member_id))
         await self.session.execute(delete(EventMember).where(EventMember.member_id == member_id))

@@ -126,16 +126,16 @@ def read_details(fields: dict[str, str], timezone: str, now: datetime) -> dict[s
 
 def repeat_text(ctx: Context, rule: str, dates: int) -> Text:
     kind, nth, _count, until = describe_rule(rule)
-    every = {
-        "weekly": ctx._(N_("every week")),
-        "biweekly": ctx._(N_("every two weeks")),
-        "monthly": ctx._(N_("every month on the same day")),
-        "monthly-weekday": ctx._(N_("every month on the same weekday"))
-        if nth == -1
-        else ctx._(N_("every month, the same weekday ({nth}. in the month)"), nth=nth),
-    }[kind]
-    if kind == "monthly-weekday" and nth == -1:
+    if kind == "weekly":
+        every = ctx._(N_("every week"))
+    elif kind == "biweekly":
+        every = ctx._(N_("every two weeks"))
+    elif kind == "monthly":
+        every = ctx._(N_("every month on the same day"))
+    elif nth == -1:
         every = ctx._(N_("every month on the last such weekday"))
+    else:
+        every = ctx._(N_("every month, the same weekday ({nth}. in the month)"), nth=nth)
     if until is not None:
         return ctx.n_(
             "{every}, until {until}: {n} date", "{every}, until {until}: {n} dates", dates,
@@ -217,7 +217,7 @@ async def confirm(ctx: Context, event: ButtonPressed, payload: str) -> None:
         ctx.reply(ctx._(N_("This draft is gone. Create the event again.")), private=True)
         return
     if series.created_by != ctx.member.id:
-        ctx.reply(ctx._(N_("Only who created this draft can post it.")), private=True)
+        ctx.reply(ctx._(N_("Only the person who created this draft can post it.")), private=True)
         return
     if choice == "no":
         await repo.discard_draft(series.id)

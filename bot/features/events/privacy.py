@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, update
-
 from bot.context import Context
 from bot.features.events.common import change, promote, title_of
-from storage.events import GOING, MAYBE, NO, WAITING, EventMember, EventRsvp, EventsRepo
+from storage.events import GOING, MAYBE, NO, WAITING, EventsRepo
 
 RANK = {GOING: 0, WAITING: 1, MAYBE: 2, NO: 3}
 
@@ -41,22 +39,15 @@ async def forget(ctx: Context, member_id: int) -> None:
 
 async def merge(ctx: Context, from_id: int, into_id: int) -> None:
     repo = ctx.uow.repo(EventsRepo)
-    session = ctx.uow.session
     mine = {occ.id: rsvp.status for rsvp, occ, _ in await repo.member_rsvps(into_id)}
     for rsvp, occ, series in await repo.member_rsvps(from_id):
         theirs = rsvp.status
         if occ.id not in mine:
-            await session.execute(
-                update(EventRsvp)
-                .where(EventRsvp.occurrence_id == occ.id, EventRsvp.member_id == from_id)
-                .values(member_id=into_id)
-            )
+            await repo.move_rsvp(occ.id, from_id, into_id)
             continue
         kept = mine[occ.id]
         await repo.lock(occ.id)
-        await session.execute(
-            delete(EventRsvp).where(EventRsvp.occurrence_id == occ.id, EventRsvp.member_id == from_id)
-        )
+        await repo.drop_rsvp(occ.id, from_id)
         if theirs == GOING and kept == GOING:
             await repo.free_seat(occ.id)  # one person, one seat
             await promote(ctx, occ, series)
@@ -66,6 +57,6 @@ async def merge(ctx: Context, from_id: int, into_id: int) -> None:
         elif kept != GOING and RANK[theirs] < RANK[kept]:
             await repo.set_rsvp(occ.id, into_id, theirs, rsvp.updated_at)
     off = not await repo.reminders_on(from_id) or not await repo.reminders_on(into_id)
-    await session.execute(delete(EventMember).where(EventMember.member_id == from_id))
+    await repo.forget_preference(from_id)
     if off:
         await repo.set_reminders(into_id, False)
