@@ -202,3 +202,23 @@ async def test_forgetting_a_member_frees_the_seat_and_export_lists_answers(
     await console.run("/click 1")
     assert any("A seat came free" in t for t in console.seen_by("@avi"))
     assert await scalar(console, "SELECT going FROM event_occurrence") == 2
+
+
+async def test_a_weekly_event_keeps_its_local_time_across_the_march_change(
+    console: ConsoleCommunity,
+) -> None:
+    # Israel moves its clocks on Friday 27 March 2026 (UTC+2 to UTC+3).
+    await console.run(
+        "/config set timezone Asia/Jerusalem\n"
+        "/event create Shiur | Thursday 19:00 | 1h | | | | weekly 5\n/click 1"
+    )
+    assert "Thursday, March 5, 2026, 7:00 PM" in plain(console.seen_by("#general")[-1])
+    # After the fourth date (26 March, 17:00-18:00 UTC) the fifth is posted.
+    await console.advance(timedelta(days=24, hours=10))  # Thursday 26 March, 18:00 UTC
+    assert "Thursday, April 2, 2026, 7:00 PM" in plain(console.seen_by("#general")[-1])
+    await console.run("/as dana\n/click 1")
+    # 19:00 in Jerusalem on 2 April is 16:00 UTC: the 1h reminder is due at 15:00 UTC.
+    await console.advance(timedelta(days=6, hours=20, minutes=59))
+    assert not any("starts in 1 hour" in t for t in console.seen_by("@dana"))
+    await console.advance(timedelta(minutes=2))
+    assert any("starts in 1 hour" in t for t in console.seen_by("@dana"))
