@@ -1,0 +1,93 @@
+"""Community events through discord.py: `/event create` with Discord's named options,
+the owner's private preview and confirmation, the post's buttons, its count edited
+in place, and the waitlist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dc_harness import DANA, GENERAL, Harness, command, payload
+
+from bot.app import App
+
+FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
+MESSAGES = "/channels/{channel_id}/messages"
+EDIT = "/channels/{channel_id}/messages/{message_id}"
+NOA_MEMBER = {
+    "user": {"id": "200000000000000001", "username": "noa.owner", "global_name": "Noa"},
+    "permissions": "2248473465835073",
+}
+ZOE = "200000000000000077"
+
+
+def press(custom_id: str, message: dict[str, Any], *, by: str = DANA, n: int = 1) -> dict[str, Any]:
+    data = payload("interaction_button", data={"custom_id": custom_id, "component_type": 2})
+    data["id"] = f"6000000000000009{n:02d}"
+    data["message"] = {**data["message"], **message}
+    data["channel_id"] = message.get("channel_id", GENERAL)
+    data["member"] = {**data["member"], "user": {**data["member"]["user"], "id": by, "username": f"u{by[-2:]}"}}
+    if by == NOA_MEMBER["user"]["id"]:
+        data["member"]["permissions"] = NOA_MEMBER["permissions"]
+    return data
+
+
+def buttons_of(call: Any) -> list[tuple[str, str]]:
+    return [(b["label"], b["custom_id"]) for row in call.json["components"] for b in row["components"]]
+
+
+async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -> None:
+    app, bot = core
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+    bot.gateway("INTERACTION_CREATE", command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}))
+    await bot.settle()
+
+    create = command(
+        "event",
+        [
+            {
+                "type": 1,
+                "name": "create",
+                "options": [
+                    {"type": 3, "name": "title", "value": "Board games"},
+                    {"type": 3, "name": "start", "value": "next Friday at noon"},
+                    {"type": 3, "name": "duration", "value": "3h"},
+                    {"type": 3, "name": "place", "value": "Café Lev"},
+                    {"type": 3, "name": "capacity", "value": "1"},
+                ],
+            }
+        ],
+        by={},
+    )
+    create["id"] = "600000000000000055"
+    bot.gateway("INTERACTION_CREATE", create)
+    await bot.settle()
+    preview = bot.api.find("POST", FOLLOWUP)[-1]
+    assert preview.json["flags"] & 64  # only the owner sees it
+    assert "Here is how I understood it" in (preview.content or "")
+    # Read in the community's zone (UTC here), with the weekday and local time shown.
+    assert "Friday, " in (preview.content or "")
+    assert "12:00 PM" in (preview.content or "").replace("\u202f", " ")
+    [(label, post_id), _discard] = buttons_of(preview)
+    assert label == "Post it"
+    assert not [c for c in bot.api.find("POST", MESSAGES) if "Board games" in (c.content or "")]
+
+    bot.gateway("INTERACTION_CREATE", press(post_id, {"id": "800000000000000001", "components": preview.json["components"], "flags": 64}, by=NOA_MEMBER["user"]["id"], n=1))
+    await bot.settle()
+    [posted] = [c for c in bot.api.find("POST", MESSAGES) if "Board games" in (c.content or "")]
+    assert posted.params["channel_id"] == GENERAL
+    assert "0 going of 1 seat" in (posted.content or "")
+    rsvp = dict(buttons_of(posted))
+    assert list(rsvp) == ["Going", "Maybe", "Can't go"]
+    shown = {"id": "800000000000000002", "components": posted.json["components"], "channel_id": GENERAL}
+    bot.gateway("INTERACTION_CREATE", press(rsvp["Going"], shown, by=DANA, n=2))
+    await bot.settle()
+    edit = bot.api.find("PATCH", EDIT)[-1]
+    assert edit.params["channel_id"] == GENERAL
+    assert "1 going of 1 seat" in (edit.content or "")
+    assert "You are going to Board games" in (bot.api.find("POST", FOLLOWUP)[-1].content or "")
+
+    bot.gateway("INTERACTION_CREATE", press(rsvp["Going"], shown, by=ZOE, n=3))
+    await bot.settle()
+    assert "number 1 on the waitlist" in (bot.api.find("POST", FOLLOWUP)[-1].content or "")
+    assert "1 on the waitlist" in (bot.api.find("PATCH", EDIT)[-1].content or "")
