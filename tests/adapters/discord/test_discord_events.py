@@ -36,7 +36,7 @@ def buttons_of(call: Any) -> list[tuple[str, str]]:
 
 
 async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -> None:
-    app, bot = core
+    _app, bot = core
     bot.gateway("GUILD_CREATE", payload("guild_create"))
     await bot.settle()
     bot.gateway("INTERACTION_CREATE", command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}))
