@@ -86,6 +86,8 @@ class EventOccurrence(Base):
     # Calendar SEQUENCE: raised by every change a calendar should take up.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     message_id: Mapped[str | None] = mapped_column(String(64))
+    # Its mirror on Discord (a guild scheduled event), once created.
+    external_event_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class EventRsvp(Base):
@@ -151,6 +153,14 @@ class EventsRepo:
 
     async def occurrence(self, occurrence_id: int) -> EventOccurrence | None:
         return await self.session.get(EventOccurrence, occurrence_id)
+
+    async def by_external(self, community_id: int, external_id: str) -> EventOccurrence | None:
+        return await self.session.scalar(
+            select(EventOccurrence).where(
+                EventOccurrence.community_id == community_id,
+                EventOccurrence.external_event_id == external_id,
+            )
+        )
 
     async def occurrences(self, series_id: int) -> Sequence[EventOccurrence]:
         return (

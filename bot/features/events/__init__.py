@@ -5,7 +5,7 @@ docs/EVENTS.md describes it for owners."""
 from __future__ import annotations
 
 from bot.feature import Feature
-from bot.features.events import commands, create, manage, reminders, rsvp
+from bot.features.events import commands, create, manage, mirror, reminders, rsvp
 from bot.features.events.privacy import export, forget, merge
 from storage.events import EventsRepo
 
@@ -19,5 +19,10 @@ def setup() -> Feature:
         repositories=(EventsRepo,),
     )
     return feature.include(
-        commands.router, create.router, rsvp.router, manage.router, reminders.router
+        commands.router,
+        create.router,
+        rsvp.router,
+        manage.router,
+        reminders.router,
+        mirror.router,
     )

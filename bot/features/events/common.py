@@ -107,6 +107,9 @@ async def post(ctx: Context, occ: EventOccurrence, series: EventSeries) -> bool:
     )
     if result.ok and result.message_id:
         occ.message_id = result.message_id
+    from bot.features.events.mirror import mirror
+
+    await mirror(ctx, occ, series)
     return result.ok
 
 

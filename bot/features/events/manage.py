@@ -21,6 +21,7 @@ from bot.features.events.common import (
     title_of,
     when_text,
 )
+from bot.features.events.mirror import mirror
 from bot.features.events.reminders import schedule_reminders, unschedule_reminders
 from bot.features.events.when import Unreadable, read_start
 from bot.i18n import N_
@@ -81,6 +82,8 @@ async def cancel(ctx: Context, args: dict[str, Any]) -> None:
         await unschedule_reminders(ctx, occ.id)
         await ctx.unschedule(NEXT_JOB, str(occ.id))
         await refresh(ctx, occ, series)
+        if occ.external_event_id:
+            await mirror(ctx, occ, series)
         await _tell(
             ctx,
             occ,
@@ -156,6 +159,8 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
             await promote(ctx, occ, series)
             await ctx.uow.session.refresh(occ)
         await refresh(ctx, occ, series)
+        if occ.external_event_id and field != "capacity":
+            await mirror(ctx, occ, series)
         if notice is not None:
             await _tell(ctx, occ, series, lines([notice, when_text(ctx, occ, series)]))
     if field in ("title", "place", "capacity") and str(args["scope"]) == "series":

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("message_id", sa.String(length=64), nullable=True),
+        sa.Column("external_event_id", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["community_id"],
             ["community.id"],

@@ -91,3 +91,30 @@ async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -
     await bot.settle()
     assert "number 1 on the waitlist" in (bot.api.find("POST", FOLLOWUP)[-1].content or "")
     assert "1 on the waitlist" in (bot.api.find("PATCH", EDIT)[-1].content or "")
+
+    # The date is mirrored as a Discord scheduled event; interest there is an answer.
+    [made] = bot.api.find("POST", "/guilds/{guild_id}/scheduled-events")
+    assert made.json["name"] == "Board games"
+    assert made.json["entity_metadata"] == {"location": "Café Lev"}
+    external = list(bot.api.events)[-1]
+    gone = payload("scheduled_event_user_add", guild_scheduled_event_id=external)
+    bot.gateway("GUILD_SCHEDULED_EVENT_USER_REMOVE", gone)  # Dana is no longer interested
+    await bot.settle()
+    assert "waitlist" not in (bot.api.find("PATCH", EDIT)[-1].content or "")  # Zoe moved up
+    assert "1 going of 1 seat" in (bot.api.find("PATCH", EDIT)[-1].content or "")
+    bot.gateway("GUILD_SCHEDULED_EVENT_USER_ADD", gone)  # interested again: full now
+    await bot.settle()
+    assert "1 on the waitlist" in (bot.api.find("PATCH", EDIT)[-1].content or "")
+
+    cancel = command(
+        "event",
+        [{"type": 1, "name": "cancel", "options": [{"type": 4, "name": "number", "value": 1}]}],
+        by={},
+    )
+    cancel["id"] = "600000000000000066"
+    bot.gateway("INTERACTION_CREATE", cancel)
+    await bot.settle()
+    [cancelled] = bot.api.find("PATCH", "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}")
+    assert cancelled.params["guild_scheduled_event_id"] == external
+    assert cancelled.json["status"] == 4
+    assert "Cancelled." in (bot.api.find("PATCH", EDIT)[-1].content or "")
