@@ -26,6 +26,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    case,
     delete,
     func,
     or_,
@@ -35,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base
+from storage.models import Base, Member
 from storage.repositories import dialect_insert
 
 GOING, MAYBE, NO, WAITING = "going", "maybe", "no", "waiting"
@@ -353,6 +354,23 @@ class EventsRepo:
             .order_by(EventOccurrence.starts_at)
         )
         return [(r, o, s) for r, o, s in rows.all()]
+
+    async def went(self, occurrence_id: int, newcomer_since: datetime) -> tuple[int, int]:
+        """(going, of them newcomers: members who joined, or were first seen, on or
+        after `newcomer_since`)."""
+        joined = func.coalesce(Member.joined_at, Member.first_seen_at)
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((joined >= newcomer_since, 1), else_=0)), 0),
+                )
+                .select_from(EventRsvp)
+                .join(Member, Member.id == EventRsvp.member_id)
+                .where(EventRsvp.occurrence_id == occurrence_id, EventRsvp.status == GOING)
+            )
+        ).one()
+        return int(row[0]), int(row[1])
 
     # --- reminders ---
 

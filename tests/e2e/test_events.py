@@ -11,7 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import text
 
 from adapters.console.community import ConsoleCommunity
-from bot.actions import Edit, Reply, Send
+from bot.actions import Edit, Reply, Send, SendDirect
 from storage.database import Database
 
 # The console starts on Monday 2026-03-02 08:00 UTC.
@@ -222,3 +222,20 @@ async def test_a_weekly_event_keeps_its_local_time_across_the_march_change(
     assert not any("starts in 1 hour" in t for t in console.seen_by("@dana"))
     await console.advance(timedelta(minutes=2))
     assert any("starts in 1 hour" in t for t in console.seen_by("@dana"))
+
+
+async def test_the_weekly_digest_has_an_events_section(console: ConsoleCommunity) -> None:
+    await console.run(
+        "/event create Board games | Thursday 19:00 | 2h\n/click 1\n"
+        "/event create Picnic | 12.3 12:00 | 3h\n/click 1"
+    )
+    await console.run("/as dana\n/say dana hi\n/click 1")  # Picnic's card is the last shown
+    await console.run("/as noa\n/say noa hi\n/as owner\n/event add 1 dana\n/event add 1 noa")
+    # The digest of the week of 2 March goes out on Monday 9 March, 09:00.
+    await console.advance(timedelta(days=7, hours=1, minutes=1))
+    [digest] = [
+        a for a in console.actions(SendDirect) if isinstance(a, SendDirect) and "Last week:" in a.text.plain()
+    ]
+    text = plain(digest.text.plain())
+    assert "Board games: 2 went, 2 of them new" in text
+    assert "This week:" in text and "Thursday, March 12, 2026: Picnic, 1 going" in text

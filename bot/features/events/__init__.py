@@ -5,7 +5,7 @@ docs/EVENTS.md describes it for owners."""
 from __future__ import annotations
 
 from bot.feature import Feature
-from bot.features.events import commands, create, manage, mirror, reminders, rsvp
+from bot.features.events import commands, create, digest, manage, mirror, reminders, rsvp
 from bot.features.events.privacy import export, forget, merge
 from storage.events import EventsRepo
 
@@ -25,4 +25,5 @@ def setup() -> Feature:
         manage.router,
         reminders.router,
         mirror.router,
+        digest.router,
     )
