@@ -59,6 +59,18 @@ MemberDataHandler = Callable[["Context", int], Awaitable[None]]
 MemberMergeHandler = Callable[["Context", int, int], Awaitable[None]]
 MemberExporter = Callable[["Context", int], Awaitable[dict[str, Any]]]
 Hook = Callable[["Services"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What a feature's page answers on the web server (bot/web.py)."""
+
+    body: bytes
+    content_type: str
+
+
+# A GET on the web server: (services, the path's parameters) -> the page, or None (404).
+PageHandler = Callable[["Services", dict[str, str]], Awaitable[Page | None]]
 # Builds a feature's in-memory state once per running app.
 StateFactory = Callable[["Services"], object]
 
@@ -188,6 +200,8 @@ class Router:
     digest: DigestContribution | None = None
     startup: list[Hook] = field(default_factory=list)
     shutdown: list[Hook] = field(default_factory=list)
+    # GET routes on the web server (aiohttp paths, e.g. "/calendar/{token}.ics").
+    pages: dict[str, PageHandler] = field(default_factory=dict)
 
     def on(
         self, *event_types: type[Event], only_if: HandlerFilter | None = None
@@ -254,6 +268,13 @@ class Router:
 
         return register
 
+    def page(self, path: str) -> Callable[[PageHandler], PageHandler]:
+        def register(fn: PageHandler) -> PageHandler:
+            self.pages[path] = fn
+            return fn
+
+        return register
+
     def on_startup(self, fn: Hook) -> Hook:
         self.startup.append(fn)
         return fn
@@ -295,6 +316,7 @@ class Feature(Router):
                 self.digest = router.digest
             self.startup.extend(router.startup)
             self.shutdown.extend(router.shutdown)
+            self.pages.update(router.pages)
         return self
 
 

@@ -5,7 +5,16 @@ docs/EVENTS.md describes it for owners."""
 from __future__ import annotations
 
 from bot.feature import Feature
-from bot.features.events import commands, create, digest, manage, mirror, reminders, rsvp
+from bot.features.events import (
+    calendar,
+    commands,
+    create,
+    digest,
+    manage,
+    mirror,
+    reminders,
+    rsvp,
+)
 from bot.features.events.privacy import export, forget, merge
 from storage.events import EventsRepo
 
@@ -26,4 +35,5 @@ def setup() -> Feature:
         reminders.router,
         mirror.router,
         digest.router,
+        calendar.router,
     )

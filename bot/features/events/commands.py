@@ -64,6 +64,12 @@ router.command(
             ),
             CommandSpec("ics", N_("The event as a calendar file"), options=(NUMBER,)),
             CommandSpec(
+                "feed",
+                N_("The calendar feed address of the community's events"),
+                options=(OptionSpec("action", N_("reset: a new address"), "choice", required=False, choices=("reset",)),),
+                permission=Permission.OWNER,
+            ),
+            CommandSpec(
                 "reminders",
                 N_("Reminders before events you go to: on or off"),
                 options=(OptionSpec("state", N_("on or off"), "choice", choices=("on", "off")),),

@@ -4,6 +4,7 @@ posted when the one before it ends, and the `.ics` file of a date."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from bot.actions import Attachment
 from bot.context import Context
 from bot.events import JobFired
 from bot.feature import Router, visible
-from bot.features.events.calendar import ics_for
+from bot.features.events.calendar import FEED_PATH, ics_for
 from bot.features.events.common import (
     NEXT_JOB,
     member,
@@ -206,4 +207,36 @@ async def ics(ctx: Context, args: dict[str, Any]) -> None:
         ctx._(N_("{title}, for your calendar."), title=title_of(occ, series)),
         private=True,
         attachments=(Attachment(f"event-{occ.id}.ics", data, "text/calendar"),),
+    )
+
+
+@router.handles("event feed")
+async def feed_link(ctx: Context, args: dict[str, Any]) -> None:
+    """The community's calendar feed address (made on first use; `reset` makes a new
+    one, and the old address stops working)."""
+    assert ctx.community is not None
+    public = ctx.services.config.web.public_url
+    if not public or ctx.services.config.web.listen is None:
+        ctx.reply(
+            ctx._(
+                N_("The calendar feed needs the bot's web server and its public address (web.listen and web.public_url). Please ask whoever runs the bot.")
+            ),
+            private=True,
+        )
+        return
+    repo = ctx.uow.repo(EventsRepo)
+    token = await repo.feed_token(ctx.community.id)
+    if token is None or args.get("action") == "reset":
+        token = secrets.token_urlsafe(24)
+        await repo.set_feed_token(ctx.community.id, token)
+    url = public.rstrip("/") + FEED_PATH.replace("{token}", token)
+    ctx.reply(
+        lines(
+            [
+                ctx._(N_("Subscribe to the community's events in your calendar app with this address:")),
+                url,
+                ctx._(N_("Whoever has it can see the events; /event feed reset makes a new one.")),
+            ]
+        ),
+        private=True,
     )
