@@ -12,7 +12,10 @@ from sqlalchemy import text
 
 from adapters.console.community import ConsoleCommunity
 from bot.actions import Edit, Reply, Send, SendDirect
+from bot.config import Config
+from bot.features import all_features
 from storage.database import Database
+from tests.conftest import START
 
 # The console starts on Monday 2026-03-02 08:00 UTC.
 CREATE = "/event create Board games | Thursday 19:00 | 2h | Café Lev | 2 | Bring a game"
@@ -239,3 +242,39 @@ async def test_the_weekly_digest_has_an_events_section(console: ConsoleCommunity
     text = plain(digest.text.plain())
     assert "Board games: 2 went, 2 of them new" in text
     assert "This week:" in text and "Thursday, March 12, 2026: Picnic, 1 going" in text
+
+
+async def test_merging_two_members_keeps_one_seat_and_the_better_answer(
+    config: Config, tmp_path: Path
+) -> None:
+    from tests.e2e.test_merge import _merging_feature
+
+    console = ConsoleCommunity(
+        config, start=START, files_dir=tmp_path, features=[*all_features(), _merging_feature()]
+    )
+    await console.start(migrate=False)
+    try:
+        await console.run("/setup Test Community")
+        await post_event(console, CREATE + " | weekly 2")
+        # Both accounts are going to the first date; only dana2 to the second.
+        await console.run("/as dana\n/click 1\n/as dana2\n/click 1\n/as avi\n/click 1")
+        assert "number 1 on the waitlist" in console.seen_by("@avi")[-1]
+        await console.run("/as dana\n/event reminders off\n/as owner\n/merge dana2 dana")
+        # One person, one seat: avi moves up.
+        assert "A seat came free" in console.seen_by("@avi")[-1]
+        assert await scalar(console, "SELECT going FROM event_occurrence WHERE id = 1") == 2
+        assert await scalar(console, "SELECT count(*) FROM event_rsvp WHERE occurrence_id = 1") == 2
+        assert await scalar(console, "SELECT reminders FROM event_member") in (0, False)
+    finally:
+        await console.stop()
+
+
+async def test_reminder_setting_is_checked_and_used(console: ConsoleCommunity) -> None:
+    await console.run("/config set events.reminders 10s")
+    assert "10s is not valid for events.reminders" in console.seen_by("@owner")[-1]
+    await console.run("/config set events.reminders 2h")
+    await post_event(console)
+    await console.run("/as dana\n/click 1")
+    await console.advance(timedelta(days=3, hours=8))  # Thursday 16:00 UTC: 2h before
+    reminders = [t for t in console.seen_by("@dana") if "Reminder" in t]
+    assert len(reminders) == 1 and "starts in 2 hours" in reminders[0]

@@ -4,8 +4,10 @@ is edited in place, and the waitlist moves up with a private message."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from icalendar import Calendar
 from tg_core import BAKERY, GROUP_CHAT, NOA, TOM, Core, message, press, private_chat
 
 DAN: dict[str, Any] = {"id": 555, "is_bot": False, "first_name": "Dan", "language_code": "en"}
@@ -50,3 +52,32 @@ async def test_unreadable_start_is_refused_and_nothing_posted(core: Core) -> Non
     answer = core.texts_to(NOA["id"])[-1]
     assert "could not read" in answer and "Nothing was stored." in answer
     assert len(core.sent_to(BAKERY)) == before
+
+
+async def test_reminder_ics_and_cancellation(core: Core) -> None:
+    await core.setup_group()
+    await core.feed(message(NOA, GROUP_CHAT, "/event create Lunch | Thursday 12:00 | 1h | Café"))
+    await core.feed(press(NOA, core.sent_to(NOA["id"])[-1], "Post it"))
+    post = core.sent_to(BAKERY)[-1]
+    await core.feed(press(TOM, post, "Going"))
+
+    # The community is on Jerusalem time (Noa's app is in Hebrew): Thursday 27
+    # November 2025 12:00 there is 10:00 UTC; the 24h reminder is due Wednesday 10:00.
+    await core.app.advance(timedelta(days=3, hours=10, minutes=31))
+    reminders = [t for t in core.texts_to(TOM["id"]) if "Reminder" in t]
+    assert len(reminders) == 1 and "starts in 1 day" in reminders[0]
+
+    await core.feed(message(TOM, private_chat(TOM), "/event ics 1"))
+    [document] = [c for c in core.api.of("sendDocument") if c.params["chat_id"] == TOM["id"]]
+    [(filename, data, mime)] = document.uploads.values()
+    assert (filename, mime) == ("event-1.ics", "text/calendar")
+    (entry,) = Calendar.from_ical(data).walk("VEVENT")
+    assert str(entry["summary"]) == "Lunch" and str(entry["location"]) == "Café"
+    assert entry.decoded("dtstart") == datetime(2025, 11, 27, 10, 0, tzinfo=UTC)
+
+    await core.feed(message(NOA, GROUP_CHAT, "/event cancel 1"))
+    await core.app.outbox.drain()  # attendees are told through the outbox
+    assert "Cancelled: Lunch." in core.texts_to(TOM["id"])[-1]
+    assert "Cancelled." in core.api.of("editMessageText")[-1].params["text"]
+    await core.app.advance(timedelta(days=1))  # the 1h reminder is not sent
+    assert len([t for t in core.texts_to(TOM["id"]) if "Reminder" in t]) == 1
