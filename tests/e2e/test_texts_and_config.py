@@ -155,8 +155,8 @@ async def test_help_lists_only_what_the_caller_may_use_here(console: ConsoleComm
     assert "/setup" not in owner  # the space is set up already
     await console.run("/join dana\n/as dana\n/help")
     member = listed(console.last_text())
-    assert member == {"/forgetme", "/help", "/mydata", "/start", "/stats", "/welcome"}
-    assert "/help forgetme" in console.last_text()  # the example is one she may use
+    assert member == {"/event", "/events", "/forgetme", "/help", "/mydata", "/start", "/stats", "/welcome"}
+    assert "/help event." in console.last_text()  # the example is one she may use
 
 
 async def test_help_offers_setup_only_to_the_administrator_of_a_room_not_set_up(
