@@ -242,7 +242,11 @@ class Outbound:
         content = rendered.chunks[0] if rendered.chunks else ""
         if len(content) > MAX_TEXT_LENGTH:
             content = content[: MAX_TEXT_LENGTH - 1] + "…"
-        message = self._channel(action.channel_id, action.space_id).get_partial_message(
+        # The channel as a `Send` names it ("": the server's main channel).
+        channel_id = self._target(action.space_id, action.channel_id)
+        if isinstance(channel_id, ActionResult):
+            return channel_id
+        message = self._channel(channel_id, action.space_id).get_partial_message(
             int(action.message_id)
         )
         await message.edit(

@@ -218,3 +218,35 @@ def length_text(ctx: Context, series: EventSeries) -> str:
 
 def now_after(ctx: Context, when: datetime) -> bool:
     return ctx.now >= when
+
+
+async def tell(ctx: Context, occ: EventOccurrence, series: EventSeries, text: Text) -> None:
+    """Everyone who answered going, maybe or waitlist hears of it privately (outbox)."""
+    repo = ctx.uow.repo(EventsRepo)
+    for member_id in await repo.attendees(occ.id, GOING, MAYBE, WAITING):
+        who = member(ctx, member_id)
+        if who is not None:
+            ctx.direct(who, text, bulk=True)
+
+
+async def cancel_date(
+    ctx: Context, occ: EventOccurrence, series: EventSeries, *, mirrored: bool = True
+) -> None:
+    """Cancel one date: no reminders, no next post from it, its card marked, its
+    Discord event cancelled (unless the cancellation came from there), attendees told."""
+    from bot.features.events.mirror import mirror
+    from bot.features.events.reminders import unschedule_reminders
+
+    occ.cancelled_at = ctx.now
+    occ.sequence += 1
+    await unschedule_reminders(ctx, occ.id)
+    await ctx.unschedule(NEXT_JOB, str(occ.id))
+    await refresh(ctx, occ, series)
+    if mirrored and occ.external_event_id:
+        await mirror(ctx, occ, series)
+    await tell(
+        ctx,
+        occ,
+        series,
+        lines([ctx._(N_("Cancelled: {title}."), title=title_of(occ, series)), when_text(ctx, occ, series)]),
+    )

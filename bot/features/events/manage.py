@@ -15,10 +15,11 @@ from bot.feature import Router, visible
 from bot.features.events.calendar import FEED_PATH, ics_for
 from bot.features.events.common import (
     NEXT_JOB,
-    member,
+    cancel_date,
     place_of,
     post,
     refresh,
+    tell,
     title_of,
     when_text,
 )
@@ -27,7 +28,7 @@ from bot.features.events.reminders import schedule_reminders, unschedule_reminde
 from bot.features.events.when import Unreadable, read_start
 from bot.i18n import N_
 from bot.markup import Text, lines
-from storage.events import GOING, MAYBE, WAITING, EventOccurrence, EventSeries, EventsRepo
+from storage.events import EventOccurrence, EventSeries, EventsRepo
 
 router = Router()
 
@@ -62,15 +63,6 @@ async def _dates(
     return series, later
 
 
-async def _tell(ctx: Context, occ: EventOccurrence, series: EventSeries, text: Text) -> None:
-    """Everyone who answered going, maybe or waitlist hears of it privately."""
-    repo = ctx.uow.repo(EventsRepo)
-    for member_id in await repo.attendees(occ.id, GOING, MAYBE, WAITING):
-        who = member(ctx, member_id)
-        if who is not None:
-            ctx.direct(who, text, bulk=True)
-
-
 @router.handles("event cancel")
 async def cancel(ctx: Context, args: dict[str, Any]) -> None:
     found = await _dates(ctx, int(args["number"]), args.get("scope") or "one")
@@ -78,24 +70,7 @@ async def cancel(ctx: Context, args: dict[str, Any]) -> None:
         return
     series, dates = found
     for occ in dates:
-        occ.cancelled_at = ctx.now
-        occ.sequence += 1
-        await unschedule_reminders(ctx, occ.id)
-        await ctx.unschedule(NEXT_JOB, str(occ.id))
-        await refresh(ctx, occ, series)
-        if occ.external_event_id:
-            await mirror(ctx, occ, series)
-        await _tell(
-            ctx,
-            occ,
-            series,
-            lines(
-                [
-                    ctx._(N_("Cancelled: {title}."), title=title_of(occ, series)),
-                    when_text(ctx, occ, series),
-                ]
-            ),
-        )
+        await cancel_date(ctx, occ, series)
     ctx.reply(
         ctx.n_("Cancelled {n} date.", "Cancelled {n} dates.", len(dates)), private=True
     )
@@ -163,7 +138,7 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
         if occ.external_event_id and field != "capacity":
             await mirror(ctx, occ, series)
         if notice is not None:
-            await _tell(ctx, occ, series, lines([notice, when_text(ctx, occ, series)]))
+            await tell(ctx, occ, series, lines([notice, when_text(ctx, occ, series)]))
     if field in ("title", "place", "capacity") and str(args["scope"]) == "series":
         if field == "title":
             series.title = visible(value)[:200]

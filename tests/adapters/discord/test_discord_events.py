@@ -4,9 +4,11 @@ in place, and the waitlist."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dc_harness import DANA, GENERAL, Harness, command, payload
+from dc_fakeapi import BOT_ID
+from dc_harness import DANA, GENERAL, GUILD, Harness, command, payload
 
 from bot.app import App
 
@@ -18,6 +20,7 @@ NOA_MEMBER = {
     "permissions": "2248473465835073",
 }
 ZOE = "200000000000000077"
+NOA_ID = "200000000000000001"
 
 
 def press(custom_id: str, message: dict[str, Any], *, by: str = DANA, n: int = 1) -> dict[str, Any]:
@@ -118,3 +121,54 @@ async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -
     assert cancelled.params["guild_scheduled_event_id"] == external
     assert cancelled.json["status"] == 4
     assert "Cancelled." in (bot.api.find("PATCH", EDIT)[-1].content or "")
+
+
+def scheduled(event_id: str, name: str, start: datetime, *, creator: str, status: int = 1, place: str = "Park") -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "guild_id": GUILD,
+        "channel_id": None,
+        "creator_id": creator,
+        "name": name,
+        "description": "Bring water",
+        "scheduled_start_time": start.isoformat(),
+        "scheduled_end_time": (start + timedelta(hours=2)).isoformat(),
+        "privacy_level": 2,
+        "status": status,
+        "entity_type": 3,
+        "entity_id": None,
+        "entity_metadata": {"location": place},
+        "user_count": 0,
+        "image": None,
+    }
+
+
+async def test_an_event_made_in_discords_own_interface_is_picked_up(core: tuple[App, Harness]) -> None:
+    _app, bot = core
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+    bot.gateway("INTERACTION_CREATE", command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}))
+    await bot.settle()
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0, second=0, minute=0)
+
+    # The bot's own mirrored events coming back are not taken for new ones.
+    bot.gateway("GUILD_SCHEDULED_EVENT_CREATE", scheduled("700000000000000001", "Ours", start, creator=BOT_ID))
+    bot.gateway("GUILD_SCHEDULED_EVENT_CREATE", scheduled("700000000000000002", "Hike", start, creator=NOA_ID))
+    await bot.settle()
+    cards = [c for c in bot.api.find("POST", MESSAGES) if "**Hike**" in (c.content or "")]
+    assert len(cards) == 1 and "Where: Park" in (cards[0].content or "")
+    assert not [c for c in bot.api.find("POST", MESSAGES) if "Ours" in (c.content or "")]
+    assert [label for label, _ in buttons_of(cards[0])] == ["Going", "Maybe", "Can't go"]
+    assert not bot.api.find("POST", "/guilds/{guild_id}/scheduled-events")  # not made again
+
+    later = start + timedelta(hours=1)
+    bot.gateway("GUILD_SCHEDULED_EVENT_UPDATE", scheduled("700000000000000002", "Hike", later, creator=NOA_ID, place="Forest"))
+    await bot.settle()
+    edited = bot.api.find("PATCH", EDIT)[-1].content or ""
+    assert "Where: Forest" in edited
+
+    bot.gateway("GUILD_SCHEDULED_EVENT_UPDATE", scheduled("700000000000000002", "Hike", later, creator=NOA_ID, status=4))
+    await bot.settle()
+    assert "Cancelled." in (bot.api.find("PATCH", EDIT)[-1].content or "")
+    # The cancellation came from Discord: it is not sent back.
+    assert not bot.api.find("PATCH", "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}")
