@@ -105,12 +105,13 @@ async def post(ctx: Context, occ: EventOccurrence, series: EventSeries) -> bool:
             buttons=buttons,
         )
     )
-    if result.ok and result.message_id:
-        occ.message_id = result.message_id
+    if not result.ok:
+        return False
+    occ.message_id = result.message_id
     from bot.features.events.mirror import mirror
 
     await mirror(ctx, occ, series)
-    return result.ok
+    return True
 
 
 async def refresh(ctx: Context, occ: EventOccurrence, series: EventSeries) -> None:

@@ -233,6 +233,7 @@ async def confirm(ctx: Context, event: ButtonPressed, payload: str) -> None:
         return
     await ctx.uow.session.refresh(series)
     if not await post(ctx, dates[0], series):
+        series.state = "draft"  # still a draft: "Post it" can be pressed again
         ctx.reply(
             ctx._(N_("I could not post in that channel. Check that I may write there.")),
             private=True,
