@@ -4,6 +4,7 @@ is edited in place, and the waitlist moves up with a private message."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -81,3 +82,16 @@ async def test_reminder_ics_and_cancellation(core: Core) -> None:
     assert "Cancelled." in core.api.of("editMessageText")[-1].params["text"]
     await core.app.advance(timedelta(days=1))  # the 1h reminder is not sent
     assert len([t for t in core.texts_to(TOM["id"]) if "Reminder" in t]) == 1
+
+
+async def test_two_members_press_for_the_last_seat_at_once(core: Core) -> None:
+    """Through PTB, on the test database (SQLite, or PostgreSQL with
+    KEHILA_TEST_BACKEND=postgres): exactly one gets the seat."""
+    await core.setup_group()
+    await core.feed(message(NOA, GROUP_CHAT, "/event create Lunch | Thursday 12:00 | 1h | Café | 1"))
+    await core.feed(press(NOA, core.sent_to(NOA["id"])[-1], "Post it"))
+    post = core.sent_to(BAKERY)[-1]
+    await asyncio.gather(core.feed(press(TOM, post, "Going")), core.feed(press(DAN, post, "Going")))
+    answers = [core.texts_to(TOM["id"])[-1], core.texts_to(DAN["id"])[-1]]
+    assert sum("You are going to Lunch" in a for a in answers) == 1
+    assert sum("number 1 on the waitlist" in a for a in answers) == 1
