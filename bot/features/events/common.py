@@ -4,9 +4,10 @@ RSVP change (seats, waitlist, promotion), and finding a member an owner names.""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.actions import Button, Edit, Send
+from bot.commands import parse_duration
 from bot.context import Context
 from bot.directory import MemberRef
 from bot.i18n import N_, clock, duration, full_day
@@ -208,17 +209,12 @@ def find_member(ctx: Context, reference: str) -> MemberRef | None:
 
 
 def reminder_offsets(raw: str) -> list[timedelta]:
-    from bot.commands import parse_duration
-
+    """`24h,1h` as durations (ValueError when one is not a duration)."""
     return [parse_duration(part) for part in raw.replace(" ", "").split(",") if part]
 
 
 def length_text(ctx: Context, series: EventSeries) -> str:
     return duration(ctx.locale, timedelta(seconds=series.duration_s))
-
-
-def now_after(ctx: Context, when: datetime) -> bool:
-    return ctx.now >= when
 
 
 async def tell(ctx: Context, occ: EventOccurrence, series: EventSeries, text: Text) -> None:
