@@ -195,6 +195,7 @@ class Router:
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
     # Prefixes whose press makes an unknown presser a member (`button(records_member=True)`).
     recording_buttons: set[str] = field(default_factory=set)
+    choices: set[str] = field(default_factory=set)  # button prefixes pressed once a message
     jobs: dict[str, JobHandler] = field(default_factory=dict)
     settings: list[Setting] = field(default_factory=list)
     digest: DigestContribution | None = None
@@ -237,8 +238,15 @@ class Router:
         return register
 
     def button(
-        self, prefix: str, *, records_member: bool = False
+        self, prefix: str, *, choice: bool = False, records_member: bool = False
     ) -> Callable[[ButtonHandler], ButtonHandler]:
+        """Handle the buttons whose action id starts with `prefix`. `choice`: the
+        buttons of one message are one choice, made once by each person: their first
+        press runs the handler and closes the buttons (`AnswerButton.close`); a later
+        press of any of them (before the platform shows them closed, or from another
+        device) is told so and changes nothing (the dispatcher's `_choice`).
+        `records_member`: a press by someone the bot has not seen makes them a member
+        (an RSVP is a deliberate act; other buttons leave a stranger unrecorded)."""
         if ":" in prefix or "|" in prefix:
             raise ValueError("a button prefix has no ':' or '|'")
         if records_member:
@@ -246,6 +254,8 @@ class Router:
 
         def register(fn: ButtonHandler) -> ButtonHandler:
             self.buttons[prefix] = fn
+            if choice:
+                self.choices.add(prefix)
             return fn
 
         return register
@@ -310,6 +320,7 @@ class Feature(Router):
             self.command_handlers.update(router.command_handlers)
             self.buttons.update(router.buttons)
             self.recording_buttons |= router.recording_buttons
+            self.choices |= router.choices
             self.jobs.update(router.jobs)
             self.settings.extend(router.settings)
             if router.digest is not None:

@@ -11,13 +11,22 @@ from bot.feature import Feature
 
 
 def all_features() -> list[Feature]:
-    from bot.features import community, engagement, events, moderation, onboarding, privacy
+    from bot.features import (
+        community,
+        engagement,
+        events,
+        linking,
+        moderation,
+        onboarding,
+        privacy,
+    )
 
     return [
         community.setup(),
         moderation.setup(),
         onboarding.setup(),
         engagement.setup(),
+        linking.setup(),
         events.setup(),
         privacy.setup(),
     ]

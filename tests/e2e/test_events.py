@@ -247,10 +247,10 @@ async def test_the_weekly_digest_has_an_events_section(console: ConsoleCommunity
 async def test_merging_two_members_keeps_one_seat_and_the_better_answer(
     config: Config, tmp_path: Path
 ) -> None:
-    from tests.e2e.test_merge import _merging_feature
+    from tests.merging import merging_feature
 
     console = ConsoleCommunity(
-        config, start=START, files_dir=tmp_path, features=[*all_features(), _merging_feature()]
+        config, start=START, files_dir=tmp_path, features=[*all_features(), merging_feature()]
     )
     await console.start(migrate=False)
     try:

@@ -155,7 +155,18 @@ async def test_help_lists_only_what_the_caller_may_use_here(console: ConsoleComm
     assert "/setup" not in owner  # the space is set up already
     await console.run("/join dana\n/as dana\n/help")
     member = listed(console.last_text())
-    assert member == {"/event", "/events", "/forgetme", "/help", "/mydata", "/start", "/stats", "/welcome"}
+    assert member == {
+        "/event",
+        "/events",
+        "/forgetme",
+        "/help",
+        "/link",
+        "/mydata",
+        "/start",
+        "/stats",
+        "/unlink",
+        "/welcome",
+    }
     assert "/help event." in console.last_text()  # the example is one she may use
 
 
