@@ -278,3 +278,21 @@ async def test_reminder_setting_is_checked_and_used(console: ConsoleCommunity) -
     await console.advance(timedelta(days=3, hours=8))  # Thursday 16:00 UTC: 2h before
     reminders = [t for t in console.seen_by("@dana") if "Reminder" in t]
     assert len(reminders) == 1 and "starts in 2 hours" in reminders[0]
+
+
+async def test_moving_a_series_moves_its_dates_reminders_and_next_posts(
+    console: ConsoleCommunity,
+) -> None:
+    await post_event(console, CREATE + " | weekly 3")
+    await console.run("/as dana\n/click 1\n/as owner\n/event edit 1 series start Thursday 20:00")
+    assert "Changed 3 dates." in console.seen_by("@owner")[-1]
+    assert any("New time for Board games" in t for t in console.seen_by("@dana"))
+    assert "Thursday, March 5, 2026, 8:00 PM" in plain(card(console))
+    # The first date now ends at 22:00 Berlin (21:00 UTC): the second is posted then.
+    await console.advance(timedelta(days=3, hours=12, minutes=59))  # 20:59 UTC
+    assert "March 12" not in plain(console.seen_by("#general")[-1])
+    await console.advance(timedelta(minutes=2))
+    assert "Thursday, March 12, 2026, 8:00 PM" in plain(console.seen_by("#general")[-1])
+    # Dana's 1h reminder followed the new time (18:00 UTC, not 17:00): one, not two.
+    reminders = [t for t in console.seen_by("@dana") if "starts in 1 hour" in t]
+    assert len(reminders) == 1

@@ -4,6 +4,7 @@ posted when the one before it ends, and the `.ics` file of a date."""
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from bot.features.events.reminders import schedule_reminders, unschedule_reminde
 from bot.features.events.when import Unreadable, read_start
 from bot.i18n import N_
 from bot.markup import Text, lines
+from bot.schedule import ScheduleEntry
 from storage.events import EventOccurrence, EventSeries, EventsRepo
 
 router = Router()
@@ -103,7 +105,7 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
             private=True,
         )
         return
-    elif field in ("title", "place") and not visible(value) and field == "title":
+    elif field == "title" and not visible(value):
         ctx.reply(ctx._(N_("An event needs a title.")), private=True)
         return
     repo = ctx.uow.repo(EventsRepo)
@@ -139,6 +141,8 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
             await mirror(ctx, occ, series)
         if notice is not None:
             await tell(ctx, occ, series, lines([notice, when_text(ctx, occ, series)]))
+    if field == "start":
+        await _reschedule_posts(ctx, series)
     if field in ("title", "place", "capacity") and str(args["scope"]) == "series":
         if field == "title":
             series.title = visible(value)[:200]
@@ -147,6 +151,21 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
         else:
             series.capacity = int(value)
     ctx.reply(ctx.n_("Changed {n} date.", "Changed {n} dates.", len(dates)), private=True)
+
+
+async def _reschedule_posts(ctx: Context, series: EventSeries) -> None:
+    """After a date moved: each date not posted yet is posted when the one before it
+    (by the new order) ends."""
+    assert ctx.community is not None
+    dates = sorted(
+        (o for o in await ctx.uow.repo(EventsRepo).occurrences(series.id) if o.cancelled_at is None),
+        key=lambda o: o.starts_at,
+    )
+    for previous, occ in itertools.pairwise(dates):
+        if not occ.message_id:
+            await ctx.schedule(
+                ScheduleEntry(NEXT_JOB, str(occ.id), ctx.community.id, run_at=previous.ends_at)
+            )
 
 
 @router.job(NEXT_JOB)
