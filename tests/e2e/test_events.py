@@ -61,7 +61,7 @@ async def test_create_shows_what_was_understood_and_posts_on_confirm(
     await console.run("/click 1")
     posted = console.seen_by("#general")[-1]
     assert "Board games" in posted and "Where: Café Lev" in posted
-    assert "0 going of 2 seats" in posted
+    assert "0 going · 2 seats left" in posted
     assert "[1] Going" in posted
 
 
@@ -92,13 +92,13 @@ async def test_waitlist_promotion_and_live_count(console: ConsoleCommunity) -> N
     await post_event(console)
     await console.run("/as dana\n/click 1")
     assert "You are going to Board games" in console.seen_by("@dana")[-1]
-    assert "1 going of 2 seats" in card(console)
+    assert "1 going · 1 seat left" in card(console)
     await console.run("/as noa\n/click 1\n/as avi\n/click 1")
     assert "number 1 on the waitlist" in console.seen_by("@avi")[-1]
-    assert "2 going of 2 seats" in card(console) and "1 on the waitlist" in card(console)
+    assert "2 going · full" in card(console) and "1 on the waitlist" in card(console)
     await console.run("/as dana\n/click 3")  # can't go after all: avi moves up
     assert "A seat came free: you are going to Board games" in console.seen_by("@avi")[-1]
-    assert "2 going of 2 seats" in card(console)
+    assert "2 going · full" in card(console)
     assert "waitlist" not in card(console)
     await console.run("/as owner\n/event attendees 1")
     listing = console.seen_by("@owner")[-1]

@@ -53,13 +53,12 @@ def when_text(ctx: Context, occ: EventOccurrence, series: EventSeries) -> Text:
 
 def counts_text(ctx: Context, occ: EventOccurrence, counts: dict[str, int]) -> Text:
     going = counts.get(GOING, 0)
-    parts: list[Text] = []
+    parts: list[Text] = [ctx.n_("{n} going", "{n} going", going)]
     if occ.capacity is not None:
+        free = occ.capacity - going
         parts.append(
-            ctx.n_("{n} going of {capacity} seat", "{n} going of {capacity} seats", occ.capacity, n=going, capacity=occ.capacity)
+            ctx.n_("{n} seat left", "{n} seats left", free) if free > 0 else ctx._(N_("full"))
         )
-    else:
-        parts.append(ctx.n_("{n} going", "{n} going", going))
     parts.append(ctx.n_("{n} maybe", "{n} maybe", counts.get(MAYBE, 0)))
     if counts.get(WAITING):
         parts.append(ctx.n_("{n} on the waitlist", "{n} on the waitlist", counts[WAITING]))

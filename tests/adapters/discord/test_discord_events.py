@@ -79,7 +79,7 @@ async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -
     await bot.settle()
     [posted] = [c for c in bot.api.find("POST", MESSAGES) if "Board games" in (c.content or "")]
     assert posted.params["channel_id"] == GENERAL
-    assert "0 going of 1 seat" in (posted.content or "")
+    assert "0 going · 1 seat left" in (posted.content or "")
     rsvp = dict(buttons_of(posted))
     assert list(rsvp) == ["Going", "Maybe", "Can't go"]
     shown = {"id": "800000000000000002", "components": posted.json["components"], "channel_id": GENERAL}
@@ -87,7 +87,7 @@ async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -
     await bot.settle()
     edit = bot.api.find("PATCH", EDIT)[-1]
     assert edit.params["channel_id"] == GENERAL
-    assert "1 going of 1 seat" in (edit.content or "")
+    assert "1 going · full" in (edit.content or "")
     assert "You are going to Board games" in (bot.api.find("POST", FOLLOWUP)[-1].content or "")
 
     bot.gateway("INTERACTION_CREATE", press(rsvp["Going"], shown, by=ZOE, n=3))
@@ -104,7 +104,7 @@ async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -
     bot.gateway("GUILD_SCHEDULED_EVENT_USER_REMOVE", gone)  # Dana is no longer interested
     await bot.settle()
     assert "waitlist" not in (bot.api.find("PATCH", EDIT)[-1].content or "")  # Zoe moved up
-    assert "1 going of 1 seat" in (bot.api.find("PATCH", EDIT)[-1].content or "")
+    assert "1 going · full" in (bot.api.find("PATCH", EDIT)[-1].content or "")
     bot.gateway("GUILD_SCHEDULED_EVENT_USER_ADD", gone)  # interested again: full now
     await bot.settle()
     assert "1 on the waitlist" in (bot.api.find("PATCH", EDIT)[-1].content or "")

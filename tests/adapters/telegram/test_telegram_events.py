@@ -23,13 +23,13 @@ async def test_create_confirm_rsvp_waitlist_and_promotion(core: Core) -> None:
     assert core.texts_to(BAKERY)[-1].count("Lunch") == 0  # nothing posted yet
     await core.feed(press(NOA, preview, "Post it"))
     post = core.sent_to(BAKERY)[-1]
-    assert "<b>Lunch</b>" in post.params["text"] and "0 going of 1 seat" in post.params["text"]
+    assert "<b>Lunch</b>" in post.params["text"] and "0 going · 1 seat left" in post.params["text"]
     labels = [b["text"] for row in post.params["reply_markup"]["inline_keyboard"] for b in row]
     assert labels == ["Going", "Maybe", "Can't go"]
 
     await core.feed(press(TOM, post, "Going"))
     edits = core.api.of("editMessageText")
-    assert "1 going of 1 seat" in edits[-1].params["text"]
+    assert "1 going · full" in edits[-1].params["text"]
     assert edits[-1].params["chat_id"] == BAKERY
     assert "You are going to Lunch" in core.texts_to(TOM["id"])[-1]
 
@@ -40,7 +40,7 @@ async def test_create_confirm_rsvp_waitlist_and_promotion(core: Core) -> None:
     await core.feed(press(TOM, post, "Can't go"))
     assert "A seat came free: you are going to Lunch" in core.texts_to(DAN["id"])[-1]
     assert "waitlist" not in core.api.of("editMessageText")[-1].params["text"]
-    assert "1 going of 1 seat" in core.api.of("editMessageText")[-1].params["text"]
+    assert "1 going · full" in core.api.of("editMessageText")[-1].params["text"]
 
     await core.feed(message(DAN, private_chat(DAN), "/events"))
     assert "you are going" in core.texts_to(DAN["id"])[-1]
