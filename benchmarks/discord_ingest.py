@@ -16,6 +16,9 @@ few REST calls login makes; the gateway is never opened (the adapter is opened w
 
     python benchmarks/discord_ingest.py [--events 20000] [--rounds 5]
 
+Moderated: ours again, with every moderation detector on and 1,000 watched entries
+(benchmarks/watchlist.py); `ratio_moderated` is its rate over discord.py's.
+
 Last line: one JSON object with both rates and their ratio.
 """
 
@@ -39,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import discord
 from seeding import seed_community
+from watchlist import seed_moderation
 
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
@@ -368,16 +372,23 @@ async def main() -> None:
     our_rates: list[float] = []
     bare_rates: list[float] = []
     alone_rates: list[float] = []
+    moderated_rates: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             url = f"sqlite+aiosqlite:///{tmp}/round{r}.db"
             await seed(url)
+            moderated = f"sqlite+aiosqlite:///{tmp}/moderated{r}.db"
+            await seed(moderated)
+            await seed_moderation(moderated, 1, NOW)
             # Interleave, so machine noise hits both sides alike.
             bare_rates.append(await bare(pool, args.events, args.warmup))
             our_rates.append(await ours(url, pool, args.events, args.warmup))
             alone_rates.append(await adapter_alone(pool, args.events, args.warmup))
+            moderated_rates.append(await ours(moderated, pool, args.events, args.warmup))
     rate, bare_rate = statistics.median(our_rates), statistics.median(bare_rates)
     ratio = rate / bare_rate
+    moderated_rate = statistics.median(moderated_rates)
+    ratio_moderated = moderated_rate / bare_rate
     alone = statistics.median(alone_rates)
     print(
         f"adapter alone (no-op core):          {alone:10,.0f} events/s  "
@@ -386,9 +397,13 @@ async def main() -> None:
     print(f"discord.py alone (empty on_message): {bare_rate:10,.0f} events/s")
     print(f"adapter + core + rollups:            {rate:10,.0f} events/s  ({MEMBERS:,} members)")
     print(
+        f"with moderation (all detectors, 1,000 watched entries): {moderated_rate:,.0f} events/s"
+    )
+    print(
         f"ratio:                               {ratio:10.2f}  (median of {args.rounds} rounds, "
         f"{args.events:,} events each)"
     )
+    print(f"ratio_moderated:                     {ratio_moderated:10.2f}")
     print(
         json.dumps(
             {
@@ -396,6 +411,8 @@ async def main() -> None:
                 "events_per_s": round(rate),
                 "bare_events_per_s": round(bare_rate),
                 "ratio": round(ratio, 2),
+                "moderated_events_per_s": round(moderated_rate),
+                "ratio_moderated": round(ratio_moderated, 2),
             }
         )
     )

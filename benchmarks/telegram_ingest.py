@@ -14,6 +14,9 @@ returns anything, setMyCommands).
 
     python benchmarks/telegram_ingest.py [--events 20000] [--rounds 3]
 
+Moderated: ours again, with every moderation detector on and 1,000 watched entries
+(benchmarks/watchlist.py); `ratio_moderated` is its rate over PTB's.
+
 Last line: one JSON object with both rates and their ratio.
 """
 
@@ -40,6 +43,7 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, RequestData
+from watchlist import seed_moderation
 
 from adapters.telegram.adapter import TelegramAdapter
 from bot.app import App
@@ -204,10 +208,14 @@ async def main() -> None:
     bare_rates: list[float] = []
     our_cold: list[float] = []
     bare_cold: list[float] = []
+    moderated_rates: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             url = f"sqlite+aiosqlite:///{tmp}/round{r}.db"
             await seed(url)
+            moderated = f"sqlite+aiosqlite:///{tmp}/moderated{r}.db"
+            await seed(moderated)
+            await seed_moderation(moderated, 1, NOW)
             # Interleave, so machine noise hits both sides alike.
             cold, rate = await bare(pool, args.events, args.warmup)
             bare_cold.append(cold)
@@ -215,8 +223,11 @@ async def main() -> None:
             cold, rate = await ours(url, pool, args.events, args.warmup)
             our_cold.append(cold)
             our_rates.append(rate)
+            moderated_rates.append((await ours(moderated, pool, args.events, args.warmup))[1])
     rate, bare_rate = statistics.median(our_rates), statistics.median(bare_rates)
     ratio = rate / bare_rate
+    moderated_rate = statistics.median(moderated_rates)
+    ratio_moderated = moderated_rate / bare_rate
     cold_ratio = statistics.median(our_cold) / statistics.median(bare_cold)
     print(f"PTB alone (empty handler): {bare_rate:10,.0f} updates/s")
     print(f"adapter + core + rollups:  {rate:10,.0f} updates/s  ({MEMBERS:,} members)")
@@ -224,6 +235,8 @@ async def main() -> None:
         f"ratio:                     {ratio:10.2f}  (median of {args.rounds} rounds, "
         f"{args.events:,} updates each, after {args.warmup:,} to warm up)"
     )
+    print(f"with moderation (all detectors, 1,000 watched entries): {moderated_rate:,.0f} updates/s")
+    print(f"ratio_moderated:           {ratio_moderated:10.2f}")
     print(
         f"first {args.warmup:,} updates after start: ours {statistics.median(our_cold):,.0f}/s, "
         f"PTB alone {statistics.median(bare_cold):,.0f}/s, ratio {cold_ratio:.2f}"
@@ -236,6 +249,8 @@ async def main() -> None:
                 "bare_events_per_s": round(bare_rate),
                 "ratio": round(ratio, 2),
                 "cold_ratio": round(cold_ratio, 2),
+                "moderated_events_per_s": round(moderated_rate),
+                "ratio_moderated": round(ratio_moderated, 2),
             }
         )
     )

@@ -105,6 +105,9 @@ class SendDirect(Action):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Edit(Action):
+    """A message the bot sent, changed. `channel_id` "@<user id>": the private chat
+    with that user (what a `SendDirect` went to)."""
+
     space_id: str
     channel_id: str
     message_id: str
@@ -150,6 +153,15 @@ class Unrestrict(Action):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Kick(Action):
+    space_id: str
+    user_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ban(Action):
+    """Remove a member and keep them out (a moderator's button on an alert)."""
+
     space_id: str
     user_id: str
     reason: str = ""

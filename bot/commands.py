@@ -54,6 +54,10 @@ class CommandSpec:
     # Only an administrator of the space may run it (`/setup`, checked by its
     # handler): platforms that can hide a command from others do (Discord).
     platform_admin: bool = False
+    # Also offered in a message's menu under this label (an English msgid), where the
+    # platform has one (Discord's Apps menu): it runs as if sent as a reply to that
+    # message (`CommandInvoked.reply_to_*`), without options.
+    message_menu: str | None = None
 
     def subcommand(self, name: str) -> CommandSpec | None:
         return next((s for s in self.subcommands if s.name == name), None)

@@ -82,6 +82,13 @@ class CommandInvoked(Event):
     args: tuple[str, ...] = ()
     options: tuple[tuple[str, str], ...] = ()
     private: bool = False
+    # The command's own message, and the message it replies to, where the platform
+    # has them (a Telegram command sent as a reply: `/report` names what it reports).
+    message_id: str | None = None
+    reply_to_message_id: str | None = None
+    reply_to_user_id: str | None = None
+    reply_to_user_name: str | None = None
+    reply_to_text: str | None = None
 
 
 @event

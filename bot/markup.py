@@ -188,3 +188,13 @@ def from_data(data: list[Any]) -> tuple[Node, ...]:
         elif "items" in item:
             nodes.append(Items(tuple(from_data(i) for i in item["items"])))
     return tuple(nodes)
+
+
+def message_link(platform: str, space_id: str, channel_id: str, message_id: str) -> str | None:
+    """A link that opens a message, where the platform has one (Discord; a Telegram
+    supergroup). Shared by the digest's and the moderators' question links."""
+    if platform == "discord":
+        return f"https://discord.com/channels/{space_id}/{channel_id}/{message_id}"
+    if platform == "telegram" and space_id.startswith("-100"):
+        return f"https://t.me/c/{space_id[4:]}/{message_id}"
+    return None

@@ -106,6 +106,11 @@ class Adapter(Protocol):
         """The channels of a space the bot can see, for an owner choosing one."""
 
 
+# What the bot may do in a space, for `rights(space_id)`, an optional adapter method
+# beside the port (like `connected`): "read" (message text), "delete" (messages),
+# "timeout", "kick", "ban" (members). None from it: the adapter cannot tell now.
+RIGHTS = ("read", "delete", "timeout", "kick", "ban")
+
 Performer = Callable[..., Awaitable[ActionResult]]
 P = TypeVar("P", bound=Performer)
 

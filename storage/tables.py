@@ -11,6 +11,7 @@ from storage import (
     digest,  # noqa: F401
     events,  # noqa: F401
     models,
+    moderation,  # noqa: F401
     onboarding,  # noqa: F401
     outbox,  # noqa: F401
 )

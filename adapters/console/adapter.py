@@ -21,6 +21,7 @@ from bot.actions import (
     AnswerButton,
     ApproveJoinRequest,
     AssignRole,
+    Ban,
     Button,
     CreateInvite,
     Delete,
@@ -185,6 +186,10 @@ class ConsoleAdapter:
         for where, shown in list(self.button_sets.items()):
             if any(message_id == action.message_id for _, message_id in shown):
                 del self.button_sets[where]
+        if action.channel_id.startswith("@"):  # a private message
+            user_id = action.channel_id[1:]
+            audience = f"@{self._name(user_id)}"
+            return self._show(action, action.text, audience, action.buttons, where=f"@{user_id}")
         return self._show(action, action.text, f"#{action.channel_id}", action.buttons)
 
     @actions.performs(Delete)
@@ -209,8 +214,8 @@ class ConsoleAdapter:
         state = "restricted" if member.restricted else "may post again"
         return self._note(action, f"({member.name} {state})")
 
-    @actions.performs(Kick)
-    async def _kick(self, action: Kick) -> ActionResult:
+    @actions.performs(Kick, Ban)
+    async def _kick(self, action: Kick | Ban) -> ActionResult:
         member = self._member_by_id(action.user_id)
         if member is None:
             return ActionResult.failed("not_found", action.user_id)

@@ -40,7 +40,7 @@ Console lines (this terminal plays the platform; they are not bot commands):
   /leave NAME               NAME leaves
   /invite [CODE]            you make an invite link, as members do on the platform
   /say NAME TEXT            NAME posts TEXT (without switching)
-  /reply NAME TEXT          reply to NAME's last message
+  /reply NAME TEXT          reply to NAME's last message (TEXT may be a /command)
   /react [EMOJI]            react to the last message someone else posted here
   /click N                  press button N of the last buttons shown to you
   /dm TEXT                  write to the bot privately (text or a /command)
@@ -239,6 +239,9 @@ class ConsoleSession:
                 f"or /say {target.name} TEXT first"
             )
         self.actor.present = True
+        if text.startswith("/"):  # a command sent as a reply (`/reply NAME /report spam`)
+            await self._command(text, private=False, reply_to=(target, last[1]))
+            return
         await self._message(self.actor, text, reply_to=(target.user_id, last[1]))
 
     async def _react(self, rest: str) -> None:
@@ -334,8 +337,15 @@ class ConsoleSession:
 
     # --- events ---
 
-    async def _command(self, line: str, *, private: bool) -> None:
+    async def _command(
+        self,
+        line: str,
+        *,
+        private: bool,
+        reply_to: tuple[ConsoleMember, str | None] | None = None,
+    ) -> None:
         head, *args = line[1:].split()
+        target, target_message = reply_to if reply_to else (None, None)
         await self.adapter.emit(
             CommandInvoked(
                 platform="console",
@@ -346,6 +356,11 @@ class ConsoleSession:
                 name=head.lower(),
                 args=tuple(args),
                 private=private,
+                message_id=self.adapter.next_id() if reply_to else None,
+                reply_to_message_id=target_message,
+                reply_to_user_id=target.user_id if target else None,
+                reply_to_user_name=target.name if target else None,
+                reply_to_text=self.adapter.texts.get(target_message) if target_message else None,
             )
         )
 

@@ -185,6 +185,26 @@ class DiscordAdapter:
     def open_chat_link(self, payload: str | None) -> str | None:
         return None  # a bot cannot be made to open a DM through a link
 
+    async def rights(self, space_id: str) -> frozenset[str] | None:
+        """What the bot may do in the server (`bot.ports.RIGHTS`), from its permissions."""
+        guild = self.client.get_guild(int(space_id)) if space_id.isdigit() else None
+        me = guild.me if guild is not None else None
+        if me is None:
+            return None
+        allowed = me.guild_permissions
+        found = {
+            right
+            for right, has in (
+                ("read", self.inbound.message_content),
+                ("delete", allowed.manage_messages),
+                ("timeout", allowed.moderate_members),
+                ("kick", allowed.kick_members),
+                ("ban", allowed.ban_members),
+            )
+            if has
+        }
+        return frozenset(found)
+
     async def find_channel(self, space_id: str, reference: str) -> Channel | None:
         guild = self._client.get_guild(int(space_id)) if space_id.isdigit() else None
         found = lookup(guild, reference) if guild is not None else None

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 DISCORD_LOCALES: dict[str, str] = {"en-US": "en", "en-GB": "en", "de": "de"}
 
 SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN = 1, 2, 3, 4, 5
+# An application command's type: a message's context menu entry.
+MESSAGE_MENU = 3
 _OPTION_TYPES = {
     "string": STRING,
     "text": STRING,
@@ -133,6 +135,28 @@ def command_payload(spec: CommandSpec) -> dict[str, Any]:
     return payload
 
 
+def menu_payload(spec: CommandSpec) -> dict[str, Any]:
+    """A message's context-menu entry (type 3) that runs `spec` on that message."""
+    assert spec.message_menu is not None
+    label = spec.message_menu[:32]
+    localized = {
+        discord_locale: text
+        for discord_locale, ours in DISCORD_LOCALES.items()
+        if (text := gettext(ours, spec.message_menu)[:32]) and text != label
+    }
+    payload: dict[str, Any] = {
+        "type": MESSAGE_MENU,
+        "name": label,
+        "default_member_permissions": None,
+        "contexts": [GUILD],
+        "integration_types": [0],
+        "nsfw": False,
+    }
+    if localized:
+        payload["name_localizations"] = localized
+    return payload
+
+
 def _canon_option(opt: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": opt["type"],
@@ -154,11 +178,15 @@ def canonical(commands: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Only the fields we control, in a stable shape, for comparing."""
     out = []
     for cmd in commands:
-        if cmd.get("type", 1) != 1:
+        if cmd.get("type", 1) not in (1, MESSAGE_MENU):
             continue
         perms = cmd.get("default_member_permissions")
+        menu: dict[str, Any] = {"type": MESSAGE_MENU} if cmd.get("type") == MESSAGE_MENU else {}
+        if menu:
+            menu["name_localizations"] = dict(cmd.get("name_localizations") or {})
         out.append(
             {
+                **menu,
                 "name": cmd["name"],
                 "description": cmd.get("description", ""),
                 "description_localizations": dict(cmd.get("description_localizations") or {}),
@@ -177,7 +205,16 @@ def digest(commands: Iterable[Mapping[str, Any]]) -> str:
 
 
 def build(specs: Sequence[CommandSpec]) -> list[dict[str, Any]]:
-    return [command_payload(s) for s in specs]
+    menus = [menu_payload(s) for s in specs if s.message_menu]
+    return [command_payload(s) for s in specs] + menus
+
+
+def menu_command(data: Mapping[str, Any], specs: Mapping[str, CommandSpec]) -> CommandSpec | None:
+    """The command a message menu entry (by its English label) runs."""
+    label = str(data.get("name", ""))
+    return next(
+        (s for s in specs.values() if s.message_menu and s.message_menu[:32] == label), None
+    )
 
 
 # --- invocation --------------------------------------------------------------------

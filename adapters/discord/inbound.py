@@ -362,7 +362,24 @@ class Inbound:
             return
         self.shared.deferred[interaction.id] = state
         data: dict[str, Any] = dict(interaction.data or {})
-        name, args, options = slash.parse_invocation(data, self.specs)
+        target: dict[str, Any] = {}
+        args: tuple[str, ...] = ()
+        options: tuple[tuple[str, str], ...] = ()
+        if data.get("type") == slash.MESSAGE_MENU:
+            # A message's menu entry (Apps > Report message): the command, as a reply.
+            spec = slash.menu_command(data, self.specs)
+            name = spec.name if spec else str(data.get("name"))
+            resolved = (data.get("resolved") or {}).get("messages") or {}
+            message = resolved.get(str(data.get("target_id"))) or {}
+            author = message.get("author") or {}
+            target = {
+                "reply_to_message_id": str(data.get("target_id")),
+                "reply_to_user_id": str(author["id"]) if "id" in author else None,
+                "reply_to_user_name": author.get("global_name") or author.get("username"),
+                "reply_to_text": message.get("content") or None,
+            }
+        else:
+            name, args, options = slash.parse_invocation(data, self.specs)
         try:
             await self._emit(
                 CommandInvoked(
@@ -376,6 +393,7 @@ class Inbound:
                     args=args,
                     options=options,
                     private=private,
+                    **target,
                 )
             )
         finally:

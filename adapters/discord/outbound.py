@@ -30,6 +30,7 @@ from bot.actions import (
     AnswerButton,
     AssignRole,
     Attachment,
+    Ban,
     Button,
     CreateInvite,
     Delete,
@@ -250,13 +251,17 @@ class Outbound:
         content = rendered.chunks[0] if rendered.chunks else ""
         if len(content) > MAX_TEXT_LENGTH:
             content = content[: MAX_TEXT_LENGTH - 1] + "…"
-        # The channel as a `Send` names it ("": the server's main channel).
-        channel_id = self._target(action.space_id, action.channel_id)
-        if isinstance(channel_id, ActionResult):
-            return channel_id
-        message = self._channel(channel_id, action.space_id).get_partial_message(
-            int(action.message_id)
-        )
+        if action.channel_id.startswith("@"):  # a private message to that user
+            dm = await self.client.create_dm(discord.Object(id=int(action.channel_id[1:])))
+            message = dm.get_partial_message(int(action.message_id))
+        else:
+            # The channel as a `Send` names it ("": the server's main channel).
+            channel_id = self._target(action.space_id, action.channel_id)
+            if isinstance(channel_id, ActionResult):
+                return channel_id
+            message = self._channel(channel_id, action.space_id).get_partial_message(
+                int(action.message_id)
+            )
         await message.edit(
             content=content,
             view=_view(action.buttons) if action.buttons else None,
@@ -331,6 +336,17 @@ class Outbound:
         self.shared.kicked[key] = time.monotonic()
         try:
             await self.client.http.kick(key[1], key[0], reason=action.reason or "Kehila")
+        except discord.HTTPException:
+            self.shared.kicked.pop(key, None)
+            raise
+        return ActionResult(ok=True)
+
+    @actions.performs(Ban)
+    async def _ban(self, action: Ban) -> ActionResult:
+        key = (int(action.space_id), int(action.user_id))
+        self.shared.kicked[key] = time.monotonic()
+        try:
+            await self.client.http.ban(key[1], key[0], reason=action.reason or "Kehila")
         except discord.HTTPException:
             self.shared.kicked.pop(key, None)
             raise

@@ -27,6 +27,7 @@ from telegram import (
     BotCommandScope,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeDefault,
+    ChatMember,
     Update,
 )
 from telegram.error import BadRequest, TelegramError
@@ -251,6 +252,26 @@ class TelegramAdapter:
         if payload is not None and not START_PAYLOAD.match(payload):
             raise ValueError(f"start payload {payload!r}: Telegram allows 1-64 of A-Z a-z 0-9 _ -")
         return f"https://t.me/{self.username}" + (f"?start={payload}" if payload else "")
+
+    async def rights(self, space_id: str) -> frozenset[str] | None:
+        """What the bot may do in the group (`bot.ports.RIGHTS`): its administrator
+        rights, and whether it reads messages (privacy mode off, or an administrator)."""
+        bot = self.application.bot
+        try:
+            me = await bot.get_chat_member(int(space_id), bot.id)
+        except (TelegramError, ValueError):
+            return None
+        found: set[str] = set()
+        if me.status == ChatMember.OWNER:
+            return frozenset(("read", "delete", "timeout", "kick", "ban"))
+        if bot.bot.can_read_all_group_messages or me.status == ChatMember.ADMINISTRATOR:
+            found.add("read")
+        if me.status == ChatMember.ADMINISTRATOR:
+            if getattr(me, "can_delete_messages", False):
+                found.add("delete")
+            if getattr(me, "can_restrict_members", False):
+                found |= {"timeout", "kick", "ban"}
+        return frozenset(found)
 
     async def find_channel(self, space_id: str, reference: str) -> Channel | None:
         return await self.inbound.places.find(space_id, reference)

@@ -271,6 +271,10 @@ class Inbound:
             return []
         if command is not None:
             name, args = command
+            replied = msg.reply_to_message
+            if replied is not None and thread_id is not None and replied.message_id == thread_id:
+                replied = None  # the topic's first message, not a reply
+            author = replied.from_user if replied is not None else None
             return [
                 CommandInvoked(
                     platform="telegram",
@@ -282,6 +286,11 @@ class Inbound:
                     args=args,
                     private=private,
                     raw=update,
+                    message_id=str(msg.message_id),
+                    reply_to_message_id=str(replied.message_id) if replied is not None else None,
+                    reply_to_user_id=str(author.id) if author is not None else None,
+                    reply_to_user_name=author.full_name if author is not None else None,
+                    reply_to_text=(replied.text or replied.caption) if replied is not None else None,
                 )
             ]
         if text is None and msg.effective_attachment is None:

@@ -48,6 +48,7 @@ from bot.actions import (
     AnswerButton,
     ApproveJoinRequest,
     Attachment,
+    Ban,
     Button,
     CreateInvite,
     Delete,
@@ -395,6 +396,11 @@ class Outbound:
         await bot.ban_chat_member(chat_id, user_id)
         # Unban at once: a kick, not a ban; they may come back through an invite.
         await bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
+        return ActionResult(ok=True)
+
+    @actions.performs(Ban)
+    async def _do_ban(self, a: Ban) -> ActionResult:
+        await self.bot.ban_chat_member(self._chat(int(a.space_id)), int(a.user_id))
         return ActionResult(ok=True)
 
     @actions.performs(CreateInvite)

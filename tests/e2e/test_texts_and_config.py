@@ -162,6 +162,7 @@ async def test_help_lists_only_what_the_caller_may_use_here(console: ConsoleComm
         "/help",
         "/link",
         "/mydata",
+        "/report",
         "/start",
         "/stats",
         "/unlink",

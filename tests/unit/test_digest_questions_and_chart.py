@@ -14,9 +14,9 @@ from bot.features.engagement.counting import Buffer, weekly_rows
 from bot.features.engagement.unanswered import (
     QuestionTracker,
     excerpt,
-    message_link,
     track,
 )
+from bot.markup import message_link
 
 
 def test_an_excerpt_keeps_at_most_100_characters() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.events import MessagePosted
-from bot.markup import Link, Node
+from bot.markup import Link, Node, message_link
 from bot.questions import is_question
 from storage.engagement import EXCERPT_CHARS
 from storage.models import storable_text
@@ -104,15 +104,6 @@ class QuestionTracker:
     def forget(self, member_id: int) -> None:
         for key in [k for k, v in self.buffer.questions.items() if v["member_id"] == member_id]:
             del self.buffer.questions[key]
-
-
-def message_link(platform: str, space_id: str, channel_id: str, message_id: str) -> str | None:
-    """A link that opens the message, where the platform has one."""
-    if platform == "discord":
-        return f"https://discord.com/channels/{space_id}/{channel_id}/{message_id}"
-    if platform == "telegram" and space_id.startswith("-100"):
-        return f"https://t.me/c/{space_id[4:]}/{message_id}"
-    return None
 
 
 def question_node(

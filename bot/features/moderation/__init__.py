@@ -1,30 +1,62 @@
-"""Moderation: what needs a human's eye. Today: join surges (`surge.py`), detected
-here and published as `SurgeStarted`/`SurgeEnded` for the features that react
-(onboarding pauses its welcomes). `setup()` is the entry point."""
+"""Moderation: what needs a human's eye, told to the moderators once, with the buttons
+to act (docs/MODERATION.md).
+
+- `surge.py`: join surges, published as `SurgeStarted`/`SurgeEnded` for the features
+  that react (onboarding pauses its welcomes), and raids (young accounts, invites);
+- `hot.py`: the message detectors on the hot path (floods, watched words, questions),
+  memory only; `matcher.py`: the watched-words matcher; `watchlist.py`: `/watch`;
+- `reports.py`: `/report`; `questions.py`: questions nobody answered;
+- `alerts.py`: incidents, their alerts, buttons, log, hourly cap, `/incidents`;
+- `retention.py`: incidents deleted after `moderation.retention`;
+- `status.py`: `/moderation status`; `settings.py`; `privacy.py`.
+
+`setup()` is the entry point."""
 
 from __future__ import annotations
 
-from bot.context import Context
 from bot.feature import Feature
-from bot.features.moderation import surge
+from bot.features.moderation import (
+    alerts,
+    hot,
+    questions,
+    reports,
+    retention,
+    settings,
+    status,
+    surge,
+    watchlist,
+)
+from bot.features.moderation.hot import Watch
+from bot.features.moderation.privacy import (
+    delete_member_data,
+    export_member_data,
+    merge_member_data,
+)
 from bot.features.moderation.surge import SurgeWatch
-
-
-async def _no_member_data(ctx: Context, member_id: int) -> None:
-    """Join counts are per community, in memory: nothing of a member is kept."""
-
-
-async def _no_merge(ctx: Context, from_id: int, into_id: int) -> None:
-    """Nothing of a member is kept."""
+from storage.moderation import ModerationRepo
 
 
 def setup() -> Feature:
-    return Feature(
+    feature = Feature(
         "moderation",
-        delete_member_data=_no_member_data,
-        merge_member_data=_no_merge,
-        states=(lambda services: SurgeWatch(),),
-    ).include(surge.router)
+        delete_member_data=delete_member_data,
+        merge_member_data=merge_member_data,
+        export_member_data=export_member_data,
+        states=(lambda services: SurgeWatch(), lambda services: Watch()),
+        repositories=(ModerationRepo,),
+    )
+    feature.on_startup(watchlist.load)
+    return feature.include(
+        settings.router,
+        surge.router,
+        hot.router,
+        alerts.router,
+        watchlist.router,
+        reports.router,
+        questions.router,
+        retention.router,
+        status.router,
+    )
 
 
-__all__ = ["SurgeWatch", "setup"]
+__all__ = ["SurgeWatch", "Watch", "setup"]

@@ -1,7 +1,7 @@
 """community events: series, dates, RSVPs, reminder opt-outs, calendar feeds
 
 Revision ID: 0008_events
-Revises: 0010_one_time_codes
+Revises: 0009_moderation_alerts
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_events"
-down_revision: str | None = "0010_one_time_codes"
+down_revision: str | None = "0009_moderation_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

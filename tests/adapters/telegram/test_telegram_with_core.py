@@ -223,7 +223,7 @@ async def test_setup_from_a_hebrew_app_speaks_hebrew_and_marks_latin_first_lines
     await feed(adapter, _message(920000030, noa, GROUP_CHAT, "/setup Bakery Friends"))
     info = app.directory.community_of("telegram", str(BAKERY))
     assert info is not None and (info.locale, info.timezone) == ("he", "Asia/Jerusalem")
-    said = api.of("sendMessage")[-1].params["text"]
+    said = [c for c in api.of("sendMessage") if c.params["chat_id"] == BAKERY][-1].params["text"]
     assert "שפה: עברית (לפי השפה של האפליקציה שלך)" in said
     assert "אזור זמן: Asia/Jerusalem" in said and "/config set timezone" in said
 

@@ -1,0 +1,303 @@
+"""The message detectors on the hot path: flood, watched words, questions.
+
+`observe` runs on every message of every community (a memory-only observer: no
+context, no transaction, no I/O). It costs a few dictionary lookups when a community
+has no detector on. What it finds it notes in `Watch.flags`; the handler `flagged`
+(which runs only for a member with a note, `only_if`) opens the incidents, in a unit
+of work of its own. Questions are noted in memory and swept by a job (questions.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.events import MemberJoined, MessagePosted
+from bot.feature import Router
+from bot.features.moderation.alerts import Found, open_incident
+from bot.features.moderation.matcher import Matcher
+from bot.features.moderation.settings import (
+    FLOOD,
+    FLOOD_CHANNELS,
+    FLOOD_MENTIONS,
+    FLOOD_PER_MINUTE,
+    NEW_MEMBER,
+    QUESTIONS,
+    WATCH,
+)
+from bot.questions import is_question
+
+if TYPE_CHECKING:
+    from bot.context import Context
+    from bot.directory import CommunityInfo, MemberRef
+    from bot.services import Services
+
+router = Router()
+MINUTE = timedelta(minutes=1)
+SAME_TEXT_WINDOW = timedelta(minutes=10)
+# A flood by one member within this long of its alert is the same incident.
+SAME_INCIDENT = timedelta(minutes=10)
+# Short texts ("ok", "thanks") are not counted as the same text in several channels.
+SAME_TEXT_MIN = 12
+# Kept in memory at most, per kind (oldest dropped first).
+MAX_TRACKED = 50_000
+# The community's internal setting counting changes to its watched words (watchlist.py).
+VERSION_KEY = "moderation.watch_version"
+# In `Watch.recent` while the incident is being opened.
+OPENING = 0
+EXCERPT = 200
+MENTION = re.compile(r"<@!?\d+>|(?<!\w)@\w{3,}")
+LINK = re.compile(r"https?://|www\.|t\.me/|discord\.gg/|discord(?:app)?\.com/invite", re.I)
+
+
+@dataclass(slots=True)
+class Flag:
+    kind: str  # "flood" or "watch"
+    rule: str  # flood: "rate", "channels", "mentions", "link"; watch: the entry
+    count: int
+    event: MessagePosted
+
+
+@dataclass(slots=True)
+class Question:
+    member_id: int
+    platform: str
+    space_id: str
+    channel_id: str
+    message_id: str
+    at: datetime
+    excerpt: str
+
+
+@dataclass
+class Watch:
+    """Moderation's memory on the hot path, per process."""
+
+    matchers: dict[int, Matcher] = field(default_factory=dict)
+    # Per member: their message times in the last minute.
+    rates: dict[int, deque[datetime]] = field(default_factory=dict)
+    # Per (community, hash of a text): the channels it was posted in lately, and when
+    # (the text itself is not kept).
+    texts: dict[tuple[int, int], dict[str, datetime]] = field(default_factory=dict)
+    # Per member: when they joined (seen by this process).
+    joined: dict[int, datetime] = field(default_factory=dict)
+    # What the observer found, per member, for `flagged`.
+    flags: dict[int, list[Flag]] = field(default_factory=dict)
+    # The incident a member's flood is counted in, and since when, per (member, rule).
+    recent: dict[tuple[int, str], tuple[int, datetime]] = field(default_factory=dict)
+    # Open questions per community, by (platform, space, message id).
+    questions: dict[int, dict[tuple[str, str, str], Question]] = field(default_factory=dict)
+    # Communities whose watched-words list changed in another process: reloaded by
+    # watchlist.reload.
+    stale: set[int] = field(default_factory=set)
+    # Communities whose messages arrive without their text (Discord without the
+    # Message Content intent): /moderation status says so.
+    no_text: set[int] = field(default_factory=set)
+
+    def flag(self, member_id: int, flag: Flag) -> None:
+        """Note what was found, unless it is part of an incident opened lately (the
+        same member, kind and rule within `SAME_INCIDENT`): one alert per incident,
+        and a flood's later messages cost nothing more."""
+        recent = self.recent.get((member_id, f"{flag.kind}:{flag.rule}"))
+        if recent is not None and flag.event.at - recent[1] < SAME_INCIDENT:
+            return
+        self.flags.setdefault(member_id, []).append(flag)
+
+    def forget(self, member_id: int) -> None:
+        for table in (self.rates, self.joined, self.flags):
+            table.pop(member_id, None)
+        self.recent = {k: v for k, v in self.recent.items() if k[0] != member_id}
+        for questions in self.questions.values():
+            for key in [k for k, q in questions.items() if q.member_id == member_id]:
+                del questions[key]
+
+    def merge(self, from_id: int, into_id: int) -> None:
+        joined = self.joined.pop(from_id, None)
+        if joined is not None and into_id not in self.joined:
+            self.joined[into_id] = joined
+        for questions in self.questions.values():
+            for q in questions.values():
+                if q.member_id == from_id:
+                    q.member_id = into_id
+        self.rates.pop(from_id, None)
+
+
+def _on(directory: Any, community: CommunityInfo, key: str) -> bool:
+    settings = community.settings
+    return bool(settings[key] if key in settings else directory.setting_specs[key].default)
+
+
+@router.observe(MessagePosted)
+def observe(
+    services: Services, community: CommunityInfo, member: MemberRef, event: MessagePosted
+) -> None:
+    if event.private:
+        return
+    if event.text is None and community.id not in services.state(Watch).no_text:
+        services.state(Watch).no_text.add(community.id)
+    directory = services.directory
+    flood, watch, questions = (
+        _on(directory, community, FLOOD),
+        _on(directory, community, WATCH),
+        _on(directory, community, QUESTIONS),
+    )
+    if not (flood or watch or questions):
+        return
+    state: Watch = services.state(Watch)
+    text = event.text
+    if questions:
+        _note_question(state, community, member, event)
+    if member.role != "member" or text is None:
+        return  # staff are not flagged; without text only the rate could count
+    if flood:
+        _flood(state, directory, community, member, event, text)
+    if watch:
+        matcher = state.matchers.get(community.id)
+        version = community.settings.get(VERSION_KEY, 0)
+        if (matcher.version if matcher is not None else 0) != version:
+            state.stale.add(community.id)  # another process changed the list
+        elif matcher is not None:
+            entry = matcher.find(text)
+            if entry is not None:
+                state.flag(member.id, Flag("watch", entry, 1, event))
+
+
+def _flood(
+    state: Watch,
+    directory: Any,
+    community: CommunityInfo,
+    member: MemberRef,
+    event: MessagePosted,
+    text: str,
+) -> None:
+    at = event.at
+    times = state.rates.get(member.id)
+    if times is None:
+        if len(state.rates) >= MAX_TRACKED:
+            state.rates.clear()
+        times = state.rates[member.id] = deque()
+    times.append(at)
+    limit = int(directory.setting(community, FLOOD_PER_MINUTE.key))
+    while times[0] <= at - MINUTE or len(times) > limit + 1:
+        times.popleft()
+    if len(times) > limit:
+        state.flag(member.id, Flag("flood", "rate", len(times), event))
+    if len(text) >= SAME_TEXT_MIN:
+        key = (community.id, hash(text))
+        seen = state.texts.get(key)
+        if seen is None:
+            if len(state.texts) >= MAX_TRACKED:
+                state.texts.clear()
+            seen = state.texts[key] = {}
+        seen[event.channel_id] = at
+        if len(seen) >= int(directory.setting(community, FLOOD_CHANNELS.key)):
+            fresh = {c: t for c, t in seen.items() if t > at - SAME_TEXT_WINDOW}
+            state.texts[key] = fresh
+            if len(fresh) >= int(directory.setting(community, FLOOD_CHANNELS.key)):
+                state.flag(member.id, Flag("flood", "channels", len(fresh), event))
+    if "@" in text:
+        mentions = len(MENTION.findall(text))
+        if mentions >= int(directory.setting(community, FLOOD_MENTIONS.key)):
+            state.flag(member.id, Flag("flood", "mentions", mentions, event))
+    joined = state.joined.get(member.id)
+    if joined is not None:
+        window = int(directory.setting(community, NEW_MEMBER.key))
+        if at - joined > timedelta(seconds=window):
+            del state.joined[member.id]
+        elif LINK.search(text):
+            state.flag(member.id, Flag("flood", "link", 1, event))
+
+
+def _note_question(
+    state: Watch, community: CommunityInfo, member: MemberRef, event: MessagePosted
+) -> None:
+    open_questions = state.questions.get(community.id)
+    if event.reply_to_message_id is not None and open_questions:
+        asked = open_questions.get((event.platform, event.space_id, event.reply_to_message_id))
+        if asked is not None and asked.member_id != member.id:
+            del open_questions[(event.platform, event.space_id, event.reply_to_message_id)]
+    text = event.text
+    if text is None or not is_question(text, community.locale):
+        return
+    if open_questions is None:
+        open_questions = state.questions[community.id] = {}
+    if len(open_questions) >= MAX_TRACKED:
+        return
+    open_questions[(event.platform, event.space_id, event.message_id)] = Question(
+        member.id,
+        event.platform,
+        event.space_id,
+        event.channel_id,
+        event.message_id,
+        event.at,
+        text[:EXCERPT],
+    )
+
+
+@router.observe(MemberJoined)
+def joined(
+    services: Services, community: CommunityInfo, member: MemberRef, event: MemberJoined
+) -> None:
+    state: Watch = services.state(Watch)
+    if len(state.joined) >= MAX_TRACKED:
+        state.joined.clear()
+    state.joined[member.id] = event.at
+
+
+def _has_flags(services: Services, member: MemberRef) -> bool:
+    return member.id in services.state(Watch).flags
+
+
+@router.on(MessagePosted, only_if=_has_flags)
+async def flagged(ctx: Context, event: MessagePosted) -> None:
+    """Open the incidents the observer found for this member."""
+    member = ctx.member
+    if member is None:
+        return
+    state = ctx.state(Watch)
+    flags = state.flags.pop(member.id, [])
+    opened: list[tuple[tuple[int, str], int, datetime]] = []
+    for flag in flags:
+        key = (member.id, f"{flag.kind}:{flag.rule}")
+        recent = state.recent.get(key)
+        if recent is not None and flag.event.at - recent[1] < SAME_INCIDENT:
+            continue  # opened meanwhile (another message of it, handled concurrently)
+        # Claimed at once: messages of one flood are handled concurrently.
+        state.recent[key] = (OPENING, flag.event.at)
+        ctx.after_rollback(_unclaim(state, key))
+        found = Found(
+            kind=flag.kind,
+            platform=flag.event.platform,
+            space_id=flag.event.space_id,
+            member=member,
+            user_id=flag.event.actor.user_id if flag.event.actor else None,
+            channel_id=flag.event.channel_id,
+            message_id=flag.event.message_id,
+            excerpt=flag.event.text,
+            count=flag.count,
+            detail={"rule": flag.rule} if flag.kind == "flood" else {"entry": flag.rule},
+        )
+        if flag.rule == "link":
+            found.detail["window"] = int(ctx.setting(NEW_MEMBER.key))
+        made = await open_incident(ctx, found)
+        if made is not None:
+            opened.append((key, made.id, flag.event.at))
+
+    def remember() -> None:
+        for key, incident_id, at in opened:
+            state.recent[key] = (incident_id, at)
+        if len(state.recent) > MAX_TRACKED:
+            state.recent.clear()
+
+    ctx.after_commit(remember)
+
+
+def _unclaim(state: Watch, key: tuple[int, str]) -> Callable[[], None]:
+    def undo() -> None:
+        state.recent.pop(key, None)
+
+    return undo

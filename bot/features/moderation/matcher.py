@@ -1,0 +1,127 @@
+"""Watched words: one pass over a message, whatever the length of the list.
+
+Entries and messages are folded the same way (`fold`): case-folded (German ß is
+"ss") and Hebrew points dropped. Hebrew final letters (ך ם ן ף ץ) are the entry's
+business, not the message's: an entry is added in the forms a message writes it, a
+final letter at the end of each of its words and the usual form inside ("כסף" is
+looked for as "כסף" and, within a longer word, "כספ"), so a message is never
+translated letter by letter. An Aho-Corasick automaton (pyahocorasick) finds every entry in one
+pass; each hit is then checked against the word around it:
+
+- an entry matches a whole word or phrase;
+- in Hebrew, also after the one-letter prefixes glued to a word (ו ה ב ל מ ש כ, up
+  to three: "ובכסף" has "כסף");
+- an entry of four letters or more also matches inside a longer word, as German
+  compounds need ("Vollidiot" has "idiot"); shorter entries would match too much
+  ("ass" in "class");
+- `word*` matches any word starting with `word`.
+
+The cost per message is the fold plus the automaton's pass: it does not grow with the
+number of entries (benchmarks/watchlist.py measures it).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import ahocorasick
+
+HEBREW_PREFIXES = frozenset("והבלמשכ")
+MAX_PREFIXES = 3
+# Inside a longer word (compounds) only from this many letters.
+COMPOUND_MIN = 4
+_TO_USUAL = str.maketrans("ךםןףץ", "כמנפצ")
+_TO_FINAL = dict(zip("כמנפצ", "ךםןףץ", strict=True))
+# Hebrew points and cantillation marks (niqqud): not part of the word as typed.
+_POINTS = {c: None for c in range(0x0591, 0x05C8) if unicodedata.category(chr(c)) == "Mn"}
+_HAS_POINTS = re.compile("[\u0591-\u05c7]")
+
+
+def fold(text: str) -> str:
+    if text.isascii():  # most messages: lower() is casefold
+        return text.lower()
+    text = text.casefold()
+    if _HAS_POINTS.search(text):
+        text = text.translate(_POINTS)
+    return text
+
+
+def _forms(key: str) -> set[str]:
+    """The ways a message writes a folded entry: finals at word ends, or not (the
+    last word continuing, as in a compound, a prefix pattern or a suffix)."""
+    usual = key.translate(_TO_USUAL)
+    words = usual.split(" ")
+    finals = [w[:-1] + _TO_FINAL.get(w[-1], w[-1]) if w else w for w in words]
+    return {usual, " ".join(finals), " ".join([*finals[:-1], words[-1]])}
+
+
+def _is_letter(c: str) -> bool:
+    return c.isalnum() or c == "'"
+
+
+def normal_entry(raw: str) -> str:
+    """An entry as it is stored: trimmed, inner spaces single, case kept for showing."""
+    return " ".join(raw.split())
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    shown: str
+    length: int
+    prefix: bool  # `word*`
+
+
+class Matcher:
+    """The watched entries of one community."""
+
+    __slots__ = ("_automaton", "entries", "version")
+
+    def __init__(self, entries: list[str], version: int = 0) -> None:
+        self.entries = list(entries)
+        # The list's version (`moderation.watch_version`): another process changed
+        # the list when the community's differs.
+        self.version = version
+        automaton = ahocorasick.Automaton()
+        for shown in entries:
+            prefix = shown.endswith("*")
+            key = fold(shown.rstrip("*").strip())
+            if not key:
+                continue
+            entry = _Entry(shown, len(key), prefix)
+            for form in _forms(key):
+                automaton.add_word(form, entry)
+        self._automaton: ahocorasick.Automaton | None = None
+        if len(automaton):
+            automaton.make_automaton()
+            self._automaton = automaton
+
+    def find(self, text: str) -> str | None:
+        """The first watched entry in `text` (as the owner wrote it), or None."""
+        automaton = self._automaton
+        if automaton is None:
+            return None
+        folded = fold(text)
+        size = len(folded)
+        for end, entry in automaton.iter(folded):
+            start = end - entry.length + 1
+            whole_start = start == 0 or not _is_letter(folded[start - 1])
+            whole_end = end + 1 == size or not _is_letter(folded[end + 1])
+            if whole_start and (whole_end or entry.prefix):
+                return entry.shown
+            if entry.length >= COMPOUND_MIN:
+                return entry.shown
+            if not whole_start and (whole_end or entry.prefix) and _hebrew_prefixed(folded, start):
+                return entry.shown
+        return None
+
+
+def _hebrew_prefixed(text: str, start: int) -> bool:
+    """Only Hebrew one-letter prefixes (at most three) stand before `start` in its word."""
+    i = start
+    while i > 0 and _is_letter(text[i - 1]):
+        if text[i - 1] not in HEBREW_PREFIXES or start - (i - 1) > MAX_PREFIXES:
+            return False
+        i -= 1
+    return True

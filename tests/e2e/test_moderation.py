@@ -1,0 +1,273 @@
+"""Moderator alerts end to end through the console adapter and the fake clock:
+detectors, one alert per incident with its buttons, the log, the hourly cap, reports,
+unanswered questions, retention, and the privacy hooks."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from adapters.console.community import ConsoleCommunity
+from bot.actions import Ban, Delete, Edit, Kick, Reply, Restrict
+from bot.commands import CommandSpec, OptionSpec
+from bot.config import Config
+from bot.context import Context
+from bot.directory import MemberRef
+from bot.feature import Feature, Router
+from bot.features import all_features
+from bot.features.moderation.hot import Watch
+from bot.members import merge_members
+from storage.database import Database
+from tests.conftest import START
+
+MODS = "/config set moderation.alert_channel mods\n"
+
+
+async def rows(console: ConsoleCommunity, sql: str) -> list[tuple[object, ...]]:
+    db = Database(console.config.database.url)
+    try:
+        async with db.session() as session:
+            return [tuple(r) for r in (await session.execute(text(sql))).all()]
+    finally:
+        await db.dispose()
+
+
+def alerts(console: ConsoleCommunity) -> list[str]:
+    return console.seen_by("#mods")
+
+
+async def test_a_flood_is_one_alert_whose_buttons_act_and_are_logged(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(
+        "/config set moderation.flood on\n/config set moderation.flood_per_minute 3\n"
+        "/config set moderation.alert_channel mods"
+    )
+    console.clear()
+    await console.run("\n".join(f"/say spam buy now {i}" for i in range(8)))
+    [alert] = alerts(console)
+    assert "Flood in" in alert and "spam posted 4 messages within a minute" in alert
+    assert "“buy now 3”" in alert
+    # The moderators' buttons: delete, time out, kick, ban, handled, false alarm.
+    await console.run("/in mods")
+    shown = [b.label for b, _ in console.adapter.buttons_for(console.session.actor, "mods")]
+    assert shown == ["Delete message", "Time out", "Kick", "Ban", "Handled", "False alarm"]
+    console.clear()
+    await console.run("/click 1")  # delete
+    [delete] = console.actions(Delete)
+    assert isinstance(delete, Delete)
+    [edited] = [a for a in console.actions(Edit) if isinstance(a, Edit)]
+    assert "deleted the message" in edited.text.plain()
+    await console.run("/click 2")  # time out
+    [restrict] = console.actions(Restrict)
+    assert isinstance(restrict, Restrict) and restrict.user_id == "spam"
+    assert console.adapter.member("spam").restricted
+    # Pressing delete again does not delete again: it says who did, and when.
+    console.clear()
+    await console.run("/click 1")
+    assert not console.actions(Delete)
+    await console.run("/click 6")  # false alarm: the alert keeps its log, loses its buttons
+    assert not console.actions(Kick) and not console.actions(Ban)
+    assert not console.adapter.buttons_for(console.session.actor, "mods")
+    # The incident log.
+    console.clear()
+    await console.run("/incidents")
+    log = console.last_text()
+    assert "Flood" in log and "false alarm" in log
+    assert "deleted the message" in log and "timed the member out" in log
+    assert "called it a false alarm" in log
+
+
+async def test_the_hourly_cap_holds_alerts_and_summarizes_them(console: ConsoleCommunity) -> None:
+    await console.run(
+        "/config set moderation.watch on\n/config set moderation.alerts_per_hour 2\n"
+        "/config set moderation.alert_channel mods\n/watch add scam"
+    )
+    console.clear()
+    for name in ("a", "b", "c", "d", "e"):
+        await console.run(f"/say {name} this is a scam")
+    assert len(alerts(console)) == 2
+    await console.advance(timedelta(hours=1))
+    summary = alerts(console)[-1]
+    assert "3 more incidents within the hour" in summary and "Watched word: 3" in summary
+    assert len(alerts(console)) == 3
+
+
+async def test_watched_words_in_three_languages(console: ConsoleCommunity) -> None:
+    await console.run(
+        "/config set moderation.watch on\n/config set moderation.alert_channel mods\n"
+        "/watch add Idiot\n/watch add כסף קל\n/watch add crypto*"
+    )
+    console.clear()
+    await console.run("/say a Du VOLLIDIOT")
+    await console.run("/say b ובכסף קל תרוויחו")
+    await console.run("/say c cryptocurrency gains")
+    await console.run("/say d a classic idiom")
+    found = alerts(console)
+    assert len(found) == 3
+    assert "“Idiot”" in found[0] and "“כסף קל”" in found[1] and "“crypto*”" in found[2]
+    await console.run("/watch list")
+    assert "3 watched entries" in console.last_text()
+    # After a restart the list is loaded again.
+    await console.restart()
+    console.clear()
+    await console.run("/say e cryptos everywhere")
+    [after] = alerts(console)
+    assert "e wrote “crypto*”" in after
+
+
+async def test_a_report_is_alerted_and_the_reporter_stays_private(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(MODS)
+    await console.run("/say troll you are all fools")
+    console.clear()
+    await console.run("/as rina\n/reply troll /report insulting")
+    [alert] = alerts(console)
+    assert "a member reported a message by troll" in alert and "insulting" in alert
+    assert "rina" not in alert
+    assert any("Thank you for your report" in t for t in console.seen_by("@rina"))
+    assert not any("rina" in t for t in console.seen_by("@troll"))
+    # The /report command itself is deleted, so the channel does not show who reported.
+    assert console.actions(Delete)
+    # The same message reported again: no second alert.
+    await console.run("/as sam\n/reply troll /report")
+    assert len(alerts(console)) == 1
+
+
+async def test_an_unanswered_question_is_alerted_once_in_waking_hours(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(MODS + "/config set moderation.questions on")
+    console.clear()
+    await console.run(
+        "/say dana How do I change my plan?\n/say eli Does anyone know a good printer?"
+    )
+    await console.run("/as fay\n/reply eli Try the one on the second floor")
+    await console.advance(timedelta(hours=3))
+    assert not alerts(console)
+    await console.advance(timedelta(hours=2))
+    [alert] = alerts(console)
+    assert "Unanswered question" in alert and "dana asked 4 hours ago" in alert
+    assert "How do I change my plan?" in alert
+    await console.advance(timedelta(hours=5))
+    assert len(alerts(console)) == 1
+
+
+async def test_a_raid_is_one_alert_with_its_invites_and_count(console: ConsoleCommunity) -> None:
+    await console.run(
+        MODS + "/config set moderation.raid on\n/config set moderation.surge_per_minute 3\n"
+        "/invite RAIDX"
+    )
+    console.clear()
+    await console.run("\n".join(f"/join bot{i} invite=RAIDX" for i in range(12)))
+    raid = [t for t in alerts(console) if "Raid in" in t]
+    assert len(raid) == 1
+    assert "4 members joined" in raid[0] and "raidx (4)" in raid[0].lower()
+    assert "does not say how old an account is" in raid[0]
+    await console.advance(timedelta(minutes=11))
+    edited = [a for a in console.actions(Edit) if isinstance(a, Edit)]
+    assert edited and "12 members joined" in edited[-1].text.plain()
+
+
+def _merging_feature() -> Feature:
+    router = Router()
+    router.command(
+        CommandSpec(
+            "merge", "Merge two members (test only)",
+            options=(OptionSpec("source", "from"), OptionSpec("target", "into")),
+        )
+    )  # fmt: skip
+
+    @router.handles("merge")
+    async def merge(ctx: Context, args: dict[str, Any]) -> None:
+        assert ctx.community is not None
+        directory = ctx.services.directory
+        source = directory.member(ctx.community.id, "console", str(args["source"]))
+        target = directory.member(ctx.community.id, "console", str(args["target"]))
+        assert source is not None and target is not None
+        await merge_members(ctx, source.id, target.id)
+
+    async def nothing(ctx: Context, member_id: int) -> None:
+        pass
+
+    async def no_merge(ctx: Context, from_id: int, into_id: int) -> None:
+        pass
+
+    return Feature("merging", delete_member_data=nothing, merge_member_data=no_merge).include(
+        router
+    )
+
+
+async def test_merge_forget_and_retention(config: Config) -> None:
+    console = ConsoleCommunity(config, start=START, features=[*all_features(), _merging_feature()])
+    await console.start(migrate=False)
+    try:
+        await console.run("/setup Test Community")
+        await console.run(MODS + "/config set moderation.watch on\n/watch add scam")
+        await console.run("/say a a scam\n/say b another scam\n/say c a scam too")
+        await console.run("/as rina\n/reply c /report scam")
+        incidents = "SELECT member_id FROM moderation_incident ORDER BY id"
+        assert len(await rows(console, incidents)) == 4  # three watched words, one report
+        # /mydata: the incidents about you and the reports you made.
+        await console.run("/as rina\n/mydata")
+        reply = console.actions(Reply)[-1]
+        assert isinstance(reply, Reply)
+        mine = json.loads(reply.attachments[0].data)["moderation"]
+        assert len(mine["your_reports"]) == 1 and mine["incidents_about_you"] == []
+        a, b = ref(console, "a"), ref(console, "b")
+        await console.run("/as owner\n/merge b a")
+        assert [r[0] for r in await rows(console, incidents)][:2] == [a.id, a.id]
+        # Forgetting a member deletes the incidents about them.
+        await console.run("/as a\n/forgetme\n/click 1")
+        assert len(await rows(console, incidents)) == 2
+        # The reporter's data: the report stays, without who made it.
+        reporters = "SELECT reporter_id FROM moderation_incident WHERE kind = 'report'"
+        assert await rows(console, reporters) == [(ref(console, "rina").id,)]
+        await console.run("/as rina\n/forgetme\n/click 1")
+        assert await rows(console, reporters) == [(None,)]
+        # Retention: gone after 14 days, by the daily job.
+        await console.advance(timedelta(days=13))
+        assert len(await rows(console, incidents)) == 2
+        await console.advance(timedelta(days=2))
+        assert await rows(console, incidents) == []
+        assert b.id not in console.app.services.state(Watch).joined
+    finally:
+        await console.stop()
+
+
+def ref(console: ConsoleCommunity, user_id: str) -> MemberRef:
+    community = console.app.directory.community_of("console", "console")
+    assert community is not None
+    found = console.app.directory.member(community.id, "console", user_id)
+    assert found is not None, user_id
+    return found
+
+
+async def test_a_list_changed_by_another_process_is_reloaded(console: ConsoleCommunity) -> None:
+    await console.run(MODS + "/config set moderation.watch on\n/watch add scam")
+    community = console.app.directory.community_of("console", "console")
+    assert community is not None
+    version = community.settings["moderation.watch_version"]
+    # Another process adds an entry: its row, and the version bot/sync.py brings here.
+    db = Database(console.config.database.url)
+    try:
+        async with db.session() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO moderation_watch (community_id, entry, added_at) "
+                    "VALUES (:c, 'fraud', '2026-03-02 08:00:00')"
+                ),
+                {"c": community.id},
+            )
+            await session.commit()
+    finally:
+        await db.dispose()
+    console.app.directory.set_setting(community, "moderation.watch_version", version + 1)
+    console.clear()
+    await console.run("/say a what a fraud")  # noticed: the list is reloaded
+    await console.run("/say b another fraud")
+    assert [t for t in alerts(console) if "“fraud”" in t]
