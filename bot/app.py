@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import logging
 import os
@@ -223,7 +224,13 @@ class App:
         from bot.web import WebServer
 
         host, port = section.address
-        server = WebServer(self.services.metrics, self.readiness, host, port)
+        services = self.services
+        pages = [
+            (path, functools.partial(handler, services))
+            for feature in services.features
+            for path, handler in feature.pages.items()
+        ]
+        server = WebServer(services.metrics, self.readiness, host, port, pages)
         try:
             await server.start()
         except OSError as exc:

@@ -212,6 +212,9 @@ class WebSection(_Section):
 
     # host:port, e.g. "127.0.0.1:8080"; unset: no server (the default).
     listen: str | None = None
+    # The address members reach its public pages at (the events' calendar feeds), e.g.
+    # "https://kehila.example.org" behind a reverse proxy; unset: no feed links.
+    public_url: str | None = None
 
     @field_validator("listen")
     @classmethod

@@ -79,6 +79,9 @@ class Dispatcher:
         self.commands: dict[str, CommandSpec] = {}
         self.command_handlers: dict[str, CommandHandler] = {}
         self.buttons: dict[str, tuple[str, Any]] = {}
+        # Button prefixes whose press makes its presser a member on first sight (an
+        # RSVP): a deliberate act, unlike pressing an old button after /forgetme.
+        self.recording_buttons: set[str] = set()
         self.choices: set[str] = set()
         self.jobs: dict[str, tuple[str, Any]] = {}
         # Configured channels the owners were told are failing (bot/channels.py).
@@ -113,6 +116,7 @@ class Dispatcher:
             if prefix in self.buttons or prefix == FOCUS:
                 raise ValueError(f"button prefix {prefix} declared twice")
             self.buttons[prefix] = (feature.name, on_button)
+        self.recording_buttons |= feature.recording_buttons
         self.choices |= feature.choices
         for name, on_job in feature.jobs.items():
             self.jobs[name] = (feature.name, on_job)
@@ -219,7 +223,8 @@ class Dispatcher:
         (someone who was deleted, pressing an old button, stays deleted) nor a command
         that only reads (`records_member=False`)."""
         if isinstance(event, ButtonPressed):
-            return False
+            prefix = unscope(event.action_id)[0].partition(":")[0]
+            return prefix in self.recording_buttons
         if isinstance(event, CommandInvoked):
             spec = self.commands.get(event.name.lower())
             return spec is None or spec.records_member

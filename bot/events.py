@@ -184,6 +184,23 @@ class ExternalRsvp(Event):
 
 
 @event
+class ExternalEventChanged(Event):
+    """A platform-native scheduled event was created, changed or cancelled on the
+    platform (Discord: in its own interface, or the sync of a mirrored date coming back)."""
+
+    external_event_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime | None = None
+    location: str = ""
+    description: str = ""
+    cancelled: bool = False
+    created: bool = False
+    # The event was made by the bot itself (a mirrored date).
+    made_by_bot: bool = False
+
+
+@event
 class JobFired(Event):
     """The clock: a stored job is due. Internal; `space_id` is empty."""
 

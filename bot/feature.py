@@ -59,6 +59,18 @@ MemberDataHandler = Callable[["Context", int], Awaitable[None]]
 MemberMergeHandler = Callable[["Context", int, int], Awaitable[None]]
 MemberExporter = Callable[["Context", int], Awaitable[dict[str, Any]]]
 Hook = Callable[["Services"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What a feature's page answers on the web server (bot/web.py)."""
+
+    body: bytes
+    content_type: str
+
+
+# A GET on the web server: (services, the path's parameters) -> the page, or None (404).
+PageHandler = Callable[["Services", dict[str, str]], Awaitable[Page | None]]
 # Builds a feature's in-memory state once per running app.
 StateFactory = Callable[["Services"], object]
 
@@ -181,12 +193,16 @@ class Router:
     commands: list[CommandSpec] = field(default_factory=list)
     command_handlers: dict[str, CommandHandler] = field(default_factory=dict)
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    # Prefixes whose press makes an unknown presser a member (`button(records_member=True)`).
+    recording_buttons: set[str] = field(default_factory=set)
     choices: set[str] = field(default_factory=set)  # button prefixes pressed once a message
     jobs: dict[str, JobHandler] = field(default_factory=dict)
     settings: list[Setting] = field(default_factory=list)
     digest: DigestContribution | None = None
     startup: list[Hook] = field(default_factory=list)
     shutdown: list[Hook] = field(default_factory=list)
+    # GET routes on the web server (aiohttp paths, e.g. "/calendar/{token}.ics").
+    pages: dict[str, PageHandler] = field(default_factory=dict)
 
     def on(
         self, *event_types: type[Event], only_if: HandlerFilter | None = None
@@ -222,15 +238,19 @@ class Router:
         return register
 
     def button(
-        self, prefix: str, *, choice: bool = False
+        self, prefix: str, *, choice: bool = False, records_member: bool = False
     ) -> Callable[[ButtonHandler], ButtonHandler]:
         """Handle the buttons whose action id starts with `prefix`. `choice`: the
         buttons of one message are one choice, made once by each person: their first
         press runs the handler and closes the buttons (`AnswerButton.close`); a later
         press of any of them (before the platform shows them closed, or from another
-        device) is told so and changes nothing (the dispatcher's `_choice`)."""
+        device) is told so and changes nothing (the dispatcher's `_choice`).
+        `records_member`: a press by someone the bot has not seen makes them a member
+        (an RSVP is a deliberate act; other buttons leave a stranger unrecorded)."""
         if ":" in prefix or "|" in prefix:
             raise ValueError("a button prefix has no ':' or '|'")
+        if records_member:
+            self.recording_buttons.add(prefix)
 
         def register(fn: ButtonHandler) -> ButtonHandler:
             self.buttons[prefix] = fn
@@ -254,6 +274,13 @@ class Router:
     def digest_section(self, order: int) -> Callable[[DigestSection], DigestSection]:
         def register(fn: DigestSection) -> DigestSection:
             self.digest = DigestContribution(order, fn)
+            return fn
+
+        return register
+
+    def page(self, path: str) -> Callable[[PageHandler], PageHandler]:
+        def register(fn: PageHandler) -> PageHandler:
+            self.pages[path] = fn
             return fn
 
         return register
@@ -292,6 +319,7 @@ class Feature(Router):
             self.commands.extend(router.commands)
             self.command_handlers.update(router.command_handlers)
             self.buttons.update(router.buttons)
+            self.recording_buttons |= router.recording_buttons
             self.choices |= router.choices
             self.jobs.update(router.jobs)
             self.settings.extend(router.settings)
@@ -299,6 +327,7 @@ class Feature(Router):
                 self.digest = router.digest
             self.startup.extend(router.startup)
             self.shutdown.extend(router.shutdown)
+            self.pages.update(router.pages)
         return self
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime, format_skeleton
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.plurals import get_plural
@@ -157,6 +157,16 @@ def day(locale: str, value: date) -> str:
     """A date as the locale writes it, with the month's name: "Mar 2, 2026",
     "2. März 2026", "2 במרץ 2026" (never an ISO string in a message)."""
     return str(format_skeleton("yMMMd", value, locale=normalize_locale(locale)))
+
+
+def full_day(locale: str, value: date) -> str:
+    """A date with its weekday: "Thursday, December 3, 2026", "יום חמישי, 3 בדצמבר 2026"."""
+    return str(format_date(value, format="full", locale=normalize_locale(locale)))
+
+
+def clock(locale: str, value: datetime) -> str:
+    """A time of day on the locale's clock ("19:00"; "7:00 PM" in English), as given (no zone conversion)."""
+    return str(format_time(value, format="short", locale=normalize_locale(locale)))
 
 
 def moment(locale: str, value: datetime, timezone: str) -> str:

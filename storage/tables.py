@@ -9,6 +9,7 @@ from __future__ import annotations
 from storage import (
     codes,  # noqa: F401
     digest,  # noqa: F401
+    events,  # noqa: F401
     models,
     moderation,  # noqa: F401
     onboarding,  # noqa: F401

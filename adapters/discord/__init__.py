@@ -24,8 +24,8 @@ def create_adapter(config: Config) -> Adapter:
 
 def required_permissions() -> int:
     """Exactly the permissions shipped features use; docs/DISCORD.md says what each
-    is for. Actions no shipped feature sends (Delete, CreateInvite,
-    SyncScheduledEvent) are not asked for: add theirs with the feature."""
+    is for. Actions no shipped feature sends (Delete, CreateInvite) are not asked
+    for: add theirs with the feature."""
     import discord
 
     return discord.Permissions(
@@ -38,6 +38,7 @@ def required_permissions() -> int:
         moderate_members=True,  # Restrict: onboarding's gate without a member role
         kick_members=True,  # Kick: onboarding's gate, when time runs out ("remove")
         manage_guild=True,  # read invites and vanity uses: who invited whom ({inviter})
+        manage_events=True,  # SyncScheduledEvent: community events mirrored (and cancelled)
     ).value
 
 

@@ -5,8 +5,8 @@ gateway event it cares about is handed to the adapter's inbound half
 (`inbound.py`), which translates it.
 Three gateway events are tapped at the parser instead of through discord.py's
 cache-dependent events, so they work with no member cache at all:
-`GUILD_MEMBER_UPDATE` (membership screening) and the scheduled-event user
-add/remove (RSVPs on Discord's side).
+`GUILD_MEMBER_UPDATE` (membership screening), the scheduled-event user add/remove
+(RSVPs on Discord's side) and scheduled events created or changed there.
 
 Buttons are `CoreButton`, a `DynamicItem` whose template matches any custom id and
 which is registered in `setup_hook`: a press on a message sent before a restart,
@@ -29,6 +29,8 @@ TAPPED = (
     "GUILD_MEMBER_UPDATE",
     "GUILD_SCHEDULED_EVENT_USER_ADD",
     "GUILD_SCHEDULED_EVENT_USER_REMOVE",
+    "GUILD_SCHEDULED_EVENT_CREATE",
+    "GUILD_SCHEDULED_EVENT_UPDATE",
 )
 
 _STYLES = {
@@ -137,6 +139,12 @@ class KehilaClient(discord.AutoShardedClient):
 
     async def on_kehila_guild_scheduled_event_user_remove(self, data: dict[str, Any]) -> None:
         await self.inbound.on_rsvp(data, going=False)
+
+    async def on_kehila_guild_scheduled_event_create(self, data: dict[str, Any]) -> None:
+        await self.inbound.on_scheduled_event(data, created=True)
+
+    async def on_kehila_guild_scheduled_event_update(self, data: dict[str, Any]) -> None:
+        await self.inbound.on_scheduled_event(data, created=False)
 
     async def on_invite_create(self, invite: discord.Invite) -> None:
         await self.inbound.on_invite_create(invite)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -25,6 +26,7 @@ from bot.events import (
     ButtonPressed,
     CommandInvoked,
     Event,
+    ExternalEventChanged,
     ExternalRsvp,
     InviteCreated,
     InviteDeleted,
@@ -225,6 +227,34 @@ class Inbound:
                 raw=payload,
                 removed_by_bot=kicked_at is not None
                 and time.monotonic() - kicked_at < KICK_MEMORY_S,
+            )
+        )
+
+    async def on_scheduled_event(self, data: dict[str, Any], *, created: bool) -> None:
+        """A scheduled event created or changed in the server (status 3 completed,
+        4 cancelled); `made_by_bot` for the ones the bot made (its mirrored dates)."""
+        start = data.get("scheduled_start_time")
+        if not start or data.get("guild_id") is None:
+            return
+        end = data.get("scheduled_end_time")
+        me = self.client.user
+        creator = str(data.get("creator_id") or "")
+        await self._emit(
+            ExternalEventChanged(
+                platform="discord",
+                space_id=str(data["guild_id"]),
+                actor=None,
+                at=discord.utils.utcnow(),
+                raw=data,
+                external_event_id=str(data["id"]),
+                title=str(data.get("name") or ""),
+                starts_at=datetime.fromisoformat(start),
+                ends_at=datetime.fromisoformat(end) if end else None,
+                location=str((data.get("entity_metadata") or {}).get("location") or ""),
+                description=str(data.get("description") or ""),
+                cancelled=data.get("status") in (3, 4),
+                created=created,
+                made_by_bot=me is not None and creator == str(me.id),
             )
         )
 

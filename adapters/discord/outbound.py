@@ -255,7 +255,11 @@ class Outbound:
             dm = await self.client.create_dm(discord.Object(id=int(action.channel_id[1:])))
             message = dm.get_partial_message(int(action.message_id))
         else:
-            message = self._channel(action.channel_id, action.space_id).get_partial_message(
+            # The channel as a `Send` names it ("": the server's main channel).
+            channel_id = self._target(action.space_id, action.channel_id)
+            if isinstance(channel_id, ActionResult):
+                return channel_id
+            message = self._channel(channel_id, action.space_id).get_partial_message(
                 int(action.message_id)
             )
         await message.edit(

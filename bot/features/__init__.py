@@ -14,6 +14,7 @@ def all_features() -> list[Feature]:
     from bot.features import (
         community,
         engagement,
+        events,
         linking,
         moderation,
         onboarding,
@@ -29,5 +30,6 @@ def all_features() -> list[Feature]:
         onboarding.setup(),
         engagement.setup(),
         linking.setup(),
+        events.setup(),
         privacy.setup(),
     ]

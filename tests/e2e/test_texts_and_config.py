@@ -156,6 +156,8 @@ async def test_help_lists_only_what_the_caller_may_use_here(console: ConsoleComm
     await console.run("/join dana\n/as dana\n/help")
     member = listed(console.last_text())
     assert member == {
+        "/event",
+        "/events",
         "/forgetme",
         "/help",
         "/invite",
@@ -167,7 +169,7 @@ async def test_help_lists_only_what_the_caller_may_use_here(console: ConsoleComm
         "/unlink",
         "/welcome",
     }
-    assert "/help forgetme" in console.last_text()  # the example is one she may use
+    assert "/help event." in console.last_text()  # the example is one she may use
 
 
 async def test_help_offers_setup_only_to_the_administrator_of_a_room_not_set_up(

@@ -1,7 +1,7 @@
 """referrals: members' invites, who brought whom, ambassadors
 
 Revision ID: 0007_referrals
-Revises: 0009_moderation_alerts
+Revises: 0008_events
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_referrals"
-down_revision: str | None = "0009_moderation_alerts"
+down_revision: str | None = "0008_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -260,6 +260,7 @@ def test_the_invite_url_asks_for_exactly_the_needed_permissions() -> None:
         "moderate_members",  # the gate as a timeout
         "kick_members",  # the gate's "remove"
         "manage_guild",  # invite counts: {inviter}
+        "manage_events",  # community events mirrored as scheduled events
     }
     with pytest.raises(ValueError, match="application_id"):
         discord_package.invite_url(config())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
@@ -37,6 +37,8 @@ class Call:
     params: dict[str, Any]
     files: tuple[str, ...] = ()
     ok: bool = True  # False: answered with an error
+    # The uploaded files as PTB encoded them: part name -> (file name, content, type).
+    uploads: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,11 +105,13 @@ class FakeBotAPI(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = {}
         files: tuple[str, ...] = ()
+        uploads: dict[str, Any] = {}
         if request_data is not None:
             params = {k: _plain(v) for k, v in request_data.parameters.items()}
             if request_data.contains_files:
-                files = tuple(request_data.multipart_data)
-        call = Call(api_method, params, files)
+                uploads = dict(request_data.multipart_data)
+                files = tuple(uploads)
+        call = Call(api_method, params, files, uploads=uploads)
         self.calls.append(call)
         queued = self._failures.get(api_method)
         if queued:
