@@ -1,7 +1,7 @@
 """moderator alerts: incidents, their log, watched words
 
-Revision ID: 0009_moderation_alerts
-Revises: 0006_outbox
+Revision ID: 0008_moderation_alerts
+Revises: 0007_one_time_codes
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_moderation_alerts"
-down_revision: str | None = "0010_one_time_codes"
+revision: str = "0008_moderation_alerts"
+down_revision: str | None = "0007_one_time_codes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

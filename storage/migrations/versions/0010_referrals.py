@@ -1,7 +1,7 @@
 """referrals: members' invites, who brought whom, ambassadors
 
-Revision ID: 0007_referrals
-Revises: 0008_events
+Revision ID: 0010_referrals
+Revises: 0009_events
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_referrals"
-down_revision: str | None = "0008_events"
+revision: str = "0010_referrals"
+down_revision: str | None = "0009_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

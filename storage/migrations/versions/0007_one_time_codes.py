@@ -1,6 +1,6 @@
 """one-time codes in one table (linking accounts; the space-link code moves here)
 
-Revision ID: 0010_one_time_codes
+Revision ID: 0007_one_time_codes
 Revises: 0006_outbox
 """
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_one_time_codes"
+revision: str = "0007_one_time_codes"
 down_revision: str | None = "0006_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

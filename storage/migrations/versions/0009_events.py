@@ -1,7 +1,7 @@
 """community events: series, dates, RSVPs, reminder opt-outs, calendar feeds
 
-Revision ID: 0008_events
-Revises: 0009_moderation_alerts
+Revision ID: 0009_events
+Revises: 0008_moderation_alerts
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_events"
-down_revision: str | None = "0009_moderation_alerts"
+revision: str = "0009_events"
+down_revision: str | None = "0008_moderation_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
