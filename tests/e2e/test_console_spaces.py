@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
 from adapters.console.community import ConsoleCommunity
 from adapters.console.script import Refused
-from bot.actions import Reply
+from bot.actions import Action, Reply, SendDirect
 from storage.database import Database
 
 LINK = re.compile(r"/link ([A-Z2-9]{4}-[A-Z2-9]{4})")
@@ -140,3 +141,22 @@ async def test_each_space_keeps_its_own_invites_and_reactions(console: ConsoleCo
         await console.run("/react")
     await console.run("/as Avi@tg\n/react")
     assert console.adapter.notes[-1] == "(Avi@tg reacted 👍 to Noa@tg's last message)"
+
+
+async def test_private_messages_go_to_the_account_used_last_then_to_the_other(
+    console: ConsoleCommunity,
+) -> None:
+    """The owner's weekly digest, once the owner has linked their account in `tg`."""
+    await _second_space(console)
+    await _link(console, "owner", "owner@tg")
+    await console.run("/join Dana\n/say Dana hi\n/as owner@tg\nhello from the group")
+    await console.advance(timedelta(days=7, hours=1))  # Monday 9 March 09:00
+    assert [p.audience for p in console.performed if _digest(p.action)] == ["@owner@tg"]
+    console.clear()
+    await console.run("/dms owner@tg off")  # closed there: it goes to the other account
+    await console.advance(timedelta(days=7))
+    assert [p.audience for p in console.performed if _digest(p.action)] == ["@owner"]
+
+
+def _digest(action: Action) -> bool:
+    return isinstance(action, SendDirect) and bool(action.attachments)
