@@ -175,6 +175,8 @@ class CreateInvite(Action):
     space_id: str
     channel_id: str | None
     name: str  # shown to the owner on the platform (Telegram: up to 32 chars)
+    # Joins through it ask first (Telegram's join requests); ignored where there are none.
+    join_request: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

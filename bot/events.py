@@ -15,7 +15,9 @@ from typing import Any, Literal, TypeVar
 from typing_extensions import dataclass_transform
 
 Platform = Literal["console", "discord", "telegram", "internal"]
-Confidence = Literal["exact", "vanity", "ambiguous", "unknown"]
+# How sure a join's invite is (referrals): `creator` is a link an administrator made
+# whose code the platform hides but whose creator it names (Telegram).
+Confidence = Literal["exact", "creator", "vanity", "ambiguous", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,9 @@ class MemberJoined(Event):
     invite_code: str | None = None
     confidence: Confidence = "unknown"
     candidate_codes: tuple[str, ...] = ()
+    # Who made each candidate, where the platform says: (code, user id, name). Not a
+    # credit: any of them may have brought the member.
+    candidate_makers: tuple[tuple[str, str, str], ...] = ()
     # Who made the invite used, when the platform says (Telegram names a link's
     # creator; a Discord invite its inviter).
     inviter_user_id: str | None = None
@@ -273,3 +278,22 @@ class StorageRecovered(InternalEvent):
 
     since: datetime
     lost: tuple[tuple[str, int], ...] = ()
+
+
+@event
+class MemberTookPart(InternalEvent):
+    """A member took part: their first message, or first reaction, of the day in a
+    community's spaces (engagement; at most once a day per member and kind), or their
+    first answer to an onboarding question (onboarding)."""
+
+    member_id: int
+    kind: Literal["message", "reaction", "onboarding"]
+
+
+@event
+class MemberReferred(InternalEvent):
+    """A newcomer joined through a member's invite, and the platform proves it
+    (referrals: `exact` or `creator`): published before the join's welcome."""
+
+    member_id: int
+    inviter_id: int

@@ -14,6 +14,7 @@ from storage import (
     moderation,  # noqa: F401
     onboarding,  # noqa: F401
     outbox,  # noqa: F401
+    referrals,  # noqa: F401
 )
 from storage.engagement import tables as engagement_tables  # noqa: F401
 

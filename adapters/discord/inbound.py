@@ -179,6 +179,8 @@ class Inbound:
     async def on_member_join(self, member: discord.Member) -> None:
         guild = member.guild
         found, inviter = (UNKNOWN, None) if member.bot else await self._attribute(guild)
+        makers = self.shared.invites[guild.id].inviters
+        candidates = tuple((invite_code(c), *makers[c]) for c in found.candidates if c in makers)
         if member.pending:
             self.pending.add((guild.id, member.id))
         await self._emit(
@@ -191,6 +193,7 @@ class Inbound:
                 invite_code=invite_code(found.code) if found.code else None,
                 confidence=found.confidence,
                 candidate_codes=tuple(invite_code(c) for c in found.candidates),
+                candidate_makers=candidates,
                 inviter_user_id=inviter[0] if inviter else None,
                 inviter_name=inviter[1] if inviter else None,
                 pending=member.pending,
@@ -288,7 +291,9 @@ class Inbound:
             return
         inviter = invite.inviter
         made_by = (str(inviter.id), inviter.display_name) if inviter and not inviter.bot else None
-        self.shared.invites[guild.id].created(invite.code, invite.uses or 0, made_by)
+        self.shared.invites[guild.id].created(
+            invite.code, invite.uses or 0, made_by, invite.max_uses or 0
+        )
         await self._emit(
             InviteCreated(
                 platform="discord",
@@ -447,10 +452,16 @@ class Inbound:
 
     async def _fetch_invites(
         self, guild: discord.Guild
-    ) -> tuple[dict[str, int], str | None, int | None, dict[str, Inviter]]:
+    ) -> tuple[dict[str, int], str | None, int | None, dict[str, Inviter], set[str]]:
         http = self.client.http
         data = await http.invites_from(guild.id)
         uses = {str(i["code"]): int(i.get("uses") or 0) for i in data}
+        # One use left: Discord deletes these on that use (attribution.py).
+        single = {
+            str(i["code"])
+            for i in data
+            if i.get("max_uses") and int(i["max_uses"]) - int(i.get("uses") or 0) == 1
+        }
         inviters: dict[str, Inviter] = {}
         for invite in data:
             user: dict[str, Any] = dict(invite.get("inviter") or {})
@@ -465,13 +476,14 @@ class Inbound:
             else:
                 vanity_code = vanity.get("code") or None
                 vanity_uses = int(vanity.get("uses") or 0) if vanity_code else None
-        return uses, vanity_code, vanity_uses, inviters
+        return uses, vanity_code, vanity_uses, inviters, single
 
     async def _warm(self, guild: discord.Guild) -> None:
         cache = self.shared.invites[guild.id]
         async with cache.lock:
             try:
-                cache.load(*await self._fetch_invites(guild))
+                uses, vanity_code, vanity_uses, inviters, single = await self._fetch_invites(guild)
+                cache.load(uses, vanity_code, vanity_uses, inviters, single)
             except discord.HTTPException as exc:
                 cache.forget()
                 log.warning(
@@ -486,11 +498,11 @@ class Inbound:
         cache = self.shared.invites[guild.id]
         async with cache.lock:
             try:
-                uses, vanity_code, vanity_uses, inviters = await self._fetch_invites(guild)
+                uses, vanity_code, vanity_uses, inviters, single = await self._fetch_invites(guild)
             except discord.HTTPException:
                 cache.forget()
                 return UNKNOWN, None
-            found = cache.attribute(uses, vanity_code, vanity_uses)
+            found = cache.attribute(uses, vanity_code, vanity_uses, single=single)
             cache.inviters.update(inviters)
             return found, cache.inviter_of(found)
 

@@ -406,7 +406,9 @@ class Outbound:
     @actions.performs(CreateInvite)
     async def _do_invite(self, a: CreateInvite) -> ActionResult:
         link = await self.bot.create_chat_invite_link(
-            self._chat(int(a.space_id)), name=a.name[:INVITE_NAME_MAX] or None
+            self._chat(int(a.space_id)),
+            name=a.name[:INVITE_NAME_MAX] or None,
+            creates_join_request=a.join_request or None,
         )
         return ActionResult(
             ok=True, value=link.invite_link, invite_code=invite_code(link.invite_link)

@@ -19,11 +19,14 @@ def all_features() -> list[Feature]:
         moderation,
         onboarding,
         privacy,
+        referrals,
     )
 
     return [
         community.setup(),
         moderation.setup(),
+        # Before onboarding: a join's referral is known when its welcome is written.
+        referrals.setup(),
         onboarding.setup(),
         engagement.setup(),
         linking.setup(),

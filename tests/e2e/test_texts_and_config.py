@@ -160,6 +160,7 @@ async def test_help_lists_only_what_the_caller_may_use_here(console: ConsoleComm
         "/events",
         "/forgetme",
         "/help",
+        "/invite",
         "/link",
         "/mydata",
         "/report",

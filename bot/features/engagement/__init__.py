@@ -2,15 +2,17 @@
 
 One feature, several modules: `counting` (the hot path and /stats), `digest` (the
 weekly figures and their text), `chart` (the PNG), `unanswered` (questions nobody
-answered), `export` (the CSV) and `weekly` (schedules, the job, the commands).
+answered), `export` (the CSV), `weekly` (schedules, the job, the commands) and
+`taking_part` (tells other features, once a day per member, that they took part).
 `setup()` is the entry point.
 """
 
 from __future__ import annotations
 
 from bot.feature import Feature
-from bot.features.engagement import counting, weekly
+from bot.features.engagement import counting, taking_part, weekly
 from bot.features.engagement.counting import Engagement, engagement, export, forget, merge
+from bot.features.engagement.taking_part import SeenToday
 from bot.features.engagement.weekly import DigestRuntime
 from storage.digest import DigestRepository
 
@@ -21,9 +23,9 @@ def setup() -> Feature:
         delete_member_data=forget,
         merge_member_data=merge,
         export_member_data=export,
-        states=(Engagement, lambda services: DigestRuntime()),
+        states=(Engagement, lambda services: DigestRuntime(), lambda services: SeenToday()),
         repositories=(DigestRepository,),
-    ).include(counting.router, weekly.router)
+    ).include(counting.router, weekly.router, taking_part.router)
 
 
 __all__ = ["Engagement", "engagement", "setup"]

@@ -17,7 +17,7 @@ from datetime import timedelta
 from bot.actions import AssignRole, Restrict, Send
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
-from bot.events import Event, MemberJoined, MemberLeft, MemberScreeningPassed
+from bot.events import Event, MemberJoined, MemberLeft, MemberReferred, MemberScreeningPassed
 from bot.feature import Router
 from bot.features.onboarding.gate import gate_mode
 from bot.features.onboarding.runtime import (
@@ -45,7 +45,17 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
 
 @router.on(MemberJoined)
 async def on_join_record(ctx: Context, event: MemberJoined) -> None:
+    if ctx.member is not None and not event.pending:  # welcomed (or not) by now
+        runtime(ctx.services).inviters.pop(ctx.member.id, None)
     await _record(ctx, event)
+
+
+@router.on(MemberReferred)
+async def on_referred(ctx: Context, event: MemberReferred) -> None:
+    """Whose personal link the member came through, for the welcome's {inviter}."""
+    inviter = ctx.services.directory.by_id.get(event.inviter_id)
+    if inviter is not None:
+        runtime(ctx.services).inviters[event.member_id] = inviter.display_name
 
 
 @router.on(MemberScreeningPassed)
@@ -251,10 +261,12 @@ def _public_welcome(
 
 
 def _inviter(ctx: Context, event: Event) -> str | None:
-    """Who invited the member, when the platform says (the invite's creator): their
-    name as this community knows them, else as the platform gave it."""
+    """Who invited the member, when the platform says (the invite's creator, or whose
+    personal link it was: referrals' `MemberReferred`): their name as this community
+    knows them, else as the platform gave it."""
+    referred = runtime(ctx.services).inviters.pop(ctx.member.id, None) if ctx.member else None
     if not isinstance(event, MemberJoined) or event.inviter_user_id is None:
-        return None
+        return referred
     if ctx.community is not None:
         known = ctx.services.directory.member(
             ctx.community.id, event.platform, event.inviter_user_id

@@ -11,7 +11,7 @@ from datetime import timedelta
 from bot.actions import AnswerButton, AssignRole, Button, Unrestrict
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
-from bot.events import ButtonPressed, Event
+from bot.events import ButtonPressed, Event, MemberTookPart
 from bot.feature import Router
 from bot.features.onboarding.gate import capabilities
 from bot.features.onboarding.runtime import GATE_JOB, PREFIX, runtime
@@ -156,6 +156,7 @@ async def _answer(
             member.community_id, member.id, question_id, ctx.now, choice=choice, skipped=skipped
         )
         if choice is not None:
+            _took_part(ctx, state, member)
             state.answered_at = state.answered_at or ctx.now
             target = question.choices[choice].get("target")
             if target:
@@ -179,8 +180,19 @@ async def free_text(ctx: Context, member: MemberRef, text: str) -> None:
         await repo.save_answer(
             member.community_id, member.id, question.id, ctx.now, text=text.strip()
         )
+        _took_part(ctx, state, member)
         state.answered_at = state.answered_at or ctx.now
     await _next(ctx, member, state, questions, question, None)
+
+
+def _took_part(ctx: Context, state: OnboardingState, member: MemberRef) -> None:
+    """A first answer is taking part (referrals count it, by the owner's setting)."""
+    if state.answered_at is None:
+        ctx.publish(
+            MemberTookPart(
+                community_id=member.community_id, member_id=member.id, kind="onboarding", at=ctx.now
+            )
+        )
 
 
 async def _grant(ctx: Context, state: OnboardingState, member: MemberRef, target: str) -> None:

@@ -52,6 +52,9 @@ class Runtime:
     # The welcome handler's decision, by `id(event)`, for the write handler that runs
     # next on the same event.
     decisions: dict[int, Decision] = field(default_factory=dict)
+    # Who brought a member joining now (referrals' `MemberReferred`, published before
+    # the welcome): member id -> the inviter's name, taken by the welcome.
+    inviters: dict[int, str] = field(default_factory=dict)
     # Prune `left` when it grows past this.
     left_limit: int = 1024
 

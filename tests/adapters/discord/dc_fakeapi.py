@@ -296,6 +296,8 @@ def _vanity(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
 
 def _create_invite(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
     guild_id = "100000000000000001"
+    if p.get("channel_id") in api.refused_channels:  # no Create Invite there
+        raise error(discord.Forbidden, 403, 50013, "Missing Permissions")
     if len(api.invites.get(guild_id, {})) >= MAX_INVITES:
         raise error(discord.HTTPException, 400, 30016, "Maximum number of invites reached (1000)")
     code = f"k{len(api.invites.get(guild_id, {})):06d}"

@@ -79,6 +79,11 @@ async def test_two_joins_racing_through_different_invites_are_ambiguous(
         assert joined.invite_code is None
         assert joined.candidate_codes == ("noaLunch", "yossiFriends")
         assert (joined.inviter_user_id, joined.inviter_name) == (None, None)  # not a guess
+        # Who made each candidate, for the owner who decides.
+        assert joined.candidate_makers == (
+            ("noaLunch", "200000000000000001", "Noa"),
+            ("yossiFriends", "200000000000000002", "Yossi"),
+        )
     await bot.close()
 
 
@@ -109,11 +114,39 @@ async def test_a_join_through_the_vanity_url(api: FakeDiscord) -> None:
     await bot.close()
 
 
-async def test_a_used_up_single_use_invite_leaves_the_join_unknown(api: FakeDiscord) -> None:
-    api.add_invite(GUILD, "once", uses=0, max_uses=1)
+async def test_a_single_use_invite_that_vanished_credits_its_creator(api: FakeDiscord) -> None:
+    api.add_invite(GUILD, "once", uses=0, max_uses=1, inviter=YOSSI)
     bot = await _guild_with_invites(api)
     api.use_invite(GUILD, "once")  # Discord deletes it on use
     bot.gateway("INVITE_DELETE", payload("invite_delete", code="once"))
+    await bot.core.next(InviteDeleted)
+    bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana"))
+
+    joined = await bot.core.next(MemberJoined)
+    assert (joined.invite_code, joined.confidence) == ("once", "exact")
+    assert (joined.inviter_user_id, joined.inviter_name) == ("200000000000000002", "Yossi")
+    await bot.close()
+
+
+async def test_a_single_use_invite_gone_before_its_delete_event_credits_its_creator(
+    api: FakeDiscord,
+) -> None:
+    api.add_invite(GUILD, "once", uses=0, max_uses=1, inviter=YOSSI)
+    bot = await _guild_with_invites(api)
+    api.use_invite(GUILD, "once")  # the join is seen before INVITE_DELETE
+    bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana"))
+
+    joined = await bot.core.next(MemberJoined)
+    assert (joined.invite_code, joined.confidence) == ("once", "exact")
+    assert joined.inviter_name == "Yossi"
+    await bot.close()
+
+
+async def test_a_deleted_invite_with_uses_left_credits_nobody(api: FakeDiscord) -> None:
+    api.add_invite(GUILD, "five", uses=0, max_uses=5, inviter=YOSSI)
+    bot = await _guild_with_invites(api)
+    del api.invites[GUILD]["five"]  # an owner revoked it
+    bot.gateway("INVITE_DELETE", payload("invite_delete", code="five"))
     await bot.core.next(InviteDeleted)
     bot.gateway("GUILD_MEMBER_ADD", member_add(DANA, "Dana"))
 

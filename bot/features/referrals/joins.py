@@ -1,0 +1,212 @@
+"""Who brought whom: every join is stored with its invite code, its inviter and how
+sure that is; leaves before qualifying lapse the referral.
+
+Confidence (never a guess shown as fact):
+
+- `exact`: the invite's code is known (a member's personal link; a Discord invite whose
+  use count alone moved; a Telegram link the bot made); its maker is the inviter.
+- `creator`: the platform hides the code but names who made the link (a Telegram
+  link an administrator made, or the member who added them).
+- `vanity`: the Discord server's own address: nobody's.
+- `ambiguous`: several Discord invites moved at once: the candidates are kept and
+  nobody is credited until an owner decides (`/referrals credit`).
+- `unknown`: a public group, a single-use invite nobody can tell apart, a join while
+  the bot was down.
+
+A newcomer has one referral, ever: a rejoin does not count again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from datetime import datetime, timedelta
+from functools import partial
+
+from bot.context import Context
+from bot.events import InviteCreated, InviteDeleted, MemberJoined, MemberLeft, MemberReferred
+from bot.feature import Router
+from bot.features.referrals.common import enabled, repo, young_account
+from bot.features.referrals.qualifying import ensure_run, wait
+from bot.features.referrals.watch import Watch
+from bot.invites import invite_code
+from storage.referrals import LAPSED, PENDING
+
+router = Router()
+
+# Platforms where the adapter infers the invite from use counts (Discord): a join seen
+# `exact` and another seen `unknown` within WINDOW of it may be each other's.
+INFERRED = frozenset({"discord"})
+WINDOW = timedelta(seconds=10)
+# A join in the window: when, its referral (None: a rejoin), confidence, code.
+Seen = tuple[datetime, int | None, str, str | None]
+
+
+class JoinMemory:
+    """Per process. Who made which invite (a cache of what storage says; a miss asks
+    storage) and, per community on an inferred platform, the joins of the last
+    WINDOW. A Discord server's events all reach one process (its shard), so the
+    window sees every join of the server."""
+
+    def __init__(self) -> None:
+        self.makers: dict[tuple[int, str, str], int] = {}
+        # Candidate codes whose makers are stored already.
+        self.noted: set[str] = set()
+        self.locks: dict[tuple[int, str], asyncio.Lock] = {}
+        self.recent: dict[tuple[int, str], deque[Seen]] = {}
+
+    def window(
+        self, community_id: int, platform: str, at: datetime
+    ) -> deque[Seen]:
+        joins = self.recent.setdefault((community_id, platform), deque())
+        while joins and joins[0][0] < at - WINDOW:
+            joins.popleft()
+        return joins
+
+
+@router.on(MemberJoined)
+async def on_join(ctx: Context, event: MemberJoined) -> None:
+    if ctx.community is None or ctx.member is None or event.actor is None:
+        return
+    if not enabled(ctx):
+        return
+    referrals = repo(ctx)
+    community_id, platform = ctx.community.id, event.platform
+    code = invite_code(event.invite_code) if event.invite_code else None
+    confidence: str = event.confidence
+    inviter_id: int | None = None
+    memory = ctx.state(JoinMemory)
+    if platform in INFERRED:
+        # One join at a time per server, from its check of the window until its
+        # commit (or rollback): two joins handled at once cannot miss each other.
+        lock = memory.locks.setdefault((community_id, platform), asyncio.Lock())
+        await lock.acquire()
+        ctx.after_commit(lock.release)
+        ctx.after_rollback(lock.release)
+    if confidence == "exact" and code is not None:
+        inviter_id = memory.makers.get((community_id, platform, code))
+        if inviter_id is None:
+            made = await referrals.invite(community_id, platform, code)
+            if made is not None and made.member_id is not None:
+                inviter_id = made.member_id
+                key = (community_id, platform, code)
+                ctx.after_commit(lambda: memory.makers.__setitem__(key, made.member_id or 0))
+    if inviter_id is None and confidence in ("exact", "unknown") and event.inviter_user_id:
+        inviter = ctx.services.directory.member(community_id, platform, event.inviter_user_id)
+        if inviter is not None:
+            inviter_id = inviter.id
+            if confidence == "unknown":
+                confidence = "creator"
+    if inviter_id == ctx.member.id:
+        inviter_id = None  # nobody brings themselves
+    candidates = sorted({invite_code(c) for c in event.candidate_codes})
+    seen = (confidence, code)
+    if platform in INFERRED and confidence in ("exact", "unknown"):
+        # An invite moved once, two joins came close together: which of them used it
+        # the counts cannot tell. Both stay undecided, with the invite as candidate.
+        recent = memory.window(community_id, platform, event.at)
+        others = [(rid, c) for _, rid, conf, c in recent if conf != confidence]
+        codes = sorted({c for _, c in others if c} | ({code} if code else set()))
+        if others and codes:
+            await referrals.undecide([rid for rid, _ in others if rid is not None], codes)
+            confidence, candidates, inviter_id, code = "ambiguous", codes, None, None
+    min_age = int(ctx.setting("referrals.min_account_age"))
+    referral_id = await referrals.arrive(
+        community_id=community_id,
+        member_id=ctx.member.id,
+        platform=platform,
+        code=code,
+        inviter_id=inviter_id,
+        inviter_forgotten=False,
+        confidence=confidence,
+        candidates=candidates if confidence == "ambiguous" else [],
+        status=PENDING,
+        flagged=young_account(platform, event.actor.user_id, event.at, min_age),
+        joined_at=event.at,
+    )
+    if platform in INFERRED and seen[0] in ("exact", "unknown"):
+        # Later joins see this one (a rejoin too: it may have used the invite).
+        joined = (event.at, referral_id, seen[0], seen[1])
+        ctx.after_commit(lambda: memory.window(community_id, platform, event.at).append(joined))
+    if referral_id is None:
+        return  # a rejoin: counted once, at the first join
+    watch, member_id = ctx.state(Watch), ctx.member.id
+    ctx.after_commit(lambda: watch.pending.add(member_id))
+    ctx.after_commit(partial(watch.newcomers.__setitem__, member_id, event.at))
+    if inviter_id is not None:
+        ctx.after_commit(partial(watch.inviters.add, inviter_id))
+        if confidence in ("exact", "creator"):
+            # For the welcome's {inviter} (referrals runs before onboarding).
+            ctx.publish(
+                MemberReferred(
+                    community_id=community_id,
+                    member_id=member_id,
+                    inviter_id=inviter_id,
+                    at=ctx.now,
+                )
+            )
+    for made_code, user_id, _name in event.candidate_makers:
+        # Who made each candidate, for the owner who decides (never a credit).
+        maker = ctx.services.directory.member(community_id, platform, user_id)
+        if maker is not None and made_code not in memory.noted:
+            await referrals.add_invite(
+                community_id,
+                maker.id,
+                platform,
+                event.space_id,
+                made_code,
+                None,
+                personal=False,
+                at=event.at,
+            )
+            ctx.after_commit(partial(memory.noted.add, made_code))
+    # Only a referral someone may be credited for needs qualifying; an owner's
+    # credit for another join asks for it then (chains.py).
+    if inviter_id is not None or confidence == "ambiguous":
+        await ensure_run(ctx, event.at + wait(ctx))
+
+
+@router.on(MemberLeft)
+async def on_leave(ctx: Context, event: MemberLeft) -> None:
+    if ctx.community is None or ctx.member is None:
+        return
+    referral = await repo(ctx).of_member(ctx.community.id, ctx.member.id)
+    if referral is None or referral.status != PENDING:
+        return
+    referral.status, referral.left_at = LAPSED, event.at
+    member_id, watch = ctx.member.id, ctx.state(Watch)
+    ctx.after_commit(lambda: watch.pending.discard(member_id))
+
+
+@router.on(InviteDeleted)
+async def on_invite_deleted(ctx: Context, event: InviteDeleted) -> None:
+    """A member's personal link deleted on the platform: the next `/invite` makes a new
+    one. Whose it was stays known (a join reported after the deletion still credits)."""
+    if ctx.community is None:
+        return
+    found = await repo(ctx).invite(ctx.community.id, event.platform, invite_code(event.code))
+    if found is not None and found.personal:
+        found.personal = False
+
+
+@router.on(InviteCreated)
+async def on_invite_created(ctx: Context, event: InviteCreated) -> None:
+    """An invite a member made on the platform: a join through it credits them."""
+    if ctx.community is None or event.creator_user_id is None or not enabled(ctx):
+        return
+    maker = ctx.services.directory.member(ctx.community.id, event.platform, event.creator_user_id)
+    if maker is None:
+        return
+    ctx.state(JoinMemory).makers.pop(
+        (ctx.community.id, event.platform, invite_code(event.code)), None
+    )
+    await repo(ctx).add_invite(
+        ctx.community.id,
+        maker.id,
+        event.platform,
+        event.space_id,
+        invite_code(event.code),
+        None,
+        personal=False,
+        at=event.at,
+    )

@@ -1,0 +1,253 @@
+"""Referrals through discord.py under the real core: joins racing through two
+invites stay undecided with both candidates, a used-up single-use invite credits its
+creator, /invite makes one link and reuses it, and a bot without Create Invite says
+which permission it needs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from dc_fakeapi import MAX_INVITES
+from dc_harness import GENERAL, GUILD, Harness, command, member_add, payload
+
+from bot.app import App
+from storage.referrals import Referral, ReferralsRepo
+from storage.unit_of_work import UnitOfWork
+
+FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
+MESSAGES = "/channels/{channel_id}/messages"
+INVITES = "/channels/{channel_id}/invites"
+YOSSI_ID, NOA_ID = "200000000000000002", "200000000000000001"
+YOSSI = {"id": YOSSI_ID, "username": "yossi", "global_name": "Yossi"}
+NOA = {"id": NOA_ID, "username": "noa.owner", "global_name": "Noa"}
+_ids = iter(range(600000000000000100, 600000000000000999))
+
+
+async def _community(app: App, bot: Harness) -> None:
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+    bot.gateway(
+        "INTERACTION_CREATE",
+        command("setup", [{"type": 3, "name": "name", "value": "Café Friends"}], by={}),
+    )
+    await bot.settle()
+    # Yossi says hello: the community knows him.
+    hello = payload("message_create", id="500000000000000091", content="hello")
+    hello["author"] = {**hello["author"], **YOSSI}
+    bot.gateway("MESSAGE_CREATE", hello)
+    await bot.settle()
+
+
+def _as_yossi() -> dict[str, Any]:
+    """Yossi, a member without Manage Server, as an interaction's `member`."""
+    user = command("invite", [], by={})["member"]["user"]
+    return {"user": {**user, **YOSSI}, "permissions": "2222085186636353"}
+
+
+def _slash(name: str, by: dict[str, Any] | None = None) -> dict[str, Any]:
+    data = command(name, [], by=by or {})
+    data["id"] = str(next(_ids))
+    return data
+
+
+async def _referral(app: App, user_id: str) -> Referral:
+    community = app.directory.community_of("discord", GUILD)
+    assert community is not None
+    member = app.directory.member(community.id, "discord", user_id)
+    assert member is not None
+    async with UnitOfWork(app.services.db) as uow:
+        found = await uow.repo(ReferralsRepo).of_member(community.id, member.id)
+    assert found is not None
+    return found
+
+
+def _member_id(app: App, user_id: str) -> int:
+    community = app.directory.community_of("discord", GUILD)
+    assert community is not None
+    member = app.directory.member(community.id, "discord", user_id)
+    assert member is not None
+    return member.id
+
+
+async def test_joins_racing_through_two_invites_credit_nobody_and_keep_both(
+    core: tuple[App, Harness],
+) -> None:
+    app, bot = core
+    bot.api.add_invite(GUILD, "yossiFriends", uses=3, inviter=YOSSI)
+    bot.api.add_invite(GUILD, "noaLunch", uses=10, inviter=NOA)
+    await _community(app, bot)
+    bot.api.use_invite(GUILD, "yossiFriends")
+    bot.api.use_invite(GUILD, "noaLunch")
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000021", "Avi"))
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000022", "Rina"))
+    await bot.settle()
+    for user_id in ("200000000000000021", "200000000000000022"):
+        referral = await _referral(app, user_id)
+        assert referral.confidence == "ambiguous"
+        assert referral.candidates == ["noaLunch", "yossiFriends"]
+        assert referral.inviter_id is None  # nobody credited on a guess
+    # The owner sees them waiting, with who made each candidate (Discord lists it).
+    undecided = command("referrals", [{"type": 1, "name": "undecided", "options": []}], by={})
+    undecided["id"] = str(next(_ids))
+    bot.gateway("INTERACTION_CREATE", undecided)
+    await bot.settle()
+    shown = bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    assert "Avi: one of Noa, Yossi" in shown and "Rina: one of Noa, Yossi" in shown
+
+
+async def test_a_used_up_single_use_invite_credits_its_creator(core: tuple[App, Harness]) -> None:
+    app, bot = core
+    bot.api.add_invite(GUILD, "once", uses=0, max_uses=1, inviter=YOSSI)
+    await _community(app, bot)
+    bot.api.use_invite(GUILD, "once")  # Discord deletes it on that use
+    bot.gateway("INVITE_DELETE", payload("invite_delete", code="once"))
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000031", "Dana"))
+    await bot.settle()
+    referral = await _referral(app, "200000000000000031")
+    assert (referral.code, referral.confidence) == ("once", "exact")
+    assert not referral.flagged  # an account from 2015
+    assert referral.inviter_id == _member_id(app, YOSSI_ID)
+
+
+async def test_invite_makes_one_link_and_reuses_it(core: tuple[App, Harness]) -> None:
+    app, bot = core
+    await _community(app, bot)
+    yossi = _as_yossi()
+    bot.gateway("INTERACTION_CREATE", _slash("invite", yossi))
+    await bot.settle()
+    [made] = bot.api.find("POST", INVITES)
+    assert (made.json["max_age"], made.json["max_uses"]) == (0, 0)  # never expires
+    first = bot.api.find("POST", FOLLOWUP)[-1]
+    assert first.json["flags"] & 64  # only Yossi sees it
+    assert "Your invite link: <https://discord.gg/k" in (first.content or "")
+    assert "0 people you brought have stayed and taken part." in (first.content or "")
+    bot.gateway("INTERACTION_CREATE", _slash("invite", yossi))
+    await bot.settle()
+    assert len(bot.api.find("POST", INVITES)) == 1  # reused, not made again
+    again = bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    code = (first.content or "").split("https://discord.gg/")[1].split(">")[0]
+    assert f"https://discord.gg/{code}" in again
+    # A join through it credits Yossi, exactly.
+    bot.api.use_invite(GUILD, code)
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000041", "Tamar"))
+    await bot.settle()
+    referral = await _referral(app, "200000000000000041")
+    assert (referral.code, referral.confidence) == (code, "exact")
+    assert referral.inviter_id == _member_id(app, YOSSI_ID)
+
+
+async def test_without_create_invite_the_owner_hears_which_permission(
+    core: tuple[App, Harness],
+) -> None:
+    app, bot = core
+    await _community(app, bot)
+    bot.api.refused_channels.update({GENERAL, "400000000000000002", "400000000000000003"})
+    yossi = _as_yossi()
+    bot.gateway("INTERACTION_CREATE", _slash("invite", yossi))
+    await bot.settle()
+    answer = bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    assert "may not create invite links here yet" in answer
+    bot.gateway("INTERACTION_CREATE", _slash("invite", _as_yossi()))  # asked again
+    await bot.settle()
+    bot.api.refused_channels.clear()
+    await app.outbox.drain()
+    told = [c.content or "" for c in bot.api.find("POST", MESSAGES)]
+    # The owner hears it once, not once per member who asks.
+    assert sum("give the bot's role the Create Invite permission" in t for t in told) == 1
+
+
+async def test_at_discords_invite_limit_the_member_and_the_owner_are_told(
+    core: tuple[App, Harness],
+) -> None:
+    app, bot = core
+    for n in range(MAX_INVITES):
+        bot.api.add_invite(GUILD, f"old{n:04d}")
+    await _community(app, bot)
+    bot.gateway("INTERACTION_CREATE", _slash("invite", _as_yossi()))
+    await bot.settle()
+    answer = bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    assert "reached Discord's limit of invites" in answer
+    await app.outbox.drain()
+    told = [c.content or "" for c in bot.api.find("POST", MESSAGES)]
+    assert any("limit of about 1,000 invites" in t for t in told)
+
+
+async def test_an_unseen_join_beside_an_exact_one_makes_both_undecided(
+    core: tuple[App, Harness],
+) -> None:
+    """One invite moved, two people joined within seconds (one through Discovery, say):
+    the counts cannot tell which one used it, so neither is credited."""
+    app, bot = core
+    bot.api.add_invite(GUILD, "yossiFriends", uses=3, inviter=YOSSI)
+    await _community(app, bot)
+    bot.api.use_invite(GUILD, "yossiFriends")
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000051", "Avi"))
+    await bot.settle()
+    assert (await _referral(app, "200000000000000051")).inviter_id == _member_id(app, YOSSI_ID)
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000052", "Rina"))
+    await bot.settle()
+    for user_id in ("200000000000000051", "200000000000000052"):
+        referral = await _referral(app, user_id)
+        assert (referral.confidence, referral.candidates) == ("ambiguous", ["yossiFriends"])
+        assert referral.inviter_id is None
+
+
+def _snowflake_now() -> str:
+    """A Discord id made this moment: an account created just now."""
+    return str((int(time.time() * 1000) - 1420070400000) << 22)
+
+
+async def test_a_brand_new_account_is_flagged_until_an_owner_approves(
+    core: tuple[App, Harness],
+) -> None:
+    app, bot = core
+    bot.api.add_invite(GUILD, "yossiFriends", uses=3, inviter=YOSSI)
+    await _community(app, bot)
+    bot.api.use_invite(GUILD, "yossiFriends")
+    fresh = _snowflake_now()
+    bot.gateway("GUILD_MEMBER_ADD", member_add(fresh, "Gal"))
+    await bot.settle()
+    gal = await _referral(app, fresh)
+    assert gal.flagged and gal.inviter_id == _member_id(app, YOSSI_ID)
+    ask = command("referrals", [{"type": 1, "name": "undecided", "options": []}], by={})
+    ask["id"] = str(next(_ids))
+    bot.gateway("INTERACTION_CREATE", ask)
+    await bot.settle()
+    assert "Accounts only days old when they joined" in (
+        bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    )
+    approve = command(
+        "referrals",
+        [
+            {
+                "type": 1,
+                "name": "approve",
+                "options": [{"type": 3, "name": "newcomer", "value": "Gal"}],
+            }
+        ],
+        by={},
+    )
+    approve["id"] = str(next(_ids))
+    bot.gateway("INTERACTION_CREATE", approve)
+    await bot.settle()
+    assert "Gal counts like any newcomer now" in (bot.api.find("POST", FOLLOWUP)[-1].content or "")
+    assert not (await _referral(app, fresh)).flagged
+
+
+async def test_a_personal_link_deleted_on_discord_is_made_anew(core: tuple[App, Harness]) -> None:
+    app, bot = core
+    await _community(app, bot)
+    bot.gateway("INTERACTION_CREATE", _slash("invite", _as_yossi()))
+    await bot.settle()
+    first = bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    code = first.split("https://discord.gg/")[1].split(">")[0]
+    del bot.api.invites[GUILD][code]  # an owner deleted it in the server settings
+    bot.gateway("INVITE_DELETE", payload("invite_delete", code=code))
+    await bot.settle()
+    bot.api.add_invite(GUILD, "someoneElse")  # (the fake numbers codes by count)
+    bot.gateway("INTERACTION_CREATE", _slash("invite", _as_yossi()))
+    await bot.settle()
+    assert len(bot.api.find("POST", INVITES)) == 2
+    again = bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    assert "https://discord.gg/" in again and code not in again

@@ -1,0 +1,324 @@
+"""Referrals on the console: personal links, who brought whom, qualifying after N days
+of staying and taking part, lapsing on leaving, chains for owners, ambassador levels
+rising at once and falling at the monthly review, privacy."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from adapters.console.community import ConsoleCommunity
+from bot.actions import Reply
+from bot.commands import CommandSpec, OptionSpec
+from bot.config import Config
+from bot.context import Context
+from bot.directory import MemberRef
+from bot.feature import Feature, Router
+from bot.features import all_features
+from bot.members import merge_members
+from storage.referrals import Referral, ReferralsRepo
+from storage.unit_of_work import UnitOfWork
+from tests.conftest import START
+
+LINK = re.compile(r"console://join/(\w+)")
+
+
+def _ref(console: ConsoleCommunity, user_id: str) -> MemberRef:
+    community = console.app.directory.community_of("console", "console")
+    assert community is not None
+    ref = console.app.directory.member(community.id, "console", user_id)
+    assert ref is not None, user_id
+    return ref
+
+
+async def _link(console: ConsoleCommunity, who: str) -> str:
+    await console.run(f"/as {who}\n/dm /invite")
+    found = LINK.search(console.last_text())
+    assert found, console.last_text()
+    return found.group(1)
+
+
+async def _referral(console: ConsoleCommunity, user_id: str) -> Referral:
+    member = _ref(console, user_id)
+    async with UnitOfWork(console.app.services.db) as uow:
+        found = await uow.repo(ReferralsRepo).of_member(member.community_id, member.id)
+    assert found is not None
+    return found
+
+
+async def test_a_members_link_is_made_once_and_reused(console: ConsoleCommunity) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    assert "0 people you brought have stayed and taken part." in console.last_text()
+    assert await _link(console, "yossi") == code  # the same link, not a new one
+    assert len([c for c in console.adapter.invites if c == code]) == 1
+    assert len(console.adapter.invites) == 1
+
+
+async def test_a_referral_qualifies_after_n_days_of_staying_and_taking_part(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi everyone")
+    dana = await _referral(console, "dana")
+    assert (dana.code, dana.confidence, dana.status) == (code, "exact", "pending")
+    assert dana.inviter_id == _ref(console, "yossi").id
+    await console.advance(timedelta(days=6))
+    assert (await _referral(console, "dana")).status == "pending"  # not 7 days yet
+    await console.advance(timedelta(days=1, hours=1))
+    assert (await _referral(console, "dana")).status == "qualified"
+    await _link(console, "yossi")
+    assert "1 person you brought has stayed and taken part." in console.last_text()
+
+
+async def test_a_newcomer_who_never_takes_part_qualifies_when_they_do(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join avi invite={code}")
+    await console.advance(timedelta(days=8))
+    assert (await _referral(console, "avi")).status == "pending"
+    await console.run("/as avi\nfinally saying hello")
+    assert (await _referral(console, "avi")).status == "qualified"
+
+
+async def test_leaving_before_qualifying_lapses_and_a_rejoin_does_not_count_again(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi")
+    await console.advance(timedelta(days=2))
+    await console.run("/leave dana")
+    assert (await _referral(console, "dana")).status == "lapsed"
+    await console.run(f"/join dana invite={code}\n/as dana\nback again")
+    await console.advance(timedelta(days=8))
+    assert (await _referral(console, "dana")).status == "lapsed"
+    async with UnitOfWork(console.app.services.db) as uow:
+        dana_id = _ref(console, "dana").id
+        rows = (
+            await uow.session.scalars(select(Referral).where(Referral.member_id == dana_id))
+        ).all()
+    assert len(rows) == 1
+
+
+async def test_owners_see_chains_members_do_not(console: ConsoleCommunity) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    yossi_code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={yossi_code}\n/as dana\nhi")
+    dana_code = await _link(console, "dana")
+    await console.run(f"/join avi invite={dana_code}\n/as avi\nhey")
+    await console.advance(timedelta(days=8))
+    await console.run("/as owner\n/referrals show yossi")
+    shown = console.last_text()
+    assert "yossi brought 1 member who stayed and took part:" in shown
+    assert "dana, joined" in shown and "counted (through their link)" in shown
+    assert "↳ avi, joined" in shown
+    console.clear()
+    await console.run("/as dana\n/referrals show yossi")
+    assert "yossi brought" not in console.last_text()
+    await console.run("/as owner\n/referrals show")  # the usage, nothing else
+    assert "/referrals show MEMBER" in console.last_text()
+
+
+async def test_an_unknown_join_is_credited_by_an_owner(console: ConsoleCommunity) -> None:
+    await console.run("/join yossi\n/as yossi\nhello\n/join rina")
+    rina = await _referral(console, "rina")
+    assert (rina.confidence, rina.inviter_id) == ("unknown", None)
+    await console.run("/as owner\n/referrals credit rina yossi")
+    assert "rina is now counted as brought by yossi." in console.last_text()
+    assert (await _referral(console, "rina")).inviter_id == _ref(console, "yossi").id
+    await console.run("/referrals credit rina owner")  # decided: not again
+    assert "already known" in console.last_text()
+
+
+async def test_ambassador_level_rises_at_once_and_falls_at_the_monthly_review(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(
+        "/as owner\n/config set ambassadors.level1_weeks 1\n"
+        "/config set ambassadors.level1_referrals 1\n"
+        "/config set ambassadors.level1_reward Ambassador\n"
+        "/config set referrals.qualify_after 1d"
+    )
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi")
+    await console.advance(timedelta(days=1, hours=1))
+    yossi = _ref(console, "yossi")
+    # Dana counts; Yossi's weeks are noted from his first referral on: none yet.
+    assert (await _referral(console, "dana")).status == "qualified"
+    async with UnitOfWork(console.app.services.db) as uow:
+        assert "Ambassador" not in await uow.members.tags(yossi.id)
+    await console.run("/as yossi\ngood morning")  # a week of taking part: at once
+    async with UnitOfWork(console.app.services.db) as uow:
+        assert "Ambassador" in await uow.members.tags(yossi.id)
+    await console.run("/as owner\n/ambassadors")
+    assert "Level 1:" in console.last_text() and "yossi" in console.last_text()
+    # Yossi stops taking part for over a year: the review lowers him.
+    await console.advance(timedelta(days=366))
+    async with UnitOfWork(console.app.services.db) as uow:
+        assert "Ambassador" not in await uow.members.tags(yossi.id)
+    await console.run("/as owner\n/ambassadors")
+    assert "Fell at the last review:" in console.last_text()
+
+
+async def test_forgetting_keeps_the_counts_anonymised(console: ConsoleCommunity) -> None:
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi")
+    await console.advance(timedelta(days=8))
+    await console.run("/as yossi\n/dm /mydata")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply) and reply.attachments
+    exported = json.loads(reply.attachments[0].data)
+    assert exported["referrals"]["brought"]["qualified"] == 1
+    await console.run("/as yossi\n/dm /forgetme")
+    await console.run("/click 1")
+    dana = await _referral(console, "dana")
+    assert dana.status == "qualified" and dana.inviter_id is None and dana.inviter_forgotten
+
+
+async def test_the_digest_has_a_referrals_section_and_owners_export_csv(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/as owner\n/config set referrals.qualify_after 1d")
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi\n/join =avi")
+    await console.advance(timedelta(days=7))
+    await console.run("/as owner\n/digest now")
+    digest = next(t for t in reversed(console.seen_by("@owner")) if "Referrals" in t)
+    assert "Joins: 1 through members' links" in digest
+    assert "1 referral qualified this week." in digest
+    assert "yossi: 1" in digest
+    await console.run("/referrals export")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply) and reply.attachments
+    csv_text = reply.attachments[0].data.decode("utf-8-sig")
+    header, *rows = csv_text.splitlines()
+    assert header.startswith('"joined_at","member","inviter","invite_code","confidence"')
+    dana = next(r for r in rows if '"dana"' in r)
+    assert f'"dana","yossi","{code}","exact","qualified"' in dana
+    avi = next(r for r in rows if "avi" in r)
+    assert '"\'=avi"' in avi  # a name a spreadsheet would run is made inert
+
+
+async def test_merging_two_members_keeps_one_arrival_and_every_referral(
+    config: Config,
+) -> None:
+    console = ConsoleCommunity(config, start=START, features=[*all_features(), _merging()])
+    await console.start(migrate=False)
+    try:
+        await console.run("/setup Test Community\n/join yossi\n/as yossi\nhello\n/join yossi2")
+        code = await _link(console, "yossi2")
+        await console.run(f"/join dana invite={code}\n/as dana\nhi")
+        yossi, yossi2 = _ref(console, "yossi"), _ref(console, "yossi2")
+        await console.run("/as owner\n/merge yossi2 yossi")
+        dana = await _referral(console, "dana")
+        assert dana.inviter_id == yossi.id  # the people yossi2 brought are yossi's now
+        async with UnitOfWork(console.app.services.db) as uow:
+            arrivals = (
+                await uow.session.scalars(
+                    select(Referral).where(Referral.member_id.in_([yossi.id, yossi2.id]))
+                )
+            ).all()
+        assert [r.member_id for r in arrivals] == [yossi.id]  # one arrival, the earlier
+        await console.run("/as yossi\n/dm /invite")
+        assert f"console://join/{code}" in console.last_text()  # his link came along
+    finally:
+        await console.stop()
+
+
+def _merging() -> Feature:
+    router = Router()
+    router.command(
+        CommandSpec(
+            "merge",
+            "Merge two members (test only)",
+            options=(OptionSpec("source", "from"), OptionSpec("target", "into")),
+        )
+    )
+
+    @router.handles("merge")
+    async def merge(ctx: Context, args: dict[str, Any]) -> None:
+        assert ctx.community is not None
+        directory = ctx.services.directory
+        source = directory.member(ctx.community.id, "console", str(args["source"]))
+        target = directory.member(ctx.community.id, "console", str(args["target"]))
+        assert source is not None and target is not None
+        await merge_members(ctx, source.id, target.id)
+        ctx.reply(ctx._("Merged."))
+
+    async def nothing(ctx: Context, member_id: int) -> None:
+        pass
+
+    async def no_merge(ctx: Context, from_id: int, into_id: int) -> None:
+        pass
+
+    return Feature("merging", delete_member_data=nothing, merge_member_data=no_merge).include(
+        router
+    )
+
+
+async def test_an_onboarding_answer_is_taking_part_when_the_owner_says_so(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(
+        "/as owner\n/config set referrals.taking_part any\n"
+        "/onboarding question add Why are you here? | Networking | Learning"
+    )
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\n/click 1\n/click 1")
+    await console.advance(timedelta(days=7, hours=1))
+    dana = await _referral(console, "dana")
+    assert dana.took_part_at is not None and dana.status == "qualified"  # never posted
+
+
+async def test_the_welcome_names_whose_personal_link_it_was(console: ConsoleCommunity) -> None:
+    await console.run("/as owner\n/onboarding set welcome Hi {member}, {inviter} invited you!")
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    console.clear()
+    await console.run(f"/join dana invite={code}")
+    assert "Hi @dana, yossi invited you!" in console.seen_by("#general")
+    await console.run("/join avi")  # no link: nobody to name
+    assert "Hi @avi, a friend invited you!" in console.seen_by("#general")
+
+
+async def test_replies_to_newcomers_count_towards_a_level(console: ConsoleCommunity) -> None:
+    await console.run(
+        "/as owner\n/config set ambassadors.level1_weeks 1\n"
+        "/config set ambassadors.level1_referrals 1\n/config set ambassadors.level1_help 2\n"
+        "/config set ambassadors.level1_reward Ambassador\n/config set referrals.qualify_after 1d"
+    )
+    await console.run("/join yossi\n/as yossi\nhello")
+    code = await _link(console, "yossi")
+    await console.run(f"/join dana invite={code}\n/as dana\nhi")
+    await console.advance(timedelta(days=1, hours=1))
+    await console.run("/as yossi\ngood morning")  # a week, a referral: no help yet
+    yossi = _ref(console, "yossi")
+
+    async def tags() -> list[str]:
+        async with UnitOfWork(console.app.services.db) as uow:
+            return await uow.members.tags(yossi.id)
+
+    assert "Ambassador" not in await tags()
+    await console.run("/join avi\n/as avi\nhow does this work?")
+    await console.run("/as yossi\n/reply avi like this!")
+    assert "Ambassador" not in await tags()  # one reply of two
+    await console.run("/reply avi and ask anything")
+    assert "Ambassador" in await tags()  # the second reply to a newcomer: at once
+    await console.run("/as dana\n/reply yossi thanks")  # not a newcomer's helper
+    await console.run("/as yossi\n/dm /mydata")
+    reply = console.actions(Reply)[-1]
+    assert isinstance(reply, Reply) and reply.attachments
+    exported = json.loads(reply.attachments[0].data)
+    assert exported["referrals"]["replies_to_newcomers"] == 2
