@@ -6,9 +6,10 @@ invites, and the buttons last shown to each member and in each channel (numbered
 for `/click N`). Besides its own space ("console", Discord-like), the world holds
 any other space a line names (`Dana@tg`: Dana's account in the space `tg`), as a
 Telegram group beside a Discord server: its own accounts, so one person there is
-another account (user id `dana@tg`), for the bot another member until they link. Every performed action is kept in `performed`, so tests assert on
-structured actions rather than on rendered text; what the console itself says to
-its user (not the bot) is kept in `notes`.
+another account (user id `dana@tg`), for the bot another member until they link.
+Every performed action is kept in `performed`, so tests assert on structured
+actions rather than on rendered text; what the console itself says to its user
+(not the bot) is kept in `notes`.
 """
 
 from __future__ import annotations
