@@ -203,7 +203,7 @@ async def _console(config: Config, data: ConsoleData, script: Path | None) -> No
         if script is not None:
             for line in script.read_text(encoding="utf-8").splitlines():
                 if line.strip() and not line.lstrip().startswith("#"):
-                    click.echo(f"{session.actor.name}@#{session.channel}> {line}")
+                    click.echo(f"{session.actor.name}@{session.where}> {line}")
                 try:
                     await session.line(line)
                 except ScriptError as exc:
@@ -212,7 +212,7 @@ async def _console(config: Config, data: ConsoleData, script: Path | None) -> No
             return
         while True:
             try:
-                line = await asyncio.to_thread(input, f"{session.actor.name}@#{session.channel}> ")
+                line = await asyncio.to_thread(input, f"{session.actor.name}@{session.where}> ")
             except EOFError:
                 break
             if line.strip() in ("/quit", "/exit"):

@@ -1,8 +1,10 @@
 """`kehila demo`: a month in the life of a small community, on a fresh SQLite file.
 
 A café's community: a few dozen members join in waves (some through Dana's invite),
-talk (a few talk a lot), reply to each other, react, some drift off and leave; Dana
-links her second account; the owner checks /stats each week. The fake clock moves a day at a time, firing whatever
+talk (a few talk a lot), reply to each other, react, some drift off and leave; the
+café's second group (`tg`, as a Telegram group beside a Discord server) joins the
+community, and Dana links her account there to her first one; the owner checks /stats
+each week. The fake clock moves a day at a time, firing whatever
 jobs are due. The script is generated from a fixed seed, so every run tells the same
 story. It plays in a console data folder (`var/demo`), so `kehila console --data
 var/demo` opens the same community afterwards, on the demo's clock.
@@ -92,10 +94,17 @@ ONBOARDING_SETUP = [
 ONBOARDING_ANSWERS = {"Dana": 1, "Noa": 2, "Yossi": 3, "Miriam": 2}
 # On day 1 Dana makes an invite link and shares it; some later joiners come through it.
 INVITE = "dana"
-# On day 2 Dana joins again from her phone's account, and links the two with a code
-# (`/link`, then `/link CODE` from the other account): one member, counted once.
-PHONE = "DanaPhone"
-LINK_SCENE = [f"/join {PHONE}", "/as Dana", "/dm /link", f"/as {PHONE}", "/dm /link {code}"]
+# On day 2 the owner adds the café's second group, `tg` (as a Telegram group beside a
+# Discord server: its own accounts), with a space code, and links their account there;
+# Dana joins the group with her account there (`Dana@tg`) and links the two with a code
+# (`/link`, then `/link CODE` from the other account): one member, counted once. The
+# placeholder {code} stands for the code just given.
+GROUP = "tg"
+LINK_SCENE = [
+    *("/as owner", "/spaces link", f"/as owner@{GROUP}", "/setup {code}"),
+    *("/as owner", "/dm /link", f"/as owner@{GROUP}", "/dm /link {code}"),
+    *(f"/join Dana@{GROUP}", "/as Dana", "/dm /link", f"/as Dana@{GROUP}", "/dm /link {code}"),
+]
 
 
 def script(seed: int = 7) -> list[list[str]]:
@@ -167,7 +176,7 @@ def script(seed: int = 7) -> list[list[str]]:
 
 
 def _code(community: ConsoleCommunity) -> str:
-    found = re.search(r"/link ([A-Z2-9]{4}-[A-Z2-9]{4})", community.last_text())
+    found = re.search(r"/(?:link|setup) ([A-Z2-9]{4}-[A-Z2-9]{4})", community.last_text())
     return found.group(1) if found else "none"
 
 
@@ -209,7 +218,7 @@ async def run_demo(
             )
             echo(f"── {date:%a %d %b}: {said} messages, {joins} joined, {leaves} left")
             for line in lines:
-                if "{code}" in line:  # the link scene: the code Dana was just given
+                if "{code}" in line:  # the link scene: the code just given
                     line = line.replace("{code}", _code(community))
                 if verbose:
                     echo(f"   {community.session.actor.name}> {line}")

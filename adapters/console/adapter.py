@@ -3,9 +3,13 @@
 It is an adapter like the others (events in through the sink, actions out through
 `perform`), plus a small world: who is here, the last message of each member, the
 invites, and the buttons last shown to each member and in each channel (numbered,
-for `/click N`). Every performed action is kept in `performed`, so tests assert on
-structured actions rather than on rendered text; what the console itself says to
-its user (not the bot) is kept in `notes`.
+for `/click N`). Besides its own space ("console", Discord-like), the world holds
+any other space a line names (`Dana@tg`: Dana's account in the space `tg`), as a
+Telegram group beside a Discord server: its own accounts, so one person there is
+another account (user id `dana@tg`), for the bot another member until they link.
+Every performed action is kept in `performed`, so tests assert on structured
+actions rather than on rendered text; what the console itself says to its user
+(not the bot) is kept in `notes`.
 """
 
 from __future__ import annotations
@@ -47,6 +51,20 @@ def _room(reference: str) -> str:
     return reference.strip().lstrip("#").strip()
 
 
+def room_of(space_id: str, channel: str) -> str:
+    """Where a channel's messages are shown: `#general`, or `#general@tg` in another
+    space than the console's own."""
+    return f"#{channel}" if space_id in (SPACE_ID, "") else f"#{channel}@{space_id}"
+
+
+def account_key(name: str) -> tuple[str, str, str]:
+    """NAME (`Dana`, `@Dana` or `Dana@tg`) as (its name, its space: "" for the
+    console's own, its user id: `dana`, `dana@tg`)."""
+    base, _, space = name.strip().lstrip("@").partition("@")
+    space = "" if space.lower() == SPACE_ID else space.lower()
+    return base, space, base.lower() + (f"@{space}" if space else "")
+
+
 def invite_link(code: str) -> str:
     return f"console://join/{code}"
 
@@ -63,6 +81,16 @@ class ConsoleMember:
     # write first (the core posts a note in the channel and keeps the message).
     never_started: bool = False
     present: bool = False
+    space: str = ""  # the space this account belongs to; "" the console's own
+
+    @property
+    def space_id(self) -> str:
+        return self.space or SPACE_ID
+
+    @property
+    def handle(self) -> str:
+        """How the console names this account: `Dana`, or `Dana@tg` in another space."""
+        return f"{self.name}@{self.space}" if self.space else self.name
 
 
 @dataclass(frozen=True)
@@ -116,6 +144,7 @@ class ConsoleAdapter:
         self.invites: dict[str, str | None] = {}
         self.commands: list[CommandSpec] = []
         self.last_id = 0  # message and invite ids count up from here
+        self.spaces: list[str] = []  # the other spaces announced (SpaceAdded), by id
 
     # --- the port ---
 
@@ -135,15 +164,25 @@ class ConsoleAdapter:
     async def find_channel(self, space_id: str, reference: str) -> Channel | None:
         """A room name (with or without `#`): the console makes a room by naming it."""
         room = _room(reference)
-        if space_id != SPACE_ID or not room or any(c.isspace() for c in room):
+        if not self._known(space_id) or not room or any(c.isspace() for c in room):
             return None
         return Channel(room, f"#{room}")
 
     async def channels(self, space_id: str) -> Sequence[Channel]:
-        if space_id != SPACE_ID:
+        if not self._known(space_id):
             return []
-        rooms = [self.room, *(channel for channel, _ in self.last_message.values())]
+        rooms = [
+            self.room,
+            *(
+                channel
+                for uid, (channel, _) in self.last_message.items()
+                if uid in self.members and self.members[uid].space_id == space_id
+            ),
+        ]
         return [Channel(r, f"#{r}") for r in dict.fromkeys(rooms)]
+
+    def _known(self, space_id: str) -> bool:
+        return space_id == SPACE_ID or space_id in self.spaces
 
     async def perform(self, action: Action) -> ActionResult:
         return await self.actions.perform(self, action)
@@ -155,7 +194,7 @@ class ConsoleAdapter:
     @actions.performs(Send)
     async def _send(self, action: Send) -> ActionResult:
         room = _room(action.channel_id) or self.room
-        return self._show(action, action.text, f"#{room}", action.buttons)
+        return self._show(action, action.text, room_of(action.space_id, room), action.buttons)
 
     @actions.performs(Reply)
     async def _reply(self, action: Reply) -> ActionResult:
@@ -167,7 +206,8 @@ class ConsoleAdapter:
         if private and actor:
             audience, where = f"@{self._name(actor.user_id)}", f"@{actor.user_id}"
         else:
-            audience = where = f"#{getattr(action.to, 'channel_id', '') or self.room}"
+            room = getattr(action.to, "channel_id", "") or self.room
+            audience = where = room_of(action.to.space_id, room)
         return self._show(action, action.text, audience, action.buttons, where=where)
 
     @actions.performs(SendDirect)
@@ -190,7 +230,8 @@ class ConsoleAdapter:
             user_id = action.channel_id[1:]
             audience = f"@{self._name(user_id)}"
             return self._show(action, action.text, audience, action.buttons, where=f"@{user_id}")
-        return self._show(action, action.text, f"#{action.channel_id}", action.buttons)
+        audience = room_of(action.space_id, action.channel_id)
+        return self._show(action, action.text, audience, action.buttons)
 
     @actions.performs(Delete)
     async def _delete(self, action: Delete) -> ActionResult:
@@ -250,11 +291,14 @@ class ConsoleAdapter:
     # --- the world ---
 
     def member(self, name: str) -> ConsoleMember:
-        key = name.lstrip("@").lower()
+        """The account called NAME (`Dana`, or `Dana@tg` in the space `tg`), made on
+        first mention. The admin (`owner`) is the admin of every space, as whoever
+        added the bot there."""
+        base, space, key = account_key(name)
         found = self.members.get(key)
         if found is None:
             found = self.members[key] = ConsoleMember(
-                name=name.lstrip("@"), user_id=key, admin=key == self.admin.lower()
+                name=base, user_id=key, admin=base.lower() == self.admin.lower(), space=space
             )
         return found
 
@@ -263,7 +307,7 @@ class ConsoleAdapter:
 
     def _name(self, user_id: str) -> str:
         member = self.members.get(user_id)
-        return member.name if member else user_id
+        return member.handle if member else user_id
 
     def next_id(self) -> str:
         self.last_id += 1
@@ -271,7 +315,7 @@ class ConsoleAdapter:
 
     def here(self, name: str) -> ConsoleMember | None:
         """The member called NAME if they are in the room (joined, or took part)."""
-        found = self.members.get(name.lstrip("@").lower())
+        found = self.members.get(account_key(name)[2])
         return found if found is not None and found.present else None
 
     @property
@@ -282,7 +326,7 @@ class ConsoleAdapter:
     def buttons_for(self, member: ConsoleMember, channel: str) -> list[tuple[Button, str]]:
         """The buttons MEMBER can press now: the latest shown to them privately or in
         CHANNEL (a member cannot press another member's private buttons)."""
-        mine = (f"@{member.user_id}", f"#{channel}")
+        mine = (f"@{member.user_id}", room_of(member.space_id, channel))
         return next(
             (shown for where, shown in reversed(self.button_sets.items()) if where in mine), []
         )

@@ -105,7 +105,7 @@ class ConsoleCommunity:
 
     def _snapshot(self, *, texts: bool) -> dict[str, Any]:
         kept = world.snapshot(self.adapter, self.clock.now(), texts=texts)
-        return {**kept, "actor": self.session.actor.name, "channel": self.session.channel}
+        return {**kept, "actor": self.session.actor.handle, "channel": self.session.channel}
 
     async def restart(self) -> None:
         """Stop and start again on the same database, as after a crash or deploy.

@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from adapters.console.adapter import SPACE_ID, ConsoleAdapter, ConsoleMember, invite_link
+from adapters.console.adapter import (
+    SPACE_ID,
+    ConsoleAdapter,
+    ConsoleMember,
+    invite_link,
+    room_of,
+)
 from bot.commands import DurationTooLong, parse_duration
 from bot.events import (
     Actor,
@@ -35,6 +41,9 @@ DIRECTIVES = {
 LINES = """\
 Console lines (this terminal plays the platform; they are not bot commands):
   /as NAME                  act as NAME from now on
+  NAME@SPACE                NAME's account in another space, SPACE (any name: a
+                            group beside this one, as Telegram beside Discord, with
+                            its own accounts); e.g. /join Dana@tg, /as Dana@tg
   /in CHANNEL               move to CHANNEL
   /join NAME [invite=CODE]  NAME joins (through an invite: its code or link)
   /leave NAME               NAME leaves
@@ -84,6 +93,11 @@ class ConsoleSession:
         self.actor: ConsoleMember = adapter.member(adapter.admin)
         self.channel = adapter.room
 
+    @property
+    def where(self) -> str:
+        """Where lines are said now: `#general`, or `#general@tg` acting in `tg`."""
+        return room_of(self.actor.space_id, self.channel)
+
     async def open(self) -> None:
         """Announce the console space, as a platform does when the bot is added."""
         await self.adapter.emit(
@@ -93,6 +107,28 @@ class ConsoleSession:
                 actor=self._actor(self.actor),
                 at=self.adapter.now(),
                 title=self.title,
+            )
+        )
+        for space in self.adapter.spaces:  # as platforms announce every space at start
+            await self._announce(space)
+
+    async def _space(self, member: ConsoleMember) -> str:
+        """MEMBER's space; another space than the console's own is announced the first
+        time someone acts in it, as a platform does when the bot is added to a group
+        (its admin then links it to the community with `/setup CODE`)."""
+        if member.space and member.space not in self.adapter.spaces:
+            self.adapter.spaces.append(member.space)
+            await self._announce(member.space)
+        return member.space_id
+
+    async def _announce(self, space: str) -> None:
+        await self.adapter.emit(
+            SpaceAdded(
+                platform="console",
+                space_id=space,
+                actor=self._actor(self.adapter.member(f"{self.adapter.admin}@{space}")),
+                at=self.adapter.now(),
+                title=space,
             )
         )
 
@@ -159,11 +195,15 @@ class ConsoleSession:
             )
         creator = self.adapter.members.get(self.adapter.invites[code] or "") if code else None
         member = self.adapter.member(parts[0])
+        if creator is not None and creator.space != member.space:
+            raise Refused(
+                f"the invite {given} is one of {creator.space_id}, not of {member.space_id}"
+            )
         member.present = True
         await self.adapter.emit(
             MemberJoined(
                 platform="console",
-                space_id=SPACE_ID,
+                space_id=await self._space(member),
                 actor=self._actor(member),
                 at=self.adapter.now(),
                 invite_code=code,
@@ -188,7 +228,7 @@ class ConsoleSession:
         await self.adapter.emit(
             InviteCreated(
                 platform="console",
-                space_id=SPACE_ID,
+                space_id=await self._space(self.actor),
                 actor=self._actor(self.actor),
                 at=self.adapter.now(),
                 code=code,
@@ -196,7 +236,7 @@ class ConsoleSession:
             )
         )
         self.adapter.tell(
-            f"{self.actor.name} made the invite {invite_link(code)}: "
+            f"{self.actor.handle} made the invite {invite_link(code)}: "
             f"/join NAME invite={code} joins through it"
         )
 
@@ -213,7 +253,7 @@ class ConsoleSession:
         await self.adapter.emit(
             MemberLeft(
                 platform="console",
-                space_id=SPACE_ID,
+                space_id=await self._space(member),
                 actor=self._actor(member),
                 at=self.adapter.now(),
             )
@@ -235,8 +275,8 @@ class ConsoleSession:
         last = self.adapter.last_message.get(target.user_id)
         if last is None:
             raise Refused(
-                f"{target.name} has posted nothing to reply to; write without /reply, "
-                f"or /say {target.name} TEXT first"
+                f"{target.handle} has posted nothing to reply to; write without /reply, "
+                f"or /say {target.handle} TEXT first"
             )
         self.actor.present = True
         if text.startswith("/"):  # a command sent as a reply (`/reply NAME /report spam`)
@@ -249,16 +289,18 @@ class ConsoleSession:
         candidates = [
             (uid, mid)
             for uid, (channel, mid) in self.adapter.last_message.items()
-            if channel == self.channel and uid != self.actor.user_id
+            if channel == self.channel
+            and uid != self.actor.user_id
+            and getattr(self.adapter.members.get(uid), "space", "") == self.actor.space
         ]
         if not candidates:
-            raise Refused(f"nothing to react to: nobody else has posted in #{self.channel} yet")
+            raise Refused(f"nothing to react to: nobody else has posted in {self.where} yet")
         author, message_id = max(candidates, key=lambda pair: int(pair[1]))
         self.actor.present = True
         await self.adapter.emit(
             ReactionAdded(
                 platform="console",
-                space_id=SPACE_ID,
+                space_id=await self._space(self.actor),
                 actor=self._actor(self.actor),
                 at=self.adapter.now(),
                 channel_id=self.channel,
@@ -270,15 +312,15 @@ class ConsoleSession:
         # Platforms show a reaction under the message; the console says it.
         whose = self.adapter.members.get(author)
         self.adapter.tell(
-            f"({self.actor.name} reacted {emoji} to {whose.name if whose else author}'s last message)"
+            f"({self.actor.handle} reacted {emoji} to {whose.handle if whose else author}'s last message)"
         )
 
     async def _click(self, rest: str) -> None:
         shown = self.adapter.buttons_for(self.actor, self.channel)
         if not shown:
             raise Refused(
-                f"no buttons to press: none were shown to {self.actor.name}, privately "
-                f"or in #{self.channel}"
+                f"no buttons to press: none were shown to {self.actor.handle}, privately "
+                f"or in {self.where}"
             )
         try:
             index = int(rest) - 1
@@ -295,7 +337,7 @@ class ConsoleSession:
         await self.adapter.emit(
             ButtonPressed(
                 platform="console",
-                space_id=SPACE_ID,
+                space_id=await self._space(self.actor),
                 actor=self._actor(self.actor),
                 at=self.adapter.now(),
                 channel_id=self.channel,
@@ -349,7 +391,7 @@ class ConsoleSession:
         await self.adapter.emit(
             CommandInvoked(
                 platform="console",
-                space_id="" if private else SPACE_ID,
+                space_id="" if private else await self._space(self.actor),
                 actor=self._actor(self.actor),
                 at=self.adapter.now(),
                 channel_id=self.actor.user_id if private else self.channel,
@@ -380,7 +422,7 @@ class ConsoleSession:
         await self.adapter.emit(
             MessagePosted(
                 platform="console",
-                space_id="" if private else SPACE_ID,
+                space_id="" if private else await self._space(member),
                 actor=self._actor(member),
                 at=self.adapter.now(),
                 channel_id=channel,

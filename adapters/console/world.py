@@ -87,6 +87,7 @@ def snapshot(adapter: ConsoleAdapter, now: datetime, *, texts: bool = False) -> 
             for where, shown in adapter.button_sets.items()
         },
         "closed": sorted(adapter.closed),
+        "spaces": list(adapter.spaces),
         "texts": dict(adapter.texts) if texts else {},
     }
 
@@ -103,6 +104,7 @@ def restore(adapter: ConsoleAdapter, data: dict[str, Any]) -> None:
         for where, shown in data["buttons"].items()
     }
     adapter.closed = set(data.get("closed", ()))
+    adapter.spaces = [str(space) for space in data.get("spaces", ())]
     adapter.texts = dict(data.get("texts", {}))
 
 
