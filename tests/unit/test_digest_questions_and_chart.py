@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.events import Actor, MessagePosted
+from bot.features.engagement.buffer import Buffer, weekly_rows
 from bot.features.engagement.chart import HEIGHT_PX, WIDTH_PX, ChartData, render_chart
-from bot.features.engagement.counting import Buffer, weekly_rows
 from bot.features.engagement.unanswered import (
     QuestionTracker,
     excerpt,

@@ -1,6 +1,7 @@
 """Engagement: counting who takes part (/stats) and the weekly digest for owners.
 
-One feature, several modules: `counting` (the hot path and /stats), `digest` (the
+One feature, several modules: `counting` (the hot path and the flush), `buffer`
+(the counters not yet written), `stats` (/stats), `digest` (the
 weekly figures and their text), `chart` (the PNG), `unanswered` (questions nobody
 answered), `export` (the CSV), `weekly` (schedules, the job, the commands) and
 `taking_part` (tells other features, once a day per member, that they took part).
@@ -10,7 +11,7 @@ answered), `export` (the CSV), `weekly` (schedules, the job, the commands) and
 from __future__ import annotations
 
 from bot.feature import Feature
-from bot.features.engagement import counting, taking_part, weekly
+from bot.features.engagement import counting, stats, taking_part, weekly
 from bot.features.engagement.counting import Engagement, engagement, export, forget, merge
 from bot.features.engagement.taking_part import SeenToday
 from bot.features.engagement.weekly import DigestRuntime
@@ -25,7 +26,7 @@ def setup() -> Feature:
         export_member_data=export,
         states=(Engagement, lambda services: DigestRuntime(), lambda services: SeenToday()),
         repositories=(DigestRepository,),
-    ).include(counting.router, weekly.router, taking_part.router)
+    ).include(counting.router, stats.router, weekly.router, taking_part.router)
 
 
 __all__ = ["Engagement", "engagement", "setup"]

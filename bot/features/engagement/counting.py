@@ -1,4 +1,4 @@
-"""Engagement: counting who takes part, and /stats.
+"""Engagement: counting who takes part.
 
 The hot path. Messages, replies (who replied to whom), reactions, joins and leaves
 are folded into in-memory counters per (community, local day, member) and written
@@ -13,22 +13,31 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.commands import CommandSpec
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import MemberJoined, MemberLeft, MessagePosted, ReactionAdded
 from bot.feature import Router
 from bot.features.engagement import spill
 from bot.features.engagement.active_weeks import NotedWeeks
+from bot.features.engagement.buffer import (
+    ACTIVITY_COLUMNS,
+    JOINS,
+    LEAVES,
+    MESSAGES,
+    REACTIONS,
+    REACTIONS_RECEIVED,
+    REPLIES,
+    REPLIES_RECEIVED,
+    Buffer,
+    merge_buffer,
+    weekly_rows,
+)
 from bot.features.engagement.unanswered import QuestionBuffer, QuestionTracker, track
-from bot.i18n import N_
-from bot.markup import Items, Text, lines
 from bot.services import Services
 from storage.database import StorageUnavailable
 from storage.digest import DigestRepository
@@ -38,40 +47,8 @@ from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("kehila.engagement")
 
-# Counter positions in an ActivityDaily buffer row.
-MESSAGES, REPLIES, REPLIES_RECEIVED, REACTIONS, REACTIONS_RECEIVED, JOINS, LEAVES = range(7)
-ACTIVITY_COLUMNS = (
-    "messages",
-    "replies",
-    "replies_received",
-    "reactions",
-    "reactions_received",
-    "joins",
-    "leaves",
-)
-# A join or leave reported again this close to the one on record is that one again
 # (Telegram reports each twice, and a restart may come between the two reports).
 REPORTED_AGAIN = timedelta(minutes=10)
-
-
-class Buffer:
-    """Counter deltas not yet written. Swapped out whole at each flush."""
-
-    __slots__ = ("activity", "channels", "events", "interactions", "unresolved")
-
-    def __init__(self) -> None:
-        self.activity: defaultdict[tuple[int, date, int], list[int]] = defaultdict(lambda: [0] * 7)
-        self.interactions: defaultdict[tuple[int, date, int, int], list[int]] = defaultdict(
-            lambda: [0, 0]
-        )
-        self.channels: defaultdict[tuple[int, date, str, int], int] = defaultdict(int)
-        # Replies and reactions to an account this process has not seen (another
-        # worker has): (community, day, from member, platform, account) -> [replies,
-        # reactions]; resolved from the database at the flush.
-        self.unresolved: defaultdict[tuple[int, date, int, str, str], list[int]] = defaultdict(
-            lambda: [0, 0]
-        )
-        self.events = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,52 +430,6 @@ def _now(moved: dict[int, int | None], member_id: int) -> int:
     return moved.get(member_id) or member_id
 
 
-def merge_buffer(buffer: Buffer, from_id: int, into_id: int) -> None:
-    """`from_id`'s counts in `buffer` are `into_id`'s; their interactions with each
-    other are dropped (one person)."""
-    for key in [k for k in buffer.activity if k[2] == from_id]:
-        counts = buffer.activity.pop(key)
-        into = buffer.activity[(key[0], key[1], into_id)]
-        for i, n in enumerate(counts):
-            into[i] += n
-    for ikey in [k for k in buffer.interactions if from_id in (k[2], k[3])]:
-        pair = buffer.interactions.pop(ikey)
-        a = into_id if ikey[2] == from_id else ikey[2]
-        b = into_id if ikey[3] == from_id else ikey[3]
-        if a != b:
-            target = buffer.interactions[(ikey[0], ikey[1], a, b)]
-            target[0] += pair[0]
-            target[1] += pair[1]
-
-
-def weekly_rows(buffer: Buffer) -> list[dict[str, Any]]:
-    """The buffer's daily counters folded into local weeks (from Monday), with the
-    active days as a bit mask (bit 0 = Monday) that later flushes OR into."""
-    weeks: dict[tuple[int, date, int], list[int]] = {}
-    for (c, d, m), v in buffer.activity.items():
-        key = (c, d - timedelta(days=d.weekday()), m)
-        row = weeks.get(key)
-        if row is None:
-            row = weeks[key] = [0] * 7
-        row[0] += v[MESSAGES]
-        row[1] += v[REPLIES]
-        row[2] += v[REPLIES_RECEIVED]
-        row[3] += v[REACTIONS]
-        row[4] += v[JOINS]
-        row[5] += v[LEAVES]
-        if v[MESSAGES] or v[REPLIES] or v[REACTIONS]:
-            row[6] |= 1 << d.weekday()
-    columns = ("messages", "replies", "replies_received", "reactions", "joins", "leaves")
-    return [
-        {
-            "community_id": c,
-            "week_start": w,
-            "member_id": m,
-            **dict(zip(columns, v[:6], strict=True)),
-            "active_mask": v[6],
-        }
-        for (c, w, m), v in weeks.items()
-    ]
 
 
 def engagement(services: Services) -> Engagement:
@@ -625,83 +556,3 @@ def _count(ctx: Context, community: CommunityInfo, member_id: int, column: int, 
         state.counted()
 
     ctx.after_commit(add)
-
-
-# --- /stats ---------------------------------------------------------------------------
-
-router.command(
-    CommandSpec("stats", N_("Activity: yours, or the community's for owners and moderators"))
-)
-
-
-@router.handles("stats")
-async def stats(ctx: Context, args: dict[str, Any]) -> None:
-    from bot.commands import Permission
-    from bot.dispatcher import Dispatcher
-
-    community, member = ctx.community, ctx.member
-    assert community is not None and member is not None
-    await engagement(ctx.services).flush()
-    today = community.local_day(ctx.now)
-    tomorrow = today + timedelta(days=1)
-    if Dispatcher.permission(member, ctx.event) >= Permission.MODERATOR:
-        week = await ctx.uow.activity.community_totals(
-            community.id, tomorrow - timedelta(days=7), tomorrow
-        )
-        month = await ctx.uow.activity.community_totals(
-            community.id, tomorrow - timedelta(days=28), tomorrow
-        )
-        present = await ctx.uow.members.count(community.id)
-        rows = [
-            (N_("Active members"), "active_members"),
-            (N_("Messages"), "messages"),
-            (N_("Replies"), "replies"),
-            (N_("Reactions"), "reactions"),
-            (N_("Joined"), "joins"),
-            (N_("Left"), "leaves"),
-        ]
-        table = Items(
-            tuple(
-                (ctx.gettext(label) + ": ", f"{week[key]:,}", " / ", f"{month[key]:,}")
-                for label, key in rows
-            )
-        )
-        ctx.reply(
-            lines(
-                [
-                    ctx._(
-                        N_("**{community}**: last 7 days / last 28 days"), community=community.name
-                    ),
-                    Text.of(table),
-                    ctx._(N_("Members now: {count}"), count=present),
-                ]
-            ),
-            private=True,
-        )
-        return
-    week = await ctx.uow.activity.member_totals(member.id, tomorrow - timedelta(days=7), tomorrow)
-    month = await ctx.uow.activity.member_totals(member.id, tomorrow - timedelta(days=28), tomorrow)
-    rows = [
-        (N_("Messages"), "messages"),
-        (N_("Replies"), "replies"),
-        (N_("Replies you received"), "replies_received"),
-        (N_("Reactions"), "reactions"),
-        (N_("Active days"), "active_days"),
-    ]
-    table = Items(
-        tuple(
-            (ctx.gettext(label) + ": ", f"{week[k]:,}", " / ", f"{month[k]:,}") for label, k in rows
-        )
-    )
-    ctx.reply(
-        lines(
-            [
-                ctx._(
-                    N_("Your activity in **{community}**: last 7 days / last 28 days"),
-                    community=community.name,
-                ),
-                Text.of(table),
-            ]
-        ),
-        private=True,
-    )

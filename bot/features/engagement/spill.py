@@ -36,7 +36,7 @@ except ImportError:  # not POSIX: one process per data dir
     fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
-    from bot.features.engagement.counting import Buffer
+    from bot.features.engagement.buffer import Buffer
 
 FORMAT = 1
 
