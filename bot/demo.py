@@ -105,6 +105,63 @@ LINK_SCENE = [
     *("/as owner", "/dm /link", f"/as owner@{GROUP}", "/dm /link {code}"),
     *(f"/join Dana@{GROUP}", "/as Dana", "/dm /link", f"/as Dana@{GROUP}", "/dm /link {code}"),
 ]
+# Scenes: a few days end with a short story of what the bot does, told by a comment
+# line (`# ...`, which the console skips and the demo prints) and played with the same
+# lines anyone would type. Each scene starts as the owner in #general and ends there.
+# Week 2: the owner posts a Thursday tasting for 6; seven say Going, so the last is
+# waitlisted, and moves up when someone cancels; those going are reminded.
+GOING = ["Dana", "Noa", "Yossi", "Miriam", "Avi", "Tamar", "Eitan"]
+TASTING = (
+    "/event create Coffee tasting | Thursday 19:00 | 2h | Café Kehila, back room | 6 | "
+    "Five single-origin coffees, with the roaster"
+)
+SCENES = {
+    7: [
+        "# The owner plans a coffee tasting for Thursday, 6 seats; the bot shows how it"
+        " understood the event, and posts it in #events once the owner presses Post it.",
+        *("/in events", TASTING, "/click 1"),
+        "# Members answer with the event's buttons. Seven say Going: the seventh is put on"
+        " the waitlist. Shira says Maybe.",
+        *(line for name in GOING for line in (f"/as {name}", "/click 1")),
+        *("/as Shira", "/click 2"),
+    ],
+    8: [
+        "# Yossi can't come after all: Eitan, first on the waitlist, gets the seat and is"
+        " told privately.",
+        *("/in events", "/as Yossi", "/click 3"),
+    ],
+    10: [
+        "# Thursday, an hour before the tasting: everyone going gets a reminder (they had"
+        " one a day before, too).",
+        "/advance 9h",
+    ],
+    # Week 3: moderator alerts. Noa becomes a moderator; alerts go to #mods.
+    14: [
+        "# The owner makes Noa a moderator, sends moderator alerts to #mods and has the"
+        " bot watch for crypto spam.",
+        "/staff set moderator Noa",
+        "/config set moderation.alert_channel mods",
+        "/config set moderation.watch on",
+        "/watch add crypto*",
+    ],
+    15: [
+        "# A newcomer posts crypto spam: one alert reaches #mods, with buttons. Noa deletes"
+        " the message and marks the alert handled.",
+        *("/join Kai", "/say Kai Free crypto giveaway, DM me for the link!"),
+        *("/as Noa", "/in mods", "/click 1", "/click 5"),
+    ],
+    17: [
+        "# Kai is rude to the staff; Tamar reports the message with /report as a reply."
+        " The alert does not name her. Noa times Kai out, then looks at /incidents.",
+        "/say Kai This café is a joke, the barista is useless",
+        *("/as Tamar", "/reply Kai /report rude to the staff"),
+        *("/as Noa", "/in mods", "/click 2", "/incidents"),
+    ],
+}
+# Whose private messages a scene shows, besides the owner's: those acting in scenes.
+IN_SCENES = {
+    f"@{line.split()[1]}" for lines in SCENES.values() for line in lines if line.startswith("/as ")
+}
 
 
 def script(seed: int = 7) -> list[list[str]]:
@@ -171,6 +228,8 @@ def script(seed: int = 7) -> list[list[str]]:
             lines += [*LINK_SCENE, f"/as {owner}"]
         if day == 13 and present:
             lines += [f"/as {present[0]}", "/stats"]
+        if day in SCENES:
+            lines += [f"/as {owner}", "/in general", *SCENES[day], f"/as {owner}", "/in general"]
         days.append(lines)
     return days
 
@@ -178,6 +237,56 @@ def script(seed: int = 7) -> list[list[str]]:
 def _code(community: ConsoleCommunity) -> str:
     found = re.search(r"/(?:link|setup) ([A-Z2-9]{4}-[A-Z2-9]{4})", community.last_text())
     return found.group(1) if found else "none"
+
+
+def show(
+    community: ConsoleCommunity,
+    echo: Callable[[str], None],
+    *,
+    scene: bool = False,
+    verbose: bool = False,
+) -> None:
+    """Print what the bot said since the last time, then forget it: what the owner and
+    the channels see (and the linking codes); in a scene also what those acting in
+    scenes hear privately, a post edited several times only as it ends up, and one
+    text sent privately to several people at once as one line."""
+    from bot.actions import Edit
+
+    performed = community.performed
+    last_edit = {
+        (p.audience, p.action.message_id): i
+        for i, p in enumerate(performed)
+        if isinstance(p.action, Edit)
+    }
+    shown: list[tuple[list[str], str]] = []  # (audiences, text), in order
+    for i, p in enumerate(performed):
+        linking = p.text.startswith(("Your code:", "Linked:"))
+        if not (
+            verbose
+            or p.audience == "@owner"
+            or p.audience.startswith("#")
+            or linking
+            or (scene and p.audience in IN_SCENES)
+        ):
+            continue
+        audience = p.audience
+        if scene and isinstance(p.action, Edit):
+            if last_edit[(p.audience, p.action.message_id)] != i:
+                continue  # edited again later: only its last form is shown
+            audience += " (updated)"
+        if (
+            scene
+            and shown
+            and shown[-1][1] == p.text
+            and audience.startswith("@")
+            and shown[-1][0][-1].startswith("@")
+        ):
+            shown[-1][0].append(audience)
+            continue
+        shown.append(([audience], p.text))
+    for audiences, text in shown:
+        echo(f"   kehila → {', '.join(audiences)}: " + text.replace("\n", "\n      "))
+    community.clear()
 
 
 def show_digest(community: ConsoleCommunity, echo: Callable[[str], None]) -> None:
@@ -207,33 +316,31 @@ async def run_demo(
     echo("Kehila demo: a month of Café Kehila's community on the console (fake clock).")
     echo(f"Kept in {data.root}/ (database, files, log).\n")
     try:
-        for lines in script():
+        for day, lines in enumerate(script()):
             date = community.clock.now()
             joins = sum(1 for line in lines if line.startswith("/join"))
             leaves = sum(1 for line in lines if line.startswith("/leave"))
             said = sum(
                 1
                 for line in lines
-                if not line.startswith("/") or line.startswith(("/say", "/reply"))
+                if not line.startswith(("/", "#")) or line.startswith(("/say", "/reply"))
             )
             echo(f"── {date:%a %d %b}: {said} messages, {joins} joined, {leaves} left")
+            scene = False  # after a story line (`# ...`): the scene's own messages too
             for line in lines:
+                if line.startswith("# "):
+                    show(community, echo, scene=scene, verbose=verbose)
+                    echo("   ▸ " + line[2:])
+                    scene = True
+                    continue
                 if "{code}" in line:  # the link scene: the code just given
                     line = line.replace("{code}", _code(community))
                 if verbose:
                     echo(f"   {community.session.actor.name}> {line}")
                 await community.session.line(line)
-            for shown in community.performed:
-                linking = shown.text.startswith(("Your code:", "Linked:"))
-                if (
-                    shown.audience == "@owner"
-                    or shown.audience.startswith("#")
-                    or linking
-                    or verbose
-                ):
-                    echo(f"   kehila → {shown.audience}: " + shown.text.replace("\n", "\n      "))
-            community.clear()
-            await community.advance(timedelta(days=1))
+            show(community, echo, scene=scene, verbose=verbose)
+            # To the next morning (a scene may have let a few hours pass already).
+            await community.advance(START + timedelta(days=day + 1) - community.clock.now())
         show_digest(community, echo)
     finally:
         await community.stop()  # keeps the clock and the room in DATA

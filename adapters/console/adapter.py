@@ -229,9 +229,18 @@ class ConsoleAdapter:
         if action.channel_id.startswith("@"):  # a private message
             user_id = action.channel_id[1:]
             audience = f"@{self._name(user_id)}"
-            return self._show(action, action.text, audience, action.buttons, where=f"@{user_id}")
+            return self._show(
+                action,
+                action.text,
+                audience,
+                action.buttons,
+                where=f"@{user_id}",
+                message_id=action.message_id,
+            )
         audience = room_of(action.space_id, action.channel_id)
-        return self._show(action, action.text, audience, action.buttons)
+        return self._show(
+            action, action.text, audience, action.buttons, message_id=action.message_id
+        )
 
     @actions.performs(Delete)
     async def _delete(self, action: Delete) -> ActionResult:
@@ -346,8 +355,10 @@ class ConsoleAdapter:
         buttons: Sequence[Button],
         *,
         where: str | None = None,
+        message_id: str | None = None,
     ) -> ActionResult:
-        message_id = self.next_id()
+        # An edited message keeps its id, as on the platforms; a new one gets the next.
+        message_id = message_id or self.next_id()
         rendered = text.plain()
         attachments = getattr(action, "attachments", ())
         for attachment in attachments:

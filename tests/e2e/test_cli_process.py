@@ -230,6 +230,21 @@ def test_the_demo_ends_with_a_command_that_opens_its_month(tmp_path: Path) -> No
     assert demo.returncode == 0, demo.stderr
     assert demo.stderr == ""  # the log went to var/demo/kehila.log
     assert demo.stdout.count("Café Kehila: last 7 days / last 28 days") == 4
+    # The scenes: an event with its waitlist and reminder, moderator alerts, a report.
+    for told in [
+        "kehila → @Eitan: Coffee tasting is full. You are number 1 on the waitlist",
+        "kehila → @Eitan: A seat came free: you are going to Coffee tasting.",
+        "kehila → @Dana, @Noa, @Miriam, @Avi, @Tamar, @Eitan: Reminder: Coffee tasting"
+        " starts in 1 hour.",
+        "• Coffee tasting: 6 went, 6 of them new",
+        "kehila → #mods: Watched word in Café Kehila: Kai wrote “crypto*”.",
+        "kehila → #mods (updated): Watched word in Café Kehila",  # once: its last form
+        "kehila → #mods: Report in Café Kehila: a member reported a message by Kai.",
+    ]:
+        assert demo.stdout.count(told) == 1, told
+    assert "Noa deleted the message" in demo.stdout and "Noa marked it handled" in demo.stdout
+    alert = demo.stdout.split("Report in Café Kehila")[1].split("[1] Delete message")[0]
+    assert "rude to the staff" in alert and "Tamar" not in alert  # the reporter stays unnamed
     members = re.findall(r"👥 Members: (\d+)", demo.stdout)[-1]
     command = demo.stdout.rstrip().splitlines()[-1].strip()
     assert command == f"{sys.executable} -m bot.cli console --data var/demo"

@@ -13,7 +13,7 @@ import pytest
 from adapters.console.community import ConsoleCommunity
 from adapters.console.script import LINES, Refused, ScriptError
 from adapters.console.world import ConsoleData
-from bot.actions import SendDirect
+from bot.actions import Edit, SendDirect
 from bot.config import Config, load_config
 from tests.conftest import START
 
@@ -82,6 +82,21 @@ async def test_the_owner_cannot_press_a_new_members_private_button(
     await console.run("/as dana\n/click 1")
     assert "Thank you, and welcome" in console.seen_by("@dana")[-1]
     assert not any("no longer works" in text for text in console.seen_by("@owner"))
+
+
+async def test_an_edited_message_keeps_its_id_so_a_second_press_edits_it_once(
+    console: ConsoleCommunity,
+) -> None:
+    # As on the platforms: the alert edited after the first press is still the alert
+    # that was sent, so the second press edits it once, not once more as "another copy".
+    await console.run(
+        "/config set moderation.watch on\n/config set moderation.alert_channel mods\n"
+        "/watch add scam\n/say kai a scam\n/in mods\n/click 1"
+    )
+    console.clear()
+    await console.run("/click 5")  # Handled
+    [edit] = console.actions(Edit)
+    assert isinstance(edit, Edit) and "marked it handled" in edit.text.plain()
 
 
 # --- invites -----------------------------------------------------------------------
