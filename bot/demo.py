@@ -4,8 +4,9 @@ A café's community: a few dozen members join in waves (some through Dana's invi
 talk (a few talk a lot), reply to each other, react, some drift off and leave; the
 café's second group (`tg`, as a Telegram group beside a Discord server) joins the
 community, and Dana links her account there to her first one; the owner checks /stats
-each week. The fake clock moves a day at a time, firing whatever
-jobs are due. The script is generated from a fixed seed, so every run tells the same
+each week. A few short scenes show the bot at work (`SCENES`): a coffee tasting with
+its waitlist and reminder in week 2, moderator alerts and a report in week 3. The fake
+clock moves a day at a time, firing whatever jobs are due. The script is generated from a fixed seed, so every run tells the same
 story. It plays in a console data folder (`var/demo`), so `kehila console --data
 var/demo` opens the same community afterwards, on the demo's clock.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import random
 import re
+import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -165,7 +167,8 @@ IN_SCENES = {
 
 
 def script(seed: int = 7) -> list[list[str]]:
-    """One list of console lines per day, for 28 days."""
+    """One list of console lines per day, for 28 days; a scene's lines follow its story
+    line (`# ...`, a comment to the console)."""
     rng = random.Random(seed)
     owner = "owner"
     # Skewed activity: a few regulars post a lot, most post now and then.
@@ -330,7 +333,11 @@ async def run_demo(
             for line in lines:
                 if line.startswith("# "):
                     show(community, echo, scene=scene, verbose=verbose)
-                    echo("   ▸ " + line[2:])
+                    echo(
+                        textwrap.fill(
+                            line[2:], 88, initial_indent="   ▸ ", subsequent_indent="     "
+                        )
+                    )
                     scene = True
                     continue
                 if "{code}" in line:  # the link scene: the code just given
