@@ -80,7 +80,7 @@ async def staff_set(ctx: Context, args: dict[str, Any]) -> None:
     ctx.after_commit(lambda: ctx.services.directory.set_role(member.id, role))
     ctx.reply(
         ctx._(
-            N_("{name} is now {role}."),
+            N_("{name}'s role is now {role}."),
             name=member.display_name,
             role=ctx.gettext(ROLE_NAMES[role]),
         ),
