@@ -300,17 +300,9 @@ def upgrade(config_path: str | None) -> None:
 
     async def work(database: Database) -> int:
         from storage.database import describe_url
-        from storage.migrate import current_revision, status
+        from storage.migrate import current_revision
         from storage.migrate import upgrade as do_upgrade
 
-        st = await status(database)
-        if not st.known:
-            click.echo(
-                f"kehila: {describe_url(database.url)} is at revision {st.current}, which this "
-                "version of Kehila does not know: a newer version upgraded it. Nothing changed.",
-                err=True,
-            )
-            return EXIT_STORAGE
         await do_upgrade(database)
         click.echo(
             f"{describe_url(database.url)} is at revision {await current_revision(database)}"

@@ -93,7 +93,9 @@ def test_a_database_a_newer_version_upgraded_is_left_alone(
     )
     result = runner.invoke(main, ["db", "upgrade"], env=fresh)
     assert result.exit_code == EXIT_STORAGE
-    assert "a newer version upgraded it. Nothing changed." in result.output
+    assert "a newer version upgraded it. Run that version (or a later one); nothing was" in (
+        result.output
+    )
     assert "Traceback" not in result.output
     with sqlite3.connect(tmp_path / "ops.db") as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
@@ -143,3 +145,22 @@ def test_processes_starting_together_migrate_one_at_a_time(migrated_template: st
         assert asyncio.run(together()) == [HEAD] * 4
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_an_older_version_does_not_start_on_a_newer_database(
+    runner: CliRunner, fresh: dict[str, str], tmp_path: Path
+) -> None:
+    """While old and new processes overlap, an old one restarted after the upgrade
+    stops with exit code 3 and the reason, instead of running on a schema it does not
+    know."""
+    to("head", fresh)
+    with sqlite3.connect(tmp_path / "ops.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    script = tmp_path / "script.txt"
+    script.write_text("/setup Club\n", encoding="utf-8")
+    result = runner.invoke(main, ["console", "--script", str(script)], env=fresh)
+    assert result.exit_code == EXIT_STORAGE, result.output
+    assert "is at revision 0099_from_the_future, which this version of Kehila does not know" in (
+        result.output
+    )
+    assert "Club is set up" not in result.output
