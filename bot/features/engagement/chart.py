@@ -31,6 +31,7 @@ from bot.i18n import N_, gettext, is_rtl, normalize_locale
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
@@ -111,6 +112,7 @@ class _Parts:
     """A drawn chart's figure and the artists that change from one chart to the next."""
 
     fig: Figure
+    canvas: FigureCanvasAgg
     top: Axes
     right: Axes
     bottom: Axes
@@ -155,7 +157,7 @@ def _figure(data: ChartData, loc: str) -> _Parts:
         return shape(format_date(d, "d MMM", locale=loc))
 
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
-    FigureCanvasAgg(fig)
+    canvas = FigureCanvasAgg(fig)
     fig.set_layout_engine("constrained")
     top, bottom = fig.subplots(2, 1, height_ratios=[3, 2])
     fig.suptitle(shape(data.title), fontsize=14, fontweight="bold")
@@ -204,7 +206,9 @@ def _figure(data: ChartData, loc: str) -> _Parts:
     if rtl:
         for ax in (top, bottom):
             ax.yaxis.label.set_horizontalalignment("center")
-    return _Parts(fig, top, right, bottom, list(bars.patches), messages, shares, notes, shape)
+    return _Parts(
+        fig, canvas, top, right, bottom, list(bars.patches), messages, shares, notes, shape
+    )
 
 
 def png_of(fig: Figure) -> bytes:
@@ -335,21 +339,21 @@ class Painter:
         """Lay the figure out and draw it as a whole draw would, then keep the layout
         and a picture of it without what changes."""
         fig = parts.fig
-        fig.canvas.draw()
+        parts.canvas.draw()
         fig.set_layout_engine("none")
         dynamic = [a for a in self._dynamic(parts) if a.get_visible()]
         for artist in dynamic:
             artist.set_visible(False)
-        fig.canvas.draw()
-        background = fig.canvas.copy_from_bbox(fig.bbox)
+        parts.canvas.draw()
+        background = parts.canvas.copy_from_bbox(fig.bbox)
         for artist in dynamic:
             artist.set_visible(True)
         return background
 
     def _blit(self, parts: _Parts, background: Any) -> bytes:
-        canvas = parts.fig.canvas
+        canvas = parts.canvas
         canvas.restore_region(background)
-        renderer = canvas.get_renderer()  # type: ignore[attr-defined]
+        renderer = canvas.get_renderer()
         for artist in self._dynamic(parts):
             if artist.get_visible():
                 artist.draw(renderer)
