@@ -66,6 +66,7 @@ from bot.events import Actor, MessagePosted  # noqa: E402
 from bot.features.engagement.chart import ChartData, render_chart  # noqa: E402
 from bot.features.engagement.counting import engagement  # noqa: E402
 from bot.features.engagement.digest import WeekFigures  # noqa: E402
+from bot.features.engagement.drawing import ChartDrawer  # noqa: E402
 from bot.features.engagement.weekly import JOB  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.digest import DigestWeek  # noqa: E402
@@ -314,6 +315,24 @@ def time_charts(samples: list[ChartData], *, before: bool) -> float:
     return statistics.median(times)
 
 
+def drawing_processes(app: App) -> tuple[float, float]:
+    """CPU seconds and the largest peak RSS of the chart-drawing processes (Linux)."""
+    pool = app.services.state(ChartDrawer)._pool
+    pids = list(getattr(pool, "_processes", {}) or {})
+    cpu, rss = 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / tick
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    rss = max(rss, int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return cpu, rss
+
+
 async def run(url: str, communities: int, members: int, per_member: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     await seed(url, communities, members)
@@ -333,9 +352,11 @@ async def run(url: str, communities: int, members: int, per_member: int) -> dict
         calls_before = len(api.sent)
         clock.set(NINE)
         # 09:00: every digest job at once, as the scheduler fires them (a task each).
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         await asyncio.gather(*(timer._run(entry, NINE, late=False) for entry in digests))  # type: ignore[attr-defined]
         queue_s = time.perf_counter() - t0
+        queue_cpu_s = time.process_time() - cpu0
+        drawing_cpu_s, drawing_rss_mb = drawing_processes(app)
         waiting = await outbox_states(app)
         t0 = time.perf_counter()
         await deliver(app, clock)
@@ -359,6 +380,9 @@ async def run(url: str, communities: int, members: int, per_member: int) -> dict
         "queued": waiting.get("pending", 0),
         "states": dict(states),
         "queue_s": round(queue_s, 1),
+        "queue_cpu_s": round(queue_cpu_s, 1),
+        "drawing_cpu_s": round(drawing_cpu_s, 1),
+        "drawing_peak_rss_mb": round(drawing_rss_mb, 1),
         "deliver_s": round((last - NINE).total_seconds(), 1),
         "deliver_wall_s": round(deliver_wall_s, 1),
         "calls": len(sent),
@@ -403,7 +427,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--messages-per-member", type=int, default=1)
     parser.add_argument("--url", help="PostgreSQL (a database of its own is made next to it)")
-    parser.add_argument("--charts", type=int, default=30, help="charts timed for the baseline")
+    parser.add_argument("--charts", type=int, default=20, help="charts timed for the baseline")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     samples = chart_sample(args.charts)
@@ -423,7 +447,6 @@ def main() -> None:
             if name:
                 asyncio.run(drop_postgres(args.url, name))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = {
         "benchmark": "fanout",
         "backend": "postgresql" if args.url else "sqlite",
@@ -431,7 +454,6 @@ def main() -> None:
         "members_each": args.members,
         **figures,
         "peak_rss_mb": round(rss, 1),
-        "peak_rss_children_mb": round(children, 1),
         "chart_ms_before": round(chart_before, 1),
         "chart_ms": round(chart_after, 1),
         "load_average": round(os.getloadavg()[0], 1),

@@ -51,6 +51,8 @@ SPACE_EVENTS = (SpaceAdded, SpaceRemoved, SpaceMigrated)
 BOT_EVENTS = (MemberJoined, MemberLeft)
 # The dispatcher's own button: "this private chat is about that community".
 FOCUS = "use"
+# Scheduled runs at once on PostgreSQL (SQLite: one); the engine's pool holds 15.
+JOBS_AT_ONCE = 4
 
 
 def describe(event: Event) -> str:
@@ -83,6 +85,11 @@ class Dispatcher:
         # them finish (`idle`), and what `idle` waits on.
         self.in_flight = 0
         self._idle: asyncio.Event | None = None
+        # Scheduled runs at once: many fire together (every community's digest at
+        # 09:00). SQLite takes one writer at a time: one run, the others waiting here
+        # rather than in SQLite's busy loop or for a pooled connection; PostgreSQL a
+        # few, leaving the pool's other connections to the events meanwhile.
+        self._jobs_gate = asyncio.Semaphore(1 if services.db.dialect == "sqlite" else JOBS_AT_ONCE)
         self._events = services.metrics.events
         for feature in features:
             self._register(feature)
@@ -454,7 +461,8 @@ class Dispatcher:
             await jobs.ran(event.job, event.key, event.scheduled_for, once=not event.recurring)
             outcome = "ran"
 
-        ok = await self.run(name, claimed_run, self.context(event, community, None), event)
+        async with self._jobs_gate:
+            ok = await self.run(name, claimed_run, self.context(event, community, None), event)
         self.services.metrics.job(event.job, outcome if ok else "failed")
 
     async def _internal(self, event: InternalEvent) -> None:

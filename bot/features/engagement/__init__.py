@@ -1,7 +1,7 @@
 """Engagement: counting who takes part (/stats) and the weekly digest for owners.
 
 One feature, several modules: `counting` (the hot path and /stats), `digest` (the
-weekly figures and their text), `chart` (the PNG), `unanswered` (questions nobody
+weekly figures and their text), `chart` (the PNG), `drawing` (charts drawn in other processes), `unanswered` (questions nobody
 answered), `export` (the CSV) and `weekly` (schedules, the job, the commands).
 `setup()` is the entry point.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.feature import Feature
 from bot.features.engagement import counting, weekly
 from bot.features.engagement.counting import Engagement, engagement, export, forget, merge
+from bot.features.engagement.drawing import ChartDrawer
 from bot.features.engagement.weekly import DigestRuntime
 from storage.digest import DigestRepository
 
@@ -21,7 +22,11 @@ def setup() -> Feature:
         delete_member_data=forget,
         merge_member_data=merge,
         export_member_data=export,
-        states=(Engagement, lambda services: DigestRuntime()),
+        states=(
+            Engagement,
+            lambda services: DigestRuntime(),
+            lambda services: ChartDrawer(services.config.engagement.chart_processes),
+        ),
         repositories=(DigestRepository,),
     ).include(counting.router, weekly.router)
 

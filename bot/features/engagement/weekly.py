@@ -13,7 +13,6 @@ late, and the digest says so.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -28,7 +27,7 @@ from bot.context import Context, store_schedule
 from bot.directory import CommunityInfo, Directory, MemberRef
 from bot.events import CommandInvoked, JobFired, MemberJoined, SettingChanged
 from bot.feature import Router, Setting
-from bot.features.engagement.chart import ChartData, render_chart
+from bot.features.engagement.chart import ChartData
 from bot.features.engagement.counting import engagement
 from bot.features.engagement.digest import (
     TREND_WEEKS,
@@ -38,6 +37,7 @@ from bot.features.engagement.digest import (
     question_window,
     render,
 )
+from bot.features.engagement.drawing import ChartDrawer
 from bot.features.engagement.export import activity_csv
 from bot.i18n import N_, translate_plural
 from bot.markup import Text
@@ -262,7 +262,7 @@ async def build(
     shown = [c for c, _ in d.channels] + [q.channel_id for q in d.question_refs]
     names = await channel_names(ctx.services, community, shown)
     text = render(ctx, d, late=late, extra=extra, names=names)
-    png = await asyncio.to_thread(render_chart, chart_data(ctx, community, d), ctx.locale)
+    png = await ctx.services.state(ChartDrawer).draw(chart_data(ctx, community, d), ctx.locale)
     return text, Attachment(f"digest-{community.id}-{week_start.isoformat()}.png", png, "image/png")
 
 
@@ -294,6 +294,11 @@ async def send_digest(ctx: Context, event: JobFired) -> None:
         local_day,
         " late" if event.late else "",
     )
+
+
+@router.on_shutdown
+async def _stop_drawing(services: Services) -> None:
+    services.state(ChartDrawer).close()
 
 
 @router.job(CLEANUP_JOB)

@@ -1,0 +1,78 @@
+"""Drawing the digest's charts off the event loop, on another core.
+
+A chart is CPU work in Python (matplotlib): drawn in a thread it still holds the
+interpreter's lock, so at 09:00, with every community's digest due, it slows the event
+loop (and with it every member's message) and uses one core. `ChartDrawer` draws in
+`engagement.chart_processes` processes of its own instead (started with the first
+chart, `spawn`ed: nothing of the bot's state is copied into them; each keeps its own
+reused figures, `chart.Painter`). 0 draws in one thread of this process (tests). A
+process that dies is replaced; the chart it was drawing is drawn here instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from bot.features.engagement.chart import ChartData, render_chart
+
+log = logging.getLogger("kehila.digest")
+
+
+def _warm() -> None:
+    """In a new drawing process: import matplotlib and find the fonts now, not in the
+    first digest's time."""
+    from bot.features.engagement.chart import lays_out_rtl
+
+    lays_out_rtl()
+
+
+class ChartDrawer:
+    """Per Kehila (`services.state(ChartDrawer)`); closed at stop, opened again by
+    the next chart (an app started again)."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._pool: Executor | None = None
+        self._one_thread: ThreadPoolExecutor | None = None
+
+    @property
+    def _thread(self) -> ThreadPoolExecutor:
+        # One thread, so its reused figures serve every chart drawn here.
+        if self._one_thread is None:
+            self._one_thread = ThreadPoolExecutor(1, thread_name_prefix="kehila-chart")
+        return self._one_thread
+
+    def _executor(self) -> Executor:
+        if self.processes <= 0:
+            return self._thread
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_warm,
+            )
+        return self._pool
+
+    async def draw(self, data: ChartData, locale: str) -> bytes:
+        loop = asyncio.get_running_loop()
+        executor = self._executor()
+        try:
+            return await loop.run_in_executor(executor, render_chart, data, locale)
+        except BrokenProcessPool:
+            log.warning("a chart-drawing process died; starting another")
+            if self._pool is executor:
+                self._pool = None
+            executor.shutdown(wait=False, cancel_futures=True)
+            return await loop.run_in_executor(self._thread, render_chart, data, locale)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        if self._one_thread is not None:
+            self._one_thread.shutdown(wait=False, cancel_futures=True)
+            self._one_thread = None
