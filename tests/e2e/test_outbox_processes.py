@@ -67,13 +67,14 @@ class BotAPI(BaseHTTPRequestHandler):
         if not kind.startswith("multipart/"):
             return {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         form = BytesParser().parsebytes(f"Content-Type: {kind}\r\n\r\n".encode() + raw)
-        return {
-            str(part.get_param("name", header="content-disposition")): (
-                part.get_payload(decode=True) or b""
-            ).decode(errors="replace")
-            for part in form.get_payload()
-            if part.get_filename() is None  # the file itself is not needed
-        }
+        found: dict[str, str] = {}
+        for part in form.walk():
+            name = part.get_param("name", header="content-disposition")
+            if not isinstance(name, str) or part.get_filename() is not None:
+                continue  # the envelope, or the file itself (not needed)
+            body = part.get_payload(decode=True)
+            found[name] = body.decode(errors="replace") if isinstance(body, bytes) else ""
+        return found
 
     def do_POST(self) -> None:  # the name http.server calls
         token, _, method = self.path.removeprefix("/bot").partition("/")
