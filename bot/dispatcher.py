@@ -51,7 +51,7 @@ SPACE_EVENTS = (SpaceAdded, SpaceRemoved, SpaceMigrated)
 BOT_EVENTS = (MemberJoined, MemberLeft)
 # The dispatcher's own button: "this private chat is about that community".
 FOCUS = "use"
-# Scheduled runs at once on PostgreSQL (SQLite: one); the engine's pool holds 15.
+# Scheduled runs at once (the engine's pool holds 15 connections).
 JOBS_AT_ONCE = 4
 
 
@@ -76,6 +76,7 @@ class Dispatcher:
         self.command_handlers: dict[str, CommandHandler] = {}
         self.buttons: dict[str, tuple[str, Any]] = {}
         self.jobs: dict[str, tuple[str, Any]] = {}
+        self.claim_last: set[str] = set()
         # Configured channels the owners were told are failing (bot/channels.py).
         self.trouble = channels.PostTrouble()
         # A private command that could be about several communities, by account,
@@ -86,10 +87,10 @@ class Dispatcher:
         self.in_flight = 0
         self._idle: asyncio.Event | None = None
         # Scheduled runs at once: many fire together (every community's digest at
-        # 09:00). SQLite takes one writer at a time: one run, the others waiting here
-        # rather than in SQLite's busy loop or for a pooled connection; PostgreSQL a
-        # few, leaving the pool's other connections to the events meanwhile.
-        self._jobs_gate = asyncio.Semaphore(1 if services.db.dialect == "sqlite" else JOBS_AT_ONCE)
+        # 09:00). A few run, the others wait here rather than for a pooled connection
+        # (which gives up after 30 s), leaving the pool's other connections to
+        # members' events meanwhile.
+        self._jobs_gate = asyncio.Semaphore(JOBS_AT_ONCE)
         self._events = services.metrics.events
         for feature in features:
             self._register(feature)
@@ -115,6 +116,7 @@ class Dispatcher:
             self.buttons[prefix] = (feature.name, on_button)
         for name, on_job in feature.jobs.items():
             self.jobs[name] = (feature.name, on_job)
+        self.claim_last |= feature.claim_last
 
     def context(
         self, event: Event, community: CommunityInfo | None, member: MemberRef | None
@@ -445,19 +447,33 @@ class Dispatcher:
             return
 
         outcome = "skipped"
+        # The claim is the run's first write: a second process waits on it and then
+        # does nothing. On SQLite (one writer at a time) a job that asks for it is
+        # claimed last instead, so it holds the write lock only for its own writes at
+        # the end, not while it reads and draws (the digests at 09:00 take turns for
+        # the lock, not for each other's charts); a run that then finds the claim
+        # taken discards everything it did.
+        claim_first = self.services.db.dialect != "sqlite" or event.job not in self.claim_last
 
         async def claimed_run(ctx: Context, event: JobFired) -> None:
             nonlocal outcome
-            # The claim is the transaction's first write: a second process (or a
-            # restart mid-run) finds it taken and does nothing.
             jobs = ctx.uow.jobs
-            if not await jobs.claim(
-                event.job, event.key, event.scheduled_for, ctx.now, self.services.instance_id
-            ):
+
+            async def claim() -> bool:
+                return await jobs.claim(
+                    event.job, event.key, event.scheduled_for, ctx.now, self.services.instance_id
+                )
+
+            if claim_first and not await claim():
                 log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
                 outcome = "skipped"
                 return
             await handler(ctx, event)
+            if not claim_first and not await claim():
+                log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
+                outcome = "skipped"
+                await ctx.discard()
+                return
             await jobs.ran(event.job, event.key, event.scheduled_for, once=not event.recurring)
             outcome = "ran"
 

@@ -110,6 +110,9 @@ class Digest:
     question_refs: list[QuestionRef]
     text_missing: bool
     asked: int = 0  # questions asked in the window, answered or not
+    # Weeks computed now (not read from the cache), this one last: what
+    # `cache_weeks` stores when `compute` was told not to.
+    fresh: list[WeekFigures] = field(default_factory=list)
 
 
 async def week_figures(
@@ -175,16 +178,17 @@ async def compute(
     weeks = [week_start - timedelta(weeks=k) for k in range(TREND_WEEKS - 1, 0, -1)]
     cached = await repo.cached_weeks(community_id, weeks)
     trend: list[WeekFigures] = []
+    fresh: list[WeekFigures] = []
     for w in weeks:
         if w in cached:
             trend.append(WeekFigures.from_json(cached[w]))
             continue
         figures = await week_figures(repo, community_id, w, staff)
         trend.append(figures)
-        if cache:
-            await repo.cache_week(community_id, w, figures.to_json(), now)
+        fresh.append(figures)
+    fresh.append(this)
     if cache:
-        await repo.cache_week(community_id, week_start, this.to_json(), now)
+        await cache_weeks(repo, community_id, fresh, now)
     trend.append(this)
     previous = trend[-2] if len(trend) >= 2 and not trend[-2].is_empty else None
     week_end = week_start + timedelta(days=7)
@@ -207,7 +211,15 @@ async def compute(
         question_refs=refs,
         text_missing=missing,
         asked=await repo.asked(community_id, *window),
+        fresh=[] if cache else fresh,
     )
+
+
+async def cache_weeks(
+    repo: DigestRepository, community_id: int, weeks: list[WeekFigures], now: datetime
+) -> None:
+    for figures in weeks:
+        await repo.cache_week(community_id, figures.week_start, figures.to_json(), now)
 
 
 def question_window(week_start: date, week_end: date, tz: Any) -> tuple[datetime, datetime]:
