@@ -333,19 +333,31 @@ def drawing_processes(app: App) -> tuple[float, float]:
     return cpu, rss
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (Linux), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 async def run(url: str, communities: int, members: int, per_member: int) -> dict[str, Any]:
+    rss: dict[str, float] = {"before": rss_mb()}
     t0 = time.perf_counter()
     await seed(url, communities, members)
     seeded = time.perf_counter() - t0
+    rss["seeded"] = rss_mb()
     clock = FakeClock(NINE - timedelta(minutes=1))
     api = LimitedBotAPI(clock)
     app = make_app(url, clock, api)
     await app.start(migrate=False)
+    rss["started"] = rss_mb()
     try:
         t0 = time.perf_counter()
         messages = await a_week_of_messages(app, communities, members, per_member)
         await engagement(app.services).flush()
         counted = time.perf_counter() - t0
+        rss["counted"] = rss_mb()
         timer = app.services.timer
         digests = [e for (job, _key), e in timer.entries.items() if job == JOB]
         assert len(digests) == communities, len(digests)
@@ -356,12 +368,14 @@ async def run(url: str, communities: int, members: int, per_member: int) -> dict
         await asyncio.gather(*(timer._run(entry, NINE, late=False) for entry in digests))  # type: ignore[attr-defined]
         queue_s = time.perf_counter() - t0
         queue_cpu_s = time.process_time() - cpu0
+        rss["queued"] = rss_mb()
         drawing_cpu_s, drawing_rss_mb = drawing_processes(app)
         waiting = await outbox_states(app)
         t0 = time.perf_counter()
         await deliver(app, clock)
         deliver_wall_s = time.perf_counter() - t0
         states = await outbox_states(app)
+        rss["delivered"] = rss_mb()
     finally:
         await app.stop()
     sent = api.sent[calls_before:]
@@ -391,6 +405,7 @@ async def run(url: str, communities: int, members: int, per_member: int) -> dict
         "each_once": each_once,
         "pace_ok": api.refused == 0 and each_once and states == {"sent": communities},
         "messages_counted": messages,
+        "rss_mb": {k: round(v) for k, v in rss.items()},
         "seed_s": round(seeded, 1),
         "count_s": round(counted, 1),
         "chart_bytes": statistics.median([b for _, m, _, b in sent if m == "sendPhoto"] or [0]),
@@ -430,10 +445,6 @@ def main() -> None:
     parser.add_argument("--charts", type=int, default=20, help="charts timed for the baseline")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    samples = chart_sample(args.charts)
-    render_chart(samples[0], "en")  # fonts and caches, for both
-    chart_before = time_charts(samples, before=True)
-    chart_after = time_charts(samples, before=False)
     with tempfile.TemporaryDirectory() as tmp:
         if args.url:
             url, name = asyncio.run(fresh_postgres(args.url))
@@ -447,6 +458,11 @@ def main() -> None:
             if name:
                 asyncio.run(drop_postgres(args.url, name))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The baseline, after the run (its figures stay out of the run's peak memory).
+    samples = chart_sample(args.charts)
+    render_chart(samples[0], "en")  # fonts and caches, for both
+    chart_before = time_charts(samples, before=True)
+    chart_after = time_charts(samples, before=False)
     result = {
         "benchmark": "fanout",
         "backend": "postgresql" if args.url else "sqlite",
