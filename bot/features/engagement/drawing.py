@@ -12,22 +12,36 @@ process that dies is replaced; the chart it was drawing is drawn here instead.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from bot.features.engagement.chart import ChartData, render_chart
 
 log = logging.getLogger("kehila.digest")
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
-def _warm() -> None:
-    """In a new drawing process: import matplotlib and find the fonts now, not in the
-    first digest's time."""
+def _start() -> None:
+    """In a new drawing process: end with Kehila, and import matplotlib and find the
+    fonts now, not in the first digest's time."""
+    _die_with_parent()
     from bot.features.engagement.chart import lays_out_rtl
 
     lays_out_rtl()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this process when Kehila's ends, even by SIGKILL
+    (which leaves no time to shut the pool down), instead of drawing on for nobody."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux
+        pass
 
 
 class ChartDrawer:
@@ -53,7 +67,7 @@ class ChartDrawer:
             self._pool = ProcessPoolExecutor(
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_warm,
+                initializer=_start,
             )
         return self._pool
 
