@@ -50,6 +50,7 @@ _FROM: dict[str, Callable[[Any], Any]] = {
     "text": lambda d: Text(from_data(d)),
     "buttons": buttons_from,
     "attachments": attachments_from,
+    "also": lambda d: tuple((str(p), str(u)) for p, u in d),
 }
 
 

@@ -98,6 +98,9 @@ class SendDirect(Action):
     locale: str | None = None
     # Never posted in public in its place (see `Reply.confidential`).
     confidential: bool = False
+    # The member's other accounts, (platform, user id): tried, in order, when this
+    # platform refuses the private message, before the fallback place.
+    also: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,11 +189,15 @@ class SyncScheduledEvent(Action):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AnswerButton(Action):
-    """Acknowledge a button press (Telegram needs it; Discord defers)."""
+    """Acknowledge a button press (Telegram needs it; Discord defers). `close`: the
+    presser's choice is made: where the message is theirs alone (a private chat, an
+    ephemeral message) its buttons go (Telegram, console) or are disabled (Discord);
+    in a message others see too they stay, for the others."""
 
     to: ButtonPressed
     text: str | None = None
     alert: bool = False
+    close: bool = False
 
 
 ActionErrorCode = Literal[

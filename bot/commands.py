@@ -67,13 +67,18 @@ class CommandSpec:
 
 
 class UsageError(ValueError):
-    """The arguments do not fit the command; `spec` says what does."""
+    """The arguments do not fit the command; `spec` says what does. `reason` is the
+    word that did not fit, `option` the option it was given for (None: a word too
+    many, or an unknown subcommand)."""
 
-    def __init__(self, spec: CommandSpec, path: str, reason: str = "") -> None:
+    def __init__(
+        self, spec: CommandSpec, path: str, reason: str = "", option: OptionSpec | None = None
+    ) -> None:
         super().__init__(reason or path)
         self.spec = spec
         self.path = path
         self.reason = reason
+        self.option = option
 
 
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
@@ -108,7 +113,12 @@ def convert(opt: OptionSpec, raw: str) -> Any:
     if opt.type == "integer":
         if len(raw) > 18:  # far beyond any range; int() of a huge text is slow
             raise ValueError(raw[:20])
-        return int(raw)
+        number = int(raw)
+        if (opt.minimum is not None and number < opt.minimum) or (
+            opt.maximum is not None and number > opt.maximum
+        ):
+            raise ValueError(raw)
+        return number
     if opt.type == "boolean":
         low = raw.lower()
         if low in _TRUE:
@@ -162,7 +172,7 @@ def resolve(
         try:
             values[opt.name] = convert(opt, raw)
         except ValueError:
-            raise UsageError(spec, path, raw) from None
+            raise UsageError(spec, path, raw, opt) from None
     if not named and len(rest) > len(spec.options):
         raise UsageError(spec, path, rest[len(spec.options)])
     return ParsedCommand(spec=spec, path=path, values=values)

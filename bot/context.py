@@ -298,6 +298,7 @@ class Context:
                 start_payload=start_payload,
                 locale=self.locale,
                 confidential=confidential,
+                also=tuple(a for a in member.accounts if a != (member.platform, member.user_id)),
             ),
             bulk=bulk,
         )

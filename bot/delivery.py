@@ -20,12 +20,15 @@ here, once, for every adapter:
 - A file the platform refused (too large, say; the adapter names it in
   `ActionResult.files_refused`): a translated note follows the message, where it
   went, saying the file could not be sent and what to do.
+- A private message to a member with several accounts (`SendDirect.also`) that the
+  platform refuses goes to their other accounts, in order, before any fallback place.
 - `direct_messages` False: private messages go to the fallback at once.
 - `attachments` False: each file becomes a line of text naming it.
 - `scheduled_events` False: `SyncScheduledEvent` is not sent.
 
 Every text goes out with the marks its language's direction needs
-(`bot.i18n.mark_direction`: Hebrew lines that begin with a Latin word).
+(`bot.i18n.mark_direction`: Hebrew lines that begin with a Latin word, English and
+German lines that begin with a Hebrew name).
 """
 
 from __future__ import annotations
@@ -105,6 +108,10 @@ class Delivery:
     async def _deliver(self, action: Action) -> ActionResult:
         adapter = self.services.adapters.get(action.platform)
         if adapter is None:
+            if isinstance(action, SendDirect) and action.also:
+                elsewhere = await self._elsewhere(action)
+                if elsewhere is not None:
+                    return elsewhere
             log.error("no %s adapter for %s", action.platform, type(action).__name__)
             return ActionResult.failed("unsupported", f"no {action.platform} adapter")
         caps = adapter.capabilities
@@ -117,6 +124,10 @@ class Delivery:
             result = ActionResult.failed("dm_closed", f"no private messages on {action.platform}")
         else:
             result = await self._attempt(adapter, action)
+        if isinstance(action, SendDirect) and action.also and result.error in REFUSED:
+            elsewhere = await self._elsewhere(action)
+            if elsewhere is not None:
+                return elsewhere
         if private is not None and result.error in REFUSED:
             result = await self._fall_back(adapter, action, private, result)
         if result.pending:
@@ -139,6 +150,26 @@ class Delivery:
         except Exception:
             log.exception("the %s adapter failed on %s", action.platform, type(action).__name__)
             return ActionResult.failed("failed")
+
+    async def _elsewhere(self, action: SendDirect) -> ActionResult | None:
+        """The member's other accounts (`SendDirect.also`), in order: the result of
+        the first that takes the message privately, None if none does."""
+        for platform, user_id in action.also:
+            adapter = self.services.adapters.get(platform)
+            if adapter is None or not adapter.capabilities.direct_messages:
+                continue
+            other = replace(
+                action,
+                platform=platform,  # type: ignore[arg-type]
+                user_id=user_id,
+                also=(),
+                fallback_space_id=None,
+                fallback_channel_id=None,
+            )
+            result = await self._attempt(adapter, other)
+            if result.ok:
+                return result
+        return None
 
     # --- files the platform refused ---
 

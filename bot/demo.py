@@ -1,8 +1,8 @@
 """`kehila demo`: a month in the life of a small community, on a fresh SQLite file.
 
 A café's community: a few dozen members join in waves (some through Dana's invite),
-talk (a few talk a lot), reply to each other, react, some drift off and leave; the
-owner checks /stats each week. The fake clock moves a day at a time, firing whatever
+talk (a few talk a lot), reply to each other, react, some drift off and leave; Dana
+links her second account; the owner checks /stats each week. The fake clock moves a day at a time, firing whatever
 jobs are due. The script is generated from a fixed seed, so every run tells the same
 story. It plays in a console data folder (`var/demo`), so `kehila console --data
 var/demo` opens the same community afterwards, on the demo's clock.
@@ -11,6 +11,7 @@ var/demo` opens the same community afterwards, on the demo's clock.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -91,6 +92,10 @@ ONBOARDING_SETUP = [
 ONBOARDING_ANSWERS = {"Dana": 1, "Noa": 2, "Yossi": 3, "Miriam": 2}
 # On day 1 Dana makes an invite link and shares it; some later joiners come through it.
 INVITE = "dana"
+# On day 2 Dana joins again from her phone's account, and links the two with a code
+# (`/link`, then `/link CODE` from the other account): one member, counted once.
+PHONE = "DanaPhone"
+LINK_SCENE = [f"/join {PHONE}", "/as Dana", "/dm /link", f"/as {PHONE}", "/dm /link {code}"]
 
 
 def script(seed: int = 7) -> list[list[str]]:
@@ -153,10 +158,17 @@ def script(seed: int = 7) -> list[list[str]]:
             lines += [f"/as {owner}", "/stats"]
         if day == 27:
             lines += ["/onboarding stats", "/onboarding answers"]
+        if day == 2:
+            lines += [*LINK_SCENE, f"/as {owner}"]
         if day == 13 and present:
             lines += [f"/as {present[0]}", "/stats"]
         days.append(lines)
     return days
+
+
+def _code(community: ConsoleCommunity) -> str:
+    found = re.search(r"/link ([A-Z2-9]{4}-[A-Z2-9]{4})", community.last_text())
+    return found.group(1) if found else "none"
 
 
 def show_digest(community: ConsoleCommunity, echo: Callable[[str], None]) -> None:
@@ -197,11 +209,19 @@ async def run_demo(
             )
             echo(f"── {date:%a %d %b}: {said} messages, {joins} joined, {leaves} left")
             for line in lines:
+                if "{code}" in line:  # the link scene: the code Dana was just given
+                    line = line.replace("{code}", _code(community))
                 if verbose:
                     echo(f"   {community.session.actor.name}> {line}")
                 await community.session.line(line)
             for shown in community.performed:
-                if shown.audience == "@owner" or shown.audience.startswith("#") or verbose:
+                linking = shown.text.startswith(("Your code:", "Linked:"))
+                if (
+                    shown.audience == "@owner"
+                    or shown.audience.startswith("#")
+                    or linking
+                    or verbose
+                ):
                     echo(f"   kehila → {shown.audience}: " + shown.text.replace("\n", "\n      "))
             community.clear()
             await community.advance(timedelta(days=1))

@@ -141,6 +141,9 @@ class Directory:
         # While the core applies a commit (`Context.committed`): what the writes below
         # change, for the other processes (bot/sync.py). None otherwise.
         self.journal: Changes | None = None
+        # Members merged into another (here or, learnt through bot/sync.py, in another
+        # process): where counts still held for them belong (`moved`).
+        self.merged: dict[int, int] = {}
 
     # --- reads (the hot path) ---
 
@@ -169,6 +172,17 @@ class Directory:
         """A private chat with this account is now about this community."""
         if community_id in self.by_account.get((platform, user_id), ()):
             self._private_focus[(platform, user_id)] = community_id
+
+    def moved(self, member_id: int) -> int | None:
+        """The member a merged-away member is part of now (None: not merged, or the
+        one it went into is gone too)."""
+        seen = {member_id}
+        while member_id in self.merged:
+            member_id = self.merged[member_id]
+            if member_id in seen:
+                return None
+            seen.add(member_id)
+        return member_id if member_id in self.by_id and len(seen) > 1 else None
 
     def setting(self, community: CommunityInfo, key: str) -> Any:
         if key in community.settings:
@@ -290,6 +304,7 @@ class Directory:
         if source is None or target is None:
             return
         accounts = list(source.accounts)
+        self.merged[from_id] = into_id
         self.remove_member(from_id)
         for account in accounts:
             self.add_account(target, account)
@@ -360,6 +375,17 @@ class Directory:
             known.used(*known.accounts[0])
         known.display_name = fresh.display_name
         self.set_role(member_id, fresh.role)
+
+    def note_merges(self, gone: dict[int, tuple[int, list[Account]]]) -> None:
+        """Members another process removed (`gone`: their community and accounts as
+        this index knew them): those whose accounts now belong to another member
+        were merged into it."""
+        for member_id, (community_id, accounts) in gone.items():
+            for account in accounts:
+                now = self.members.get((community_id, account.platform, account.user_id))
+                if now is not None and now.id != member_id:
+                    self.merged[member_id] = now.id
+                    break
 
     def replace_with(self, fresh: Directory) -> None:
         """Everything as `fresh` (loaded anew from storage) has it, in one step: the

@@ -13,12 +13,14 @@ and the user gets one clear message; everything else goes on.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from bot import channels
-from bot.actions import Action, ActionResult, AssignRole, Button, Reply
+from bot.actions import Action, ActionResult, AnswerButton, AssignRole, Button, Reply
 from bot.commands import CommandSpec, Permission, UsageError, resolve
 from bot.context import Context, unscope
 from bot.directory import CommunityInfo, MemberRef
@@ -51,6 +53,10 @@ SPACE_EVENTS = (SpaceAdded, SpaceRemoved, SpaceMigrated)
 BOT_EVENTS = (MemberJoined, MemberLeft)
 # The dispatcher's own button: "this private chat is about that community".
 FOCUS = "use"
+# A choice made (`Router.button(choice=True)`) is claimed like a job run: one row per
+# message, as the handler's first write, so two presses never both run it.
+CHOICE_JOB = "choice"
+CHOICE_CLAIM_AT = datetime(2000, 1, 1, tzinfo=UTC)
 # Scheduled runs at once (the engine's pool holds 15 connections).
 JOBS_AT_ONCE = 4
 
@@ -75,6 +81,7 @@ class Dispatcher:
         self.commands: dict[str, CommandSpec] = {}
         self.command_handlers: dict[str, CommandHandler] = {}
         self.buttons: dict[str, tuple[str, Any]] = {}
+        self.choices: set[str] = set()
         self.jobs: dict[str, tuple[str, Any]] = {}
         self.claim_last: set[str] = set()
         # Configured channels the owners were told are failing (bot/channels.py).
@@ -114,6 +121,7 @@ class Dispatcher:
             if prefix in self.buttons or prefix == FOCUS:
                 raise ValueError(f"button prefix {prefix} declared twice")
             self.buttons[prefix] = (feature.name, on_button)
+        self.choices |= feature.choices
         for name, on_job in feature.jobs.items():
             self.jobs[name] = (feature.name, on_job)
         self.claim_last |= feature.claim_last
@@ -345,7 +353,7 @@ class Dispatcher:
         try:
             parsed = resolve(root, event.args, dict(event.options))
         except UsageError as exc:
-            await self._say(ctx, self.usage(ctx, exc.spec, exc.path))
+            await self._say(ctx, self.misfit(ctx, exc) + self.usage(ctx, exc.spec, exc.path))
             return
         if level < parsed.spec.permission:
             await self._refuse(ctx, root.name, parsed.spec.permission)
@@ -388,6 +396,22 @@ class Dispatcher:
         ctx.reply(text, private=True)
         await self.run("dispatcher", _nothing, ctx)
 
+    def misfit(self, ctx: Context, exc: UsageError) -> Text:
+        """What did not fit, on a line before the usage (nothing when a word is
+        missing: the usage says it)."""
+        if not exc.reason:
+            return Text.of()
+        if exc.option is None:
+            said = ctx._(N_("I did not understand {value}."), value=exc.reason[:40])
+        else:
+            said = ctx._(
+                N_("{value} does not fit {option}: {meaning}."),
+                value=exc.reason[:40],
+                option=exc.option.name.upper(),
+                meaning=ctx.gettext(exc.option.description),
+            )
+        return said + "\n"
+
     def usage(self, ctx: Context, spec: CommandSpec, path: str) -> Text:
         if spec.subcommands:
             lines = [
@@ -406,18 +430,46 @@ class Dispatcher:
         action_id, _ = unscope(event.action_id)
         prefix, _, payload = action_id.partition(":")
         ctx = self.context(event, community, member)
+        close = AnswerButton(platform=event.platform, to=event, close=True)
         if prefix == FOCUS:
+            await self.perform([close], ctx)
             await self._focused(ctx, event, payload)
             return
         entry = self.buttons.get(prefix)
         if entry is None:
             log.warning("no feature owns button %s", prefix)
+            ctx.act(close)
             await self._say(
                 ctx, ctx._(N_("This button no longer works. Please run the command again."))
             )
             return
         _feature, handler = entry
+        if prefix in self.choices:
+            handler = self._choice(handler)
         await self.run(f"button {prefix}", handler, ctx, event, payload)
+
+    def _choice(self, handler: Any) -> Any:
+        """A choice's handler: runs for the first press on its message only; every
+        press closes the message's buttons."""
+        by = self.services.instance_id
+
+        async def once(ctx: Context, event: ButtonPressed, payload: str) -> None:
+            ctx.act(AnswerButton(platform=event.platform, to=event, close=True))
+            # One choice per person and message (a message in a channel, such as a
+            # welcome posted there because private messages were closed, may be
+            # pressed by others); hashed: no account id is kept.
+            who = event.actor.user_id if event.actor else ""
+            where = f"{event.platform}|{event.channel_id}|{event.message_id}|{who}"
+            key = hashlib.sha256(where.encode()).hexdigest()[:40]
+            if await ctx.uow.jobs.claim(CHOICE_JOB, key, CHOICE_CLAIM_AT, ctx.now, by):
+                await handler(ctx, event, payload)
+                return
+            ctx.reply(
+                ctx._(N_("You already answered this. Pressing it again changes nothing.")),
+                private=True,
+            )
+
+        return once
 
     async def _focused(self, ctx: Context, event: ButtonPressed, payload: str) -> None:
         """The person said which community their private chat is about: run the

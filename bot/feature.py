@@ -181,6 +181,7 @@ class Router:
     commands: list[CommandSpec] = field(default_factory=list)
     command_handlers: dict[str, CommandHandler] = field(default_factory=dict)
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    choices: set[str] = field(default_factory=set)  # button prefixes pressed once a message
     jobs: dict[str, JobHandler] = field(default_factory=dict)
     # Jobs claimed at the end of their run on SQLite (`job(..., claim_last=True)`).
     claim_last: set[str] = field(default_factory=set)
@@ -222,12 +223,21 @@ class Router:
 
         return register
 
-    def button(self, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
+    def button(
+        self, prefix: str, *, choice: bool = False
+    ) -> Callable[[ButtonHandler], ButtonHandler]:
+        """Handle the buttons whose action id starts with `prefix`. `choice`: the
+        buttons of one message are one choice, made once by each person: their first
+        press runs the handler and closes the buttons (`AnswerButton.close`); a later
+        press of any of them (before the platform shows them closed, or from another
+        device) is told so and changes nothing (the dispatcher's `_choice`)."""
         if ":" in prefix or "|" in prefix:
             raise ValueError("a button prefix has no ':' or '|'")
 
         def register(fn: ButtonHandler) -> ButtonHandler:
             self.buttons[prefix] = fn
+            if choice:
+                self.choices.add(prefix)
             return fn
 
         return register
@@ -291,6 +301,7 @@ class Feature(Router):
             self.commands.extend(router.commands)
             self.command_handlers.update(router.command_handlers)
             self.buttons.update(router.buttons)
+            self.choices |= router.choices
             self.jobs.update(router.jobs)
             self.claim_last |= router.claim_last
             self.settings.extend(router.settings)

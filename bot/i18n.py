@@ -180,6 +180,10 @@ def is_rtl(locale: str) -> bool:
 # --- text direction ------------------------------------------------------------------
 
 RLM = "\u200f"  # RIGHT-TO-LEFT MARK: a strong right-to-left character that shows nothing
+LRM = "\u200e"  # LEFT-TO-RIGHT MARK: its left-to-right twin
+# Right-to-left letters (Hebrew, Arabic and their presentation forms): a text without
+# any needs no mark in a left-to-right language.
+_ANY_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 _STRONG = {"L": "ltr", "R": "rtl", "AL": "rtl"}
 
 
@@ -195,25 +199,38 @@ def _has_rtl(text: str) -> bool:
     return any(_STRONG.get(unicodedata.bidirectional(c)) == "rtl" for c in text)
 
 
+def _has_ltr(text: str) -> bool:
+    return any(_STRONG.get(unicodedata.bidirectional(c)) == "ltr" for c in text)
+
+
 def mark_direction(locale: str, text: Text) -> Text:
     """In a right-to-left language, an RLM at the start of each line (and list item)
     that holds right-to-left words but begins with a left-to-right one ("/config —
     הצגה…", a community called "Café Kehila"): chat clients take a paragraph's
     direction from its first strong character, and would lay such a line out left to
     right. Lines without Hebrew (a text an owner wrote in English) are left as they
-    are; a marked line is not marked again."""
-    if not is_rtl(locale):
-        return text
-    return Text(_mark_nodes(text.nodes))
+    are; a marked line is not marked again.
+
+    In a left-to-right language the reverse: an LRM before a line that holds
+    left-to-right words but begins with a Hebrew one (a community or a member with a
+    Hebrew name: "קפה שכונתי is set up"), which would otherwise be laid out right to
+    left. A line all in Hebrew (a question quoted in the digest) is left as it is."""
+    if is_rtl(locale):
+        return Text(_mark_nodes(text.nodes, RLM))
+    plain = text.plain()
+    if _ANY_RTL.search(plain) is None:
+        return text  # nearly every text in English or German: nothing to look at
+    marked = Text(_mark_nodes(text.nodes, LRM))
+    return marked if marked.plain().count(LRM) > plain.count(LRM) else text
 
 
-def _mark_nodes(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
+def _mark_nodes(nodes: tuple[Node, ...], mark: str) -> tuple[Node, ...]:
     # Cut the nodes into lines at the newlines of plain strings; a list is its own
     # lines (each item is marked on its own).
     lines: list[list[Node]] = [[]]
     for node in nodes:
         if isinstance(node, Items):
-            lines.append([Items(tuple(_mark_nodes(item) for item in node.items))])
+            lines.append([Items(tuple(_mark_nodes(item, mark) for item in node.items))])
             lines.append([])
         elif isinstance(node, str) and "\n" in node:
             first, *rest = node.split("\n")
@@ -227,8 +244,10 @@ def _mark_nodes(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
     for line in lines:
         if line and not isinstance(line[0], Items):
             plain = render_plain(line)
-            if _has_rtl(plain) and _first_strong(plain) == "ltr":
+            if mark == RLM and _has_rtl(plain) and _first_strong(plain) == "ltr":
                 line.insert(0, RLM)
+            elif mark == LRM and _first_strong(plain) == "rtl" and _has_ltr(plain):
+                line.insert(0, LRM)
         out.extend(n for n in line if n != "")
     return tuple(out)
 

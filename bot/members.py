@@ -25,6 +25,9 @@ async def merge_members(ctx: Context, from_id: int, into_id: int) -> None:
         ref = directory.by_id.get(member_id)
         if ref is not None and ref.community_id != community.id:
             raise ValueError(f"member {member_id} is not of community {community.id}")
+    # First: a flush writing their counters meanwhile finishes before (and its rows
+    # move with the rest) or finds the member gone after (bot/features/engagement).
+    await ctx.uow.members.lock((from_id, into_id))
     for feature in ctx.services.features:
         await feature.merge_member_data(ctx, from_id, into_id)
     await ctx.uow.members.merge(from_id, into_id)

@@ -298,8 +298,14 @@ class Sync:
                 active=space is not None and space.active,
             )
         # Members that are gone first: a merge moves their accounts to another.
+        gone = {
+            i: (known.community_id, list(known.accounts))
+            for i, ref in members.items()
+            if ref is None and (known := directory.by_id.get(i)) is not None
+        }
         for member_id, ref in sorted(members.items(), key=lambda item: item[1] is not None):
             directory.refresh_member(member_id, ref)
+        directory.note_merges(gone)  # where counts still held for them belong
         timer = self.services.timer
         for (job, key), schedule in schedules.items():
             if schedule is None:

@@ -153,8 +153,9 @@ class DigestRepository:
                     func.coalesce(func.sum(w.messages), 0),
                     func.coalesce(func.sum(w.replies), 0),
                     func.coalesce(func.sum(w.reactions), 0),
-                    func.coalesce(func.sum(w.joins), 0),
-                    func.coalesce(func.sum(w.leaves), 0),
+                    # People who joined (left): one row a member and week.
+                    func.count().filter(w.joins > 0),
+                    func.count().filter(w.leaves > 0),
                     # Bit d summed in place (one operation a row, not two), then / 2**d.
                     *[func.coalesce(func.sum(w.active_mask.op("&")(1 << d)), 0) for d in range(7)],
                 ).where(w.community_id == community_id, w.week_start == week_start)
@@ -447,6 +448,10 @@ class DigestRepository:
         )
         return {d: dict(f) for d, f in rows}
 
+    async def forget_weeks(self, community_id: int) -> None:
+        """The cached weeks no longer hold (two members became one): computed again."""
+        await self.session.execute(delete(DigestWeek).where(DigestWeek.community_id == community_id))
+
     async def cache_week(
         self, community_id: int, week_start: date, figures: dict[str, Any], now: datetime
     ) -> None:
@@ -463,9 +468,10 @@ class DigestRepository:
     # --- questions ---
 
     async def unanswered(
-        self, community_id: int, since: datetime, until: datetime, *, limit: int = 5
+        self, community_id: int, since: datetime, until: datetime, *, limit: int | None = 5
     ) -> tuple[int, list[QuestionRef]]:
-        """Questions asked in [since, until) with no reply within 24 hours."""
+        """Questions asked in [since, until) with no reply within 24 hours: how many,
+        and the last `limit` of them (all with None), the latest first."""
         q = DigestQuestion
         where = (
             q.community_id == community_id,
@@ -488,7 +494,7 @@ class DigestRepository:
                 r.asked_at,
                 r.excerpt,
             )
-            for r in open_[-limit:][::-1]
+            for r in (open_ if limit is None else open_[-limit:])[::-1]
         ]
         return len(open_), refs
 

@@ -114,6 +114,17 @@ class IdentityRow:
     display_name: str
 
 
+# An account with its member, as the in-memory index holds it (`IdentityRow`).
+_IDENTITY_ROWS = select(
+    Identity.community_id,
+    Identity.platform,
+    Identity.user_id,
+    Member.id,
+    Member.role,
+    Member.display_name,
+).join(Member, Member.id == Identity.member_id)
+
+
 class Members(_Repo):
     async def add(
         self,
@@ -186,16 +197,7 @@ class Members(_Repo):
         if not wanted:
             return []
         rows = await self.session.execute(
-            select(
-                Identity.community_id,
-                Identity.platform,
-                Identity.user_id,
-                Member.id,
-                Member.role,
-                Member.display_name,
-            )
-            .join(Member, Member.id == Identity.member_id)
-            .where(
+            _IDENTITY_ROWS.where(
                 or_(
                     *(
                         and_(
@@ -219,16 +221,7 @@ class Members(_Repo):
 
     async def index(self) -> list[IdentityRow]:
         """Every identity with its member's role: the dispatcher's in-memory index."""
-        rows = await self.session.execute(
-            select(
-                Identity.community_id,
-                Identity.platform,
-                Identity.user_id,
-                Member.id,
-                Member.role,
-                Member.display_name,
-            ).join(Member, Member.id == Identity.member_id)
-        )
+        rows = await self.session.execute(_IDENTITY_ROWS)
         return [IdentityRow(*row) for row in rows]
 
     async def by_name(self, community_id: int, name: str) -> Sequence[Member]:
@@ -341,6 +334,53 @@ class Members(_Repo):
         )
         await self.session.flush()
         await self.delete(from_id)
+
+    async def lock(self, member_ids: Iterable[int]) -> None:
+        """Hold these members' rows until the commit (PostgreSQL: FOR UPDATE; SQLite
+        has one writer anyway): a merge and a concurrent write of their counters
+        happen one after the other."""
+        await self.session.execute(
+            select(Member.id).where(Member.id.in_(list(member_ids))).with_for_update()
+        )
+
+    async def add_identity(
+        self, member_id: int, community_id: int, platform: str, user_id: str
+    ) -> None:
+        """Another account of a member (linked before it was ever seen here)."""
+        self.session.add(
+            Identity(
+                member_id=member_id, community_id=community_id, platform=platform, user_id=user_id
+            )
+        )
+        await self.session.flush()
+
+    async def split(self, member_id: int, platform: str, user_id: str, now: datetime) -> Member:
+        """One account of a member becomes a member of its own, from `now` on: a new
+        member row (role member), the account moved to it. The past stays."""
+        source = await self.get(member_id)
+        if source is None:
+            raise ValueError(f"no member {member_id}")
+        member = Member(
+            community_id=source.community_id,
+            display_name=source.display_name,
+            role="member",
+            is_bot=source.is_bot,
+            first_seen_at=now,
+            joined_at=None,
+            left_at=source.left_at,
+        )
+        self.session.add(member)
+        await self.session.flush()
+        await self.session.execute(
+            update(Identity)
+            .where(
+                Identity.member_id == member_id,
+                Identity.platform == platform,
+                Identity.user_id == user_id,
+            )
+            .values(member_id=member.id)
+        )
+        return member
 
     async def delete(self, member_id: int) -> None:
         """Remove the member and, by cascade, their identities and core rows."""
@@ -523,8 +563,10 @@ class Activity(_Repo):
                     func.coalesce(func.sum(a.messages), 0),
                     func.coalesce(func.sum(a.replies), 0),
                     func.coalesce(func.sum(a.reactions), 0),
-                    func.coalesce(func.sum(a.joins), 0),
-                    func.coalesce(func.sum(a.leaves), 0),
+                    # People, not accounts: one who joined on Discord and Telegram
+                    # (linked, one member) joined once.
+                    func.count(func.distinct(a.member_id)).filter(a.joins > 0),
+                    func.count(func.distinct(a.member_id)).filter(a.leaves > 0),
                 ).where(a.community_id == community_id, a.day >= since, a.day < until)
             )
         ).one()

@@ -7,6 +7,7 @@ the test that compares models and migrations).
 from __future__ import annotations
 
 from storage import (
+    codes,  # noqa: F401
     digest,  # noqa: F401
     models,
     onboarding,  # noqa: F401

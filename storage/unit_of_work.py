@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.codes import Codes
 from storage.database import Database
 from storage.engagement.flush import EngagementWrites
 from storage.outbox import OutboxRepo
@@ -82,6 +83,10 @@ class UnitOfWork:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self.session)
+
+    @cached_property
+    def codes(self) -> Codes:
+        return Codes(self.session)
 
     async def commit(self) -> None:
         if self._session is not None:

@@ -108,6 +108,7 @@ class ConsoleAdapter:
         # The buttons last shown where they can be pressed: "@user id" privately,
         # "#channel" in a channel; the most recent last. Each: (button, message id).
         self.button_sets: dict[str, list[tuple[Button, str]]] = {}
+        self.closed: set[str] = set()  # messages whose buttons a choice closed
         self.last_message: dict[str, tuple[str, str]] = {}  # user id -> (channel, message id)
         self.texts: dict[str, str] = {}  # message id -> text, as platforms give a reply's
         # Invites by code (normal form): who made it on the platform, None for the bot.
@@ -224,6 +225,17 @@ class ConsoleAdapter:
 
     @actions.performs(AnswerButton)
     async def _answer_button(self, action: AnswerButton) -> ActionResult:
+        if action.text:
+            self._note(action, f"(kehila, on the button: {action.text})")
+        if action.close:
+            # A private message's buttons close (Telegram removes them, Discord
+            # disables them); a channel's stay for the others. The console still lets
+            # them be clicked: such a click stands for a tap sent before they closed.
+            for where, shown in self.button_sets.items():
+                pressed = any(m == action.to.message_id for _, m in shown)
+                if pressed and where.startswith("@") and action.to.message_id not in self.closed:
+                    self.closed.add(action.to.message_id)
+                    self.tell("(the platform closes the buttons of that message now)")
         return ActionResult(ok=True)
 
     @actions.performs(ApproveJoinRequest)

@@ -264,6 +264,11 @@ class ConsoleSession:
                 message_author_id=author,
             )
         )
+        # Platforms show a reaction under the message; the console says it.
+        whose = self.adapter.members.get(author)
+        self.adapter.tell(
+            f"({self.actor.name} reacted {emoji} to {whose.name if whose else author}'s last message)"
+        )
 
     async def _click(self, rest: str) -> None:
         shown = self.adapter.buttons_for(self.actor, self.channel)
@@ -279,6 +284,11 @@ class ConsoleSession:
             button, message_id = shown[index]
         except (ValueError, IndexError):
             raise ScriptError(f"/click N, with N from 1 to {len(shown)}") from None
+        if message_id in self.adapter.closed:
+            self.adapter.tell(
+                "(these buttons are closed: the platform no longer offers them; this click "
+                "stands for a tap sent before they closed)"
+            )
         await self.adapter.emit(
             ButtonPressed(
                 platform="console",

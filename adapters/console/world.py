@@ -86,6 +86,7 @@ def snapshot(adapter: ConsoleAdapter, now: datetime, *, texts: bool = False) -> 
             where: [[asdict(button), message_id] for button, message_id in shown]
             for where, shown in adapter.button_sets.items()
         },
+        "closed": sorted(adapter.closed),
         "texts": dict(adapter.texts) if texts else {},
     }
 
@@ -101,6 +102,7 @@ def restore(adapter: ConsoleAdapter, data: dict[str, Any]) -> None:
         where: [(Button(**button), message_id) for button, message_id in shown]
         for where, shown in data["buttons"].items()
     }
+    adapter.closed = set(data.get("closed", ()))
     adapter.texts = dict(data.get("texts", {}))
 
 

@@ -218,6 +218,14 @@ class Outbound:
             return ActionResult.failed("not_found", "the button press is no longer known")
         if not interaction.response.is_done():
             await interaction.response.defer()
+        message = interaction.message
+        if action.close and message is not None and _seen_by_presser_alone(interaction):
+            # The press was deferred as an update of its message: editing the
+            # original response edits that message (ephemeral ones too).
+            try:
+                await interaction.edit_original_response(view=_closed(message))
+            except discord.HTTPException as exc:
+                log.info("Discord: could not disable the buttons of a choice made: %s", exc)
         if action.text:
             # Discord has no alert box; an ephemeral note is the closest.
             await interaction.followup.send(
@@ -421,6 +429,32 @@ def _view(buttons: Sequence[Button]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for button in buttons[:25]:
         view.add_item(CoreButton(button.action_id, button.label, button.style))
+    return view
+
+
+def _seen_by_presser_alone(interaction: discord.Interaction[Any]) -> bool:
+    """A direct message, or an ephemeral one: closing its buttons closes nobody else's."""
+    message = interaction.message
+    return interaction.guild_id is None or (message is not None and message.flags.ephemeral)
+
+
+def _closed(message: discord.Message) -> discord.ui.View:
+    """The message's buttons as they were, disabled."""
+    view = discord.ui.View(timeout=None)
+    for row, component in enumerate(message.components):
+        for child in getattr(component, "children", ()):
+            if isinstance(child, discord.components.Button):
+                view.add_item(
+                    discord.ui.Button(
+                        style=child.style,
+                        label=child.label,
+                        custom_id=None if child.url else child.custom_id,
+                        url=child.url,
+                        emoji=child.emoji,
+                        disabled=True,
+                        row=min(row, 4),
+                    )
+                )
     return view
 
 

@@ -18,6 +18,7 @@ from io import BytesIO
 from typing import Any
 
 from telegram import (
+    Chat,
     ChatPermissions,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -425,6 +426,16 @@ class Outbound:
         await self.bot.answer_callback_query(
             query.id, text=(a.text or None) and a.text[:200], show_alert=a.alert
         )
+        message = query.message
+        if a.close and message is not None and message.chat.type == Chat.PRIVATE:
+            # Telegram cannot disable a button: the keyboard goes. In a group the
+            # others may still need it.
+            try:
+                await self.bot.edit_message_reply_markup(
+                    chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+                )
+            except TelegramError as exc:  # already gone ("message is not modified")
+                log.info("telegram: could not remove the buttons of a choice made: %s", exc)
         return ActionResult(ok=True)
 
 

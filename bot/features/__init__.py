@@ -11,12 +11,13 @@ from bot.feature import Feature
 
 
 def all_features() -> list[Feature]:
-    from bot.features import community, engagement, moderation, onboarding, privacy
+    from bot.features import community, engagement, linking, moderation, onboarding, privacy
 
     return [
         community.setup(),
         moderation.setup(),
         onboarding.setup(),
         engagement.setup(),
+        linking.setup(),
         privacy.setup(),
     ]

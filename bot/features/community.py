@@ -9,7 +9,6 @@ them its owner. Owners change settings with /config and name moderators with
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -323,24 +322,20 @@ async def _claim(ctx: Context, info: CommunityInfo, space: Any, *, role: str) ->
 
 # --- linking another space --------------------------------------------------------------
 
-LINK_KEY = "community.link_code"
+# One-time codes (storage/codes.py) of this kind: another server or group joins.
+SPACE_CODE = "space"
 LINK_CODE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}")
 LINK_VALID = timedelta(hours=1)
 
 
 async def _community_of_code(ctx: Context, code: str) -> CommunityInfo | None:
-    for community_id, value in (await ctx.uow.settings.with_key(LINK_KEY)).items():
-        if (
-            isinstance(value, dict)
-            and value.get("code") == code
-            and value.get("expires", "") > ctx.now.isoformat()
-        ):
-            return ctx.services.directory.communities.get(community_id)
-    return None
+    found = await ctx.uow.codes.find(SPACE_CODE, code)
+    if found is None or not await ctx.uow.codes.claim(SPACE_CODE, code, ctx.now):
+        return None  # unknown, used or expired: a code works once
+    return ctx.services.directory.communities.get(found.community_id)
 
 
 async def _join_space(ctx: Context, info: CommunityInfo, space: Any) -> None:
-    await ctx.set_setting(LINK_KEY, None, community=info)  # a code works once
     await _claim(ctx, info, space, role="moderator")
     ctx.reply(ctx._(N_("This space now belongs to **{community}**."), community=info.name))
 
@@ -384,11 +379,8 @@ async def spaces_list(ctx: Context, args: dict[str, Any]) -> None:
 async def spaces_link(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    raw = "".join(secrets.choice(alphabet) for _ in range(8))
-    code = f"{raw[:4]}-{raw[4:]}"
-    value = {"code": code, "expires": (ctx.now + LINK_VALID).isoformat()}
-    await ctx.set_setting(LINK_KEY, value)
+    await ctx.uow.codes.withdraw(SPACE_CODE, community.id, ctx.now)  # the newest one works
+    code = await ctx.uow.codes.issue(SPACE_CODE, community.id, None, ctx.now, LINK_VALID)
     ctx.reply(
         ctx._(
             N_(

@@ -105,7 +105,7 @@ async def forgetme(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
-@router.button("forget")
+@router.button("forget", choice=True)
 async def on_confirm(ctx: Context, event: ButtonPressed, payload: str) -> None:
     member = ctx.member
     if member is None:

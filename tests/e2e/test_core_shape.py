@@ -357,8 +357,10 @@ async def test_reading_or_deleting_your_data_never_creates_a_member(config: Conf
         assert community is not None
         # The other button of the finished choice, /mydata and /forgetme again: all
         # answer honestly, and none brings a member record back.
-        await console.run("/click 2")
-        assert console.last_text() == "There is nothing stored about you here."
+        await console.run("/click 2")  # "No, keep it", tapped before the buttons closed
+        assert console.last_text() == (
+            "You already answered this. Pressing it again changes nothing."
+        )
         await console.run("/mydata")
         assert console.last_text() == "There is nothing stored about you here."
         await console.run("/forgetme")

@@ -126,6 +126,43 @@ async def test_unanswered_questions_in_three_languages(console: ConsoleCommunity
     assert "Lovely day" not in body  # not a question
 
 
+async def test_the_same_question_asked_again_is_shown_once_with_its_count(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join dana\n/join noa\n/join tamar\n/advance 1d")  # Tuesday
+    await console.run(
+        "/say dana When does the market open?\n/say noa when does the market open\n"
+        "/say tamar When does the MARKET open ??\n/say noa Where do we park?\n"
+        "/say dana I was at the cafe yesterday\n/say noa Have a great weekend"
+    )
+    await console.advance(timedelta(days=6, hours=1))  # Monday 9 March 09:00
+    body = digests(console)[-1].text.plain()
+    assert "Unanswered questions (no reply within 24 hours): 2" in body
+    assert body.lower().count("when does the market open") == 1
+    assert "(asked 3 times)" in body
+    assert "Where do we park?" in body
+    assert "cafe" not in body and "weekend" not in body
+
+
+@pytest.mark.parametrize(
+    ("locale", "asked", "said", "heading"),
+    [
+        ("de", "Wann fängt der Markt an", "Wie schön!", "Unbeantwortete Fragen"),
+        ("he", "מתי השוק נפתח", "כמה טוב לראות אתכם", "שאלות ללא מענה"),
+    ],
+)
+async def test_questions_are_told_from_exclamations_in_the_community_s_language(
+    console: ConsoleCommunity, locale: str, asked: str, said: str, heading: str
+) -> None:
+    await console.run(f"/config set locale {locale}\n/join dana\n/join noa\n/advance 1d")
+    await console.run(f"/say dana {asked}\n/say noa {said}\n/say noa {said}")
+    await console.advance(timedelta(days=6, hours=1))
+    body = digests_in_any_language(console)[-1].text.plain()
+    assert heading in body
+    assert asked in body
+    assert said not in body
+
+
 async def test_a_member_drifts_after_four_active_weeks(console: ConsoleCommunity) -> None:
     await console.run("/join dana\n/join noa\n/join tamar")
     for week in range(5):

@@ -1,75 +1,35 @@
 """Two members who are one person become one (`bot.members.merge_members`): every
-feature's data moves, in one unit of work, on SQLite and PostgreSQL alike. The linking
-commands come later (issue #16); here a test command merges."""
+feature's data moves, in one unit of work, on SQLite and PostgreSQL alike. Here a test
+command merges (tests/merging.py); the linking commands are tested in
+tests/e2e/test_linking.py and tests/adapters/linking/."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func, or_, select
 
 from adapters.console.community import ConsoleCommunity
 from bot.actions import Reply
-from bot.commands import CommandSpec, OptionSpec
 from bot.config import Config
-from bot.context import Context
 from bot.directory import MemberRef
-from bot.feature import Feature, Router
 from bot.features import all_features
 from bot.features.engagement import engagement
 from bot.features.onboarding import Runtime
-from bot.members import merge_members
 from storage.digest import ActiveWeeks, ActivityWeekly, DigestQuestion
 from storage.models import InteractionDaily
 from storage.onboarding import OnboardingAnswer, OnboardingRepo
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import START
+from tests.merging import merging_feature
 
 QUESTION = "/onboarding question add Why are you here? | Networking | Learning\n"
 
 
-async def _nothing(ctx: Context, member_id: int) -> None:
-    pass
-
-
-async def _no_merge(ctx: Context, from_id: int, into_id: int) -> None:
-    pass
-
-
-def _merging_feature() -> Feature:
-    router = Router()
-    router.command(
-        CommandSpec(
-            "merge",
-            "Merge two members (test only)",
-            options=(OptionSpec("source", "from"), OptionSpec("target", "into")),
-        )
-    )
-
-    @router.handles("merge")
-    async def merge(ctx: Context, args: dict[str, Any]) -> None:
-        assert ctx.community is not None
-        directory = ctx.services.directory
-        source = directory.member(ctx.community.id, "console", str(args["source"]))
-        target = directory.member(ctx.community.id, "console", str(args["target"]))
-        assert source is not None and target is not None
-        await merge_members(ctx, source.id, target.id)
-        ctx.reply(ctx._("Merged."))
-
-    return Feature("merging", delete_member_data=_nothing, merge_member_data=_no_merge).include(
-        router
-    )
-
-
 async def _console(config: Config) -> ConsoleCommunity:
-    # The test flushes when it wants: a background flush racing the merge is a known
-    # limitation (counts of the merged-away member written after it are set aside).
-    engagement_config = config.engagement.model_copy(update={"flush_interval_s": 600})
-    config = config.model_copy(update={"engagement": engagement_config})
     console = ConsoleCommunity(
-        config, start=START, features=[*all_features(), _merging_feature()]
+        config, start=START, features=[*all_features(), merging_feature()]
     )
     await console.start(migrate=False)
     await console.run("/setup Test Community")

@@ -155,7 +155,16 @@ async def test_help_lists_only_what_the_caller_may_use_here(console: ConsoleComm
     assert "/setup" not in owner  # the space is set up already
     await console.run("/join dana\n/as dana\n/help")
     member = listed(console.last_text())
-    assert member == {"/forgetme", "/help", "/mydata", "/start", "/stats", "/welcome"}
+    assert member == {
+        "/forgetme",
+        "/help",
+        "/link",
+        "/mydata",
+        "/start",
+        "/stats",
+        "/unlink",
+        "/welcome",
+    }
     assert "/help forgetme" in console.last_text()  # the example is one she may use
 
 

@@ -9,7 +9,9 @@ Nothing sleeps: each wait is for the other app's `applied` signal, bounded.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,51 +19,18 @@ import pytest
 from sqlalchemy import text
 
 from adapters.console.community import ConsoleCommunity
-from bot.commands import CommandSpec, OptionSpec
 from bot.config import Config
-from bot.context import Context
-from bot.feature import Feature, Router
 from bot.features import all_features
-from bot.members import merge_members
+from bot.features.engagement import engagement
 from bot.sync import Changes
+from storage.unit_of_work import UnitOfWork
 from tests.conftest import BACKEND, START
+from tests.merging import merging_feature
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="LISTEN/NOTIFY is PostgreSQL's")
 
 # Generous for a loaded machine; the benchmark measures the real figure (milliseconds).
 WAIT_S = 10.0
-
-
-async def _nothing(ctx: Context, member_id: int) -> None:
-    pass
-
-
-async def _no_merge(ctx: Context, from_id: int, into_id: int) -> None:
-    pass
-
-
-def _merging() -> Feature:
-    router = Router()
-    router.command(
-        CommandSpec(
-            "merge",
-            "Merge two members (test only)",
-            options=(OptionSpec("source", "from"), OptionSpec("target", "into")),
-        )
-    )
-
-    @router.handles("merge")
-    async def merge(ctx: Context, args: dict[str, Any]) -> None:
-        assert ctx.community is not None
-        directory = ctx.services.directory
-        source = directory.member(ctx.community.id, "console", str(args["source"]))
-        target = directory.member(ctx.community.id, "console", str(args["target"]))
-        assert source is not None and target is not None
-        await merge_members(ctx, source.id, target.id)
-
-    return Feature("merging", delete_member_data=_nothing, merge_member_data=_no_merge).include(
-        router
-    )
 
 
 class Watch:
@@ -84,7 +53,7 @@ class Watch:
 async def pair(
     config: Config, tmp_path: Path
 ) -> AsyncIterator[tuple[ConsoleCommunity, ConsoleCommunity]]:
-    features = [*all_features(), _merging()]
+    features = [*all_features(), merging_feature()]
     first = ConsoleCommunity(config, start=START, files_dir=tmp_path / "a", features=features)
     second = ConsoleCommunity(config, start=START, files_dir=tmp_path / "b", features=features)
     await first.start(migrate=False)
@@ -185,6 +154,54 @@ async def test_roles_merges_and_deletions_follow(
     await watch.until(lambda: dana.id not in directory.by_id)
     assert directory.member(community.id, "console", "dana") is None
     assert directory.member(community.id, "console", "dana2") is None
+
+
+async def test_a_code_from_one_process_links_in_the_other_and_both_see_it(
+    pair: tuple[ConsoleCommunity, ConsoleCommunity],
+) -> None:
+    """Dana asks for a code where one process serves her, and uses it on her other
+    account, served by the other process: both know one person at once, and counts
+    the first still holds for her other account are written to her."""
+    first, second = pair
+    watch = Watch(second)
+    back = Watch(first)
+    await first.run("/setup Club")
+    directory = second.app.directory
+    await watch.until(lambda: directory.community_of("console", "console") is not None)
+    community = directory.community_of("console", "console")
+    assert community is not None
+    await first.run("/join dana\n/join dana2\n/say dana2 held in memory")
+    dana = await second.app.dispatcher.find_member(community, "console", "dana")
+    dana2 = await second.app.dispatcher.find_member(community, "console", "dana2")
+    assert dana is not None and dana2 is not None
+
+    await first.run("/as dana\n/dm /link")
+    found = re.search(r"/link ([A-Z2-9]{4}-[A-Z2-9]{4})", first.last_text())
+    assert found is not None
+    await second.run(f"/as dana2\n/dm /link {found.group(1)}")
+    assert second.last_text().startswith("Linked:")
+    mine = first.app.directory
+    await back.until(
+        lambda: (
+            mine.member(community.id, "console", "dana2") is not None
+            and mine.member(community.id, "console", "dana2").id == dana.id
+        )
+    )
+    assert dana2.id not in mine.by_id
+    await engagement(first.app.services).flush()  # dana2's message, counted before
+    async with UnitOfWork(first.app.services.db) as uow:
+        day = START.date()
+        totals = await uow.activity.member_totals(dana.id, day, day + timedelta(days=1))
+    assert totals["messages"] == 1
+
+    await second.run("/as dana2\n/dm /unlink")
+    await back.until(
+        lambda: (
+            mine.member(community.id, "console", "dana2") is not None
+            and mine.member(community.id, "console", "dana2").id != dana.id
+        )
+    )
+    assert [a.user_id for a in mine.by_id[dana.id].accounts] == ["dana"]
 
 
 async def test_a_lost_connection_is_opened_again_and_the_index_reloaded(

@@ -221,6 +221,8 @@ class Engagement:
                 return 0
             if buffer.unresolved:
                 await self._resolve(buffer, uow)
+            if self.services.directory.merged:
+                self._follow_merges(buffer, questions)
             activity = [
                 {
                     "community_id": c,
@@ -282,9 +284,59 @@ class Engagement:
             self.services.metrics.flush_seconds.observe(time.perf_counter() - started)
             return buffer.events
 
+    def _follow_merges(self, buffer: Buffer, questions: QuestionBuffer) -> None:
+        """Counts held for a member merged into another since they were counted (in
+        this process while a flush was under way, or in another one) are the other's:
+        moved before they are written, never written to the removed member."""
+        directory = self.services.directory
+        known = directory.by_id
+        gone = {m for (_c, _d, m) in buffer.activity if m not in known}
+        gone |= {m for k in buffer.interactions for m in (k[2], k[3]) if m not in known}
+        asked = (r["member_id"] for r in questions.questions.values())
+        gone |= {m for m in asked if isinstance(m, int) and m not in known}
+        for member_id in gone:
+            into = directory.moved(member_id)
+            if into is not None:
+                merge_buffer(buffer, member_id, into)
+                for row in questions.questions.values():
+                    if row["member_id"] == member_id:
+                        row["member_id"] = into
+
+    def _moved_back(self, rejected: list[Rejected]) -> list[Rejected]:
+        """Rows refused because their member was merged away while the flush was
+        being written (the merge committed first): their counts go back to the buffer
+        under the member they are part of now, for the next flush. The weekly rows are
+        made again from the daily ones. Returns the rows refused for another reason."""
+        directory, buffer = self.services.directory, self.buffer
+        rest: list[Rejected] = []
+        for r in rejected:
+            row = r.row
+            ids = [row.get(c) for c in ("member_id", "from_member_id", "to_member_id")]
+            moved = {i: directory.moved(i) for i in ids if isinstance(i, int)}
+            if not moved or not any(moved.values()):
+                rest.append(r)
+                continue
+            if r.table == "activity_daily":
+                key = (row["community_id"], row["day"], _now(moved, row["member_id"]))
+                counts = buffer.activity[key]
+                for i, column in enumerate(ACTIVITY_COLUMNS):
+                    counts[i] += int(row.get(column) or 0)
+                buffer.events += 1
+            elif r.table == "interaction_daily":
+                a, b = _now(moved, row["from_member_id"]), _now(moved, row["to_member_id"])
+                if a != b:
+                    pair = buffer.interactions[(row["community_id"], row["day"], a, b)]
+                    pair[0] += int(row.get("replies") or 0)
+                    pair[1] += int(row.get("reactions") or 0)
+            elif r.table == "digest_question":
+                rest.append(r)  # a question's text is not kept in memory again
+        return rest
+
     def _set_aside(self, rejected: list[Rejected]) -> None:
         """Rows the database refused, the rest of their flush written: logged (never
         with message text) and kept in the quarantine file, not retried."""
+        if rejected:
+            rejected = self._moved_back(rejected)
         if not rejected:
             return
         path = spill.quarantine_path(self.services.config)
@@ -379,21 +431,9 @@ class Engagement:
 
     def merge(self, from_id: int, into_id: int) -> None:
         """Two members are one person (committed): their unwritten counts are added
-        up under `into_id`; what they did to each other is no interaction any more."""
-        buffer = self.buffer
-        for key in [k for k in buffer.activity if k[2] == from_id]:
-            counts = buffer.activity.pop(key)
-            into = buffer.activity[(key[0], key[1], into_id)]
-            for i, n in enumerate(counts):
-                into[i] += n
-        for ikey in [k for k in buffer.interactions if from_id in (k[2], k[3])]:
-            pair = buffer.interactions.pop(ikey)
-            a = into_id if ikey[2] == from_id else ikey[2]
-            b = into_id if ikey[3] == from_id else ikey[3]
-            if a != b:
-                target = buffer.interactions[(ikey[0], ikey[1], a, b)]
-                target[0] += pair[0]
-                target[1] += pair[1]
+        up under `into_id`; what they did to each other is no interaction any more.
+        (A flush under way holds counts too: it follows `Directory.merged`.)"""
+        merge_buffer(self.buffer, from_id, into_id)
         self.questions.merge(from_id, into_id)
         self.noted.forget(from_id)
         self.noted.forget(into_id)  # the merged weeks are recorded again, idempotently
@@ -407,6 +447,28 @@ class Engagement:
         self.noted.forget(member_id)
         for ikey in [k for k in buffer.interactions if member_id in (k[2], k[3])]:
             del buffer.interactions[ikey]
+
+
+def _now(moved: dict[int, int | None], member_id: int) -> int:
+    return moved.get(member_id) or member_id
+
+
+def merge_buffer(buffer: Buffer, from_id: int, into_id: int) -> None:
+    """`from_id`'s counts in `buffer` are `into_id`'s; their interactions with each
+    other are dropped (one person)."""
+    for key in [k for k in buffer.activity if k[2] == from_id]:
+        counts = buffer.activity.pop(key)
+        into = buffer.activity[(key[0], key[1], into_id)]
+        for i, n in enumerate(counts):
+            into[i] += n
+    for ikey in [k for k in buffer.interactions if from_id in (k[2], k[3])]:
+        pair = buffer.interactions.pop(ikey)
+        a = into_id if ikey[2] == from_id else ikey[2]
+        b = into_id if ikey[3] == from_id else ikey[3]
+        if a != b:
+            target = buffer.interactions[(ikey[0], ikey[1], a, b)]
+            target[0] += pair[0]
+            target[1] += pair[1]
 
 
 def weekly_rows(buffer: Buffer) -> list[dict[str, Any]]:
@@ -459,6 +521,8 @@ async def forget(ctx: Context, member_id: int) -> None:
 async def merge(ctx: Context, from_id: int, into_id: int) -> None:
     """Counters add up, questions move over; memory follows once committed."""
     await ctx.uow.engagement.merge_member(from_id, into_id)
+    if ctx.community is not None:  # past weeks counted them as two people
+        await ctx.uow.repo(DigestRepository).forget_weeks(ctx.community.id)
     state = engagement(ctx.services)
     ctx.after_commit(lambda: state.merge(from_id, into_id))
 
@@ -513,7 +577,7 @@ def on_message(
             buffer.unresolved[key][0] += 1
     hour = community.local_hour(event.at)
     buffer.channels[(community.id, day, event.channel_id, hour)] += 1
-    track(state.questions, community.id, member.id, event)  # for the digest
+    track(state.questions, community.id, member.id, event, community.locale)  # digest
     state.counted()
 
 

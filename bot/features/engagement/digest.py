@@ -20,6 +20,7 @@ from bot.context import Context
 from bot.features.engagement.unanswered import question_node
 from bot.i18n import N_, is_rtl, normalize_locale, number, percent, translate_plural
 from bot.markup import Italic, Items, Node, Text, lines
+from bot.questions import question_key
 from storage.digest import DigestRepository, MemberCount, PeopleFigures, QuestionRef, ReplySplit
 
 TREND_WEEKS = 8
@@ -106,13 +107,15 @@ class Digest:
     drifting: list[MemberCount]
     channels: list[tuple[str, int]]
     hours: list[tuple[int, int]]
-    questions: int
-    question_refs: list[QuestionRef]
+    questions: int  # unanswered questions, the same question asked again counted once
+    question_refs: list[QuestionRef]  # the latest asking of each shown, latest first
     text_missing: bool
     asked: int = 0  # questions asked in the window, answered or not
     # Weeks computed now (not read from the cache), this one last: what
     # `cache_weeks` stores when `compute` was told not to.
     fresh: list[WeekFigures] = field(default_factory=list)
+    # How many times each of `question_refs` was asked (by normalised text).
+    question_times: list[int] = field(default_factory=list)
 
 
 async def week_figures(
@@ -193,7 +196,8 @@ async def compute(
     previous = trend[-2] if len(trend) >= 2 and not trend[-2].is_empty else None
     week_end = week_start + timedelta(days=7)
     channels, hours = await repo.channels_and_hours(community_id, week_start, week_end)
-    count, refs = await repo.unanswered(community_id, *window, limit=QUESTIONS_SHOWN)
+    _, asked_open = await repo.unanswered(community_id, *window, limit=None)
+    groups = group_questions(asked_open)
     missing = await repo.text_missing_since(community_id, window[0])
     return Digest(
         community_id=community_id,
@@ -207,12 +211,23 @@ async def compute(
         drifting=people.drifting,
         channels=channels,
         hours=hours,
-        questions=count,
-        question_refs=refs,
+        questions=len(groups),
+        question_refs=[refs[0] for refs in groups[:QUESTIONS_SHOWN]],
+        question_times=[len(refs) for refs in groups[:QUESTIONS_SHOWN]],
         text_missing=missing,
         asked=await repo.asked(community_id, *window),
         fresh=[] if cache else fresh,
     )
+
+
+def group_questions(refs: list[QuestionRef]) -> list[list[QuestionRef]]:
+    """The same question asked several times (the same words, whatever the case and
+    punctuation) as one group; groups in the order of their latest asking (`refs`
+    come latest first), each latest first."""
+    groups: dict[str, list[QuestionRef]] = {}
+    for ref in refs:
+        groups.setdefault(question_key(ref.excerpt), []).append(ref)
+    return list(groups.values())
 
 
 async def cache_weeks(
@@ -416,6 +431,7 @@ def render(
             )
         )
     elif d.questions:
+        times = d.question_times or [1] * len(d.question_refs)
         items: list[tuple[Node, ...]] = [
             question_node(
                 q.platform,
@@ -425,7 +441,8 @@ def render(
                 q.excerpt,
                 channel_name=channel(q.channel_id),
             )
-            for q in d.question_refs
+            + (() if n == 1 else (" ", *ctx.n_("(asked {n} time)", "(asked {n} times)", n).nodes))
+            for q, n in zip(d.question_refs, times, strict=True)
         ]
         out.append(
             ctx._(

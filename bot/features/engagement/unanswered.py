@@ -1,7 +1,7 @@
 """Questions nobody answered: found on the hot path, kept in memory, written in batches.
 
-A message asks something when it has a question mark, or starts with a question word
-in English, Hebrew or German. Nothing here touches the database: questions, the
+What asks something is decided in the community's language by `bot.questions`
+(`is_question`, re-exported here). Nothing here touches the database: questions, the
 replies that answer them and "this platform gives no text" notes are buffered, and
 the engagement flush writes them with its own batch. Only a reference and at most the
 first 100 characters of a question are kept (deleted after 30 days).
@@ -9,59 +9,14 @@ first 100 characters of a question are kept (deleted after 30 days).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.events import MessagePosted
 from bot.markup import Link, Node
+from bot.questions import is_question
 from storage.engagement import EXCERPT_CHARS
 from storage.models import storable_text
-
-# Words that open a question. English auxiliaries count only as the first word
-# ("Does anyone…", "Can I…"); wh-words anywhere in the first three words.
-WH_WORDS = {
-    # English
-    "what", "who", "whom", "whose", "when", "where", "why", "how", "which", "anyone",
-    "anybody",
-    # German
-    "wer", "was", "wann", "wo", "warum", "wieso", "weshalb", "wie", "welche", "welcher",
-    "welches", "welchen", "wohin", "woher", "weiß", "weiss", "jemand",
-    # Hebrew
-    "מה", "מי", "מתי", "איפה", "היכן", "איך", "למה", "מדוע", "האם", "כמה", "איזה", "איזו",
-    "אילו", "לאן", "מאיפה", "מישהו", "מישהי",
-}  # fmt: skip
-FIRST_WORDS = {
-    "does", "do", "did", "can", "could", "would", "should", "is", "are", "will", "has",
-    "have", "kann", "können", "gibt", "hat", "habt", "ist", "sind", "darf", "soll",
-}  # fmt: skip
-_TOKEN = r"\w'\u0590-\u05FF"  # a word: letters, digits, apostrophes, Hebrew
-# The first three words of a message, in one match (a question word must open it).
-_OPENING = re.compile(
-    rf"[^{_TOKEN}]*([{_TOKEN}]+)(?:[^{_TOKEN}]+([{_TOKEN}]+))?(?:[^{_TOKEN}]+([{_TOKEN}]+))?"
-)
-# Hebrew one-letter prefixes that may be glued to a question word: "ומה", "ולמה".
-_HE_PREFIX = "ו"
-# What a question may start with, looked up once per word: the first word may be an
-# auxiliary or a question word, the next two a question word.
-_QUESTION_WORDS = frozenset(WH_WORDS | {_HE_PREFIX + w for w in WH_WORDS})
-_FIRST_WORDS = frozenset(FIRST_WORDS | _QUESTION_WORDS)
-
-
-def is_question(text: str) -> bool:
-    # On every message, so plain substring tests first, then one match for the
-    # first three words (measured: 0.75 µs for a message that asks nothing).
-    if "?" in text or "？" in text or "؟" in text or "¿" in text:
-        return True
-    opening = _OPENING.match(text, 0, 120)
-    if opening is None:
-        return False
-    first, second, third = opening.groups()
-    return (
-        first.lower() in _FIRST_WORDS
-        or (second is not None and second.lower() in _QUESTION_WORDS)
-        or (third is not None and third.lower() in _QUESTION_WORDS)
-    )
 
 
 def excerpt(text: str) -> str:
@@ -179,12 +134,16 @@ def question_node(
 
 
 def track(
-    tracker: QuestionTracker, community_id: int, member_id: int, event: MessagePosted
+    tracker: QuestionTracker,
+    community_id: int,
+    member_id: int,
+    event: MessagePosted,
+    language: str,
 ) -> None:
     """Note a question, or a reply that may answer one (called on every message)."""
     if event.text is None:
         tracker.without_text(community_id)
-    elif is_question(event.text):
+    elif is_question(event.text, language):
         tracker.asked(
             community_id,
             member_id,
@@ -202,5 +161,5 @@ def track(
         # all messages are replies), and each noted answer is a row in the next flush;
         # when the platform did not send the replied-to text along, it may be.
         parent = event.reply_to_text
-        if parent is None or is_question(parent):
+        if parent is None or is_question(parent, language):
             tracker.replied(event.platform, event.space_id, event.reply_to_message_id, event.at)

@@ -432,12 +432,7 @@ def _day_name(ctx: Context, day: str) -> str:
 async def export_activity(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
-    weeks = args.get("weeks") or 8
-    if not 1 <= int(weeks) <= 52:
-        ctx.reply(
-            ctx._(N_("{value} is not valid for {key}."), value=weeks, key="weeks"), private=True
-        )
-        return
+    weeks = args.get("weeks") or 8  # 1 to 52: the option's range, checked by `resolve`
     await engagement(ctx.services).flush()
     today = community.local_day(ctx.now)
     until = today - timedelta(days=today.weekday()) + timedelta(days=7)  # this week included

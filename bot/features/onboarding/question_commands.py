@@ -8,7 +8,7 @@ from typing import Any
 from bot.context import Context
 from bot.feature import Router
 from bot.features.onboarding.words import top_terms
-from bot.i18n import N_
+from bot.i18n import N_, number, percent
 from bot.markup import Bold, Items, Node, Text, lines
 from storage.onboarding import MAX_QUESTIONS, OnboardingQuestion, OnboardingRepo
 
@@ -156,8 +156,12 @@ async def answers(ctx: Context, args: dict[str, Any]) -> None:
             for a in given:
                 if a.choice is not None and a.choice < len(counts):
                     counts[a.choice] += 1
+            loc = ctx.locale  # numbers and shares as the language writes them: "50 %"
             rows: list[tuple[Node, ...]] = [
-                (f"{c['label']}: {n} ({round(100 * n / answered) if answered else 0}%)",)
+                (
+                    f"{c['label']}: {number(loc, n)}"
+                    + (f" ({percent(loc, n / answered)})" if answered else ""),
+                )
                 for c, n in zip(question.choices, counts, strict=True)
             ]
             parts.append(Text.of(Items(tuple(rows))))

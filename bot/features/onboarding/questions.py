@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.actions import AssignRole, Button, Unrestrict
+from bot.actions import AnswerButton, AssignRole, Button, Unrestrict
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import ButtonPressed, Event
@@ -40,6 +40,9 @@ def _resolve(
 
 @router.button(PREFIX)
 async def on_button(ctx: Context, event: ButtonPressed, payload: str) -> None:
+    # Each message's buttons are answered once: they go. A later press (a second tap
+    # before they went) is answered from the member's state ("already accepted").
+    ctx.act(AnswerButton(platform=event.platform, to=event, close=True))
     parts = payload.split(":")
     try:
         kind, community_id = parts[0], int(parts[1])
