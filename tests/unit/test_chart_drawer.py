@@ -11,6 +11,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.features.engagement.chart import ChartData, Painter
 from bot.features.engagement.drawing import ChartDrawer
 
@@ -94,3 +96,19 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return "\nState:\tZ" not in status
+
+
+async def test_charts_are_drawn_here_when_no_process_can_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawer = ChartDrawer(processes=1)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor.submit", refuse)
+    try:
+        assert (await drawer.draw(DATA, "en")) == Painter().render(DATA, "en")
+        assert drawer.processes == 0  # from now on, here
+    finally:
+        drawer.close()

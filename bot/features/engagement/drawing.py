@@ -75,7 +75,16 @@ class ChartDrawer:
         loop = asyncio.get_running_loop()
         executor = self._executor()
         try:
-            return await loop.run_in_executor(executor, render_chart, data, locale)
+            drawn = loop.run_in_executor(executor, render_chart, data, locale)
+        except (OSError, RuntimeError) as exc:  # no process could be started
+            if executor is self._thread:
+                raise
+            log.warning("cannot start a chart-drawing process (%s); drawing here instead", exc)
+            self.close()
+            self.processes = 0
+            drawn = loop.run_in_executor(self._thread, render_chart, data, locale)
+        try:
+            return await drawn
         except BrokenProcessPool:
             log.warning("a chart-drawing process died; starting another")
             if self._pool is executor:
