@@ -4,6 +4,8 @@ kehila run              the adapters whose tokens are set (else the console)
 kehila console          an offline community in this terminal (--data DIR, --script FILE)
 kehila demo             a scripted month of a small community, in seconds (--data DIR)
 kehila db upgrade       bring the database schema up to date
+kehila db status        the database's revision and the migrations pending (--check)
+kehila db current       the database's revision alone (for scripts)
 kehila discord invite-url
 """
 
@@ -16,6 +18,7 @@ import shlex
 import shutil
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -31,6 +34,7 @@ from storage.database import StorageUnavailable
 if TYPE_CHECKING:
     from adapters.console.community import ConsoleCommunity
     from adapters.console.world import ConsoleData
+    from storage.database import Database
 
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
@@ -293,25 +297,91 @@ def db() -> None:
 @click.pass_obj
 def upgrade(config_path: str | None) -> None:
     """Create or upgrade the schema to the latest migration."""
-    config = _config(config_path)
-    setup_logging(config)
 
-    async def go() -> None:
-        from storage.database import Database, describe_url
+    async def work(database: Database) -> int:
+        from storage.database import describe_url
         from storage.migrate import current_revision
         from storage.migrate import upgrade as do_upgrade
+
+        await do_upgrade(database)
+        click.echo(
+            f"{describe_url(database.url)} is at revision {await current_revision(database)}"
+        )
+        return 0
+
+    _with_database(config_path, work)
+
+
+def _with_database(config_path: str | None, work: Callable[[Database], Awaitable[int]]) -> None:
+    """Run `work` on the configured database; its result is the exit code."""
+    config = _config(config_path)
+    setup_logging(config)
+    code = 0
+
+    async def go() -> None:
+        nonlocal code
+        from storage.database import Database
 
         database = Database(config.database.url)
         try:
             await database.ping()
-            await do_upgrade(database)
-            click.echo(
-                f"{describe_url(config.database.url)} is at revision {await current_revision(database)}"
-            )
+            code = await work(database)
         finally:
             await database.dispose()
 
     _run(go())
+    sys.exit(code)
+
+
+@db.command()
+@click.option(
+    "--check", is_flag=True, help="Exit with code 1 when a migration is pending (for scripts)."
+)
+@click.pass_obj
+def status(config_path: str | None, check: bool) -> None:
+    """Say the database's revision and the migrations this version would apply."""
+
+    async def work(database: Database) -> int:
+        from storage.database import describe_url
+        from storage.migrate import status as read_status
+
+        where = describe_url(database.url)
+        st = await read_status(database)
+        if not st.known:
+            click.echo(
+                f"{where} is at revision {st.current}, which this version of Kehila does not "
+                f"know (its latest is {st.head}): a newer version upgraded it. Run that "
+                "version or a later one; do not downgrade."
+            )
+            return 1 if check else 0
+        at = f"is at revision {st.current}" if st.current else "has no schema yet"
+        if not st.pending:
+            click.echo(f"{where} {at}: up to date.")
+            return 0
+        n = len(st.pending)
+        click.echo(
+            f"{where} {at}; {n} migration{'s' if n > 1 else ''} pending, "
+            "applied by `kehila db upgrade` (or at start):"
+        )
+        for rev in st.pending:
+            click.echo(f"  {rev.id}  {rev.title}".rstrip())
+        return 1 if check else 0
+
+    _with_database(config_path, work)
+
+
+@db.command()
+@click.pass_obj
+def current(config_path: str | None) -> None:
+    """Print the database's revision alone (`none` for an empty database)."""
+
+    async def work(database: Database) -> int:
+        from storage.migrate import current_revision
+
+        click.echo(await current_revision(database) or "none")
+        return 0
+
+    _with_database(config_path, work)
 
 
 @main.group()

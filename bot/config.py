@@ -88,6 +88,8 @@ class EngagementSection(_Section):
     # Counts held in memory between two writes are what a crash can lose.
     flush_interval_s: float = Field(2.0, gt=0, le=600, allow_inf_nan=False)
     flush_max_events: int = Field(5000, ge=1, le=1_000_000)
+    # Processes that draw the digest's charts (another core; 0: a thread of this one).
+    chart_processes: int = Field(1, ge=0, le=32)
 
 
 class OutboxSection(_Section):

@@ -151,6 +151,13 @@ class Context:
         self.published.clear()
         self._changes = None
 
+    async def discard(self) -> None:
+        """Nothing of this run stands (a job another run already did): roll back, and
+        forget what it decided and what it would have put in memory."""
+        await self.abandon()
+        self._after.clear()
+        self._uow = None
+
     # --- who acted ---
 
     @property

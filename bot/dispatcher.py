@@ -57,6 +57,8 @@ FOCUS = "use"
 # message, as the handler's first write, so two presses never both run it.
 CHOICE_JOB = "choice"
 CHOICE_CLAIM_AT = datetime(2000, 1, 1, tzinfo=UTC)
+# Scheduled runs at once (the engine's pool holds 15 connections).
+JOBS_AT_ONCE = 4
 
 
 def describe(event: Event) -> str:
@@ -84,6 +86,7 @@ class Dispatcher:
         self.recording_buttons: set[str] = set()
         self.choices: set[str] = set()
         self.jobs: dict[str, tuple[str, Any]] = {}
+        self.claim_last: set[str] = set()
         # Configured channels the owners were told are failing (bot/channels.py).
         self.trouble = channels.PostTrouble()
         # A private command that could be about several communities, by account,
@@ -93,6 +96,11 @@ class Dispatcher:
         # them finish (`idle`), and what `idle` waits on.
         self.in_flight = 0
         self._idle: asyncio.Event | None = None
+        # Scheduled runs at once: many fire together (every community's digest at
+        # 09:00). A few run, the others wait here rather than for a pooled connection
+        # (which gives up after 30 s), leaving the pool's other connections to
+        # members' events meanwhile.
+        self._jobs_gate = asyncio.Semaphore(JOBS_AT_ONCE)
         self._events = services.metrics.events
         for feature in features:
             self._register(feature)
@@ -120,6 +128,7 @@ class Dispatcher:
         self.choices |= feature.choices
         for name, on_job in feature.jobs.items():
             self.jobs[name] = (feature.name, on_job)
+        self.claim_last |= feature.claim_last
 
     def context(
         self, event: Event, community: CommunityInfo | None, member: MemberRef | None
@@ -495,23 +504,38 @@ class Dispatcher:
             return
 
         outcome = "skipped"
+        # The claim is the run's first write: a second process waits on it and then
+        # does nothing. On SQLite (one writer at a time) a job that asks for it is
+        # claimed last instead, so it holds the write lock only for its own writes at
+        # the end, not while it reads and draws (the digests at 09:00 take turns for
+        # the lock, not for each other's charts); a run that then finds the claim
+        # taken discards everything it did.
+        claim_first = self.services.db.dialect != "sqlite" or event.job not in self.claim_last
 
         async def claimed_run(ctx: Context, event: JobFired) -> None:
             nonlocal outcome
-            # The claim is the transaction's first write: a second process (or a
-            # restart mid-run) finds it taken and does nothing.
             jobs = ctx.uow.jobs
-            if not await jobs.claim(
-                event.job, event.key, event.scheduled_for, ctx.now, self.services.instance_id
-            ):
+
+            async def claim() -> bool:
+                return await jobs.claim(
+                    event.job, event.key, event.scheduled_for, ctx.now, self.services.instance_id
+                )
+
+            if claim_first and not await claim():
                 log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
                 outcome = "skipped"
                 return
             await handler(ctx, event)
+            if not claim_first and not await claim():
+                log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
+                outcome = "skipped"
+                await ctx.discard()
+                return
             await jobs.ran(event.job, event.key, event.scheduled_for, once=not event.recurring)
             outcome = "ran"
 
-        ok = await self.run(name, claimed_run, self.context(event, community, None), event)
+        async with self._jobs_gate:
+            ok = await self.run(name, claimed_run, self.context(event, community, None), event)
         self.services.metrics.job(event.job, outcome if ok else "failed")
 
     async def _internal(self, event: InternalEvent) -> None:

@@ -197,6 +197,8 @@ class Router:
     recording_buttons: set[str] = field(default_factory=set)
     choices: set[str] = field(default_factory=set)  # button prefixes pressed once a message
     jobs: dict[str, JobHandler] = field(default_factory=dict)
+    # Jobs claimed at the end of their run on SQLite (`job(..., claim_last=True)`).
+    claim_last: set[str] = field(default_factory=set)
     settings: list[Setting] = field(default_factory=list)
     digest: DigestContribution | None = None
     startup: list[Hook] = field(default_factory=list)
@@ -260,9 +262,16 @@ class Router:
 
         return register
 
-    def job(self, name: str) -> Callable[[JobHandler], JobHandler]:
+    def job(self, name: str, *, claim_last: bool = False) -> Callable[[JobHandler], JobHandler]:
+        """A job's handler. `claim_last`: on SQLite, claim the run at the end of its
+        transaction instead of first, so it holds the write lock only for its writes
+        at the end (a run that then finds the claim taken is discarded). Only for a
+        handler that does nothing before its commit but read, compute and decide."""
+
         def register(fn: JobHandler) -> JobHandler:
             self.jobs[name] = fn
+            if claim_last:
+                self.claim_last.add(name)
             return fn
 
         return register
@@ -322,6 +331,7 @@ class Feature(Router):
             self.recording_buttons |= router.recording_buttons
             self.choices |= router.choices
             self.jobs.update(router.jobs)
+            self.claim_last |= router.claim_last
             self.settings.extend(router.settings)
             if router.digest is not None:
                 self.digest = router.digest

@@ -151,7 +151,10 @@ def config(db_url: str, tmp_path: Path) -> Config:
     config = load_config(None, env={"KEHILA_DATABASE_URL": db_url})
     # Tests flush when they mean to (`/stats`, the digest job, `flush()`): a periodic
     # flush on the real clock, racing the fake one, would make them depend on timing.
-    engagement = config.engagement.model_copy(update={"flush_interval_s": 600})
+    # Charts are drawn in a thread: a drawing process per test would cost seconds.
+    engagement = config.engagement.model_copy(
+        update={"flush_interval_s": 600, "chart_processes": 0}
+    )
     return config.model_copy(
         update={
             "bot": config.bot.model_copy(update={"data_dir": str(tmp_path / "data")}),

@@ -486,3 +486,37 @@ async def test_the_digest_s_counts_agree_with_their_number_in_three_languages(
     assert len(sent) == 2
     assert all(line in sent[0] for line in first), sent[0]
     assert all(line in sent[1] for line in second), sent[1]
+
+
+async def test_the_database_takes_other_writes_while_a_digest_is_drawn(
+    console: ConsoleCommunity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 09:00 every community's digest is built; drawing a chart takes the longest.
+    Meanwhile the database takes other writes (members' counts, the next digest's
+    claim): on SQLite the digest's run holds the write lock only for its own writes
+    at the end, not while its chart is drawn."""
+    from bot.context import store_schedule
+    from bot.features.engagement.drawing import ChartDrawer
+    from bot.schedule import ScheduleEntry
+
+    drawer = console.app.services.state(ChartDrawer)
+    draw = drawer.draw
+    written: list[str] = []
+
+    async def write_while_drawing(data: Any, locale: str) -> bytes:
+        async def other_write() -> None:
+            async with UnitOfWork(console.app.services.db) as uow:
+                entry = ScheduleEntry("test.other", "k", None, run_at=console.clock.now())
+                await store_schedule(uow, entry, console.clock.now())
+                await uow.commit()
+
+        await asyncio.wait_for(other_write(), timeout=10)
+        written.append("meanwhile")
+        return await draw(data, locale)
+
+    monkeypatch.setattr(drawer, "draw", write_while_drawing)
+    await console.run("/join dana\n/say dana hello")
+    await engagement(console.app.services).flush()
+    await console.advance(timedelta(days=7, hours=1))  # Monday 9 March, 09:00 local
+    assert written == ["meanwhile"]
+    assert len(digests(console)) == 1

@@ -20,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -55,13 +56,29 @@ class BotAPI(BaseHTTPRequestHandler):
 
     lock = threading.Condition()
     sent: list[tuple[str, int]] = []  # (which process, chat id)
+    photos: list[tuple[str, int]] = []  # sendPhoto: (which process, chat id)
     polls: Counter[str] = Counter()  # getUpdates calls, by process
+
+    def params(self) -> dict[str, str]:
+        """The call's parameters: a form, or multipart when a file goes with it."""
+        size = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(size) if size else b""
+        kind = self.headers.get("Content-Type", "")
+        if not kind.startswith("multipart/"):
+            return {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        form = BytesParser().parsebytes(f"Content-Type: {kind}\r\n\r\n".encode() + raw)
+        found: dict[str, str] = {}
+        for part in form.walk():
+            name = part.get_param("name", header="content-disposition")
+            if not isinstance(name, str) or part.get_filename() is not None:
+                continue  # the envelope, or the file itself (not needed)
+            body = part.get_payload(decode=True)
+            found[name] = body.decode(errors="replace") if isinstance(body, bytes) else ""
+        return found
 
     def do_POST(self) -> None:  # the name http.server calls
         token, _, method = self.path.removeprefix("/bot").partition("/")
-        size = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(size).decode() if size else ""
-        params = {k: v[0] for k, v in parse_qs(raw).items()}
+        params = self.params()
         result: Any = True
         if method == "getMe":
             bot_id = int(token.split(":")[0])
@@ -81,11 +98,13 @@ class BotAPI(BaseHTTPRequestHandler):
             # A long poll that never brings anything; short, so a stop is quick.
             time.sleep(min(float(params.get("timeout") or 0), 0.3))
             result = []
-        elif method == "sendMessage":
+        elif method in ("sendMessage", "sendPhoto"):
             chat_id = int(params["chat_id"])
             with self.lock:
-                self.sent.append((self.process(token), chat_id))
-                message_id = len(self.sent)
+                (self.sent if method == "sendMessage" else self.photos).append(
+                    (self.process(token), chat_id)
+                )
+                message_id = len(self.sent) + len(self.photos)
                 self.lock.notify_all()
             result = {
                 "message_id": message_id,
@@ -93,6 +112,10 @@ class BotAPI(BaseHTTPRequestHandler):
                 "chat": {"id": chat_id, "type": "private", "first_name": "Member"},
                 "text": params.get("text", ""),
             }
+            if method == "sendPhoto":
+                result["photo"] = [
+                    {"file_id": "AgAC", "file_unique_id": "AQAD", "width": 1080, "height": 1350}
+                ]
         body = json.dumps({"ok": True, "result": result}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -127,6 +150,7 @@ class BotAPI(BaseHTTPRequestHandler):
 @pytest.fixture
 def bot_api() -> Iterator[str]:
     BotAPI.sent = []
+    BotAPI.photos = []
     BotAPI.polls = Counter()
     server = ThreadingHTTPServer(("127.0.0.1", 0), BotAPI)
     server.daemon_threads = True

@@ -20,6 +20,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.context import Context
+from bot.dispatcher import JOBS_AT_ONCE
 from bot.events import JobFired
 from bot.feature import Feature
 from bot.schedule import ScheduleEntry
@@ -335,3 +336,32 @@ async def test_a_weekly_job_stays_at_nine_local_across_the_dst_change(
     local = [w.astimezone(BERLIN) for w in when]
     assert {(t.weekday(), t.hour, t.minute) for t in local} == {(0, 9, 0)}
     assert all(not e.late for e in runs.done)
+
+
+async def test_runs_due_together_hold_few_connections(config: Config) -> None:
+    """Fifty runs fired at once (every community's digest at 09:00) wait their turn in
+    the bot, a few at a time, never holding every pooled connection (which would leave
+    none to members' events, and make the last runs time out)."""
+    busy: list[int] = []
+    done: list[str] = []
+    feature = Feature("testjobs", delete_member_data=_no_member_data, merge_member_data=_no_merge)
+
+    @feature.job("test.job")
+    async def run(ctx: Context, event: JobFired) -> None:
+        await ctx.uow.jobs.get("test.job", event.key)  # the transaction is open
+        for _ in range(3):
+            await asyncio.sleep(0)  # let the others get as far as they can
+            busy.append(app.services.db.engine.pool.checkedout())  # type: ignore[attr-defined]
+        done.append(event.key)
+
+    clock = FakeClock(START)
+    app = App(config, clock=clock, adapters=[ConsoleAdapter(now=clock.now)], features=[feature])
+    await app.start(migrate=False)
+    try:
+        await asyncio.gather(*(app.dispatch(fired(START, f"k{n}")) for n in range(50)))
+    finally:
+        await app.stop()
+    assert sorted(done) == sorted(f"k{n}" for n in range(50))
+    # PostgreSQL: the connection listening to the other processes is one of them.
+    allowed = JOBS_AT_ONCE + (app.services.db.dialect != "sqlite")
+    assert max(busy) <= allowed, max(busy)

@@ -111,6 +111,9 @@ class Digest:
     question_refs: list[QuestionRef]  # the latest asking of each shown, latest first
     text_missing: bool
     asked: int = 0  # questions asked in the window, answered or not
+    # Weeks computed now (not read from the cache), this one last: what
+    # `cache_weeks` stores when `compute` was told not to.
+    fresh: list[WeekFigures] = field(default_factory=list)
     # How many times each of `question_refs` was asked (by normalised text).
     question_times: list[int] = field(default_factory=list)
 
@@ -178,16 +181,17 @@ async def compute(
     weeks = [week_start - timedelta(weeks=k) for k in range(TREND_WEEKS - 1, 0, -1)]
     cached = await repo.cached_weeks(community_id, weeks)
     trend: list[WeekFigures] = []
+    fresh: list[WeekFigures] = []
     for w in weeks:
         if w in cached:
             trend.append(WeekFigures.from_json(cached[w]))
             continue
         figures = await week_figures(repo, community_id, w, staff)
         trend.append(figures)
-        if cache:
-            await repo.cache_week(community_id, w, figures.to_json(), now)
+        fresh.append(figures)
+    fresh.append(this)
     if cache:
-        await repo.cache_week(community_id, week_start, this.to_json(), now)
+        await cache_weeks(repo, community_id, fresh, now)
     trend.append(this)
     previous = trend[-2] if len(trend) >= 2 and not trend[-2].is_empty else None
     week_end = week_start + timedelta(days=7)
@@ -212,6 +216,7 @@ async def compute(
         question_times=[len(refs) for refs in groups[:QUESTIONS_SHOWN]],
         text_missing=missing,
         asked=await repo.asked(community_id, *window),
+        fresh=[] if cache else fresh,
     )
 
 
@@ -223,6 +228,13 @@ def group_questions(refs: list[QuestionRef]) -> list[list[QuestionRef]]:
     for ref in refs:
         groups.setdefault(question_key(ref.excerpt), []).append(ref)
     return list(groups.values())
+
+
+async def cache_weeks(
+    repo: DigestRepository, community_id: int, weeks: list[WeekFigures], now: datetime
+) -> None:
+    for figures in weeks:
+        await repo.cache_week(community_id, figures.week_start, figures.to_json(), now)
 
 
 def question_window(week_start: date, week_end: date, tz: Any) -> tuple[datetime, datetime]:

@@ -13,7 +13,6 @@ late, and the digest says so.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -28,16 +27,18 @@ from bot.context import Context, store_schedule
 from bot.directory import CommunityInfo, Directory, MemberRef
 from bot.events import CommandInvoked, JobFired, MemberJoined, SettingChanged
 from bot.feature import Router, Setting
-from bot.features.engagement.chart import ChartData, render_chart
+from bot.features.engagement.chart import ChartData
 from bot.features.engagement.counting import engagement
 from bot.features.engagement.digest import (
     TREND_WEEKS,
     Digest,
+    cache_weeks,
     compute,
     digest_week,
     question_window,
     render,
 )
+from bot.features.engagement.drawing import ChartDrawer
 from bot.features.engagement.export import activity_csv
 from bot.i18n import N_, translate_plural
 from bot.markup import Text
@@ -237,6 +238,8 @@ async def build(
     week_start, week_end = digest_week(local_day)
     staff = [m.id for m in ctx.services.directory.staff(community.id, ("owner", "moderator"))]
     repo = ctx.uow.repo(DigestRepository)
+    # Read first, draw, and only then write the weeks to cache: on SQLite no write lock
+    # is held while the chart is drawn (the run claim comes last there, dispatcher).
     d = await compute(
         repo,
         community.id,
@@ -244,7 +247,7 @@ async def build(
         staff,
         window=question_window(week_start, week_end, community.tz),
         now=ctx.now,
-        cache=cache,
+        cache=False,
     )
     if skip_empty and all(w.is_empty for w in d.trend):
         return None
@@ -262,23 +265,21 @@ async def build(
     shown = [c for c, _ in d.channels] + [q.channel_id for q in d.question_refs]
     names = await channel_names(ctx.services, community, shown)
     text = render(ctx, d, late=late, extra=extra, names=names)
-    png = await asyncio.to_thread(render_chart, chart_data(ctx, community, d), ctx.locale)
+    png = await ctx.services.state(ChartDrawer).draw(chart_data(ctx, community, d), ctx.locale)
+    if cache:
+        await cache_weeks(repo, community.id, d.fresh, ctx.now)
     return text, Attachment(f"digest-{community.id}-{week_start.isoformat()}.png", png, "image/png")
 
 
-@router.job(JOB)
+@router.job(JOB, claim_last=True)
 async def send_digest(ctx: Context, event: JobFired) -> None:
     community = ctx.community
     if community is None:
         return
-    # The counts still in memory belong to this digest: write them in this unit of
-    # work (the run claim already holds SQLite's write lock).
-    state = engagement(ctx.services)
-    await state.flush(ctx.uow)
-    ctx.after_commit(state.committed)
-    # Whatever fails from here on, building the digest or the commit itself, the
-    # counts go back to memory for the next flush instead of being lost.
-    ctx.after_rollback(state.give_back)
+    # The counts still in memory belong to this digest: written first, in a
+    # transaction of their own (on SQLite this run holds no write lock yet: its
+    # claim comes last), so the figures below read them.
+    await engagement(ctx.services).flush()
     local_day = community.local_day(event.scheduled_for)
     built = await build(ctx, community, local_day, late=event.late, skip_empty=True)
     if built is None:
@@ -294,6 +295,11 @@ async def send_digest(ctx: Context, event: JobFired) -> None:
         local_day,
         " late" if event.late else "",
     )
+
+
+@router.on_shutdown
+async def _stop_drawing(services: Services) -> None:
+    services.state(ChartDrawer).close()
 
 
 @router.job(CLEANUP_JOB)

@@ -1,6 +1,8 @@
 """Welcomes wait during a join surge. Moderation detects it (bot/features/moderation)
 and publishes `SurgeStarted`: welcomes pause (the gate stays on) and the moderators
-hear once why. At `SurgeEnded` the paused private welcomes go to those still here."""
+hear once why. At `SurgeEnded` the paused private welcomes go to those still here,
+through the outbox: a surge's worth of private messages at once is a fan-out, paced to
+the platform's limits and sent even if the bot stops meanwhile."""
 
 from __future__ import annotations
 
@@ -68,6 +70,6 @@ async def surge_ended(ctx: Context, event: SurgeEnded) -> None:
         member = directory.by_id.get(state.member_id)
         if member is None or state.removed_at is not None:
             continue
-        private_welcome(ctx, member)
+        private_welcome(ctx, member, bulk=True)
         resumed.append(member.id)
     ctx.after_commit(lambda: rt.watching.update(resumed))

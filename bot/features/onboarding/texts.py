@@ -37,11 +37,15 @@ def accept_button(ctx: Context, community_id: int) -> Button:
     return Button(ctx.gettext(N_("I accept")), f"{PREFIX}:acc:{community_id}", "primary")
 
 
-def private_welcome(ctx: Context, member: MemberRef, inviter: str | None = None) -> None:
+def private_welcome(
+    ctx: Context, member: MemberRef, inviter: str | None = None, *, bulk: bool = False
+) -> None:
+    """`bulk`: through the outbox, paced (the welcomes a join surge held back)."""
     assert ctx.community is not None
     ctx.direct(
         member,
         render(ctx, "dm", member, inviter),
         buttons=[accept_button(ctx, ctx.community.id)],
         start_payload=f"{PREFIX}{ctx.community.id}",
+        bulk=bulk,
     )
