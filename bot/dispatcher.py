@@ -13,14 +13,12 @@ and the user gets one clear message; everything else goes on.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from bot import channels
-from bot.actions import Action, ActionResult, AnswerButton, AssignRole, Button, Reply
+from bot import channels, choices, failure_rules
+from bot.actions import Action, ActionResult, AnswerButton, Button
 from bot.commands import CommandSpec, Permission, UsageError, resolve
 from bot.context import Context, unscope
 from bot.directory import CommunityInfo, MemberRef
@@ -39,9 +37,10 @@ from bot.events import (
     StorageRecovered,
 )
 from bot.feature import CommandHandler, EventHandler, Feature, HandlerFilter, Observer, leaf_paths
-from bot.i18n import N_, gettext, translate
+from bot.i18n import N_, gettext
 from bot.markup import Text
 from bot.services import Services
+from bot.usage import misfit, usage
 from storage.database import is_unavailable
 from storage.unit_of_work import UnitOfWork
 
@@ -53,10 +52,6 @@ SPACE_EVENTS = (SpaceAdded, SpaceRemoved, SpaceMigrated)
 BOT_EVENTS = (MemberJoined, MemberLeft)
 # The dispatcher's own button: "this private chat is about that community".
 FOCUS = "use"
-# A choice made (`Router.button(choice=True)`) is claimed like a job run: one row per
-# message, as the handler's first write, so two presses never both run it.
-CHOICE_JOB = "choice"
-CHOICE_CLAIM_AT = datetime(2000, 1, 1, tzinfo=UTC)
 # Scheduled runs at once (the engine's pool holds 15 connections).
 JOBS_AT_ONCE = 4
 
@@ -358,7 +353,7 @@ class Dispatcher:
         try:
             parsed = resolve(root, event.args, dict(event.options))
         except UsageError as exc:
-            await self._say(ctx, self.misfit(ctx, exc) + self.usage(ctx, exc.spec, exc.path))
+            await self._say(ctx, misfit(ctx, exc) + usage(ctx, exc.spec, exc.path))
             return
         if level < parsed.spec.permission:
             await self._refuse(ctx, root.name, parsed.spec.permission)
@@ -401,34 +396,6 @@ class Dispatcher:
         ctx.reply(text, private=True)
         await self.run("dispatcher", _nothing, ctx)
 
-    def misfit(self, ctx: Context, exc: UsageError) -> Text:
-        """What did not fit, on a line before the usage (nothing when a word is
-        missing: the usage says it)."""
-        if not exc.reason:
-            return Text.of()
-        if exc.option is None:
-            said = ctx._(N_("I did not understand {value}."), value=exc.reason[:40])
-        else:
-            said = ctx._(
-                N_("{value} does not fit {option}: {meaning}."),
-                value=exc.reason[:40],
-                option=exc.option.name.upper(),
-                meaning=ctx.gettext(exc.option.description),
-            )
-        return said + "\n"
-
-    def usage(self, ctx: Context, spec: CommandSpec, path: str) -> Text:
-        if spec.subcommands:
-            lines = [
-                f"/{path} {sub.usage(prefix='')}  — {ctx.gettext(sub.description)}"
-                for sub in spec.subcommands
-            ]
-        else:
-            head = path.rsplit(" ", 1)[0] + " " if " " in path else ""
-            lines = [f"/{head}{spec.usage(prefix='')}  — {ctx.gettext(spec.description)}"]
-            lines += [f"  {o.name.upper()}: {ctx.gettext(o.description)}" for o in spec.options]
-        return ctx._(N_("Usage:")) + "\n" + "\n".join(lines)
-
     async def _button(
         self, event: ButtonPressed, community: CommunityInfo | None, member: MemberRef | None
     ) -> None:
@@ -450,31 +417,8 @@ class Dispatcher:
             return
         _feature, handler = entry
         if prefix in self.choices:
-            handler = self._choice(handler)
+            handler = choices.once_per_person(handler, self.services.instance_id)
         await self.run(f"button {prefix}", handler, ctx, event, payload)
-
-    def _choice(self, handler: Any) -> Any:
-        """A choice's handler: runs for the first press on its message only; every
-        press closes the message's buttons."""
-        by = self.services.instance_id
-
-        async def once(ctx: Context, event: ButtonPressed, payload: str) -> None:
-            ctx.act(AnswerButton(platform=event.platform, to=event, close=True))
-            # One choice per person and message (a message in a channel, such as a
-            # welcome posted there because private messages were closed, may be
-            # pressed by others); hashed: no account id is kept.
-            who = event.actor.user_id if event.actor else ""
-            where = f"{event.platform}|{event.channel_id}|{event.message_id}|{who}"
-            key = hashlib.sha256(where.encode()).hexdigest()[:40]
-            if await ctx.uow.jobs.claim(CHOICE_JOB, key, CHOICE_CLAIM_AT, ctx.now, by):
-                await handler(ctx, event, payload)
-                return
-            ctx.reply(
-                ctx._(N_("You already answered this. Pressing it again changes nothing.")),
-                private=True,
-            )
-
-        return once
 
     async def _focused(self, ctx: Context, event: ButtonPressed, payload: str) -> None:
         """The person said which community their private chat is about: run the
@@ -627,64 +571,9 @@ class Dispatcher:
         for action in actions:
             result = await self.services.delivery.perform(action)
             if not result.ok:
-                await self._on_failure(action, result, ctx)
+                await failure_rules.apply(self, action, result, ctx)
             results.append(result)
         return results
-
-    async def _on_failure(self, action: Action, result: ActionResult, ctx: Context) -> None:
-        """The written rules for platform errors the owner can fix."""
-        log.warning(
-            "%s on %s failed: %s %s",
-            type(action).__name__,
-            action.platform,
-            result.error,
-            result.detail,
-        )
-        if isinstance(action, AssignRole) and result.error == "forbidden" and ctx.community:
-            role = result.detail or action.role
-
-            async def tell(notice: Context) -> None:
-                # Queued in the notice's own unit of work (run again if the database
-                # is briefly unreachable), sent by the outbox's worker.
-                notice.tell_owners(
-                    lambda locale: translate(
-                        locale,
-                        N_(
-                            "I could not give a member the role {role}: my own role must be above it and I need the Manage Roles permission. Please move my role higher in the server settings."
-                        ),
-                        role=role,
-                    )
-                )
-
-            await self.run("dispatcher", tell, self.context(ctx.event, ctx.community, None))
-        elif isinstance(action, Reply) and result.error == "not_found":
-            return
-        elif (place := channels.failed_post(action, result)) and ctx.community is not None:
-            await self._channel_trouble(action.platform, *place, result, ctx.community, ctx)
-
-    async def _channel_trouble(
-        self,
-        platform: str,
-        space_id: str,
-        channel_id: str,
-        result: ActionResult,
-        community: CommunityInfo,
-        ctx: Context,
-    ) -> None:
-        """A post to a configured channel failed: the owners hear it once, with what
-        to do, until the setting changes."""
-        for key in channels.configured_keys(self.services, community, channel_id):
-            if not self.trouble.first_time(community.id, key):
-                continue
-            assert result.error is not None
-            text = await channels.trouble_notice(
-                self.services, community, platform, space_id, channel_id, key, result.error
-            )
-            notice = self.context(ctx.event, community, None)
-            notice.tell_owners(lambda _locale: text)  # noqa: B023 (called at once)
-            # Through a run: the notices are queued in its unit of work (the outbox).
-            await self.run("dispatcher", _nothing, notice)
-
 
 async def _nothing(ctx: Context) -> None:
     """A run with nothing to do but perform what is already queued."""

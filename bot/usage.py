@@ -1,0 +1,40 @@
+"""What a person is told when a command's words do not fit: what did not fit, then
+the command's usage, in the community's language (the dispatcher's answer to a
+`UsageError`)."""
+
+from __future__ import annotations
+
+from bot.commands import CommandSpec, UsageError
+from bot.context import Context
+from bot.i18n import N_
+from bot.markup import Text
+
+
+def misfit(ctx: Context, exc: UsageError) -> Text:
+    """What did not fit, on a line before the usage (nothing when a word is
+    missing: the usage says it)."""
+    if not exc.reason:
+        return Text.of()
+    if exc.option is None:
+        said = ctx._(N_("I did not understand {value}."), value=exc.reason[:40])
+    else:
+        said = ctx._(
+            N_("{value} does not fit {option}: {meaning}."),
+            value=exc.reason[:40],
+            option=exc.option.name.upper(),
+            meaning=ctx.gettext(exc.option.description),
+        )
+    return said + "\n"
+
+def usage(ctx: Context, spec: CommandSpec, path: str) -> Text:
+    """A command's usage: its forms (or its subcommands') with what each word means."""
+    if spec.subcommands:
+        lines = [
+            f"/{path} {sub.usage(prefix='')}  — {ctx.gettext(sub.description)}"
+            for sub in spec.subcommands
+        ]
+    else:
+        head = path.rsplit(" ", 1)[0] + " " if " " in path else ""
+        lines = [f"/{head}{spec.usage(prefix='')}  — {ctx.gettext(spec.description)}"]
+        lines += [f"  {o.name.upper()}: {ctx.gettext(o.description)}" for o in spec.options]
+    return ctx._(N_("Usage:")) + "\n" + "\n".join(lines)
