@@ -296,3 +296,29 @@ async def test_moving_a_series_moves_its_dates_reminders_and_next_posts(
     # Dana's 1h reminder followed the new time (18:00 UTC, not 17:00): one, not two.
     reminders = [t for t in console.seen_by("@dana") if "starts in 1 hour" in t]
     assert len(reminders) == 1
+
+
+async def test_a_cancelled_date_is_not_cancelled_changed_or_filled_again(
+    console: ConsoleCommunity,
+) -> None:
+    await post_event(console)
+    await console.run("/join dana\n/event add 1 dana\n/event cancel 1")
+    assert console.seen_by("@dana")[-1].startswith("Cancelled: Board games.")
+    told = len(console.seen_by("@dana"))
+    for line in ("/event cancel 1", "/event cancel 1 series", "/event edit 1 one place Home", "/event add 1 dana"):
+        console.clear()
+        await console.run(line)
+        assert console.last_text() == "Event number 1 is cancelled. Nothing was changed.", line
+        assert console.seen_by("#general") == []  # the card is not edited again
+    console.clear()
+    assert len(console.seen_by("@dana")) == 0 and told > 0  # nobody is told twice
+
+
+async def test_removing_one_who_is_not_on_the_list_says_so(console: ConsoleCommunity) -> None:
+    await post_event(console)
+    await console.run("/join dana\n/event remove 1 dana")
+    assert console.last_text() == "dana is not on the list of Board games. Nothing was changed."
+    await console.run("/event add 1 dana\n/event remove 1 dana")
+    assert console.last_text() == "dana is off the list of Board games."
+    await console.run("/event remove 1 dana")
+    assert console.last_text() == "dana is not on the list of Board games. Nothing was changed."

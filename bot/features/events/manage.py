@@ -55,6 +55,12 @@ async def _dates(
     if occ.ends_at <= ctx.now:
         ctx.reply(ctx._(N_("Event number {number} is over."), number=number), private=True)
         return None
+    if occ.cancelled_at is not None:  # cancelled again, attendees would be told again
+        ctx.reply(
+            ctx._(N_("Event number {number} is cancelled. Nothing was changed."), number=number),
+            private=True,
+        )
+        return None
     if scope == "one":
         return series, [occ]
     later = [
