@@ -326,9 +326,16 @@ class ConsoleAdapter:
     def buttons_for(self, member: ConsoleMember, channel: str) -> list[tuple[Button, str]]:
         """The buttons MEMBER can press now: the latest shown to them privately or in
         CHANNEL (a member cannot press another member's private buttons)."""
+        return self.buttons_where(member, channel)[1]
+
+    def buttons_where(
+        self, member: ConsoleMember, channel: str
+    ) -> tuple[str, list[tuple[Button, str]]]:
+        """`buttons_for`, with where they were shown: `@<user id>` (privately) or the room."""
         mine = (f"@{member.user_id}", room_of(member.space_id, channel))
         return next(
-            (shown for where, shown in reversed(self.button_sets.items()) if where in mine), []
+            ((where, shown) for where, shown in reversed(self.button_sets.items()) if where in mine),
+            ("", []),
         )
 
     async def emit(self, event: Event) -> None:

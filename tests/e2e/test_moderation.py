@@ -271,3 +271,21 @@ async def test_a_list_changed_by_another_process_is_reloaded(console: ConsoleCom
     await console.run("/say a what a fraud")  # noticed: the list is reloaded
     await console.run("/say b another fraud")
     assert [t for t in alerts(console) if "“fraud”" in t]
+
+
+async def test_a_button_pressed_on_a_private_alert_edits_it_there_not_in_the_room(
+    console: ConsoleCommunity,
+) -> None:
+    """Without an alert channel the alerts go to the moderators privately; one pressed
+    by a moderator standing in #general is edited in the private chat, never shown in
+    the room the members read."""
+    await console.run(
+        "/join mod\n/staff set moderator mod\n/config set moderation.watch on\n/watch add crypto*"
+    )
+    console.clear()
+    await console.run("/say dana buy crypto now")
+    assert any("Watched word" in t for t in console.seen_by("@mod"))
+    await console.run("/as mod\n/click 5")  # handled, from #general
+    assert not any("Watched word" in t for t in console.seen_by("#general"))
+    assert "mod marked it handled" in console.seen_by("@mod")[-1]
+    assert "mod marked it handled" in console.seen_by("@owner")[-1]
