@@ -322,3 +322,19 @@ async def test_removing_one_who_is_not_on_the_list_says_so(console: ConsoleCommu
     assert console.last_text() == "dana is off the list of Board games."
     await console.run("/event remove 1 dana")
     assert console.last_text() == "dana is not on the list of Board games. Nothing was changed."
+
+
+async def test_the_waitlist_is_first_come_first_served_at_the_same_instant(
+    console: ConsoleCommunity,
+) -> None:
+    """The console's clock stands still: three answers at one instant still queue in
+    the order they came, whatever the members' numbers."""
+    await post_event(console, CREATE.replace("| 2 |", "| 1 |"))
+    await console.run("/join zed\n/join eli\n/event add 1 zed\n/event add 1 eli\n/event add 1 owner")
+    assert console.last_text() == "Board games is full: owner is number 2 on the waitlist."
+    await console.run("/event attendees 1")
+    assert console.last_text().endswith("Waitlist, in order (2):\n• eli\n• owner")
+    console.clear()
+    await console.run("/event remove 1 zed")
+    assert console.seen_by("@eli")[-1].startswith("A seat came free: you are going to Board games.")
+    assert not any("A seat came free" in t for t in console.seen_by("@owner"))
