@@ -338,3 +338,10 @@ async def test_the_waitlist_is_first_come_first_served_at_the_same_instant(
     await console.run("/event remove 1 zed")
     assert console.seen_by("@eli")[-1].startswith("A seat came free: you are going to Board games.")
     assert not any("A seat came free" in t for t in console.seen_by("@owner"))
+
+
+async def test_a_hebrew_reminder_says_one_day_as_people_do(console: ConsoleCommunity) -> None:
+    await post_event(console)
+    await console.run("/event add 1 owner\n/config set locale he\n/advance 3d")
+    [reminder] = [t for t in console.seen_by("@owner") if t.startswith("תזכורת")]
+    assert "מתחיל בעוד יום אחד." in reminder  # not "בעוד 1 יום"
