@@ -345,3 +345,25 @@ async def test_a_hebrew_reminder_says_one_day_as_people_do(console: ConsoleCommu
     await console.run("/event add 1 owner\n/config set locale he\n/advance 3d")
     [reminder] = [t for t in console.seen_by("@owner") if t.startswith("תזכורת")]
     assert "מתחיל בעוד יום אחד." in reminder  # not "בעוד 1 יום"
+
+
+async def test_create_without_a_start_or_with_a_repeat_ending_at_once_explains(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/event create Picnic")
+    assert console.last_text() == (
+        "An event needs a start, after a |:\n/event create Picnic | Thursday 19:00\n"
+        "Nothing was stored."
+    )
+    for ends in ("weekly until 1.1.2020", "weekly until 4.3.2026"):  # past; before the 2nd
+        await console.run(f"/event create Picnic | Thursday 19:00 | 2h | Park | 5 | | {ends}")
+        assert console.last_text() == (
+            f"The repeat “{ends}” ends before its second date. A repeat has from 2 to 52 "
+            "dates.\nNothing was stored."
+        )
+    assert await scalar(console, "SELECT count(*) FROM event_series") == 0
+    # The example the Hebrew answer gives is one the bot reads.
+    await console.run("/config set locale he\n/event create פיקניק")
+    assert "/event create פיקניק | יום חמישי 19:00" in console.last_text()
+    await console.run("/event create פיקניק | יום חמישי 19:00")
+    assert console.last_text().startswith("כך הבנתי:")
