@@ -138,6 +138,19 @@ async def test_an_unknown_join_is_credited_by_an_owner(console: ConsoleCommunity
     assert "already known" in console.last_text()
 
 
+async def test_an_owner_cannot_credit_a_circle(console: ConsoleCommunity) -> None:
+    """yossi brought rina, rina brought dov: neither can be counted as their brought's."""
+    await console.run("/join yossi\n/join rina\n/join dov")
+    await console.run("/referrals credit rina yossi\n/referrals credit dov rina")
+    for newcomer, inviter in (("yossi", "rina"), ("yossi", "dov")):
+        await console.run(f"/referrals credit {newcomer} {inviter}")
+        assert console.last_text() == (
+            f"{inviter} joined through {newcomer}, so {inviter} cannot have brought "
+            f"{newcomer}. Nothing was changed."
+        )
+        assert (await _referral(console, "yossi")).inviter_id is None
+
+
 async def test_ambassador_level_rises_at_once_and_falls_at_the_monthly_review(
     console: ConsoleCommunity,
 ) -> None:
