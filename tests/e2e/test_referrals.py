@@ -120,6 +120,7 @@ async def test_owners_see_chains_members_do_not(console: ConsoleCommunity) -> No
     assert "yossi brought 1 member who stayed and took part:" in shown
     assert "dana, joined" in shown and "counted (through their link)" in shown
     assert "↳ avi, joined" in shown
+    assert "\n    ↳ avi, joined" in shown and "• " not in shown.split("↳")[0].splitlines()[-1]
     console.clear()
     await console.run("/as dana\n/referrals show yossi")
     assert "yossi brought" not in console.last_text()

@@ -125,10 +125,10 @@ async def show(ctx: Context, args: dict[str, Any]) -> None:
         assert r.inviter_id is not None
         second.setdefault(r.inviter_id, []).append(r)
     rows: list[tuple[str, ...]] = []
-    for r in first:
-        rows.append((_line(ctx, r),))
-        for rr in second.get(r.member_id or -1, []):
-            rows.append(("    ↳ " + _line(ctx, rr),))
+    for r in first:  # who they brought in turn: under the item, not as bullets of their own
+        rows.append(
+            (_line(ctx, r), *("\n    ↳ " + _line(ctx, rr) for rr in second.get(r.member_id or -1, [])))
+        )
     qualified = sum(r.status == QUALIFIED for r in first)
     ctx.reply(
         lines(
