@@ -289,3 +289,23 @@ async def test_a_button_pressed_on_a_private_alert_edits_it_there_not_in_the_roo
     assert not any("Watched word" in t for t in console.seen_by("#general"))
     assert "mod marked it handled" in console.seen_by("@mod")[-1]
     assert "mod marked it handled" in console.seen_by("@owner")[-1]
+
+
+async def test_the_buttons_never_time_out_kick_or_ban_an_owner_or_moderator(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(MODS + "/join mod\n/join mod2\n/staff set moderator mod\n/staff set moderator mod2")
+    for staff in ("owner", "mod2"):
+        await console.run(f"/say {staff} you are all wrong\n/as dana\n/reply {staff} /report rude")
+        console.clear()
+        await console.run("/as mod\n/in mods")
+        for button in (2, 3, 4):  # time out, kick, ban
+            await console.run(f"/click {button}")
+            assert console.seen_by("log")[-1] == (
+                f"(kehila, on the button: {staff} is an owner or moderator: these buttons do "
+                "not act on them.)"
+            )
+        assert not console.actions(Ban) and not console.actions(Kick)
+        assert not console.actions(Restrict) and not console.adapter.member(staff).restricted
+        await console.run("/click 1\n/in general")  # the message itself may still go
+        assert console.actions(Delete)
