@@ -367,3 +367,15 @@ async def test_create_without_a_start_or_with_a_repeat_ending_at_once_explains(
     assert "/event create פיקניק | יום חמישי 19:00" in console.last_text()
     await console.run("/event create פיקניק | יום חמישי 19:00")
     assert console.last_text().startswith("כך הבנתי:")
+
+
+async def test_discard_pressed_after_post_it_says_it_is_posted_and_keeps_it(
+    console: ConsoleCommunity,
+) -> None:
+    await post_event(console)
+    # From another channel the latest buttons shown to the owner are the preview's.
+    await console.run("/in elsewhere\n/click 2")  # Discard, a tap sent before they closed
+    assert console.last_text() == "This event is posted already."
+    await console.run("/events")
+    assert "Board games" in console.last_text()
+    assert await scalar(console, "SELECT count(*) FROM event_series") == 1

@@ -226,7 +226,9 @@ async def confirm(ctx: Context, event: ButtonPressed, payload: str) -> None:
         ctx.reply(ctx._(N_("Only the person who created this draft can post it.")), private=True)
         return
     if choice == "no":
-        await repo.discard_draft(series.id)
+        if not await repo.discard_draft(series.id):  # posted already: it stays
+            ctx.reply(ctx._(N_("This event is posted already.")), private=True)
+            return
         ctx.reply(ctx._(N_("Discarded. Nothing was posted.")), private=True)
         return
     dates = await repo.occurrences(series.id)
