@@ -379,3 +379,18 @@ async def test_discard_pressed_after_post_it_says_it_is_posted_and_keeps_it(
     await console.run("/events")
     assert "Board games" in console.last_text()
     assert await scalar(console, "SELECT count(*) FROM event_series") == 1
+
+
+async def test_fewer_seats_than_people_going_says_nobody_was_taken_off(
+    console: ConsoleCommunity,
+) -> None:
+    await post_event(console)
+    await console.run("/join dana\n/event add 1 dana\n/event add 1 owner\n/event edit 1 one capacity 1")
+    assert console.last_text() == (
+        "Changed 1 date.\n"
+        "1 date has more people going than seats; nobody was taken off its list."
+    )
+    await console.run("/config set locale he\n/event edit 1 one capacity 1")
+    assert "במועד אחד יש יותר משתתפים ממקומות" in console.last_text()
+    await console.run("/event attendees 1")
+    assert "(2)" in console.last_text()  # both still going
