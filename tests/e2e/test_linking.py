@@ -193,3 +193,11 @@ async def test_mydata_from_either_account_lists_both_and_the_codes(
     assert sorted(a["user_id"] for a in exported["accounts"]) == ["dana", "dana2"]
     [used] = exported["linking"]["codes"]
     assert used["kind"] == "link" and used["used_at"] is not None
+
+
+async def test_hebrew_says_an_owner_linked_them_not_an_administrator(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/config set locale he\n/join dana\n/join dana2\n/members link dana dana2")
+    told = [t for t in console.seen_by("@dana") if "/unlink" in t]
+    assert told and told[-1].lstrip("\u200f").startswith("אחד מבעלי Test Community קישר")
