@@ -226,12 +226,17 @@ class ConsoleAdapter:
         for where, shown in list(self.button_sets.items()):
             if any(message_id == action.message_id for _, message_id in shown):
                 del self.button_sets[where]
+        # The same message, edited: it keeps its id (so a later press on it is a
+        # press on the message its feature sent and knows).
+        same = action.message_id
         if action.channel_id.startswith("@"):  # a private message
             user_id = action.channel_id[1:]
             audience = f"@{self._name(user_id)}"
-            return self._show(action, action.text, audience, action.buttons, where=f"@{user_id}")
+            return self._show(
+                action, action.text, audience, action.buttons, where=f"@{user_id}", message_id=same
+            )
         audience = room_of(action.space_id, action.channel_id)
-        return self._show(action, action.text, audience, action.buttons)
+        return self._show(action, action.text, audience, action.buttons, message_id=same)
 
     @actions.performs(Delete)
     async def _delete(self, action: Delete) -> ActionResult:
@@ -353,8 +358,9 @@ class ConsoleAdapter:
         buttons: Sequence[Button],
         *,
         where: str | None = None,
+        message_id: str | None = None,
     ) -> ActionResult:
-        message_id = self.next_id()
+        message_id = message_id or self.next_id()
         rendered = text.plain()
         attachments = getattr(action, "attachments", ())
         for attachment in attachments:

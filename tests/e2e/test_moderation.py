@@ -309,3 +309,14 @@ async def test_the_buttons_never_time_out_kick_or_ban_an_owner_or_moderator(
         assert not console.actions(Restrict) and not console.adapter.member(staff).restricted
         await console.run("/click 1\n/in general")  # the message itself may still go
         assert console.actions(Delete)
+
+
+async def test_each_press_edits_the_channel_alert_once(console: ConsoleCommunity) -> None:
+    """The console keeps an edited message's id, as platforms do: a second press on
+    the edited alert edits it once, not once as "pressed" and again as "sent"."""
+    await console.run(MODS + "/say troll buy now\n/as dana\n/reply troll /report spam")
+    await console.run("/as owner\n/in mods")
+    for button in (1, 2, 5):  # delete, time out, handled
+        console.clear()
+        await console.run(f"/click {button}")
+        assert len(alerts(console)) == 1, alerts(console)
