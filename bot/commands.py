@@ -37,6 +37,11 @@ class OptionSpec:
     minimum: int | None = None
     maximum: int | None = None
 
+    @property
+    def label(self) -> str:
+        """How usage, /help and wrong-input answers name it: `WEEKS`, `one|series`."""
+        return "|".join(self.choices) if self.type == "choice" else self.name.upper()
+
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
@@ -65,8 +70,7 @@ class CommandSpec:
     def usage(self, prefix: str = "/") -> str:
         parts = [prefix + self.name]
         for opt in self.options:
-            label = opt.name.upper() if opt.type != "choice" else "|".join(opt.choices)
-            parts.append(label if opt.required else f"[{label}]")
+            parts.append(opt.label if opt.required else f"[{opt.label}]")
         return " ".join(parts)
 
 

@@ -149,8 +149,21 @@ def duration(locale: str, value: timedelta) -> str:
     seconds = int(value.total_seconds())
     for unit, size in DURATION_UNITS:
         if seconds and seconds % size == 0:
-            return str(format_unit(seconds // size, f"duration-{unit}", locale=loc))
-    return str(format_unit(seconds, "duration-second", locale=loc))
+            return _one(loc, unit, seconds // size)
+    return _one(loc, "second", seconds)
+
+
+# CLDR writes Hebrew's one as "1 יום"; people (and our catalogs) say "יום אחד".
+_HEBREW_ONE = {
+    "week": "שבוע אחד", "day": "יום אחד", "hour": "שעה אחת", "minute": "דקה אחת",
+    "second": "שנייה אחת",
+}
+
+
+def _one(loc: str, unit: str, count: int) -> str:
+    if count == 1 and loc.startswith("he"):
+        return _HEBREW_ONE[unit]
+    return str(format_unit(count, f"duration-{unit}", locale=loc))
 
 
 def day(locale: str, value: date) -> str:

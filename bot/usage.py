@@ -21,7 +21,7 @@ def misfit(ctx: Context, exc: UsageError) -> Text:
         said = ctx._(
             N_("{value} does not fit {option}: {meaning}."),
             value=exc.reason[:40],
-            option=exc.option.name.upper(),
+            option=exc.option.label,
             meaning=ctx.gettext(exc.option.description),
         )
     return said + "\n"
@@ -36,5 +36,5 @@ def usage(ctx: Context, spec: CommandSpec, path: str) -> Text:
     else:
         head = path.rsplit(" ", 1)[0] + " " if " " in path else ""
         lines = [f"/{head}{spec.usage(prefix='')}  — {ctx.gettext(spec.description)}"]
-        lines += [f"  {o.name.upper()}: {ctx.gettext(o.description)}" for o in spec.options]
+        lines += [f"  {o.label}: {ctx.gettext(o.description)}" for o in spec.options]
     return ctx._(N_("Usage:")) + "\n" + "\n".join(lines)

@@ -295,6 +295,13 @@ class EventsRepo:
             )
         )
 
+    async def last_waiting_at(self, occurrence_id: int) -> datetime | None:
+        return await self.session.scalar(
+            select(func.max(EventRsvp.updated_at)).where(
+                EventRsvp.occurrence_id == occurrence_id, EventRsvp.status == WAITING
+            )
+        )
+
     async def first_waiting(self, occurrence_id: int) -> int | None:
         return await self.session.scalar(
             select(EventRsvp.member_id)

@@ -226,21 +226,17 @@ class ConsoleAdapter:
         for where, shown in list(self.button_sets.items()):
             if any(message_id == action.message_id for _, message_id in shown):
                 del self.button_sets[where]
+        # The same message, edited: it keeps its id (so a later press on it is a
+        # press on the message its feature sent and knows).
+        same = action.message_id
         if action.channel_id.startswith("@"):  # a private message
             user_id = action.channel_id[1:]
             audience = f"@{self._name(user_id)}"
             return self._show(
-                action,
-                action.text,
-                audience,
-                action.buttons,
-                where=f"@{user_id}",
-                message_id=action.message_id,
+                action, action.text, audience, action.buttons, where=f"@{user_id}", message_id=same
             )
         audience = room_of(action.space_id, action.channel_id)
-        return self._show(
-            action, action.text, audience, action.buttons, message_id=action.message_id
-        )
+        return self._show(action, action.text, audience, action.buttons, message_id=same)
 
     @actions.performs(Delete)
     async def _delete(self, action: Delete) -> ActionResult:
@@ -335,9 +331,16 @@ class ConsoleAdapter:
     def buttons_for(self, member: ConsoleMember, channel: str) -> list[tuple[Button, str]]:
         """The buttons MEMBER can press now: the latest shown to them privately or in
         CHANNEL (a member cannot press another member's private buttons)."""
+        return self.buttons_where(member, channel)[1]
+
+    def buttons_where(
+        self, member: ConsoleMember, channel: str
+    ) -> tuple[str, list[tuple[Button, str]]]:
+        """`buttons_for`, with where they were shown: `@<user id>` (privately) or the room."""
         mine = (f"@{member.user_id}", room_of(member.space_id, channel))
         return next(
-            (shown for where, shown in reversed(self.button_sets.items()) if where in mine), []
+            ((where, shown) for where, shown in reversed(self.button_sets.items()) if where in mine),
+            ("", []),
         )
 
     async def emit(self, event: Event) -> None:
@@ -357,7 +360,6 @@ class ConsoleAdapter:
         where: str | None = None,
         message_id: str | None = None,
     ) -> ActionResult:
-        # An edited message keeps its id, as on the platforms; a new one gets the next.
         message_id = message_id or self.next_id()
         rendered = text.plain()
         attachments = getattr(action, "attachments", ())

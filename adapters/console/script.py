@@ -316,7 +316,7 @@ class ConsoleSession:
         )
 
     async def _click(self, rest: str) -> None:
-        shown = self.adapter.buttons_for(self.actor, self.channel)
+        where, shown = self.adapter.buttons_where(self.actor, self.channel)
         if not shown:
             raise Refused(
                 f"no buttons to press: none were shown to {self.actor.handle}, privately "
@@ -334,15 +334,19 @@ class ConsoleSession:
                 "(these buttons are closed: the platform no longer offers them; this click "
                 "stands for a tap sent before they closed)"
             )
+        # Pressed in the private chat where the buttons were shown, as platforms say
+        # (an edit of that message then goes there, not to the room the actor is in).
+        private = where.startswith("@")
         await self.adapter.emit(
             ButtonPressed(
                 platform="console",
                 space_id=await self._space(self.actor),
                 actor=self._actor(self.actor),
                 at=self.adapter.now(),
-                channel_id=self.channel,
+                channel_id=where if private else self.channel,
                 message_id=message_id,
                 action_id=button.action_id,
+                private=private,
             )
         )
 

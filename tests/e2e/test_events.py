@@ -296,3 +296,101 @@ async def test_moving_a_series_moves_its_dates_reminders_and_next_posts(
     # Dana's 1h reminder followed the new time (18:00 UTC, not 17:00): one, not two.
     reminders = [t for t in console.seen_by("@dana") if "starts in 1 hour" in t]
     assert len(reminders) == 1
+
+
+async def test_a_cancelled_date_is_not_cancelled_changed_or_filled_again(
+    console: ConsoleCommunity,
+) -> None:
+    await post_event(console)
+    await console.run("/join dana\n/event add 1 dana\n/event cancel 1")
+    assert console.seen_by("@dana")[-1].startswith("Cancelled: Board games.")
+    told = len(console.seen_by("@dana"))
+    for line in ("/event cancel 1", "/event cancel 1 series", "/event edit 1 one place Home", "/event add 1 dana"):
+        console.clear()
+        await console.run(line)
+        assert console.last_text() == "Event number 1 is cancelled. Nothing was changed.", line
+        assert console.seen_by("#general") == []  # the card is not edited again
+    console.clear()
+    assert len(console.seen_by("@dana")) == 0 and told > 0  # nobody is told twice
+
+
+async def test_removing_one_who_is_not_on_the_list_says_so(console: ConsoleCommunity) -> None:
+    await post_event(console)
+    await console.run("/join dana\n/event remove 1 dana")
+    assert console.last_text() == "dana is not on the list of Board games. Nothing was changed."
+    await console.run("/event add 1 dana\n/event remove 1 dana")
+    assert console.last_text() == "dana is off the list of Board games."
+    await console.run("/event remove 1 dana")
+    assert console.last_text() == "dana is not on the list of Board games. Nothing was changed."
+
+
+async def test_the_waitlist_is_first_come_first_served_at_the_same_instant(
+    console: ConsoleCommunity,
+) -> None:
+    """The console's clock stands still: three answers at one instant still queue in
+    the order they came, whatever the members' numbers."""
+    await post_event(console, CREATE.replace("| 2 |", "| 1 |"))
+    await console.run("/join zed\n/join eli\n/event add 1 zed\n/event add 1 eli\n/event add 1 owner")
+    assert console.last_text() == "Board games is full: owner is number 2 on the waitlist."
+    await console.run("/event attendees 1")
+    assert console.last_text().endswith("Waitlist, in order (2):\n• eli\n• owner")
+    console.clear()
+    await console.run("/event remove 1 zed")
+    assert console.seen_by("@eli")[-1].startswith("A seat came free: you are going to Board games.")
+    assert not any("A seat came free" in t for t in console.seen_by("@owner"))
+
+
+async def test_a_hebrew_reminder_says_one_day_as_people_do(console: ConsoleCommunity) -> None:
+    await post_event(console)
+    await console.run("/event add 1 owner\n/config set locale he\n/advance 3d")
+    [reminder] = [t for t in console.seen_by("@owner") if t.startswith("תזכורת")]
+    assert "מתחיל בעוד יום אחד." in reminder  # not "בעוד 1 יום"
+
+
+async def test_create_without_a_start_or_with_a_repeat_ending_at_once_explains(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/event create Picnic")
+    assert console.last_text() == (
+        "An event needs a start, after a |:\n/event create Picnic | Thursday 19:00\n"
+        "Nothing was stored."
+    )
+    for ends in ("weekly until 1.1.2020", "weekly until 4.3.2026"):  # past; before the 2nd
+        await console.run(f"/event create Picnic | Thursday 19:00 | 2h | Park | 5 | | {ends}")
+        assert console.last_text() == (
+            f"The repeat “{ends}” ends before its second date. A repeat has from 2 to 52 "
+            "dates.\nNothing was stored."
+        )
+    assert await scalar(console, "SELECT count(*) FROM event_series") == 0
+    # The example the Hebrew answer gives is one the bot reads.
+    await console.run("/config set locale he\n/event create פיקניק")
+    assert "/event create פיקניק | יום חמישי 19:00" in console.last_text()
+    await console.run("/event create פיקניק | יום חמישי 19:00")
+    assert console.last_text().startswith("כך הבנתי:")
+
+
+async def test_discard_pressed_after_post_it_says_it_is_posted_and_keeps_it(
+    console: ConsoleCommunity,
+) -> None:
+    await post_event(console)
+    # From another channel the latest buttons shown to the owner are the preview's.
+    await console.run("/in elsewhere\n/click 2")  # Discard, a tap sent before they closed
+    assert console.last_text() == "This event is posted already."
+    await console.run("/events")
+    assert "Board games" in console.last_text()
+    assert await scalar(console, "SELECT count(*) FROM event_series") == 1
+
+
+async def test_fewer_seats_than_people_going_says_nobody_was_taken_off(
+    console: ConsoleCommunity,
+) -> None:
+    await post_event(console)
+    await console.run("/join dana\n/event add 1 dana\n/event add 1 owner\n/event edit 1 one capacity 1")
+    assert console.last_text() == (
+        "Changed 1 date.\n"
+        "1 date has more people going than seats; nobody was taken off its list."
+    )
+    await console.run("/config set locale he\n/event edit 1 one capacity 1")
+    assert "במועד אחד יש יותר משתתפים ממקומות" in console.last_text()
+    await console.run("/event attendees 1")
+    assert "(2)" in console.last_text()  # both still going

@@ -193,3 +193,26 @@ async def test_mydata_from_either_account_lists_both_and_the_codes(
     assert sorted(a["user_id"] for a in exported["accounts"]) == ["dana", "dana2"]
     [used] = exported["linking"]["codes"]
     assert used["kind"] == "link" and used["used_at"] is not None
+
+
+async def test_hebrew_says_an_owner_linked_them_not_an_administrator(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/config set locale he\n/join dana\n/join dana2\n/members link dana dana2")
+    told = [t for t in console.seen_by("@dana") if "/unlink" in t]
+    assert told and told[-1].lstrip("\u200f").startswith("אחד מבעלי Test Community קישר")
+
+
+async def test_linking_a_member_with_a_moderator_says_the_role_they_have_now(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/join dana\n/join mod\n/staff set moderator mod\n/members link dana mod")
+    assert console.last_text().endswith(
+        "dana is moderator now, the higher role of the two (/staff changes it)."
+    )
+    await console.run("/join eli\n/members link dana eli")  # no rise: nothing said
+    assert "higher role" not in console.last_text()
+    await console.run("/config set locale de\n/join gil\n/members link gil owner")
+    assert console.last_text().endswith(
+        "gil hat jetzt die Rolle Eigentümer, die höhere der beiden (/staff ändert sie)."
+    )

@@ -271,3 +271,52 @@ async def test_a_list_changed_by_another_process_is_reloaded(console: ConsoleCom
     await console.run("/say a what a fraud")  # noticed: the list is reloaded
     await console.run("/say b another fraud")
     assert [t for t in alerts(console) if "“fraud”" in t]
+
+
+async def test_a_button_pressed_on_a_private_alert_edits_it_there_not_in_the_room(
+    console: ConsoleCommunity,
+) -> None:
+    """Without an alert channel the alerts go to the moderators privately; one pressed
+    by a moderator standing in #general is edited in the private chat, never shown in
+    the room the members read."""
+    await console.run(
+        "/join mod\n/staff set moderator mod\n/config set moderation.watch on\n/watch add crypto*"
+    )
+    console.clear()
+    await console.run("/say dana buy crypto now")
+    assert any("Watched word" in t for t in console.seen_by("@mod"))
+    await console.run("/as mod\n/click 5")  # handled, from #general
+    assert not any("Watched word" in t for t in console.seen_by("#general"))
+    assert "mod marked it handled" in console.seen_by("@mod")[-1]
+    assert "mod marked it handled" in console.seen_by("@owner")[-1]
+
+
+async def test_the_buttons_never_time_out_kick_or_ban_an_owner_or_moderator(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(MODS + "/join mod\n/join mod2\n/staff set moderator mod\n/staff set moderator mod2")
+    for staff in ("owner", "mod2"):
+        await console.run(f"/say {staff} you are all wrong\n/as dana\n/reply {staff} /report rude")
+        console.clear()
+        await console.run("/as mod\n/in mods")
+        for button in (2, 3, 4):  # time out, kick, ban
+            await console.run(f"/click {button}")
+            assert console.seen_by("log")[-1] == (
+                f"(kehila, on the button: {staff} is an owner or moderator: these buttons do "
+                "not act on them.)"
+            )
+        assert not console.actions(Ban) and not console.actions(Kick)
+        assert not console.actions(Restrict) and not console.adapter.member(staff).restricted
+        await console.run("/click 1\n/in general")  # the message itself may still go
+        assert console.actions(Delete)
+
+
+async def test_each_press_edits_the_channel_alert_once(console: ConsoleCommunity) -> None:
+    """The console keeps an edited message's id, as platforms do: a second press on
+    the edited alert edits it once, not once as "pressed" and again as "sent"."""
+    await console.run(MODS + "/say troll buy now\n/as dana\n/reply troll /report spam")
+    await console.run("/as owner\n/in mods")
+    for button in (1, 2, 5):  # delete, time out, handled
+        console.clear()
+        await console.run(f"/click {button}")
+        assert len(alerts(console)) == 1, alerts(console)

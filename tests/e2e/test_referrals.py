@@ -120,6 +120,7 @@ async def test_owners_see_chains_members_do_not(console: ConsoleCommunity) -> No
     assert "yossi brought 1 member who stayed and took part:" in shown
     assert "dana, joined" in shown and "counted (through their link)" in shown
     assert "↳ avi, joined" in shown
+    assert "\n    ↳ avi, joined" in shown and "• " not in shown.split("↳")[0].splitlines()[-1]
     console.clear()
     await console.run("/as dana\n/referrals show yossi")
     assert "yossi brought" not in console.last_text()
@@ -136,6 +137,19 @@ async def test_an_unknown_join_is_credited_by_an_owner(console: ConsoleCommunity
     assert (await _referral(console, "rina")).inviter_id == _ref(console, "yossi").id
     await console.run("/referrals credit rina owner")  # decided: not again
     assert "already known" in console.last_text()
+
+
+async def test_an_owner_cannot_credit_a_circle(console: ConsoleCommunity) -> None:
+    """yossi brought rina, rina brought dov: neither can be counted as their brought's."""
+    await console.run("/join yossi\n/join rina\n/join dov")
+    await console.run("/referrals credit rina yossi\n/referrals credit dov rina")
+    for newcomer, inviter in (("yossi", "rina"), ("yossi", "dov")):
+        await console.run(f"/referrals credit {newcomer} {inviter}")
+        assert console.last_text() == (
+            f"{inviter} joined through {newcomer}, so {inviter} cannot have brought "
+            f"{newcomer}. Nothing was changed."
+        )
+        assert (await _referral(console, "yossi")).inviter_id is None
 
 
 async def test_ambassador_level_rises_at_once_and_falls_at_the_monthly_review(

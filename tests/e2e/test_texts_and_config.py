@@ -102,6 +102,10 @@ async def test_config_show_reads_as_people_do_one_line_per_key_grouped_by_featur
     assert first == list(range(first[0], first[0] + len(first)))
     assert not shown[first[0] - 1].startswith("• ")
     assert rows[:4] == [r for r in rows if r.split(" = ")[0] in [*keys[:3], "community.channel"]]
+    # Every group has a heading in the language, never a feature's internal name.
+    headings = [line.lstrip(RLM) for line in shown[1:-1] if not line.startswith("• ")]
+    names = {feature.name for feature in console.app.services.features}
+    assert not names & set(headings), headings
 
 
 async def test_config_show_key_tells_value_default_what_it_takes_and_what_it_means(

@@ -15,7 +15,8 @@ from bot.commands import OptionSpec, convert
         ("en", "/export activity 0", "0 does not fit WEEKS: How many weeks (1 to 52)."),
         ("en", "/export activity 9999", "9999 does not fit WEEKS: How many weeks (1 to 52)."),
         ("en", "/digest settings mon 25", "25 does not fit HOUR: Hour, 0 to 23."),
-        ("en", "/digest settings monday 9", "monday does not fit DAY: Weekday."),
+        ("en", "/digest settings monday 9", "monday does not fit mon|tue|wed|thu|fri|sat|sun: Weekday."),
+        ("en", "/event cancel 1 sometimes", "sometimes does not fit one|series: one or series."),
         ("en", "/spaces link nosuch", "I did not understand nosuch."),
         ("de", "/export activity 0", "0 passt nicht zu WEEKS: Wie viele Wochen (1 bis 52)."),
         ("de", "/spaces link nosuch", "nosuch habe ich nicht verstanden."),
@@ -68,3 +69,10 @@ async def test_a_question_nobody_answered_shows_no_shares(console: ConsoleCommun
 async def test_a_reaction_in_the_console_is_shown(console: ConsoleCommunity) -> None:
     await console.run("/join dana\n/say dana hello\n/react 🎉")
     assert console.adapter.notes[-1] == "(owner reacted 🎉 to dana's last message)"
+
+
+async def test_the_usage_names_a_choice_as_its_first_line_does(console: ConsoleCommunity) -> None:
+    await console.run("/event edit 1 sometimes title X")
+    shown = console.last_text()
+    assert "/event edit NUMBER one|series start|place|title|capacity VALUE" in shown
+    assert "\n  one|series: one or series" in shown and "SCOPE" not in shown

@@ -58,6 +58,9 @@ def test_a_text_without_a_translation_uses_the_english_forms() -> None:
         ("de", timedelta(days=3), "3 Tage"),
         ("de", timedelta(hours=1), "1 Stunde"),
         ("de", timedelta(seconds=45), "45 Sekunden"),
+        ("he", timedelta(days=1), "יום אחד"),  # not CLDR's "1 יום"
+        ("he", timedelta(hours=1), "שעה אחת"),
+        ("he", timedelta(minutes=1), "דקה אחת"),
         ("he", timedelta(days=2), "יומיים"),
         ("he", timedelta(hours=2), "שעתיים"),
         ("he", timedelta(days=3), "3 ימים"),

@@ -132,7 +132,7 @@ OPTION_KINDS = {
 def _options_help(ctx: Context, spec: CommandSpec) -> Text:
     rows: list[str] = []
     for opt in spec.options:
-        name = opt.name.upper() if opt.type != "choice" else "|".join(opt.choices)
+        name = opt.label
         notes = [ctx.gettext(OPTION_KINDS[opt.type])] if opt.type in OPTION_KINDS else []
         if not opt.required:
             notes.append(ctx.gettext(N_("optional")))

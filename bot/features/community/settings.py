@@ -116,6 +116,8 @@ GROUPS = {
     "onboarding": N_("Welcoming new members"),
     "engagement": N_("The weekly digest"),
     "moderation": N_("Moderation"),
+    "referrals": N_("Referrals and ambassadors"),
+    "events": N_("Events"),
 }
 
 

@@ -153,7 +153,11 @@ async def change(
     else:
         status = wanted or ""
     if status:
-        await repo.set_rsvp(occ.id, member_id, status, ctx.now)
+        at = ctx.now
+        last = await repo.last_waiting_at(occ.id) if status == WAITING else None
+        if last is not None and last >= at:  # the same instant (a clock standing still)
+            at = last + timedelta(microseconds=1)  # still behind whoever waited first
+        await repo.set_rsvp(occ.id, member_id, status, at)
     else:
         await repo.drop_rsvp(occ.id, member_id)
     if was == GOING:

@@ -52,6 +52,10 @@ REASONS = {
         "A repeat needs a count or an end date: “weekly 10” or “weekly until 1.6.2027”."
     ),
     "repeat_count": N_("A repeat has from 2 to 52 dates."),
+    "repeat_ends": N_(
+        "The repeat “{text}” ends before its second date. A repeat has from 2 to 52 dates."
+    ),
+    "no_start": N_("An event needs a start, after a |:\n/event create {text} | Thursday 19:00"),
     "too_many": N_("That repeat gives more than 52 dates. Use a count or an earlier end date."),
     "duration": N_(
         "The duration “{text}” is not one I can use: from 5 minutes to 7 days, like 90m or 2h."
@@ -85,7 +89,7 @@ def read_details(fields: dict[str, str], timezone: str, now: datetime) -> dict[s
         raise Refused("title")
     raw_start = fields.get("start", "")
     if not raw_start:
-        raise Refused("no_time", title)
+        raise Refused("no_start", title)
     try:
         start = read_start(raw_start, timezone, now)
     except Unreadable as exc:
@@ -113,6 +117,8 @@ def read_details(fields: dict[str, str], timezone: str, now: datetime) -> dict[s
     starts = expand(rule, start, timezone)
     if len(starts) > MAX_DATES:
         raise Refused("too_many", fields.get("repeat", ""))
+    if rule and len(starts) < 2:  # an end date before the second date (or in the past)
+        raise Refused("repeat_ends", fields.get("repeat", ""))
     return {
         "title": title,
         "starts": starts,
@@ -220,7 +226,9 @@ async def confirm(ctx: Context, event: ButtonPressed, payload: str) -> None:
         ctx.reply(ctx._(N_("Only the person who created this draft can post it.")), private=True)
         return
     if choice == "no":
-        await repo.discard_draft(series.id)
+        if not await repo.discard_draft(series.id):  # posted already: it stays
+            ctx.reply(ctx._(N_("This event is posted already.")), private=True)
+            return
         ctx.reply(ctx._(N_("Discarded. Nothing was posted.")), private=True)
         return
     dates = await repo.occurrences(series.id)

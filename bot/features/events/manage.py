@@ -55,6 +55,12 @@ async def _dates(
     if occ.ends_at <= ctx.now:
         ctx.reply(ctx._(N_("Event number {number} is over."), number=number), private=True)
         return None
+    if occ.cancelled_at is not None:  # cancelled again, attendees would be told again
+        ctx.reply(
+            ctx._(N_("Event number {number} is cancelled. Nothing was changed."), number=number),
+            private=True,
+        )
+        return None
     if scope == "one":
         return series, [occ]
     later = [
@@ -109,6 +115,7 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
         ctx.reply(ctx._(N_("An event needs a title.")), private=True)
         return
     repo = ctx.uow.repo(EventsRepo)
+    overbooked = 0
     for occ in dates:
         await repo.lock(occ.id)
         await ctx.uow.session.refresh(occ)
@@ -136,6 +143,7 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
 
             await promote(ctx, occ, series)
             await ctx.uow.session.refresh(occ)
+            overbooked += occ.capacity is not None and occ.going > occ.capacity
         await refresh(ctx, occ, series)
         if occ.external_event_id and field != "capacity":
             await mirror(ctx, occ, series)
@@ -150,7 +158,16 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
             series.place = visible(value)[:500]
         else:
             series.capacity = int(value)
-    ctx.reply(ctx.n_("Changed {n} date.", "Changed {n} dates.", len(dates)), private=True)
+    said: list[Text | str] = [ctx.n_("Changed {n} date.", "Changed {n} dates.", len(dates))]
+    if overbooked:  # seats taken stay taken: the owner decides whom to take off
+        said.append(
+            ctx.n_(
+                "{n} date has more people going than seats; nobody was taken off its list.",
+                "{n} dates have more people going than seats; nobody was taken off their lists.",
+                overbooked,
+            )
+        )
+    ctx.reply(lines(said), private=True)
 
 
 async def _reschedule_posts(ctx: Context, series: EventSeries) -> None:

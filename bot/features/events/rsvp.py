@@ -174,6 +174,22 @@ async def _set_by_owner(ctx: Context, args: dict[str, Any], wanted: str | None) 
     if opened is None:
         return
     occ, series = opened
+    if occ.cancelled_at is not None:
+        ctx.reply(
+            ctx._(N_("Event number {number} is cancelled. Nothing was changed."), number=occ.id),
+            private=True,
+        )
+        return
+    if wanted is None and all(m != who.id for m, _ in await ctx.uow.repo(EventsRepo).answers(occ.id)):
+        ctx.reply(
+            ctx._(
+                N_("{name} is not on the list of {title}. Nothing was changed."),
+                name=who.display_name,
+                title=title_of(occ, series),
+            ),
+            private=True,
+        )
+        return
     status = await change(ctx, occ, series, who.id, wanted)
     await ctx.uow.session.refresh(occ)
     await refresh(ctx, occ, series)

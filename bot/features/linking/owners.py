@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
-from bot.directory import Account, MemberRef
+from bot.directory import ROLE_PERMISSION, Account, MemberRef
 from bot.feature import Router
 from bot.features.linking.accounts import platform_name, platforms
 from bot.i18n import N_
@@ -129,6 +129,7 @@ async def members_link(ctx: Context, args: dict[str, Any]) -> None:
     if into.id == other.id:
         ctx.reply(ctx._(N_("{name} is one member already."), name=into.display_name), private=True)
         return
+    roles = (into.role, other.role)  # before the merge, which keeps the higher
     await merge_members(ctx, other.id, into.id)
     accounts = into_accounts + other_accounts
     known = ctx.services.directory.by_id.get(into.id)
@@ -162,7 +163,26 @@ async def members_link(ctx: Context, args: dict[str, Any]) -> None:
                     second=other.display_name,
                 ),
                 _accounts_line(ctx, into, accounts),
+                *_role_rise(ctx, into.display_name, *roles),
             ]
         ),
         private=True,
     )
+
+
+ROLES = {"owner": N_("owner"), "moderator": N_("moderator")}
+
+
+def _role_rise(ctx: Context, name: str, kept: str, other: str) -> list[Text]:
+    """The role the linked member has now, when the other one's was higher: said, as
+    linking a member with a moderator or an owner makes them one."""
+    rank = ROLE_PERMISSION
+    if other not in ROLES or rank[other] <= rank.get(kept, rank["member"]):
+        return []
+    return [
+        ctx._(
+            N_("{name} is {role} now, the higher role of the two (/staff changes it)."),
+            name=name,
+            role=ctx.gettext(ROLES[other]),
+        )
+    ]

@@ -337,6 +337,19 @@ def _action(ctx: Context, verb: str, incident: Incident) -> Action | None:
     return None
 
 
+def _staff_above(ctx: Context, verb: str, incident: Incident) -> MemberRef | None:
+    """The incident's member when the verb acts on them (time out, kick, ban) and
+    they are staff: moderators and owners are left to the owners, on the platform."""
+    if verb not in ("timeout", "kick", "ban") or incident.user_id is None:
+        return None
+    target = ctx.services.directory.member(
+        incident.community_id, incident.platform, incident.user_id
+    )
+    if target is None or target.permission < Permission.MODERATOR:
+        return None
+    return target
+
+
 def is_moderator(ctx: Context) -> bool:
     member, actor = ctx.member, ctx.event.actor
     if actor is not None and actor.is_platform_admin:
@@ -389,6 +402,17 @@ async def pressed(ctx: Context, event: ButtonPressed, payload: str) -> None:
         action = _action(ctx, verb, incident)
         if action is None:
             answer(ctx, event, ctx.gettext(N_("There is nothing to do that to.")))
+            return
+        target = _staff_above(ctx, verb, incident)
+        if target is not None:  # a moderator never times out, kicks or bans the staff
+            answer(
+                ctx,
+                event,
+                ctx._(
+                    N_("{name} is an owner or moderator: these buttons do not act on them."),
+                    name=target.display_name,
+                ).plain(),
+            )
             return
         result = await ctx.perform_now(action)
         outcome = "ok" if result.ok else (result.error or "failed")

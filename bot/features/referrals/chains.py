@@ -125,10 +125,10 @@ async def show(ctx: Context, args: dict[str, Any]) -> None:
         assert r.inviter_id is not None
         second.setdefault(r.inviter_id, []).append(r)
     rows: list[tuple[str, ...]] = []
-    for r in first:
-        rows.append((_line(ctx, r),))
-        for rr in second.get(r.member_id or -1, []):
-            rows.append(("    ↳ " + _line(ctx, rr),))
+    for r in first:  # who they brought in turn: under the item, not as bullets of their own
+        rows.append(
+            (_line(ctx, r), *("\n    ↳ " + _line(ctx, rr) for rr in second.get(r.member_id or -1, [])))
+        )
     qualified = sum(r.status == QUALIFIED for r in first)
     ctx.reply(
         lines(
@@ -225,6 +225,21 @@ async def approve(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
+async def _brought_by(ctx: Context, member_id: int, ancestor_id: int) -> bool:
+    """Whether MEMBER joined through ANCESTOR, directly or down a chain."""
+    assert ctx.community is not None
+    seen: set[int] = set()
+    while member_id not in seen:
+        seen.add(member_id)
+        r = await repo(ctx).of_member(ctx.community.id, member_id)
+        if r is None or r.inviter_id is None:
+            return False
+        if r.inviter_id == ancestor_id:
+            return True
+        member_id = r.inviter_id
+    return False
+
+
 @router.handles("referrals credit")
 async def credit(ctx: Context, args: dict[str, Any]) -> None:
     assert ctx.community is not None
@@ -249,6 +264,19 @@ async def credit(ctx: Context, args: dict[str, Any]) -> None:
         return
     if inviter.id == newcomer.id:
         ctx.reply(ctx._(N_("Nobody brings themselves.")), private=True)
+        return
+    if await _brought_by(ctx, inviter.id, newcomer.id):  # a circle
+        ctx.reply(
+            ctx._(
+                N_(
+                    "{inviter} joined through {newcomer}, so {inviter} cannot have brought "
+                    "{newcomer}. Nothing was changed."
+                ),
+                newcomer=newcomer.display_name,
+                inviter=inviter.display_name,
+            ),
+            private=True,
+        )
         return
     r.inviter_id, r.decided_at = inviter.id, ctx.now
     ctx.after_commit(partial(ctx.state(Watch).inviters.add, inviter.id))
