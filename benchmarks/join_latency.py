@@ -82,7 +82,11 @@ async def run(joins: int, rate: int) -> dict[str, float]:
         await session.open()
         # The surge guard is measured (its bookkeeping runs on every join) but must not
         # pause the welcomes being timed.
-        await session.run("/setup Bench\n/config set onboarding.surge_per_minute 1000000")
+        await session.run("/setup Bench\n/config set moderation.surge_per_minute 10000")
+        community = app.directory.community_of("console", SPACE_ID)
+        assert community is not None
+        if app.directory.setting(community, "moderation.surge_per_minute") != 10_000:
+            raise RuntimeError("the surge threshold was not raised: welcomes would pause")
         for i in range(TALKERS):
             await app.dispatch(message(clock, f"talker{i}", i))
         try:

@@ -99,6 +99,10 @@ class Dispatcher:
         self._events = services.metrics.events
         for feature in features:
             self._register(feature)
+        # Handlers declared `late` run after the others of their event, in feature order.
+        late = {h for feature in features for h in feature.late}
+        for routes in self.routes.values():
+            routes.sort(key=lambda route: route[1] in late)
 
     def _register(self, feature: Feature) -> None:
         for event_type, handlers in feature.handlers.items():

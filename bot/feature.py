@@ -196,6 +196,7 @@ class Router:
     # Prefixes whose press makes an unknown presser a member (`button(records_member=True)`).
     recording_buttons: set[str] = field(default_factory=set)
     choices: set[str] = field(default_factory=set)  # button prefixes pressed once a message
+    late: set[EventHandler] = field(default_factory=set)  # handlers run after the others
     jobs: dict[str, JobHandler] = field(default_factory=dict)
     # Jobs claimed at the end of their run on SQLite (`job(..., claim_last=True)`).
     claim_last: set[str] = field(default_factory=set)
@@ -207,13 +208,19 @@ class Router:
     pages: dict[str, PageHandler] = field(default_factory=dict)
 
     def on(
-        self, *event_types: type[Event], only_if: HandlerFilter | None = None
+        self, *event_types: type[Event], only_if: HandlerFilter | None = None, late: bool = False
     ) -> Callable[[EventHandler], EventHandler]:
+        """Handle events of these types. `late`: after every feature's other handlers
+        of the event (bookkeeping that must not hold up what members see, such as a
+        join's welcome)."""
+
         def register(fn: EventHandler) -> EventHandler:
             for et in event_types:
                 self.handlers.setdefault(et, []).append(fn)
             if only_if is not None:
                 self.filters[fn] = only_if
+            if late:
+                self.late.add(fn)
             return fn
 
         return register
@@ -330,6 +337,7 @@ class Feature(Router):
             self.buttons.update(router.buttons)
             self.recording_buttons |= router.recording_buttons
             self.choices |= router.choices
+            self.late |= router.late
             self.jobs.update(router.jobs)
             self.claim_last |= router.claim_last
             self.settings.extend(router.settings)

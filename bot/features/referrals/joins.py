@@ -64,33 +64,24 @@ class JoinMemory:
         return joins
 
 
-@router.on(MemberJoined)
-async def on_join(ctx: Context, event: MemberJoined) -> None:
-    if ctx.community is None or ctx.member is None or event.actor is None:
-        return
-    if not enabled(ctx):
-        return
-    referrals = repo(ctx)
+async def _inviter(
+    ctx: Context, event: MemberJoined, code: str | None
+) -> tuple[int | None, str]:
+    """Who brought the newcomer as the platform proves it, and the confidence: the
+    maker of the personal link (memory; storage on a miss) or the link's creator."""
+    assert ctx.community is not None and ctx.member is not None
     community_id, platform = ctx.community.id, event.platform
-    code = invite_code(event.invite_code) if event.invite_code else None
     confidence: str = event.confidence
     inviter_id: int | None = None
     memory = ctx.state(JoinMemory)
-    if platform in INFERRED:
-        # One join at a time per server, from its check of the window until its
-        # commit (or rollback): two joins handled at once cannot miss each other.
-        lock = memory.locks.setdefault((community_id, platform), asyncio.Lock())
-        await lock.acquire()
-        ctx.after_commit(lock.release)
-        ctx.after_rollback(lock.release)
     if confidence == "exact" and code is not None:
-        inviter_id = memory.makers.get((community_id, platform, code))
+        key = (community_id, platform, code)
+        inviter_id = memory.makers.get(key)
         if inviter_id is None:
-            made = await referrals.invite(community_id, platform, code)
+            made = await repo(ctx).invite(community_id, platform, code)
             if made is not None and made.member_id is not None:
-                inviter_id = made.member_id
-                key = (community_id, platform, code)
-                ctx.after_commit(lambda: memory.makers.__setitem__(key, made.member_id or 0))
+                inviter_id = maker = made.member_id
+                ctx.after_commit(lambda: memory.makers.__setitem__(key, maker))
     if inviter_id is None and confidence in ("exact", "unknown") and event.inviter_user_id:
         inviter = ctx.services.directory.member(community_id, platform, event.inviter_user_id)
         if inviter is not None:
@@ -99,6 +90,54 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
                 confidence = "creator"
     if inviter_id == ctx.member.id:
         inviter_id = None  # nobody brings themselves
+    return inviter_id, confidence
+
+
+@router.on(MemberJoined)
+async def announce(ctx: Context, event: MemberJoined) -> None:
+    """Before the welcome (referrals runs before onboarding): whose link it was, for
+    the welcome's {inviter}. From memory (storage only for a link not seen yet), so
+    the welcome waits for no write; the join is stored by `on_join`, after it."""
+    if ctx.community is None or ctx.member is None or event.actor is None:
+        return
+    if not enabled(ctx) or event.confidence not in ("exact", "unknown"):
+        return
+    code = invite_code(event.invite_code) if event.invite_code else None
+    if event.platform in INFERRED:
+        recent = ctx.state(JoinMemory).window(ctx.community.id, event.platform, event.at)
+        if any(conf != event.confidence for _, _, conf, _ in recent):
+            return  # it will be ambiguous (on_join): nobody is named
+    inviter_id, confidence = await _inviter(ctx, event, code)
+    if inviter_id is not None and confidence in ("exact", "creator"):
+        ctx.publish(
+            MemberReferred(
+                community_id=ctx.community.id,
+                member_id=ctx.member.id,
+                inviter_id=inviter_id,
+                at=ctx.now,
+            )
+        )
+
+
+@router.on(MemberJoined, late=True)
+async def on_join(ctx: Context, event: MemberJoined) -> None:
+    """The join stored with its referral, after every feature's welcome."""
+    if ctx.community is None or ctx.member is None or event.actor is None:
+        return
+    if not enabled(ctx):
+        return
+    referrals = repo(ctx)
+    community_id, platform = ctx.community.id, event.platform
+    code = invite_code(event.invite_code) if event.invite_code else None
+    memory = ctx.state(JoinMemory)
+    if platform in INFERRED:
+        # One join at a time per server, from its check of the window until its
+        # commit (or rollback): two joins handled at once cannot miss each other.
+        lock = memory.locks.setdefault((community_id, platform), asyncio.Lock())
+        await lock.acquire()
+        ctx.after_commit(lock.release)
+        ctx.after_rollback(lock.release)
+    inviter_id, confidence = await _inviter(ctx, event, code)
     candidates = sorted({invite_code(c) for c in event.candidate_codes})
     seen = (confidence, code)
     if platform in INFERRED and confidence in ("exact", "unknown"):
@@ -135,16 +174,6 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     ctx.after_commit(partial(watch.newcomers.__setitem__, member_id, event.at))
     if inviter_id is not None:
         ctx.after_commit(partial(watch.inviters.add, inviter_id))
-        if confidence in ("exact", "creator"):
-            # For the welcome's {inviter} (referrals runs before onboarding).
-            ctx.publish(
-                MemberReferred(
-                    community_id=community_id,
-                    member_id=member_id,
-                    inviter_id=inviter_id,
-                    at=ctx.now,
-                )
-            )
     for made_code, user_id, _name in event.candidate_makers:
         # Who made each candidate, for the owner who decides (never a credit).
         maker = ctx.services.directory.member(community_id, platform, user_id)
