@@ -58,19 +58,13 @@ def fold(text: str) -> str:
     return text
 
 
-def _folded(text: str) -> tuple[str, list[int] | None]:
-    """`fold(text)` and, when its letters do not stand where the text's do, the index
-    in `text` of each folded letter (None: the same)."""
-    if text.isascii():
-        return text.lower(), None
-    folded: list[str] = []
+def _origins(text: str) -> list[int]:
+    """For each letter of `fold(text)`, its index in `text` (folding may drop Hebrew
+    points or make two letters of one, as ß): computed only for a message with a hit."""
     where: list[int] = []
     for i, c in enumerate(text):
-        f = fold(c)
-        folded.append(f)
-        where.extend([i] * len(f))
-    joined = "".join(folded)
-    return joined, (None if len(joined) == len(text) else where)
+        where.extend([i] * len(fold(c)))
+    return where
 
 
 def letters(entry: str) -> int:
@@ -151,7 +145,7 @@ class Matcher:
         automaton = self._automaton
         if automaton is None:
             return None
-        folded, where = _folded(text)
+        folded = fold(text)
         size = len(folded)
         for end, entry in automaton.iter(folded):
             start = end - entry.length + 1
@@ -166,18 +160,21 @@ class Matcher:
                     and _hebrew_prefixed(folded, start)
                 )
             ):
-                return Hit(entry.shown, _word(text, folded, where, start, end + 1))
+                return Hit(entry.shown, _word(text, folded, start, end + 1))
         return None
 
 
-def _word(text: str, folded: str, where: list[int] | None, start: int, end: int) -> str:
+def _word(text: str, folded: str, start: int, end: int) -> str:
     """The whole word(s) around folded[start:end], in `text`'s own letters."""
     while start > 0 and _is_letter(folded[start - 1]):
         start -= 1
     while end < len(folded) and _is_letter(folded[end]):
         end += 1
-    if where is None:
+    if text.isascii():
         return text[start:end]
+    where = _origins(text)
+    if len(where) != len(folded):  # folded otherwise than letter by letter: unlikely
+        return folded[start:end]
     return text[where[start] : where[end] if end < len(where) else len(text)].strip()
 
 
