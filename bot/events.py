@@ -243,10 +243,13 @@ class SettingChanged(InternalEvent):
 
 @event
 class SurgeStarted(InternalEvent):
-    """More joins than the community's threshold within a minute (moderation)."""
+    """More joins than the community's threshold within a minute (moderation).
+    `alerted`: moderation's raid alert about it went to the moderators already, so
+    other features need not tell them of the surge again."""
 
     joins: int
     until: datetime
+    alerted: bool = False
 
 
 @event

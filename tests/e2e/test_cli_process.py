@@ -237,7 +237,7 @@ def test_the_demo_ends_with_a_command_that_opens_its_month(tmp_path: Path) -> No
         "kehila → @Dana, @Noa, @Miriam, @Avi, @Tamar, @Eitan: Reminder: Coffee tasting"
         " starts in 1 hour.",
         "• Coffee tasting: 6 went, 6 of them new",
-        "kehila → #mods: Watched word in Café Kehila: Kai wrote “crypto*”.",
+        "kehila → #mods: Watched word in Café Kehila: Kai wrote “crypto”.",
         "kehila → #mods (updated): Watched word in Café Kehila",  # once: its last form
         "kehila → #mods: Report in Café Kehila: a member reported a message by Kai.",
     ]:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 
 from adapters.console.community import ConsoleCommunity
-from bot.actions import Ban, Delete, Edit, Kick, Reply, Restrict
+from bot.actions import Ban, Delete, Edit, Kick, Reply, Restrict, SendDirect
 from bot.commands import CommandSpec, OptionSpec
 from bot.config import Config
 from bot.context import Context
@@ -108,7 +108,9 @@ async def test_watched_words_in_three_languages(console: ConsoleCommunity) -> No
     await console.run("/say d a classic idiom")
     found = alerts(console)
     assert len(found) == 3
-    assert "“Idiot”" in found[0] and "“כסף קל”" in found[1] and "“crypto*”" in found[2]
+    assert "a wrote “VOLLIDIOT”" in found[0] and "Watched entry: Idiot" in found[0]
+    assert "b wrote “ובכסף קל”" in found[1]
+    assert "c wrote “cryptocurrency”" in found[2] and "Watched entry: crypto*" in found[2]
     await console.run("/watch list")
     assert "3 watched entries" in console.last_text()
     # After a restart the list is loaded again.
@@ -116,7 +118,7 @@ async def test_watched_words_in_three_languages(console: ConsoleCommunity) -> No
     console.clear()
     await console.run("/say e cryptos everywhere")
     [after] = alerts(console)
-    assert "e wrote “crypto*”" in after
+    assert "e wrote “cryptos”" in after
 
 
 async def test_a_report_is_alerted_and_the_reporter_stays_private(
@@ -320,3 +322,114 @@ async def test_each_press_edits_the_channel_alert_once(console: ConsoleCommunity
         console.clear()
         await console.run(f"/click {button}")
         assert len(alerts(console)) == 1, alerts(console)
+
+
+async def test_a_watched_word_alert_names_the_word_as_the_member_wrote_it(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(MODS + "/config set moderation.watch on\n/watch add crypto*\n/watch add Straße")
+    console.clear()
+    await console.run("/say dana buy crypto\n/say noa die STRASSE ist gesperrt")
+    first, second = alerts(console)
+    assert "dana wrote “crypto”" in first and "wrote “crypto*”" not in first
+    assert "noa wrote “STRASSE”" in second and "Watched entry: Straße" in second
+
+
+async def test_entries_too_short_to_mean_anything_are_refused(console: ConsoleCommunity) -> None:
+    await console.run(MODS + "/config set moderation.watch on")
+    for short in ("a", "ab", "x*", "ב"):
+        await console.run(f"/watch add {short}")
+        assert f"“{short}” is too short to watch" in console.last_text()
+        assert "at least three letters (two in Hebrew)" in console.last_text()
+    await console.run("/watch add גז\n/watch add spa*")
+    await console.run("/watch list")
+    assert "2 watched entries" in console.last_text()
+    console.clear()
+    await console.run("/say dana a b ab\n/say dana ג ז")
+    assert not alerts(console)
+
+
+async def test_kick_or_ban_closes_the_incident_and_late_presses_answer_honestly(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(MODS + "/config set moderation.watch on\n/watch add crypto*")
+    labels = ["Delete message", "Time out", "Kick", "Ban", "Handled", "False alarm"]
+    for verb, done in (("Ban", "banned the member"), ("Kick", "removed the member")):
+        await console.run(f"/as owner\n/in general\n/say {verb.lower()}ee buy crypto now")
+        await console.run("/in mods")
+        where, before = console.adapter.buttons_where(console.session.actor, "mods")
+        assert [b.label for b, _ in before] == labels
+        console.clear()
+        await console.run(f"/click {labels.index(verb) + 1}")
+        assert f"owner {done} and closed the incident" in alerts(console)[-1]
+        # The member's buttons are gone, and False alarm and Handled with them: only the
+        # message's own button stays while the message is there.
+        shown = console.adapter.buttons_for(console.session.actor, "mods")
+        assert [b.label for b, _ in shown] == ["Delete message"]
+        # Late presses on the removed buttons (a tap sent before the edit) act on nothing
+        # and say who closed the incident.
+        for late in ("Kick", "Ban", "Time out", "False alarm", "Handled"):
+            console.adapter.button_sets[where] = before
+            await console.run(f"/click {labels.index(late) + 1}")
+            assert console.seen_by("log")[-1].startswith(
+                f"(kehila, on the button: Already closed: owner {done} and closed the incident"
+            ), late
+        assert len(console.actions(Ban)) + len(console.actions(Kick)) == 1
+        assert not console.actions(Restrict)
+        # The message can still go; then no button is left.
+        console.adapter.button_sets[where] = shown
+        await console.run("/click 1")
+        assert len(console.actions(Delete)) == 1
+        assert not console.adapter.buttons_for(console.session.actor, "mods")
+        console.adapter.button_sets[where] = before
+        await console.run("/click 1")
+        assert "Already done: owner deleted the message" in console.seen_by("log")[-1]
+        assert len(console.actions(Delete)) == 1
+    await console.run("/incidents")
+    assert console.last_text().count("Watched word · ") == 2
+    assert "· banee · handled" in console.last_text()
+    assert "· kickee · handled" in console.last_text()
+
+
+async def test_a_member_pressing_the_buttons_hears_owners_may_too(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(MODS + "/config set moderation.watch on\n/watch add crypto*")
+    await console.run("/say dana buy crypto\n/in mods")
+    where, shown = console.adapter.buttons_where(console.session.actor, "mods")
+    await console.run("/as tom\n/in mods")
+    console.adapter.button_sets[where] = shown
+    await console.run("/click 3")
+    assert console.seen_by("log")[-1] == (
+        "(kehila, on the button: Only moderators and owners can use these buttons.)"
+    )
+    assert not console.actions(Kick)
+
+
+async def test_a_raid_with_onboarding_on_is_one_message_to_the_moderators(
+    console: ConsoleCommunity,
+) -> None:
+    """Onboarding pauses welcomes during the surge; the raid alert already told the
+    moderators of it, so onboarding's own surge note is not sent as well."""
+    await console.run(
+        MODS + "/config set moderation.raid on\n/config set moderation.surge_per_minute 3\n"
+        "/onboarding gate on"
+    )
+    console.clear()
+    await console.run("\n".join(f"/join bot{i}" for i in range(8)))
+    [raid] = alerts(console)
+    assert raid.startswith("Raid in")
+    assert not [t for t in console.seen_by("@owner") if "Join surge" in t]
+    assert len(console.actions(SendDirect)) == 3  # welcomes still paused after the third
+    await console.advance(timedelta(minutes=11))
+    assert not [t for t in alerts(console) if "Join surge" in t]
+
+
+async def test_a_surge_the_raid_detector_leaves_alone_still_gets_onboardings_note(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(MODS + "/config set moderation.surge_per_minute 3")
+    console.clear()
+    await console.run("\n".join(f"/join bot{i}" for i in range(8)))
+    [note] = alerts(console)
+    assert note.startswith("Join surge")

@@ -3,7 +3,7 @@ compounds, case-folding, `word*`; and its cost does not depend on the list's len
 
 from __future__ import annotations
 
-from bot.features.moderation.matcher import Matcher
+from bot.features.moderation.matcher import Matcher, too_short
 
 ENTRIES = ["Idiot", "כסף קל", "כסף", "ass", "free money", "scam*", "Straße", "שלום"]
 
@@ -37,3 +37,25 @@ def test_hebrew_prefixes_final_letters_and_points() -> None:
 def test_an_empty_list_matches_nothing() -> None:
     assert Matcher([]).find("anything at all") is None
     assert Matcher(["*"]).find("anything") is None
+
+
+def test_a_hit_names_the_word_as_the_message_wrote_it() -> None:
+    m = Matcher(ENTRIES)
+
+    def word(text: str) -> str | None:
+        hit = m.hit(text)
+        return hit.word if hit else None
+
+    assert word("buy crypto scamcoin now") == "scamcoin"  # `scam*`: the whole word
+    assert word("Du VOLLIDIOT!") == "VOLLIDIOT"  # the compound, in its own case
+    assert word("Die STRASSE ist gesperrt") == "STRASSE"
+    assert word("Die Straße, bitte") == "Straße"
+    assert word("שָׁלוֹם לכולם") == "שָׁלוֹם"  # with its points, as written
+    assert word("שלחו לי ובכסף") == "ובכסף"  # with its prefixes
+    assert word("This is FREE money!") == "FREE money"
+
+
+def test_entries_too_short_are_skipped() -> None:
+    assert too_short("a") and too_short("ab") and too_short("x*") and too_short("a b")
+    assert not too_short("ass") and not too_short("גז") and too_short("ג")
+    assert Matcher(["a", "ab"]).find("a b ab") is None

@@ -9,7 +9,9 @@ The alert's buttons (`mod:<verb>:<incident>`) act on the incident's member or me
 (delete, time out, kick, ban) or close it (handled, false alarm). Each press is kept in
 the incident's log (`moderation_log`, read by `/incidents`) and every copy of the alert
 is edited to show it; a second press of a done action says who did it and when,
-instead of doing it again.
+instead of doing it again. Kick and Ban end the incident for its member: they close it
+(as handled) and its buttons go, except Delete message while the message is still
+there; a late press on a removed button says who closed the incident and when.
 """
 
 from __future__ import annotations
@@ -73,8 +75,8 @@ KIND_NAMES = {
 DONE = {
     "delete": N_("{name} deleted the message ({time})"),
     "timeout": N_("{name} timed the member out ({time})"),
-    "kick": N_("{name} removed the member ({time})"),
-    "ban": N_("{name} banned the member ({time})"),
+    "kick": N_("{name} removed the member and closed the incident ({time})"),
+    "ban": N_("{name} banned the member and closed the incident ({time})"),
     "handled": N_("{name} marked it handled ({time})"),
     "false": N_("{name} called it a false alarm ({time})"),
 }
@@ -95,6 +97,8 @@ REASONS = {
 OTHER_REASON = N_("the platform refused")
 ACTS = ("delete", "timeout", "kick", "ban")
 CLOSES = {"handled": HANDLED, "false": FALSE_ALARM}
+# Done, they end the incident for its member: it closes as handled.
+ENDS = ("kick", "ban")
 
 
 @dataclass(slots=True)
@@ -257,10 +261,12 @@ def render(ctx: Context, incident: Incident, logs: Sequence[IncidentLog]) -> Tex
             )
     elif incident.kind == "watch":
         head = ctx._(
-            "Watched word in {community}: {member} wrote “{entry}”.",
-            entry=str(detail.get("entry", "")),
+            "Watched word in {community}: {member} wrote “{word}”.",
+            word=str(detail.get("word") or detail.get("entry", "")),
             **values,
         )
+        if detail.get("word"):
+            lines.append(ctx._("Watched entry: {entry}", entry=str(detail.get("entry", ""))))
     elif incident.kind == "report":
         head = ctx._("Report in {community}: a member reported a message by {member}.", **values)
         if detail.get("reason"):
@@ -298,9 +304,34 @@ def log_line(ctx: Context, entry: IncidentLog) -> Text:
     )
 
 
-def buttons(ctx: Context, incident: Incident) -> list[Button]:
+def _closer(logs: Sequence[IncidentLog]) -> IncidentLog | None:
+    """The press that closed the incident: Handled, False alarm, a done Kick or Ban."""
+    return next(
+        (
+            e
+            for e in reversed(logs)
+            if e.action in CLOSES or (e.action in ENDS and e.result == "ok")
+        ),
+        None,
+    )
+
+
+def _may_delete_after(incident: Incident, logs: Sequence[IncidentLog]) -> bool:
+    """Closed by Kick or Ban with the message still there: Delete message stays."""
+    closer = _closer(logs)
+    return (
+        closer is not None
+        and closer.action in ENDS
+        and incident.message_id is not None
+        and not any(e.action == "delete" and e.result == "ok" for e in logs)
+    )
+
+
+def buttons(ctx: Context, incident: Incident, logs: Sequence[IncidentLog] = ()) -> list[Button]:
     if incident.status != OPEN:
-        return []
+        if not _may_delete_after(incident, logs):
+            return []
+        return [Button(ctx.gettext(LABELS["delete"]), f"{PREFIX}:delete:{incident.id}", "danger")]
     verbs: list[str] = []
     if incident.kind in ("flood", "watch", "report") and incident.message_id:
         verbs.append("delete")
@@ -364,7 +395,7 @@ async def pressed(ctx: Context, event: ButtonPressed, payload: str) -> None:
     if community is None or verb not in LABELS or not ident.isdigit():
         return
     if not is_moderator(ctx):
-        answer(ctx, event, ctx.gettext(N_("Only moderators can use these buttons.")))
+        answer(ctx, event, ctx.gettext(N_("Only moderators and owners can use these buttons.")))
         return
     repo = ctx.uow.repo(ModerationRepo)
     incident = await repo.get(community.id, int(ident))
@@ -376,12 +407,17 @@ async def pressed(ctx: Context, event: ButtonPressed, payload: str) -> None:
         ctx.member.display_name if ctx.member else (event.actor.display_name if event.actor else "")
     )
     member_id = ctx.member.id if ctx.member else None
+    if incident.status != OPEN and not (verb == "delete" and _may_delete_after(incident, logs)):
+        done = next((e for e in logs if e.action == verb and e.result == "ok"), None)
+        closer = _closer(logs)
+        if done is not None and done is not closer:
+            said = ctx._("Already done: {what}.", what=log_line(ctx, done).plain())
+        else:
+            what = log_line(ctx, closer).plain() if closer else ""
+            said = ctx._("Already closed: {what}.", what=what)
+        answer(ctx, event, said.plain())
+        return
     if verb in CLOSES:
-        if incident.status != OPEN:
-            closer = next((e for e in reversed(logs) if e.action in CLOSES), None)
-            said = log_line(ctx, closer).plain() if closer else ""
-            answer(ctx, event, ctx._("Already closed: {what}.", what=said).plain())
-            return
         incident.status = CLOSES[verb]
         incident.updated_at = ctx.now
         await repo.log(incident.id, member_id, name, verb, "ok", ctx.now)
@@ -417,6 +453,9 @@ async def pressed(ctx: Context, event: ButtonPressed, payload: str) -> None:
         result = await ctx.perform_now(action)
         outcome = "ok" if result.ok else (result.error or "failed")
         await repo.log(incident.id, member_id, name, verb, outcome, ctx.now)
+        if result.ok and verb in ENDS:
+            incident.status = HANDLED
+            incident.updated_at = ctx.now
         entry = (await repo.logs([incident.id]))[incident.id][-1]
         answer(ctx, event, log_line(ctx, entry).plain())
     await refresh(ctx, incident, pressed=event)
@@ -432,7 +471,7 @@ async def refresh(
     """Edit every copy of the incident's alert: its count, its log, its buttons."""
     repo = ctx.uow.repo(ModerationRepo)
     logs = (await repo.logs([incident.id]))[incident.id]
-    text, shown = render(ctx, incident, logs), tuple(buttons(ctx, incident))
+    text, shown = render(ctx, incident, logs), tuple(buttons(ctx, incident, logs))
     if pressed is not None:
         ctx.act(
             Edit(

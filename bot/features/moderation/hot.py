@@ -60,6 +60,7 @@ class Flag:
     rule: str  # flood: "rate", "channels", "mentions", "link"; watch: the entry
     count: int
     event: MessagePosted
+    word: str = ""  # watch: the word as the message wrote it
 
 
 @dataclass(slots=True)
@@ -161,9 +162,9 @@ def observe(
         if (matcher.version if matcher is not None else 0) != version:
             state.stale.add(community.id)  # another process changed the list
         elif matcher is not None:
-            entry = matcher.find(text)
-            if entry is not None:
-                state.flag(member.id, Flag("watch", entry, 1, event))
+            hit = matcher.hit(text)
+            if hit is not None:
+                state.flag(member.id, Flag("watch", hit.entry, 1, event, hit.word))
 
 
 def _flood(
@@ -279,7 +280,11 @@ async def flagged(ctx: Context, event: MessagePosted) -> None:
             message_id=flag.event.message_id,
             excerpt=flag.event.text,
             count=flag.count,
-            detail={"rule": flag.rule} if flag.kind == "flood" else {"entry": flag.rule},
+            detail=(
+                {"rule": flag.rule}
+                if flag.kind == "flood"
+                else {"entry": flag.rule, "word": flag.word}
+            ),
         )
         if flag.rule == "link":
             found.detail["window"] = int(ctx.setting(NEW_MEMBER.key))

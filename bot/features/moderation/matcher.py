@@ -16,6 +16,11 @@ pass; each hit is then checked against the word around it:
   ("ass" in "class");
 - `word*` matches any word starting with `word`.
 
+A hit names the entry and the word as the message wrote it (`Hit.word`: the whole word,
+or words, around the match, in the message's own letters), which the alert shows.
+Entries shorter than `MIN_LETTERS` (three letters, two in Hebrew) are refused by
+`/watch add` and skipped here: they would match too many messages.
+
 The cost per message is the fold plus the automaton's pass: it does not grow with the
 number of entries (benchmarks/watchlist.py measures it).
 """
@@ -37,6 +42,11 @@ _TO_FINAL = dict(zip("כמנפצ", "ךםןףץ", strict=True))
 # Hebrew points and cantillation marks (niqqud): not part of the word as typed.
 _POINTS = {c: None for c in range(0x0591, 0x05C8) if unicodedata.category(chr(c)) == "Mn"}
 _HAS_POINTS = re.compile("[\u0591-\u05c7]")
+_HEBREW = re.compile("[\u05d0-\u05ea]")
+# The fewest letters (and digits) an entry has: Hebrew words are written without most
+# vowels, so they are shorter.
+MIN_LETTERS = 3
+MIN_LETTERS_HEBREW = 2
 
 
 def fold(text: str) -> str:
@@ -46,6 +56,25 @@ def fold(text: str) -> str:
     if _HAS_POINTS.search(text):
         text = text.translate(_POINTS)
     return text
+
+
+def _origins(text: str) -> list[int]:
+    """For each letter of `fold(text)`, its index in `text` (folding may drop Hebrew
+    points or make two letters of one, as ß): computed only for a message with a hit."""
+    where: list[int] = []
+    for i, c in enumerate(text):
+        where.extend([i] * len(fold(c)))
+    return where
+
+
+def letters(entry: str) -> int:
+    return sum(1 for c in entry if c.isalnum())
+
+
+def too_short(entry: str) -> bool:
+    """Fewer letters than an entry needs: three, or two when it is Hebrew."""
+    least = MIN_LETTERS_HEBREW if _HEBREW.search(entry) else MIN_LETTERS
+    return letters(entry) < least
 
 
 def _forms(key: str) -> set[str]:
@@ -64,6 +93,15 @@ def _is_letter(c: str) -> bool:
 def normal_entry(raw: str) -> str:
     """An entry as it is stored: trimmed, inner spaces single, case kept for showing."""
     return " ".join(raw.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A watched entry found in a message: the entry as the owner wrote it, and the
+    word (or words) it matched as the message wrote them."""
+
+    entry: str
+    word: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +125,7 @@ class Matcher:
         for shown in entries:
             prefix = shown.endswith("*")
             key = fold(shown.rstrip("*").strip())
-            if not key:
+            if not key or too_short(key):
                 continue
             entry = _Entry(shown, len(key), prefix)
             for form in _forms(key):
@@ -99,6 +137,11 @@ class Matcher:
 
     def find(self, text: str) -> str | None:
         """The first watched entry in `text` (as the owner wrote it), or None."""
+        hit = self.hit(text)
+        return hit.entry if hit is not None else None
+
+    def hit(self, text: str) -> Hit | None:
+        """The first watched entry in `text` and the word it matched, or None."""
         automaton = self._automaton
         if automaton is None:
             return None
@@ -108,13 +151,31 @@ class Matcher:
             start = end - entry.length + 1
             whole_start = start == 0 or not _is_letter(folded[start - 1])
             whole_end = end + 1 == size or not _is_letter(folded[end + 1])
-            if whole_start and (whole_end or entry.prefix):
-                return entry.shown
-            if entry.length >= COMPOUND_MIN:
-                return entry.shown
-            if not whole_start and (whole_end or entry.prefix) and _hebrew_prefixed(folded, start):
-                return entry.shown
+            if (
+                (whole_start and (whole_end or entry.prefix))
+                or entry.length >= COMPOUND_MIN
+                or (
+                    not whole_start
+                    and (whole_end or entry.prefix)
+                    and _hebrew_prefixed(folded, start)
+                )
+            ):
+                return Hit(entry.shown, _word(text, folded, start, end + 1))
         return None
+
+
+def _word(text: str, folded: str, start: int, end: int) -> str:
+    """The whole word(s) around folded[start:end], in `text`'s own letters."""
+    while start > 0 and _is_letter(folded[start - 1]):
+        start -= 1
+    while end < len(folded) and _is_letter(folded[end]):
+        end += 1
+    if text.isascii():
+        return text[start:end]
+    where = _origins(text)
+    if len(where) != len(folded):  # folded otherwise than letter by letter: unlikely
+        return folded[start:end]
+    return text[where[start] : where[end] if end < len(where) else len(text)].strip()
 
 
 def _hebrew_prefixed(text: str, start: int) -> bool:

@@ -27,7 +27,7 @@ from bot.features.moderation.alerts import Found, open_incident, refresh
 from bot.features.moderation.settings import RAID, YOUNG_DAYS, YOUNG_SHARE
 from bot.i18n import N_
 from bot.schedule import ScheduleEntry
-from storage.moderation import ModerationRepo
+from storage.moderation import SENT_ALERT, ModerationRepo
 
 SURGE_END_JOB = "moderation.surge_end"
 # A surge is over this long after the last join that counted as one.
@@ -159,6 +159,7 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
         return
     until = watch.until[community.id]
     await ctx.schedule(ScheduleEntry(SURGE_END_JOB, str(community.id), community.id, run_at=until))
+    alerted = False
     if (
         raid.incident_id is None
         and ctx.setting(RAID)
@@ -175,6 +176,7 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
             ),
         )
         if incident is not None:
+            alerted = incident.alert == SENT_ALERT
             incident_id = incident.id
             ctx.after_commit(lambda: setattr(raid, "incident_id", incident_id))
     if started:
@@ -186,6 +188,7 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
                 joins=len(watch.joins[community.id]),
                 until=until,
                 at=event.at,
+                alerted=alerted,
             )
         )
 

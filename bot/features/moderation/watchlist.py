@@ -16,7 +16,7 @@ from bot.directory import CommunityInfo, MemberRef
 from bot.events import MessagePosted
 from bot.feature import Router
 from bot.features.moderation.hot import VERSION_KEY, Watch
-from bot.features.moderation.matcher import Matcher, normal_entry
+from bot.features.moderation.matcher import Matcher, normal_entry, too_short
 from bot.i18n import N_
 from bot.markup import Items, Text, lines
 from bot.services import Services
@@ -112,6 +112,15 @@ async def watch_add(ctx: Context, args: dict[str, Any]) -> None:
     entry = normal_entry(str(args["entry"]))
     if not entry.rstrip("*").strip() or len(entry) > WATCH_ENTRY_CHARS:
         ctx.reply(ctx._("A watched entry has 1 to 100 characters."), private=True)
+        return
+    if too_short(entry):
+        ctx.reply(
+            ctx._(
+                "“{entry}” is too short to watch: an entry needs at least three letters (two in Hebrew), or it matches too many messages.",
+                entry=entry,
+            ),
+            private=True,
+        )
         return
     repo = ctx.uow.repo(ModerationRepo)
     if await repo.watch_count(community.id) >= MAX_WATCH_ENTRIES:

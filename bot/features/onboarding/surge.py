@@ -1,6 +1,7 @@
 """Welcomes wait during a join surge. Moderation detects it (bot/features/moderation)
 and publishes `SurgeStarted`: welcomes pause (the gate stays on) and the moderators
-hear once why. At `SurgeEnded` the paused private welcomes go to those still here,
+hear once why, unless moderation's raid alert already told them of it (`alerted`):
+one message for one incident. At `SurgeEnded` the paused private welcomes go to those still here,
 through the outbox: a surge's worth of private messages at once is a fan-out, paced to
 the platform's limits and sent even if the bot stops meanwhile."""
 
@@ -25,7 +26,7 @@ async def surge_started(ctx: Context, event: SurgeStarted) -> None:
         return
     rt = runtime(ctx.services)
     rt.paused.add(community.id)
-    if not ctx.setting("onboarding.enabled"):
+    if not ctx.setting("onboarding.enabled") or event.alerted:
         return
     limit = int(ctx.setting("moderation.surge_per_minute"))
     msgid = (

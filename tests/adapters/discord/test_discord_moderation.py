@@ -163,7 +163,8 @@ async def test_a_watched_word_in_a_german_compound(core: tuple[App, Harness]) ->
     await bot.settle()
     await app.outbox.drain()
     [alert] = alerts_in_rules(bot)
-    assert "Watched word in Café Friends: Dana wrote “idiot”" in (alert.content or "")
+    assert "Watched word in Café Friends: Dana wrote “Vollidiot”" in (alert.content or "")
+    assert "Watched entry: idiot" in (alert.content or "")
     assert "Du bist ein Vollidiot" in (alert.content or "")
 
 

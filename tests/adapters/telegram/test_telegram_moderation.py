@@ -77,7 +77,7 @@ async def test_a_flood_alert_its_buttons_and_the_incident_log(core: Core) -> Non
     assert len(core.api.of("deleteMessage")) == 1
     # A member pressing a moderator's button (a forwarded alert) is refused.
     await core.feed(press(TOM, alert, "Kick"))
-    assert answers(core)[-1] == "Only moderators can use these buttons."
+    assert answers(core)[-1] == "Only moderators and owners can use these buttons."
     assert not core.api.of("banChatMember")
 
     await core.feed(message(NOA, private_chat(NOA), "/incidents"))
@@ -172,7 +172,8 @@ async def test_watched_words_and_the_hourly_cap(core: Core) -> None:
         await core.feed(message(person, GROUP_CHAT, "הצטרפו לקבוצת הקריפטו שלנו"))
     await core.app.advance(timedelta(seconds=5))  # a private chat takes one a second
     alerts = alerts_to_noa(core, "Watched word in")
-    assert len(alerts) == 2 and "“קריפטו*”" in alerts[0].params["text"]
+    assert len(alerts) == 2 and "P0 wrote “הקריפטו”" in alerts[0].params["text"]
+    assert "Watched entry: קריפטו*" in alerts[0].params["text"]
     await core.app.advance(timedelta(hours=1))
     [summary] = alerts_to_noa(core, "more incidents within the hour")
     assert (
