@@ -14,11 +14,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.activity import Activity
 from storage.codes import Codes
 from storage.database import Database
 from storage.engagement.flush import EngagementWrites
 from storage.outbox import OutboxRepo
-from storage.repositories import Activity, Communities, Jobs, Members, Pending, Settings, Spaces
+from storage.repositories import Communities, Jobs, Members, Pending, Settings, Spaces
 
 R = TypeVar("R")
 
