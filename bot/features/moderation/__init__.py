@@ -7,6 +7,7 @@ to act (docs/MODERATION.md).
   memory only; `matcher.py`: the watched-words matcher; `watchlist.py`: `/watch`;
 - `reports.py`: `/report`; `questions.py`: questions nobody answered;
 - `alerts.py`: incidents, their alerts, buttons, log, hourly cap, `/incidents`;
+- `presses.py`: an alert's buttons pressed (who may, what each does, the log);
 - `retention.py`: incidents deleted after `moderation.retention`;
 - `status.py`: `/moderation status`; `settings.py`; `privacy.py`.
 
@@ -18,6 +19,7 @@ from bot.feature import Feature
 from bot.features.moderation import (
     alerts,
     hot,
+    presses,
     questions,
     reports,
     retention,
@@ -51,6 +53,7 @@ def setup() -> Feature:
         surge.router,
         hot.router,
         alerts.router,
+        presses.router,
         watchlist.router,
         reports.router,
         questions.router,
