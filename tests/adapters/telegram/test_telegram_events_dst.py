@@ -1,0 +1,101 @@
+"""Community events through python-telegram-bot across daylight-saving changes, one
+changed or cancelled date of a weekly series, and reminders across a restart: what
+members see in the group's cards and in their private chats (the fake Bot API)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from tg_core import BAKERY, GROUP_CHAT, NOA, TOM, Core, message, press, private_chat
+
+
+def plain(text: str) -> str:
+    """Babel's narrow spaces ("7:00\u202fPM") as plain ones."""
+    return text.replace("\u202f", " ").replace("\u2009", " ")
+
+
+def cards(core: Core) -> list[str]:
+    """The event cards in the group, posted or edited, in order."""
+    shown = [c for c in core.api.calls if c.method in ("sendMessage", "editMessageText")]
+    return [plain(c.params["text"]) for c in shown if c.params["chat_id"] == BAKERY]
+
+
+async def create_weekly(core: Core, zone: str, start: str, count: int) -> None:
+    await core.setup_group()
+    await core.feed(message(NOA, private_chat(NOA), f"/config set timezone {zone}"))
+    await core.feed(
+        message(NOA, GROUP_CHAT, f"/event create Choir | {start} | 1h | Hall | | | weekly {count}")
+    )
+    await core.feed(press(NOA, core.sent_to(NOA["id"])[-1], "Post it"))
+
+
+async def advance_to(core: Core, at: datetime) -> None:
+    await core.app.advance(at - core.app.clock.now())
+
+
+def utc(month: int, day: int, hour: int) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "days", "first_utc", "last_utc"),
+    [
+        # Europe moves its clocks on Sunday 29 March 2026, Israel on Friday 27 March.
+        (
+            "Europe/Berlin",
+            "19.3 19:00",
+            ("March 19", "March 26", "April 2"),
+            utc(3, 19, 18),
+            utc(4, 2, 17),
+        ),
+        (
+            "Asia/Jerusalem",
+            "19.3 19:00",
+            ("March 19", "March 26", "April 2"),
+            utc(3, 19, 17),
+            utc(4, 2, 16),
+        ),
+        # Both move back on Sunday 25 October 2026.
+        (
+            "Europe/Berlin",
+            "15.10 19:00",
+            ("October 15", "October 22", "October 29"),
+            utc(10, 15, 17),
+            utc(10, 29, 18),
+        ),
+        (
+            "Asia/Jerusalem",
+            "15.10 19:00",
+            ("October 15", "October 22", "October 29"),
+            utc(10, 15, 16),
+            utc(10, 29, 17),
+        ),
+    ],
+)
+async def test_a_weekly_thursday_event_stays_at_19_across_the_change(
+    core: Core,
+    zone: str,
+    start: str,
+    days: tuple[str, str, str],
+    first_utc: datetime,
+    last_utc: datetime,
+) -> None:
+    await create_weekly(core, zone, start, 3)
+    preview = plain(core.texts_to(NOA["id"])[-2])
+    assert f"Thursday, {days[0]}, 2026, 7:00 PM" in preview and zone in preview
+    assert f"Thursday, {days[0]}, 2026, 7:00 PM" in cards(core)[-1]
+    # Each next date is posted when the one before ends (1h after its start).
+    await advance_to(core, first_utc + timedelta(minutes=59))
+    assert days[1] not in cards(core)[-1]
+    await core.app.advance(timedelta(minutes=2))
+    assert f"Thursday, {days[1]}, 2026, 7:00 PM" in cards(core)[-1]
+    await advance_to(core, first_utc + timedelta(days=7, hours=1, minutes=1))
+    assert f"Thursday, {days[2]}, 2026, 7:00 PM" in cards(core)[-1]  # after the change
+    # 19:00 after the change is another hour in UTC: the 1h reminder follows it.
+    await core.feed(press(TOM, core.sent_to(BAKERY)[-1], "Going"))
+    await advance_to(core, last_utc - timedelta(hours=1, minutes=1))
+    assert not any("starts in 1 hour" in t for t in core.texts_to(TOM["id"]))
+    await core.app.advance(timedelta(minutes=2))
+    [reminder] = [t for t in core.texts_to(TOM["id"]) if "starts in 1 hour" in t]
+    assert "Choir" in reminder
