@@ -99,3 +99,51 @@ async def test_a_weekly_thursday_event_stays_at_19_across_the_change(
     await core.app.advance(timedelta(minutes=2))
     [reminder] = [t for t in core.texts_to(TOM["id"]) if "starts in 1 hour" in t]
     assert "Choir" in reminder
+
+
+def edits(core: Core) -> list[str]:
+    return [
+        plain(c.params["text"])
+        for c in core.api.of("editMessageText")
+        if c.params["chat_id"] == BAKERY
+    ]
+
+
+async def test_moving_one_date_tells_those_going_and_leaves_the_others(core: Core) -> None:
+    # Sunday 23 November 2025: the first date is Thursday 27 November, 19:00 Berlin (18:00 UTC).
+    await create_weekly(core, "Europe/Berlin", "Thursday 19:00", 3)
+    await core.feed(press(TOM, core.sent_to(BAKERY)[-1], "Going"))
+    await core.feed(message(NOA, GROUP_CHAT, "/event edit 1 one start Thursday 20:00"))
+    await core.feed(message(NOA, GROUP_CHAT, "/event edit 1 one place Community hall"))
+    await core.app.advance(timedelta(seconds=5))  # the outbox paces messages to one chat
+    told = core.texts_to(TOM["id"])
+    assert any("New time for Choir" in t for t in told)
+    assert any("New place for Choir: Community hall" in t for t in told)
+    card = edits(core)[-1]
+    assert "Thursday, November 27, 2025, 8:00 PM" in card and "Community hall" in card
+    # The other dates keep 19:00 and the Hall; the next is posted when the moved one
+    # ends (21:00 Berlin, 20:00 UTC), not at 19:00 UTC.
+    await advance_to(core, datetime(2025, 11, 27, 19, 59, tzinfo=UTC))
+    assert "December 4" not in cards(core)[-1]
+    await core.app.advance(timedelta(minutes=2))
+    posted = plain(core.texts_to(BAKERY)[-1])
+    assert "Thursday, December 4, 2025, 7:00 PM" in posted
+    assert "Where: Hall" in posted and "Community hall" not in posted
+
+
+async def test_cancelling_one_date_tells_those_going_and_the_next_still_comes(core: Core) -> None:
+    await create_weekly(core, "Europe/Berlin", "Thursday 19:00", 3)
+    await core.feed(press(TOM, core.sent_to(BAKERY)[-1], "Going"))
+    await core.feed(message(NOA, GROUP_CHAT, "/event cancel 1"))
+    await core.app.outbox.drain()
+    assert "Cancelled: Choir." in core.texts_to(TOM["id"])[-1]
+    assert "Cancelled." in edits(core)[-1]
+    # No reminder for the cancelled date; the next is posted when it would have ended.
+    await advance_to(core, datetime(2025, 11, 27, 19, 1, tzinfo=UTC))
+    assert not any("Reminder" in t for t in core.texts_to(TOM["id"]))
+    posted = plain(core.texts_to(BAKERY)[-1])
+    assert "Thursday, December 4, 2025, 7:00 PM" in posted and "Where: Hall" in posted
+    assert "Cancelled" not in posted
+    await core.feed(message(TOM, private_chat(TOM), "/events"))
+    mine = plain(core.texts_to(TOM["id"])[-1])
+    assert "December 4" in mine and "November 27" not in mine
