@@ -4,10 +4,18 @@ members see in the group's cards and in their private chats (the fake Bot API)."
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from tg_core import BAKERY, GROUP_CHAT, NOA, TOM, Core, message, press, private_chat
+from tg_fakeapi import TOKEN, FakeBotAPI
+
+from adapters.telegram.adapter import TelegramAdapter
+from bot.app import App
+from bot.clock import FakeClock
+from bot.config import load_config
 
 
 def plain(text: str) -> str:
@@ -147,3 +155,63 @@ async def test_cancelling_one_date_tells_those_going_and_the_next_still_comes(co
     await core.feed(message(TOM, private_chat(TOM), "/events"))
     mine = plain(core.texts_to(TOM["id"])[-1])
     assert "December 4" in mine and "November 27" not in mine
+
+
+@asynccontextmanager
+async def restarted(db_url: str, at: datetime) -> AsyncIterator[Core]:
+    """The process starts again at `at` on the same database (a fresh Bot API, so
+    what it shows is what was sent after the restart)."""
+    api = FakeBotAPI()
+    api.admins[BAKERY] = [NOA]
+    config = load_config(None, env={"KEHILA_DATABASE_URL": db_url, "KEHILA_TELEGRAM_TOKEN": TOKEN})
+    adapter = TelegramAdapter(config, request=api, get_updates_request=api)
+    app = App(config, clock=FakeClock(at), adapters=[adapter])
+    await app.start(migrate=False)
+    try:
+        await app.outbox.drain()
+        yield Core(app, adapter, api)
+    finally:
+        await app.stop()
+
+
+def reminders(core: Core) -> list[str]:
+    return [t for t in core.texts_to(TOM["id"]) if "Reminder" in t]
+
+
+async def test_a_reminder_missed_while_down_goes_once_late_only_before_the_start(
+    core: Core, db_url: str
+) -> None:
+    # Thursday 27 November 2025, 19:00 Berlin (18:00 UTC): reminders due Wednesday
+    # 18:00 UTC (24h) and Thursday 17:00 UTC (1h).
+    await create_weekly(core, "Europe/Berlin", "Thursday 19:00", 2)
+    await core.feed(press(TOM, core.sent_to(BAKERY)[-1], "Going"))
+    await advance_to(core, datetime(2025, 11, 26, 17, 0, tzinfo=UTC))
+    assert reminders(core) == []
+    await core.app.stop()  # down over the 24h reminder; back on Thursday 12:00 UTC
+    async with restarted(db_url, datetime(2025, 11, 27, 12, 0, tzinfo=UTC)) as again:
+        [late] = reminders(again)
+        assert "Choir" in late and "starts in 6 hours" in late
+        await again.app.advance(timedelta(minutes=30))
+        assert len(reminders(again)) == 1  # once, not again
+    # Down over the 1h reminder and the start: nothing goes out late.
+    async with restarted(db_url, datetime(2025, 11, 27, 18, 30, tzinfo=UTC)) as third:
+        await third.app.advance(timedelta(minutes=10))
+        assert reminders(third) == []
+        assert not any("starts in" in t for t in third.texts_to(TOM["id"]))
+
+
+async def test_a_reminder_due_during_a_restart_is_sent_once(core: Core, db_url: str) -> None:
+    """Stopped a minute before the 24h reminder, started a minute after it: on time
+    enough, and one message, not two."""
+    await create_weekly(core, "Europe/Berlin", "Thursday 19:00", 2)
+    await core.feed(press(TOM, core.sent_to(BAKERY)[-1], "Going"))
+    await advance_to(core, datetime(2025, 11, 26, 17, 59, tzinfo=UTC))
+    assert reminders(core) == []
+    await core.app.stop()
+    async with restarted(db_url, datetime(2025, 11, 26, 18, 1, tzinfo=UTC)) as again:
+        await again.app.advance(timedelta(hours=1))
+        [reminder] = reminders(again)
+        assert "starts in 1 day" in reminder
+        await advance_to(again, datetime(2025, 11, 27, 17, 1, tzinfo=UTC))
+        assert len(reminders(again)) == 2 and "starts in 1 hour" in reminders(again)[1]
+    assert reminders(core) == []
