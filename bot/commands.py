@@ -167,6 +167,8 @@ def resolve(
     for i, opt in enumerate(spec.options):
         if opt.name in named:
             raw: str | None = named[opt.name]
+        elif named:  # options given by name (Discord): one left out is not given
+            raw = None
         elif opt.type == "text":
             raw = " ".join(rest[i:]) if rest[i:] else None
             rest = rest[: i + 1]

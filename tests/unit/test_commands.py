@@ -41,6 +41,13 @@ def test_discord_style_named_options_give_the_same_values() -> None:
     assert parsed.values == {"key": "locale", "value": "he"}
 
 
+def test_a_named_option_left_out_is_not_filled_from_the_next_one() -> None:
+    """Discord sends the given options by name and as values in order: `loud` given,
+    `times` left out, must not make `times` read the value meant for `loud`."""
+    parsed = resolve(REMIND, ("2h", "on"), {"after": "2h", "loud": "on"})
+    assert parsed.values == {"after": timedelta(hours=2), "times": None, "loud": True}
+
+
 def test_typed_options_are_converted() -> None:
     parsed = resolve(REMIND, ("2h", "3", "on"))
     assert parsed.values == {"after": timedelta(hours=2), "times": 3, "loud": True}
