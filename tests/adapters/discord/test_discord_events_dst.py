@@ -1,6 +1,7 @@
 """Community events through discord.py across daylight-saving changes: a weekly
 Thursday 19:00 event in Europe/Berlin and Asia/Jerusalem, whose cards in the channel
-read 19:00 before and after the March change (the App on a fake clock)."""
+read 19:00 before and after the March change; one date cancelled and one moved, those
+going told by DM and the other dates unchanged (the App on a fake clock)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 from dc_fakeapi import TOKEN, FakeDiscord
-from dc_harness import GENERAL, Harness, command, payload
+from dc_harness import DANA, GENERAL, Harness, command, payload
 
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
@@ -67,6 +68,39 @@ def cards(bot: Harness) -> list[str]:
         for c in bot.api.find("POST", MESSAGES)
         if "**Choir**" in (c.content or "")
     ]
+
+
+async def create_weekly(bot: Harness, zone: str, start: str) -> Any:
+    """The owner sets the zone and creates a weekly event of 3 dates; the preview."""
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+    await invoke(bot, "setup", text_options(name="Café"))
+    await invoke(
+        bot,
+        "config",
+        [{"type": 1, "name": "set", "options": text_options(key="timezone", value=zone)}],
+    )
+    create = text_options(
+        title="Choir", start=start, duration="1h", place="Hall", repeat="weekly 3"
+    )
+    await invoke(bot, "event", [{"type": 1, "name": "create", "options": create}])
+    return bot.api.find("POST", FOLLOWUP)[-1]
+
+
+def press(
+    custom_id: str, message: dict[str, Any], by: str, *, owner: bool = False
+) -> dict[str, Any]:
+    pressed = payload("interaction_button", data={"custom_id": custom_id, "component_type": 2})
+    pressed["id"] = str(next(_ids))
+    pressed["message"] = {**pressed["message"], **message}
+    pressed["channel_id"] = GENERAL
+    pressed["member"] = {
+        **pressed["member"],
+        "user": {**pressed["member"]["user"], "id": by, "username": f"u{by[-2:]}"},
+    }
+    if owner:
+        pressed["member"]["permissions"] = "2248473465835073"
+    return pressed
 
 
 @pytest.mark.parametrize(
@@ -124,3 +158,78 @@ async def test_a_weekly_thursday_event_stays_at_19_across_the_march_change(
         for c in bot.api.find("POST", MESSAGES)
         if "**Choir**" in (c.content or "")
     )
+
+
+DANA_DM = "41" + DANA[2:]
+EDIT = "/channels/{channel_id}/messages/{message_id}"
+
+
+def to_dana(bot: Harness) -> list[str]:
+    return [
+        plain(c.content or "")
+        for c in bot.api.find("POST", MESSAGES)
+        if c.params["channel_id"] == DANA_DM
+    ]
+
+
+async def test_cancel_one_date_and_move_the_next_tell_those_going(
+    timed: tuple[App, Harness],
+) -> None:
+    app, bot = timed
+    # Sunday 23 November 2025: Thursday 27 November, 19:00 Berlin (18:00 UTC).
+    preview = await create_weekly(bot, "Europe/Berlin", "Thursday 19:00")
+    post_it = next(b["custom_id"] for row in preview.json["components"] for b in row["components"])
+    shown = {"id": "800000000000000001", "components": preview.json["components"], "flags": 64}
+    bot.gateway("INTERACTION_CREATE", press(post_it, shown, NOA_ID, owner=True))
+    await bot.settle()
+
+    async def go_to_last_card() -> None:
+        card = [c for c in bot.api.find("POST", MESSAGES) if "**Choir**" in (c.content or "")][-1]
+        going = next(
+            b["custom_id"]
+            for row in card.json["components"]
+            for b in row["components"]
+            if b["label"] == "Going"
+        )
+        message = {
+            "id": "800000000000000099",
+            "components": card.json["components"],
+            "channel_id": GENERAL,
+        }
+        bot.gateway("INTERACTION_CREATE", press(going, message, DANA))
+        await bot.settle()
+
+    await go_to_last_card()
+    await invoke(
+        bot,
+        "event",
+        [{"type": 1, "name": "cancel", "options": [{"type": 4, "name": "number", "value": 1}]}],
+    )
+    await app.advance(timedelta(seconds=5))
+    await bot.settle()
+    assert any(t.startswith("Cancelled: Choir.") for t in to_dana(bot))
+    assert "Cancelled." in (bot.api.find("PATCH", EDIT)[-1].content or "")
+    # The next date still comes, at 19:00, when the cancelled one would have ended.
+    await app.advance(datetime(2025, 11, 27, 19, 1, tzinfo=UTC) - app.clock.now())
+    await bot.settle()
+    assert not any("Reminder" in t for t in to_dana(bot))
+    assert (
+        "Thursday, December 4, 2025, 7:00 PM" in cards(bot)[-1] and "Where: Hall" in cards(bot)[-1]
+    )
+
+    await go_to_last_card()
+    move = [
+        {"type": 4, "name": "number", "value": 2},
+        *text_options(scope="one", field="start", value="Thursday 20:00"),
+    ]
+    await invoke(bot, "event", [{"type": 1, "name": "edit", "options": move}])
+    await app.advance(timedelta(seconds=5))
+    await bot.settle()
+    assert any("New time for Choir" in t and "8:00 PM" in t for t in to_dana(bot))
+    assert "Thursday, December 4, 2025, 8:00 PM" in plain(
+        bot.api.find("PATCH", EDIT)[-1].content or ""
+    )
+    # The third date keeps 19:00; it is posted when the moved one ends (21:00 Berlin).
+    await app.advance(datetime(2025, 12, 4, 20, 1, tzinfo=UTC) - app.clock.now())
+    await bot.settle()
+    assert "Thursday, December 11, 2025, 7:00 PM" in cards(bot)[-1]
