@@ -103,55 +103,67 @@ def press(
     return pressed
 
 
+def post_it(bot: Harness, preview: Any) -> None:
+    button = next(b["custom_id"] for row in preview.json["components"] for b in row["components"])
+    shown = {"id": "800000000000000001", "components": preview.json["components"], "flags": 64}
+    bot.gateway("INTERACTION_CREATE", press(button, shown, NOA_ID, owner=True))
+
+
 @pytest.mark.parametrize(
-    ("zone", "first_utc"),
+    ("zone", "start", "days", "first_utc"),
     [
-        ("Europe/Berlin", datetime(2026, 3, 19, 18, tzinfo=UTC)),
-        ("Asia/Jerusalem", datetime(2026, 3, 19, 17, tzinfo=UTC)),
+        # Europe moves its clocks on Sunday 29 March 2026, Israel on Friday 27 March.
+        (
+            "Europe/Berlin",
+            "19.3 19:00",
+            ("March 19", "March 26", "April 2"),
+            datetime(2026, 3, 19, 18, tzinfo=UTC),
+        ),
+        (
+            "Asia/Jerusalem",
+            "19.3 19:00",
+            ("March 19", "March 26", "April 2"),
+            datetime(2026, 3, 19, 17, tzinfo=UTC),
+        ),
+        # Both move back on Sunday 25 October 2026.
+        (
+            "Europe/Berlin",
+            "15.10 19:00",
+            ("October 15", "October 22", "October 29"),
+            datetime(2026, 10, 15, 17, tzinfo=UTC),
+        ),
+        (
+            "Asia/Jerusalem",
+            "15.10 19:00",
+            ("October 15", "October 22", "October 29"),
+            datetime(2026, 10, 15, 16, tzinfo=UTC),
+        ),
     ],
 )
-async def test_a_weekly_thursday_event_stays_at_19_across_the_march_change(
-    timed: tuple[App, Harness], zone: str, first_utc: datetime
+async def test_a_weekly_thursday_event_stays_at_19_across_the_change(
+    timed: tuple[App, Harness],
+    zone: str,
+    start: str,
+    days: tuple[str, str, str],
+    first_utc: datetime,
 ) -> None:
     app, bot = timed
-    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    preview = await create_weekly(bot, zone, start)
+    assert f"Thursday, {days[0]}, 2026, 7:00 PM" in plain(preview.content or "")
+    assert zone in (preview.content or "")
+    post_it(bot, preview)
     await bot.settle()
-    await invoke(bot, "setup", text_options(name="Café"))
-    await invoke(
-        bot,
-        "config",
-        [{"type": 1, "name": "set", "options": text_options(key="timezone", value=zone)}],
-    )
-    create = text_options(
-        title="Choir", start="19.3 19:00", duration="1h", place="Hall", repeat="weekly 3"
-    )
-    await invoke(bot, "event", [{"type": 1, "name": "create", "options": create}])
-    preview = bot.api.find("POST", FOLLOWUP)[-1]
-    assert "Thursday, March 19, 2026, 7:00 PM" in plain(preview.content or "") and zone in (
-        preview.content or ""
-    )
-    post_it = next(b["custom_id"] for row in preview.json["components"] for b in row["components"])
-    pressed = payload("interaction_button", data={"custom_id": post_it, "component_type": 2})
-    pressed["id"] = str(next(_ids))
-    pressed["message"] = {
-        **pressed["message"],
-        "id": "800000000000000001",
-        "components": preview.json["components"],
-        "flags": 64,
-    }
-    pressed["channel_id"] = GENERAL
-    pressed["member"] = {**pressed["member"], "permissions": "2248473465835073"}
-    pressed["member"]["user"] = {**pressed["member"]["user"], "id": NOA_ID}
-    bot.gateway("INTERACTION_CREATE", pressed)
-    await bot.settle()
-    assert "Thursday, March 19, 2026, 7:00 PM" in cards(bot)[-1]
+    assert f"Thursday, {days[0]}, 2026, 7:00 PM" in cards(bot)[-1]
     # Each next date is posted when the one before ends, in the same channel.
-    await app.advance(first_utc + timedelta(hours=1, minutes=1) - app.clock.now())
+    await app.advance(first_utc + timedelta(minutes=59) - app.clock.now())
     await bot.settle()
-    assert "Thursday, March 26, 2026, 7:00 PM" in cards(bot)[-1]
+    assert len(cards(bot)) == 1
+    await app.advance(timedelta(minutes=2))
+    await bot.settle()
+    assert f"Thursday, {days[1]}, 2026, 7:00 PM" in cards(bot)[-1]
     await app.advance(timedelta(days=7))
     await bot.settle()
-    assert "Thursday, April 2, 2026, 7:00 PM" in cards(bot)[-1]  # after the change
+    assert f"Thursday, {days[2]}, 2026, 7:00 PM" in cards(bot)[-1]  # after the change
     assert len(cards(bot)) == 3
     assert all(
         c.params["channel_id"] == GENERAL
@@ -177,10 +189,7 @@ async def test_cancel_one_date_and_move_the_next_tell_those_going(
 ) -> None:
     app, bot = timed
     # Sunday 23 November 2025: Thursday 27 November, 19:00 Berlin (18:00 UTC).
-    preview = await create_weekly(bot, "Europe/Berlin", "Thursday 19:00")
-    post_it = next(b["custom_id"] for row in preview.json["components"] for b in row["components"])
-    shown = {"id": "800000000000000001", "components": preview.json["components"], "flags": 64}
-    bot.gateway("INTERACTION_CREATE", press(post_it, shown, NOA_ID, owner=True))
+    post_it(bot, await create_weekly(bot, "Europe/Berlin", "Thursday 19:00"))
     await bot.settle()
 
     async def go_to_last_card() -> None:
