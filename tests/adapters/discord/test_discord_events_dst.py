@@ -1,7 +1,8 @@
 """Community events through discord.py across daylight-saving changes: a weekly
 Thursday 19:00 event in Europe/Berlin and Asia/Jerusalem, whose cards in the channel
 read 19:00 before and after the March change; one date cancelled and one moved, those
-going told by DM and the other dates unchanged (the App on a fake clock)."""
+going told by DM and the other dates unchanged; a reminder across restarts, sent once,
+late only before the start (the App on a fake clock)."""
 
 from __future__ import annotations
 
@@ -242,3 +243,61 @@ async def test_cancel_one_date_and_move_the_next_tell_those_going(
     await app.advance(datetime(2025, 12, 4, 20, 1, tzinfo=UTC) - app.clock.now())
     await bot.settle()
     assert "Thursday, December 11, 2025, 7:00 PM" in cards(bot)[-1]
+
+
+async def start_again(api: FakeDiscord, old: App, at: datetime) -> tuple[App, Harness]:
+    """The process starts again at `at` on the same database and Discord."""
+    await old.stop()
+    harness = Harness(api, old.config)
+    harness.adapter = DiscordAdapter(old.config, gateway=False)
+    app = App(old.config, clock=FakeClock(at), adapters=[harness.adapter])
+    await app.start()
+    await app.outbox.drain()
+    await harness.settle()
+    return app, harness
+
+
+def reminders_to_dana(bot: Harness) -> list[str]:
+    return [t for t in to_dana(bot) if "Reminder" in t]
+
+
+async def test_a_reminder_missed_while_down_goes_once_late_only_before_the_start(
+    timed: tuple[App, Harness], api: FakeDiscord
+) -> None:
+    app, bot = timed
+    # Thursday 27 November 2025, 19:00 Berlin (18:00 UTC): reminders due Wednesday
+    # 18:00 UTC (24h) and Thursday 17:00 UTC (1h).
+    post_it(bot, await create_weekly(bot, "Europe/Berlin", "Thursday 19:00"))
+    await bot.settle()
+    card = [c for c in bot.api.find("POST", MESSAGES) if "**Choir**" in (c.content or "")][-1]
+    going = next(
+        b["custom_id"]
+        for row in card.json["components"]
+        for b in row["components"]
+        if b["label"] == "Going"
+    )
+    shown = {
+        "id": "800000000000000099",
+        "components": card.json["components"],
+        "channel_id": GENERAL,
+    }
+    bot.gateway("INTERACTION_CREATE", press(going, shown, DANA))
+    await bot.settle()
+    await app.advance(datetime(2025, 11, 26, 17, 0, tzinfo=UTC) - app.clock.now())
+    await bot.settle()
+    assert reminders_to_dana(bot) == []
+    # Down over the 24h reminder; back on Thursday 12:00 UTC: it goes, late, once.
+    app, bot = await start_again(api, app, datetime(2025, 11, 27, 12, 0, tzinfo=UTC))
+    try:
+        [late] = reminders_to_dana(bot)
+        assert "Choir" in late and "starts in 6 hours" in late
+        await app.advance(timedelta(minutes=30))
+        await bot.settle()
+        assert len(reminders_to_dana(bot)) == 1
+        # Down over the 1h reminder and the start: nothing goes out late.
+        app, bot = await start_again(api, app, datetime(2025, 11, 27, 18, 30, tzinfo=UTC))
+        await app.advance(timedelta(minutes=10))
+        await bot.settle()
+        assert len(reminders_to_dana(bot)) == 1
+    finally:
+        await app.stop()
