@@ -1,6 +1,6 @@
 """Community events through discord.py across daylight-saving changes: a weekly
 Thursday 19:00 event in Europe/Berlin and Asia/Jerusalem, whose cards in the channel
-read 19:00 before and after the March change; one date cancelled and one moved, those
+read 19:00 before and after the March and October changes; one date cancelled and one moved, those
 going told by DM and the other dates unchanged; a reminder across restarts, sent once,
 late only before the start (the App on a fake clock)."""
 
