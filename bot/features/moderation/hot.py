@@ -98,6 +98,13 @@ class Watch:
     # Message Content intent): /moderation status says so.
     no_text: set[int] = field(default_factory=set)
 
+    def quiet(self, member_id: int, key: str, at: datetime) -> bool:
+        """Whether a flag `key` ("kind:rule") of this member at `at` is part of an
+        incident opened lately: checked before a flag is made, so that a flood's later
+        messages cost a lookup."""
+        recent = self.recent.get((member_id, key))
+        return recent is not None and at - recent[1] < SAME_INCIDENT
+
     def flag(self, member_id: int, flag: Flag) -> None:
         """Note what was found, unless it is part of an incident opened lately (the
         same member, kind and rule within `SAME_INCIDENT`): one alert per incident,
@@ -175,17 +182,19 @@ def _flood(
     text: str,
 ) -> None:
     at = event.at
-    times = state.rates.get(member.id)
+    member_id = member.id
+    times = state.rates.get(member_id)
     if times is None:
         if len(state.rates) >= MAX_TRACKED:
             state.rates.clear()
-        times = state.rates[member.id] = deque()
+        times = state.rates[member_id] = deque()
     times.append(at)
     limit = int(directory.setting(community, FLOOD_PER_MINUTE.key))
-    while times[0] <= at - MINUTE or len(times) > limit + 1:
+    since = at - MINUTE
+    while times[0] <= since or len(times) > limit + 1:
         times.popleft()
-    if len(times) > limit:
-        state.flag(member.id, Flag("flood", "rate", len(times), event))
+    if len(times) > limit and not state.quiet(member_id, "flood:rate", at):
+        state.flag(member_id, Flag("flood", "rate", len(times), event))
     if len(text) >= SAME_TEXT_MIN:
         key = (community.id, hash(text))
         seen = state.texts.get(key)
@@ -194,22 +203,24 @@ def _flood(
                 state.texts.clear()
             seen = state.texts[key] = {}
         seen[event.channel_id] = at
-        if len(seen) >= int(directory.setting(community, FLOOD_CHANNELS.key)):
-            fresh = {c: t for c, t in seen.items() if t > at - SAME_TEXT_WINDOW}
+        channels = int(directory.setting(community, FLOOD_CHANNELS.key))
+        if len(seen) >= channels and not state.quiet(member_id, "flood:channels", at):
+            since = at - SAME_TEXT_WINDOW
+            fresh = {c: t for c, t in seen.items() if t > since}
             state.texts[key] = fresh
-            if len(fresh) >= int(directory.setting(community, FLOOD_CHANNELS.key)):
-                state.flag(member.id, Flag("flood", "channels", len(fresh), event))
+            if len(fresh) >= channels:
+                state.flag(member_id, Flag("flood", "channels", len(fresh), event))
     if "@" in text:
         mentions = len(MENTION.findall(text))
         if mentions >= int(directory.setting(community, FLOOD_MENTIONS.key)):
-            state.flag(member.id, Flag("flood", "mentions", mentions, event))
-    joined = state.joined.get(member.id)
+            state.flag(member_id, Flag("flood", "mentions", mentions, event))
+    joined = state.joined.get(member_id)
     if joined is not None:
         window = int(directory.setting(community, NEW_MEMBER.key))
         if at - joined > timedelta(seconds=window):
-            del state.joined[member.id]
+            del state.joined[member_id]
         elif LINK.search(text):
-            state.flag(member.id, Flag("flood", "link", 1, event))
+            state.flag(member_id, Flag("flood", "link", 1, event))
 
 
 def _note_question(
