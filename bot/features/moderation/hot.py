@@ -144,8 +144,10 @@ def observe(
 ) -> None:
     if event.private:
         return
-    if event.text is None and community.id not in services.state(Watch).no_text:
-        services.state(Watch).no_text.add(community.id)
+    state: Watch = services.state(Watch)
+    text = event.text
+    if text is None and community.id not in state.no_text:
+        state.no_text.add(community.id)
     directory = services.directory
     flood, watch, questions = (
         _on(directory, community, FLOOD),
@@ -154,8 +156,6 @@ def observe(
     )
     if not (flood or watch or questions):
         return
-    state: Watch = services.state(Watch)
-    text = event.text
     if questions:
         _note_question(state, community, member, event)
     if member.role != "member" or text is None:
@@ -189,7 +189,8 @@ def _flood(
             state.rates.clear()
         times = state.rates[member_id] = deque()
     times.append(at)
-    limit = int(directory.setting(community, FLOOD_PER_MINUTE.key))
+    settings = community.settings  # directory.setting, inline: read on every message
+    limit = int(settings.get(FLOOD_PER_MINUTE.key, FLOOD_PER_MINUTE.default))
     since = at - MINUTE
     while times[0] <= since or len(times) > limit + 1:
         times.popleft()
@@ -203,7 +204,7 @@ def _flood(
                 state.texts.clear()
             seen = state.texts[key] = {}
         seen[event.channel_id] = at
-        channels = int(directory.setting(community, FLOOD_CHANNELS.key))
+        channels = int(settings.get(FLOOD_CHANNELS.key, FLOOD_CHANNELS.default))
         if len(seen) >= channels and not state.quiet(member_id, "flood:channels", at):
             since = at - SAME_TEXT_WINDOW
             fresh = {c: t for c, t in seen.items() if t > since}
