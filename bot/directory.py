@@ -61,14 +61,21 @@ class CommunityInfo:
     def local_day(self, at: datetime) -> date:
         if self._day_start <= at < self._day_end and self._day is not None:
             return self._day
-        local = at.astimezone(self.tz)
-        day = local.date()
+        self._day, self._day_start, self._day_end = self.day_window(at)
+        return self._day
+
+    def day_window(self, at: datetime) -> tuple[date, datetime, datetime]:
+        """The local day containing `at`, with its start and end in UTC (the end
+        excluded). Touches no cache: for callers that keep their own window (the time
+        now, next to `local_day`'s cache of event times)."""
+        day = at.astimezone(self.tz).date()
         start = datetime(day.year, day.month, day.day, tzinfo=self.tz)
         end = start + timedelta(days=1)
-        self._day = day
-        self._day_start = start.astimezone(UTC)
-        self._day_end = datetime(end.year, end.month, end.day, tzinfo=self.tz).astimezone(UTC)
-        return day
+        return (
+            day,
+            start.astimezone(UTC),
+            datetime(end.year, end.month, end.day, tzinfo=self.tz).astimezone(UTC),
+        )
 
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.tz)

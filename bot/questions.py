@@ -1,8 +1,8 @@
 """Whether a chat message asks something, in the community's language, and the form in
 which the same question asked several times is recognised as one.
 
-Pure functions, no state: the engagement digest calls `is_question` on every message
-(the hot path), moderation may call it too. The rules, per language:
+Pure functions (but for a one-answer memo): the engagement digest calls `is_question`
+on every message (the hot path), moderation may call it too. The rules, per language:
 
 - a question mark (outside a link's query string) makes a question;
 - otherwise the message must open with a question word: an auxiliary or a verb as the
@@ -145,8 +145,27 @@ _NEXT_TWO = re.compile(rf"[^{_TOKEN}]+([{_TOKEN}]+)(?:[^{_TOKEN}]+([{_TOKEN}]+))
 _LINK = re.compile(r"\S+://\S*")
 
 
+# The last two answers: engagement's digest reads a message (and the text it replies
+# to), then moderation reads the same message (the same string object), so the second
+# reading costs a comparison.
+_last: tuple[str, str, bool] = ("", "", False)
+_before: tuple[str, str, bool] = ("", "", False)
+
+
 def is_question(text: str, language: str) -> bool:
     """Whether `text` asks something, read in `language` ("en", "he", "de")."""
+    global _last, _before
+    last = _last
+    if text is last[0] and language == last[1]:
+        return last[2]
+    if text is _before[0] and language == _before[1]:
+        return _before[2]
+    answer = _is_question(text, language)
+    _before, _last = last, (text, language, answer)
+    return answer
+
+
+def _is_question(text: str, language: str) -> bool:
     # On every message (measured by benchmarks/questions.py): substring tests, one
     # match for the first three words and a few set lookups; the rest only for the
     # few messages that open like a question.

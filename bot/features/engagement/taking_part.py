@@ -15,7 +15,7 @@ same news (they record the first).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from bot.context import Context
@@ -27,27 +27,58 @@ from bot.services import Services
 router = Router()
 
 
-class SeenToday:
-    """Who was announced today, per kind: (member id, kind)."""
+class _Today:
+    """One community's local day as a UTC window, and who was announced in it."""
 
-    def __init__(self) -> None:
-        self.day: date | None = None
+    __slots__ = ("end", "seen", "start", "tz")
+
+    def __init__(self, start: datetime, end: datetime, tz: tzinfo | None) -> None:
+        self.start, self.end, self.tz = start, end, tz
         self.seen: set[tuple[int, str]] = set()
 
+
+class SeenToday:
+    """Who was announced today, per community and kind: (member id, kind).
+
+    Each community keeps its own day (communities in other time zones change day at
+    other times; one shared day would start afresh at every switch between them) as
+    a UTC window, so the check on every event is two comparisons and a set lookup,
+    without a zone conversion nor the community's own day cache (kept for event
+    times, which `now` would push out)."""
+
+    def __init__(self) -> None:
+        self.days: dict[int, _Today] = {}
+
     def first(self, services: Services, member: MemberRef, kind: str) -> bool:
-        community = services.directory.communities.get(member.community_id)
         now = services.clock.now()
-        day = community.local_day(now) if community is not None else now.date()
-        if day != self.day:
-            self.day, self.seen = day, set()
+        today = self.days.get(member.community_id)
+        if today is None or not today.start <= now < today.end:
+            today = self._new_day(services, member.community_id, now)
+        elif today.tz is not None:  # the community may have moved to another zone
+            community = services.directory.communities.get(member.community_id)
+            if community is not None and community.tz is not today.tz:
+                today = self._new_day(services, member.community_id, now)
         key = (member.id, kind)
-        if key in self.seen:
+        seen = today.seen
+        if key in seen:
             return False
-        self.seen.add(key)
+        seen.add(key)
         return True
 
+    def _new_day(self, services: Services, community_id: int, now: datetime) -> _Today:
+        community = services.directory.communities.get(community_id)
+        if community is not None:
+            _, start, end = community.day_window(now)
+            today = _Today(start, end, community.tz)
+        else:
+            start = datetime.combine(now.date(), time(), UTC)
+            today = _Today(start, start + timedelta(days=1), None)
+        self.days[community_id] = today
+        return today
+
     def unsee(self, member_id: int, kind: str) -> None:
-        self.seen.discard((member_id, kind))
+        for today in self.days.values():
+            today.seen.discard((member_id, kind))
 
 
 def _first_message(services: Services, member: MemberRef) -> bool:

@@ -99,6 +99,13 @@ class Watch:
     # Message Content intent): /moderation status says so.
     no_text: set[int] = field(default_factory=set)
 
+    def quiet(self, member_id: int, key: str, at: datetime) -> bool:
+        """Whether a flag `key` ("kind:rule") of this member at `at` is part of an
+        incident opened lately: checked before a flag is made, so that a flood's later
+        messages cost a lookup."""
+        recent = self.recent.get((member_id, key))
+        return recent is not None and at - recent[1] < SAME_INCIDENT
+
     def flag(self, member_id: int, flag: Flag) -> None:
         """Note what was found, unless it is part of an incident opened lately (the
         same member, kind and rule within `SAME_INCIDENT`): one alert per incident,
@@ -138,8 +145,10 @@ def observe(
 ) -> None:
     if event.private:
         return
-    if event.text is None and community.id not in services.state(Watch).no_text:
-        services.state(Watch).no_text.add(community.id)
+    state: Watch = services.state(Watch)
+    text = event.text
+    if text is None and community.id not in state.no_text:
+        state.no_text.add(community.id)
     directory = services.directory
     flood, watch, questions = (
         _on(directory, community, FLOOD),
@@ -148,8 +157,6 @@ def observe(
     )
     if not (flood or watch or questions):
         return
-    state: Watch = services.state(Watch)
-    text = event.text
     if questions:
         _note_question(state, community, member, event)
     if member.role != "member" or text is None:
@@ -176,17 +183,20 @@ def _flood(
     text: str,
 ) -> None:
     at = event.at
-    times = state.rates.get(member.id)
+    member_id = member.id
+    times = state.rates.get(member_id)
     if times is None:
         if len(state.rates) >= MAX_TRACKED:
             state.rates.clear()
-        times = state.rates[member.id] = deque()
+        times = state.rates[member_id] = deque()
     times.append(at)
-    limit = int(directory.setting(community, FLOOD_PER_MINUTE.key))
-    while times[0] <= at - MINUTE or len(times) > limit + 1:
+    settings = community.settings  # directory.setting, inline: read on every message
+    limit = int(settings.get(FLOOD_PER_MINUTE.key, FLOOD_PER_MINUTE.default))
+    since = at - MINUTE
+    while times[0] <= since or len(times) > limit + 1:
         times.popleft()
-    if len(times) > limit:
-        state.flag(member.id, Flag("flood", "rate", len(times), event))
+    if len(times) > limit and not state.quiet(member_id, "flood:rate", at):
+        state.flag(member_id, Flag("flood", "rate", len(times), event))
     if len(text) >= SAME_TEXT_MIN:
         key = (community.id, hash(text))
         seen = state.texts.get(key)
@@ -195,22 +205,24 @@ def _flood(
                 state.texts.clear()
             seen = state.texts[key] = {}
         seen[event.channel_id] = at
-        if len(seen) >= int(directory.setting(community, FLOOD_CHANNELS.key)):
-            fresh = {c: t for c, t in seen.items() if t > at - SAME_TEXT_WINDOW}
+        channels = int(settings.get(FLOOD_CHANNELS.key, FLOOD_CHANNELS.default))
+        if len(seen) >= channels and not state.quiet(member_id, "flood:channels", at):
+            since = at - SAME_TEXT_WINDOW
+            fresh = {c: t for c, t in seen.items() if t > since}
             state.texts[key] = fresh
-            if len(fresh) >= int(directory.setting(community, FLOOD_CHANNELS.key)):
-                state.flag(member.id, Flag("flood", "channels", len(fresh), event))
+            if len(fresh) >= channels:
+                state.flag(member_id, Flag("flood", "channels", len(fresh), event))
     if "@" in text:
         mentions = len(MENTION.findall(text))
         if mentions >= int(directory.setting(community, FLOOD_MENTIONS.key)):
-            state.flag(member.id, Flag("flood", "mentions", mentions, event))
-    joined = state.joined.get(member.id)
+            state.flag(member_id, Flag("flood", "mentions", mentions, event))
+    joined = state.joined.get(member_id)
     if joined is not None:
         window = int(directory.setting(community, NEW_MEMBER.key))
         if at - joined > timedelta(seconds=window):
-            del state.joined[member.id]
+            del state.joined[member_id]
         elif LINK.search(text):
-            state.flag(member.id, Flag("flood", "link", 1, event))
+            state.flag(member_id, Flag("flood", "link", 1, event))
 
 
 def _note_question(
