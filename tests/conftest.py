@@ -20,6 +20,7 @@ import pytest
 
 from adapters.console.community import ConsoleCommunity
 from bot.config import Config, load_config
+from bot.directory import MemberRef
 from storage.database import Database, StorageUnavailable
 from storage.migrate import upgrade
 
@@ -30,6 +31,15 @@ PG_URL = os.environ.get(
 REQUIRE_PG = os.environ.get("KEHILA_REQUIRE_POSTGRES") == "1"
 # A Monday morning, so weekly schedules are easy to reason about.
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def member_ref(console: ConsoleCommunity, user_id: str) -> MemberRef:
+    """The member behind a console account of the console's community."""
+    community = console.app.directory.community_of("console", "console")
+    assert community is not None
+    found = console.app.directory.member(community.id, "console", user_id)
+    assert found is not None, user_id
+    return found
 
 
 def pytest_report_header(config: pytest.Config) -> str:

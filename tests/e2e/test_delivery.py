@@ -24,12 +24,12 @@ from bot.actions import (
 )
 from bot.config import Config
 from bot.context import Context
-from bot.directory import MemberRef
 from bot.events import MessagePosted
 from bot.feature import Feature
 from bot.features import all_features
 from bot.markup import Text
 from tests.conftest import START
+from tests.conftest import member_ref as _member
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,12 +84,6 @@ def without(console: ConsoleCommunity, **capabilities: bool) -> None:
     console.adapter.capabilities = replace(ConsoleAdapter.capabilities, **capabilities)  # type: ignore[misc]
 
 
-def _member(console: ConsoleCommunity, user_id: str) -> MemberRef:
-    info = console.app.directory.community_of("console", "console")
-    assert info is not None
-    ref = console.app.directory.member(info.id, "console", user_id)
-    assert ref is not None
-    return ref
 
 
 async def _direct(console: ConsoleCommunity, user_id: str, text: str) -> list[ActionResult]:

@@ -17,7 +17,6 @@ from sqlalchemy import func, select, text
 from adapters.console.community import ConsoleCommunity
 from bot.actions import Reply
 from bot.config import Config
-from bot.directory import MemberRef
 from bot.features import all_features
 from bot.features.engagement import engagement
 from bot.sync import Changes
@@ -28,17 +27,12 @@ from storage.migrate import upgrade
 from storage.models import ActivityDaily
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import START
+from tests.conftest import member_ref as _ref
 from tests.merging import merging_feature
 
 CODE = re.compile(r"/link ([A-Z2-9]{4}-[A-Z2-9]{4})")
 
 
-def _ref(console: ConsoleCommunity, user_id: str) -> MemberRef:
-    community = console.app.directory.community_of("console", "console")
-    assert community is not None
-    ref = console.app.directory.member(community.id, "console", user_id)
-    assert ref is not None, user_id
-    return ref
 
 
 async def _code(console: ConsoleCommunity, user_id: str) -> str:

@@ -13,7 +13,6 @@ from sqlalchemy import func, or_, select
 from adapters.console.community import ConsoleCommunity
 from bot.actions import Reply
 from bot.config import Config
-from bot.directory import MemberRef
 from bot.features import all_features
 from bot.features.engagement import engagement
 from bot.features.onboarding import Runtime
@@ -22,6 +21,7 @@ from storage.models import InteractionDaily
 from storage.onboarding import OnboardingAnswer, OnboardingRepo
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import START
+from tests.conftest import member_ref as _ref
 from tests.merging import merging_feature
 
 QUESTION = "/onboarding question add Why are you here? | Networking | Learning\n"
@@ -36,12 +36,6 @@ async def _console(config: Config) -> ConsoleCommunity:
     return console
 
 
-def _ref(console: ConsoleCommunity, user_id: str) -> MemberRef:
-    community = console.app.directory.community_of("console", "console")
-    assert community is not None
-    ref = console.app.directory.member(community.id, "console", user_id)
-    assert ref is not None, user_id
-    return ref
 
 
 async def test_merging_moves_every_features_data_to_one_person(config: Config) -> None:

@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import text
 
 from adapters.console.community import ConsoleCommunity
 from bot.actions import Ban, Delete, Edit, Kick, Reply, Restrict, SendDirect
-from bot.commands import CommandSpec, OptionSpec
 from bot.config import Config
-from bot.context import Context
-from bot.directory import MemberRef
-from bot.feature import Feature, Router
 from bot.features import all_features
 from bot.features.moderation.hot import Watch
-from bot.members import merge_members
 from storage.database import Database
 from tests.conftest import START
+from tests.conftest import member_ref as ref
+from tests.merging import merging_feature
 
 MODS = "/config set moderation.alert_channel mods\n"
 
@@ -175,37 +171,8 @@ async def test_a_raid_is_one_alert_with_its_invites_and_count(console: ConsoleCo
     assert edited and "12 members joined" in edited[-1].text.plain()
 
 
-def _merging_feature() -> Feature:
-    router = Router()
-    router.command(
-        CommandSpec(
-            "merge", "Merge two members (test only)",
-            options=(OptionSpec("source", "from"), OptionSpec("target", "into")),
-        )
-    )  # fmt: skip
-
-    @router.handles("merge")
-    async def merge(ctx: Context, args: dict[str, Any]) -> None:
-        assert ctx.community is not None
-        directory = ctx.services.directory
-        source = directory.member(ctx.community.id, "console", str(args["source"]))
-        target = directory.member(ctx.community.id, "console", str(args["target"]))
-        assert source is not None and target is not None
-        await merge_members(ctx, source.id, target.id)
-
-    async def nothing(ctx: Context, member_id: int) -> None:
-        pass
-
-    async def no_merge(ctx: Context, from_id: int, into_id: int) -> None:
-        pass
-
-    return Feature("merging", delete_member_data=nothing, merge_member_data=no_merge).include(
-        router
-    )
-
-
 async def test_merge_forget_and_retention(config: Config) -> None:
-    console = ConsoleCommunity(config, start=START, features=[*all_features(), _merging_feature()])
+    console = ConsoleCommunity(config, start=START, features=[*all_features(), merging_feature()])
     await console.start(migrate=False)
     try:
         await console.run("/setup Test Community")
@@ -241,12 +208,6 @@ async def test_merge_forget_and_retention(config: Config) -> None:
         await console.stop()
 
 
-def ref(console: ConsoleCommunity, user_id: str) -> MemberRef:
-    community = console.app.directory.community_of("console", "console")
-    assert community is not None
-    found = console.app.directory.member(community.id, "console", user_id)
-    assert found is not None, user_id
-    return found
 
 
 async def test_a_list_changed_by_another_process_is_reloaded(console: ConsoleCommunity) -> None:

@@ -7,32 +7,22 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 
 from adapters.console.community import ConsoleCommunity
 from bot.actions import Reply
-from bot.commands import CommandSpec, OptionSpec
 from bot.config import Config
-from bot.context import Context
-from bot.directory import MemberRef
-from bot.feature import Feature, Router
 from bot.features import all_features
-from bot.members import merge_members
 from storage.referrals import Referral, ReferralsRepo
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import START
+from tests.conftest import member_ref as _ref
+from tests.merging import merging_feature
 
 LINK = re.compile(r"console://join/(\w+)")
 
 
-def _ref(console: ConsoleCommunity, user_id: str) -> MemberRef:
-    community = console.app.directory.community_of("console", "console")
-    assert community is not None
-    ref = console.app.directory.member(community.id, "console", user_id)
-    assert ref is not None, user_id
-    return ref
 
 
 async def _link(console: ConsoleCommunity, who: str) -> str:
@@ -227,7 +217,7 @@ async def test_the_digest_has_a_referrals_section_and_owners_export_csv(
 async def test_merging_two_members_keeps_one_arrival_and_every_referral(
     config: Config,
 ) -> None:
-    console = ConsoleCommunity(config, start=START, features=[*all_features(), _merging()])
+    console = ConsoleCommunity(config, start=START, features=[*all_features(), merging_feature()])
     await console.start(migrate=False)
     try:
         await console.run("/setup Test Community\n/join yossi\n/as yossi\nhello\n/join yossi2")
@@ -248,37 +238,6 @@ async def test_merging_two_members_keeps_one_arrival_and_every_referral(
         assert f"console://join/{code}" in console.last_text()  # his link came along
     finally:
         await console.stop()
-
-
-def _merging() -> Feature:
-    router = Router()
-    router.command(
-        CommandSpec(
-            "merge",
-            "Merge two members (test only)",
-            options=(OptionSpec("source", "from"), OptionSpec("target", "into")),
-        )
-    )
-
-    @router.handles("merge")
-    async def merge(ctx: Context, args: dict[str, Any]) -> None:
-        assert ctx.community is not None
-        directory = ctx.services.directory
-        source = directory.member(ctx.community.id, "console", str(args["source"]))
-        target = directory.member(ctx.community.id, "console", str(args["target"]))
-        assert source is not None and target is not None
-        await merge_members(ctx, source.id, target.id)
-        ctx.reply(ctx._("Merged."))
-
-    async def nothing(ctx: Context, member_id: int) -> None:
-        pass
-
-    async def no_merge(ctx: Context, from_id: int, into_id: int) -> None:
-        pass
-
-    return Feature("merging", delete_member_data=nothing, merge_member_data=no_merge).include(
-        router
-    )
 
 
 async def test_an_onboarding_answer_is_taking_part_when_the_owner_says_so(
