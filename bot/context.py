@@ -111,9 +111,19 @@ class Context:
 
     # --- the run, driven by the dispatcher ---
 
-    async def commit(self) -> None:
+    def share(self, uow: UnitOfWork) -> None:
+        """Write in a unit of work other handlers of the event write in too (the
+        dispatcher's late handlers): the dispatcher commits it once, for all."""
+        self._uow = uow
+
+    async def stage(self) -> None:
+        """Write what the commit carries besides the handler's own writes: the bulk
+        actions, as outbox rows."""
         if self.queued:
             await self.uow.outbox.add(self.queued, self.now)
+
+    async def commit(self) -> None:
+        await self.stage()
         if self._uow is not None:
             await self._uow.commit()
             await self._uow.close()

@@ -100,9 +100,9 @@ class Dispatcher:
         for feature in features:
             self._register(feature)
         # Handlers declared `late` run after the others of their event, in feature order.
-        late = {h for feature in features for h in feature.late}
+        self.late = {h for feature in features for h in feature.late}
         for routes in self.routes.values():
-            routes.sort(key=lambda route: route[1] in late)
+            routes.sort(key=lambda route: route[1] in self.late)
 
     def _register(self, feature: Feature) -> None:
         for event_type, handlers in feature.handlers.items():
@@ -180,10 +180,19 @@ class Dispatcher:
                         observer(services, community, member, event)
                     except Exception:
                         log.exception("%s failed on %s", feature_name, describe(event))
+            late: list[tuple[str, Any]] = []
             for feature_name, handler, only_if in self.routes.get(type(event), ()):
                 if only_if is not None and (member is None or not only_if(services, member)):
                     continue
+                if handler in self.late:
+                    late.append((feature_name, handler))
+                    continue
                 await self.run(feature_name, handler, self.context(event, community, member), event)
+            if len(late) == 1:
+                name, handler = late[0]
+                await self.run(name, handler, self.context(event, community, member), event)
+            elif late:
+                await self.run_late(late, event, community, member)
         except Exception as exc:
             log.exception("could not dispatch %s", describe(event))
             if is_unavailable(exc):  # even the member could not be resolved
@@ -528,6 +537,50 @@ class Dispatcher:
             if isinstance(ctx.event, CommandInvoked | ButtonPressed):
                 await self._sorry(ctx)
             return False
+        await self._done(done)
+        return True
+
+    async def run_late(
+        self,
+        handlers: Sequence[tuple[str, Any]],
+        event: Event,
+        community: CommunityInfo | None,
+        member: MemberRef | None,
+    ) -> None:
+        """The late handlers of one event (bookkeeping after what members see: a
+        join's referral, its count) in ONE unit of work, committed once: a join costs
+        one transaction for them all, not one each. If one of them fails, or the
+        commit does, the shared unit is rolled back and each runs again alone
+        (`run`), so one feature's failure never takes another's writes with it."""
+        shared = UnitOfWork(self.services.db)
+        contexts: list[Context] = []
+        try:
+            for _name, handler in handlers:
+                ctx = self.context(event, community, member)
+                ctx.share(shared)
+                contexts.append(ctx)
+                await handler(ctx, event)
+            for ctx in contexts:
+                await ctx.stage()
+            await shared.commit()
+            await shared.close()
+        except Exception:
+            log.info("late handlers of %s run again one by one", describe(event), exc_info=True)
+            for ctx in contexts:
+                try:
+                    await ctx.abandon()  # the first rolls the shared unit back
+                except Exception:
+                    log.exception("late handlers: the rollback failed too")
+            for name, handler in handlers:
+                await self.run(name, handler, self.context(event, community, member), event)
+            return
+        for ctx in contexts:
+            await self._done(ctx)
+
+    async def _done(self, done: Context) -> None:
+        """After a commit: memory, the other processes, the outbox, the actions, the
+        published events, in that order."""
+        outage = self.services.outage
         changes = done.committed()
         if changes:
             await self.services.sync.announce(changes)
@@ -539,7 +592,6 @@ class Dispatcher:
             await self.dispatch(published)
         if outage.since is not None and done.opened_storage:
             await self._recovered()
-        return True
 
     async def _sorry(self, ctx: Context) -> None:
         sorry = self.context(ctx.event, ctx.community, ctx.member)

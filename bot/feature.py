@@ -212,7 +212,8 @@ class Router:
     ) -> Callable[[EventHandler], EventHandler]:
         """Handle events of these types. `late`: after every feature's other handlers
         of the event (bookkeeping that must not hold up what members see, such as a
-        join's welcome)."""
+        join's welcome); the late handlers of one event share one unit of work
+        (`Dispatcher.run_late`)."""
 
         def register(fn: EventHandler) -> EventHandler:
             for et in event_types:

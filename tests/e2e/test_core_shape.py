@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sql_event
 
 from adapters.console.community import ConsoleCommunity
 from bot.actions import Button, Reply, Send
@@ -29,7 +30,7 @@ from bot.features import all_features
 from bot.features.onboarding import Runtime
 from storage.onboarding import OnboardingRepo
 from storage.unit_of_work import UnitOfWork
-from tests.conftest import START
+from tests.conftest import START, member_ref
 
 
 async def _nothing(ctx: Context, member_id: int) -> None:
@@ -371,5 +372,93 @@ async def test_reading_or_deleting_your_data_never_creates_a_member(config: Conf
         # Writing again makes her a member afresh, as the deletion said.
         await console.run("hello again")
         assert directory.member(community.id, "console", "dana") is not None
+    finally:
+        await console.stop()
+
+
+@dataclass
+class Ledger:
+    """What the bookkeepers noted in memory after their commits."""
+
+    noted: list[str] = field(default_factory=list)
+
+
+def _bookkeepers(*, first_fails: bool = False) -> Feature:
+    """Two late handlers of a join, in two features' manner: each stores a setting,
+    notes it in memory after the commit and posts a line."""
+    books = Router()
+
+    def keeper(key: str, fails: bool) -> Any:
+        async def keep(ctx: Context, event: MemberJoined) -> None:
+            assert ctx.community is not None and ctx.member is not None
+            await ctx.uow.settings.set(ctx.community.id, key, ctx.member.display_name)
+            noted = ctx.state(Ledger).noted
+            ctx.after_commit(lambda: noted.append(key))
+            ctx.act(Send(platform="console", space_id="console", channel_id="", text=ctx._(key)))
+            if fails:
+                raise RuntimeError("the ledger is full")
+
+        return keep
+
+    books.on(MemberJoined, late=True)(keeper("books.first", first_fails))
+    books.on(MemberJoined, late=True)(keeper("books.second", False))
+    return Feature(
+        "books",
+        delete_member_data=_nothing,
+        merge_member_data=_no_merge,
+        states=(lambda s: Ledger(),),
+    ).include(books)
+
+
+async def _stored(console: ConsoleCommunity) -> dict[str, Any]:
+    community = console.app.directory.community_of("console", "console")
+    assert community is not None
+    async with UnitOfWork(console.app.services.db) as uow:
+        return await uow.settings.of(community.id)
+
+
+async def test_the_late_handlers_of_a_join_share_one_commit(config: Config) -> None:
+    commits: list[int] = []
+    plain = await _console(config)
+    booked = await _console(config, _bookkeepers())
+    try:
+        # One database for both: each console's own newcomers.
+        for console, warmup, newcomer in ((plain, "avi", "dana"), (booked, "gil", "noa")):
+            await console.run(f"/join {warmup}")  # the first join warms the caches
+            engine = console.app.services.db.engine.sync_engine
+            count = [0]
+
+            def counted(_conn: Any, count: list[int] = count) -> None:
+                count[0] += 1
+
+            sql_event.listen(engine, "commit", counted)
+            await console.run(f"/join {newcomer}")
+            sql_event.remove(engine, "commit", counted)
+            commits.append(count[0])
+        stored = await _stored(booked)
+        assert stored["books.first"] == stored["books.second"] == "noa"
+        assert booked.app.services.state(Ledger).noted == ["books.first", "books.second"] * 2
+        # Two more features' writes after a join, and not one commit more for them.
+        assert commits[1] == commits[0]
+    finally:
+        await plain.stop()
+        await booked.stop()
+
+
+async def test_a_failing_late_handler_loses_nothing_of_the_others(config: Config) -> None:
+    console = await _console(config, _bookkeepers(first_fails=True))
+    try:
+        await console.run("/join dana")
+        stored = await _stored(console)
+        assert "books.first" not in stored
+        assert stored["books.second"] == "dana"
+        assert console.app.services.state(Ledger).noted == ["books.second"]
+        texts = [p.text for p in console.performed]
+        assert "books.second" in texts and "books.first" not in texts
+        # The features' own late bookkeeping of the join went through as well.
+        member = member_ref(console, "dana")
+        async with UnitOfWork(console.app.services.db) as uow:
+            row = await uow.members.get(member.id)
+            assert row is not None and row.joined_at is not None
     finally:
         await console.stop()

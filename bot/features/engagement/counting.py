@@ -531,7 +531,9 @@ def on_reaction(
     state.counted()
 
 
-@router.on(MemberJoined)
+# Late: the count is bookkeeping; it shares one transaction with the other features'
+# late handlers of the join (a referral), after the welcome.
+@router.on(MemberJoined, late=True)
 async def on_join(ctx: Context, event: MemberJoined) -> None:
     if ctx.community is None or ctx.member is None:
         return
@@ -540,7 +542,7 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
         _count(ctx, ctx.community, ctx.member.id, JOINS, event)
 
 
-@router.on(MemberLeft)
+@router.on(MemberLeft, late=True)
 async def on_leave(ctx: Context, event: MemberLeft) -> None:
     if ctx.community is None or ctx.member is None:
         return

@@ -55,6 +55,14 @@ class JoinMemory:
         self.locks: dict[tuple[int, str], asyncio.Lock] = {}
         self.recent: dict[tuple[int, str], deque[Seen]] = {}
 
+    def made(self, ctx: Context, platform: str, code: str, maker_id: int) -> None:
+        """Once committed: `maker_id` made the invite `code` (a join through it will
+        not have to ask storage)."""
+        assert ctx.community is not None
+        key = (ctx.community.id, platform, code)
+        self.makers.pop(key, None)
+        ctx.after_commit(partial(self.makers.__setitem__, key, maker_id))
+
     def window(
         self, community_id: int, platform: str, at: datetime
     ) -> deque[Seen]:
@@ -195,7 +203,7 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
         await ensure_run(ctx, event.at + wait(ctx))
 
 
-@router.on(MemberLeft)
+@router.on(MemberLeft, late=True)
 async def on_leave(ctx: Context, event: MemberLeft) -> None:
     if ctx.community is None or ctx.member is None:
         return
@@ -226,9 +234,7 @@ async def on_invite_created(ctx: Context, event: InviteCreated) -> None:
     maker = ctx.services.directory.member(ctx.community.id, event.platform, event.creator_user_id)
     if maker is None:
         return
-    ctx.state(JoinMemory).makers.pop(
-        (ctx.community.id, event.platform, invite_code(event.code)), None
-    )
+    ctx.state(JoinMemory).made(ctx, event.platform, invite_code(event.code), maker.id)
     await repo(ctx).add_invite(
         ctx.community.id,
         maker.id,

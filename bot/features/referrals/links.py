@@ -18,6 +18,7 @@ from bot.commands import CommandSpec
 from bot.context import Context
 from bot.feature import Router
 from bot.features.referrals.common import enabled, repo
+from bot.features.referrals.joins import JoinMemory
 from bot.i18n import N_, translate
 from bot.markup import Link, lines
 
@@ -77,6 +78,7 @@ async def invite(ctx: Context, args: dict[str, Any]) -> None:
             personal=True,
             at=ctx.now,
         )
+        ctx.state(JoinMemory).made(ctx, platform, made.invite_code, ctx.member.id)
         url = made.value
         if platform == "discord":
             count = await referrals.personal_links(ctx.community.id, platform)
