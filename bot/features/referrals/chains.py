@@ -1,11 +1,13 @@
 """`/referrals`: who brought whom, for owners.
 
-- `/referrals show MEMBER`: the member's referrals, and their referrals' referrals.
+- `/referrals MEMBER` (`/referrals show MEMBER`; on Discord always the latter): the
+  member's referrals, and their referrals' referrals.
 - `/referrals undecided`: joins that several invites could explain (nobody credited).
 - `/referrals credit NEWCOMER INVITER`: an owner decides who brought an undecided join.
 - `/referrals approve NEWCOMER`: a young Discord account's referral counts after all.
-- `/referrals export`: every referral as CSV (cells made inert with engagement's
-  `safe_cell`, the same rules as `/export activity`).
+- `/export referrals`: every referral as CSV (cells made inert with engagement's
+  `safe_cell`, the same rules as `/export activity`; `/export` is a group that
+  engagement declares too, merged by the core).
 
 Members see only their own count (`/invite`); these are for owners.
 """
@@ -39,6 +41,8 @@ router.command(
         "referrals",
         N_("Who brought whom"),
         permission=Permission.OWNER,
+        # `/referrals yossi` is `/referrals show yossi` (text platforms).
+        default="show",
         subcommands=(
             CommandSpec(
                 "show",
@@ -58,11 +62,6 @@ router.command(
                 permission=Permission.OWNER,
             ),
             CommandSpec(
-                "export",
-                N_("Every referral as CSV"),
-                permission=Permission.OWNER,
-            ),
-            CommandSpec(
                 "credit",
                 N_("Say who brought a newcomer whose invite is not certain"),
                 options=(
@@ -71,6 +70,16 @@ router.command(
                 ),
                 permission=Permission.OWNER,
             ),
+        ),
+    )
+)
+router.command(
+    CommandSpec(
+        "export",
+        N_("Download community data as a file"),  # as engagement's, whose group this joins
+        permission=Permission.OWNER,
+        subcommands=(
+            CommandSpec("referrals", N_("Every referral as CSV"), permission=Permission.OWNER),
         ),
     )
 )
@@ -307,7 +316,7 @@ EXPORT_COLUMNS = (
 )
 
 
-@router.handles("referrals export")
+@router.handles("export referrals")
 async def export(ctx: Context, args: dict[str, Any]) -> None:
     assert ctx.community is not None
     rows = await repo(ctx).in_community(ctx.community.id)
