@@ -23,8 +23,6 @@ from tests.merging import merging_feature
 LINK = re.compile(r"console://join/(\w+)")
 
 
-
-
 async def _link(console: ConsoleCommunity, who: str) -> str:
     await console.run(f"/as {who}\n/dm /invite")
     found = LINK.search(console.last_text())
