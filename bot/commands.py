@@ -100,8 +100,8 @@ def merged_commands(specs: Iterable[CommandSpec]) -> list[CommandSpec]:
     """Every declared command once, in declaration (feature) order: what the
     dispatcher routes, adapters publish and /help lists. Groups (subcommands, no
     options) of one name declared by several features become one group: the
-    subcommands of all, in order; the description (and `default`) of the first
-    that gives one; the lowest permission of the declarations, each subcommand
+    subcommands of all, in order; the first declaration's description; the
+    `default` of the one that names it; the lowest permission of the declarations, each subcommand
     keeping at least its own declaration's (an owners' group does not open its
     subcommands to members by being merged with a members' one). The same leaf
     path twice, or a same-name command that is not a group, raises

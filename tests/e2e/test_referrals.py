@@ -121,6 +121,8 @@ async def test_owners_see_chains_members_do_not(console: ConsoleCommunity) -> No
     said, *usage = console.last_text().splitlines()
     assert said == "No member is called undecied."
     assert usage[:2] == ["Usage:", "/referrals [show] MEMBER  — A member's referrals, and theirs"]
+    await console.run("/help referrals")
+    assert "/referrals [show] MEMBER — A member's referrals, and theirs" in console.last_text()
     await console.run("/referrals credit dana")  # a word missing: the usage of credit
     assert console.last_text().startswith("Usage:\n/referrals credit NEWCOMER INVITER")
 
