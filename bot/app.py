@@ -134,7 +134,8 @@ class App:
         from jobs.scheduler import entries_from_rows
 
         await services.timer.start(entries_from_rows(rows), self.dispatcher.dispatch)
-        commands = [spec for f in services.features for spec in f.commands]
+        # As the dispatcher routes them: shared groups (`/export`) merged into one.
+        commands = list(self.dispatcher.commands.values())
         failed: list[str] = []
         for name, adapter in list(services.adapters.items()):
             try:

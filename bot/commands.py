@@ -1,16 +1,20 @@
 """Command declarations: written once in the core, published by every adapter.
 
 A command has a name, an English description (a translation msgid), typed options
-and a permission level. A command may instead have subcommands (`/config set`).
+and a permission level. A command may instead have subcommands (`/config set`): a
+group, which several features may declare (`/export`), merged into one by
+`merged_commands`, and which may name a `default` subcommand for text platforms
+(`/referrals yossi` is `/referrals show yossi`).
 Text platforms deliver the words after the command; Discord delivers options by
-name. `parse_args` turns either into typed values or raises `UsageError`.
+name. `resolve` turns either into typed values or raises `UsageError`.
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -63,6 +67,14 @@ class CommandSpec:
     # platform has one (Discord's Apps menu): it runs as if sent as a reply to that
     # message (`CommandInvoked.reply_to_*`), without options.
     message_menu: str | None = None
+    # A group's subcommand that runs when the first word names none of its
+    # subcommands (`/referrals yossi`: `show yossi`). Text platforms only: Discord
+    # cannot mix options with subcommands, so there the subcommand is always named.
+    default: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.default is not None and self.subcommand(self.default) is None:
+            raise ValueError(f"/{self.name}: the default {self.default} is not a subcommand")
 
     def subcommand(self, name: str) -> CommandSpec | None:
         return next((s for s in self.subcommands if s.name == name), None)
@@ -72,6 +84,66 @@ class CommandSpec:
         for opt in self.options:
             parts.append(opt.label if opt.required else f"[{opt.label}]")
         return " ".join(parts)
+
+    def usage_of(self, sub: CommandSpec) -> str:
+        """A subcommand's usage after this group's path: the default's name in
+        brackets, as it may be left out (`[show] MEMBER`, i.e. `/referrals MEMBER`)."""
+        form = sub.usage(prefix="")
+        return f"[{sub.name}]{form.removeprefix(sub.name)}" if sub.name == self.default else form
+
+
+class DuplicateCommand(ValueError):
+    """Two declarations of one command that cannot be merged (raised at start)."""
+
+
+def merged_commands(specs: Iterable[CommandSpec]) -> list[CommandSpec]:
+    """Every declared command once, in declaration (feature) order: what the
+    dispatcher routes, adapters publish and /help lists. Groups (subcommands, no
+    options) of one name declared by several features become one group: the
+    subcommands of all, in order; the first declaration's description; the
+    `default` of the one that names it; the lowest permission of the declarations, each subcommand
+    keeping at least its own declaration's (an owners' group does not open its
+    subcommands to members by being merged with a members' one). The same leaf
+    path twice, or a same-name command that is not a group, raises
+    `DuplicateCommand`."""
+    merged: dict[str, CommandSpec] = {}
+    for spec in specs:
+        known = merged.get(spec.name)
+        merged[spec.name] = spec if known is None else _merge(known, spec, spec.name)
+    return list(merged.values())
+
+
+def _is_group(spec: CommandSpec) -> bool:
+    return bool(spec.subcommands) and not spec.options
+
+
+def _merge(first: CommandSpec, second: CommandSpec, path: str) -> CommandSpec:
+    if not (_is_group(first) and _is_group(second)):
+        raise DuplicateCommand(f"command /{path} declared twice")
+    flags = ("needs_community", "records_member", "platform_admin", "message_menu")
+    for flag in flags:
+        if getattr(first, flag) != getattr(second, flag):
+            raise DuplicateCommand(f"command /{path} declared twice with different {flag}")
+    if first.default and second.default and first.default != second.default:
+        raise DuplicateCommand(f"command /{path} declared twice with different defaults")
+    subs = {s.name: s for s in _floored(first)}
+    for sub in _floored(second):
+        known = subs.get(sub.name)
+        subs[sub.name] = sub if known is None else _merge(known, sub, f"{path} {sub.name}")
+    return replace(
+        first,
+        permission=min(first.permission, second.permission),
+        subcommands=tuple(subs.values()),
+        default=first.default or second.default,
+    )
+
+
+def _floored(group: CommandSpec) -> tuple[CommandSpec, ...]:
+    """A group's subcommands, none below the group's own permission."""
+    return tuple(
+        s if s.permission >= group.permission else replace(s, permission=group.permission)
+        for s in group.subcommands
+    )
 
 
 class UsageError(ValueError):
@@ -153,12 +225,19 @@ class ParsedCommand:
 def resolve(
     root: CommandSpec, args: tuple[str, ...], options: dict[str, str] | None = None
 ) -> ParsedCommand:
-    """Walk subcommands, then convert the options of the leaf command."""
+    """Walk subcommands, then convert the options of the leaf command. A first word
+    that names no subcommand of a group with a `default` is the default's first
+    word; no words at all is still the group's usage."""
     spec, path, rest = root, root.name, list(args)
     while spec.subcommands:
         if not rest:
             raise UsageError(spec, path)
         sub = spec.subcommand(rest[0].lower())
+        if sub is None and spec.default is not None:
+            sub = spec.subcommand(spec.default)
+            assert sub is not None  # checked when declared
+            spec, path = sub, f"{path} {sub.name}"
+            continue
         if sub is None:
             raise UsageError(spec, path, rest[0])
         spec, path, rest = sub, f"{path} {sub.name}", rest[1:]

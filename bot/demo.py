@@ -226,7 +226,7 @@ def script(seed: int = 7) -> list[list[str]]:
         if day % 7 == 6:
             lines += [f"/as {owner}", "/stats"]
         if day == 27:
-            lines += ["/onboarding stats", "/onboarding answers", f"/referrals show {NAMES[0]}"]
+            lines += ["/onboarding stats", "/onboarding answers", f"/referrals {NAMES[0]}"]
         if day == 2:
             lines += [*LINK_SCENE, f"/as {owner}"]
         if day == 13 and present:

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot import channels, choices, failure_rules
 from bot.actions import Action, ActionResult, AnswerButton, Button
-from bot.commands import CommandSpec, Permission, UsageError, resolve
+from bot.commands import CommandSpec, Permission, UsageError, merged_commands, resolve
 from bot.context import Context, unscope
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import (
@@ -73,7 +73,6 @@ class Dispatcher:
         self.services = services
         self.routes: dict[type[Event], list[tuple[str, EventHandler, HandlerFilter | None]]] = {}
         self.observers: dict[type[Event], list[tuple[str, Observer]]] = {}
-        self.commands: dict[str, CommandSpec] = {}
         self.command_handlers: dict[str, CommandHandler] = {}
         self.buttons: dict[str, tuple[str, Any]] = {}
         # Button prefixes whose press makes its presser a member on first sight (an
@@ -99,6 +98,10 @@ class Dispatcher:
         self._events = services.metrics.events
         for feature in features:
             self._register(feature)
+        # Groups several features declare (`/export`) are one command here, as
+        # everywhere commands are listed; a leaf declared twice fails the start.
+        declared = merged_commands(spec for feature in features for spec in feature.commands)
+        self.commands: dict[str, CommandSpec] = {spec.name: spec for spec in declared}
         # Handlers declared `late` run after the others of their event, in feature order.
         self.late = {h for feature in features for h in feature.late}
         for routes in self.routes.values():
@@ -112,9 +115,6 @@ class Dispatcher:
         for event_type, observers in feature.observers.items():
             self.observers.setdefault(event_type, []).extend((feature.name, o) for o in observers)
         for spec in feature.commands:
-            if spec.name in self.commands:
-                raise ValueError(f"command /{spec.name} declared twice")
-            self.commands[spec.name] = spec
             for path in leaf_paths(spec):
                 if path not in feature.command_handlers:
                     raise ValueError(f"/{path} of {feature.name} has no handler")

@@ -30,7 +30,7 @@ def usage(ctx: Context, spec: CommandSpec, path: str) -> Text:
     """A command's usage: its forms (or its subcommands') with what each word means."""
     if spec.subcommands:
         lines = [
-            f"/{path} {sub.usage(prefix='')}  — {ctx.gettext(sub.description)}"
+            f"/{path} {spec.usage_of(sub)}  — {ctx.gettext(sub.description)}"
             for sub in spec.subcommands
         ]
     else:

@@ -23,8 +23,6 @@ from tests.merging import merging_feature
 LINK = re.compile(r"console://join/(\w+)")
 
 
-
-
 async def _link(console: ConsoleCommunity, who: str) -> str:
     await console.run(f"/as {who}\n/dm /invite")
     found = LINK.search(console.last_text())
@@ -105,17 +103,28 @@ async def test_owners_see_chains_members_do_not(console: ConsoleCommunity) -> No
     dana_code = await _link(console, "dana")
     await console.run(f"/join avi invite={dana_code}\n/as avi\nhey")
     await console.advance(timedelta(days=8))
-    await console.run("/as owner\n/referrals show yossi")
+    await console.run("/as owner\n/referrals yossi")  # `show` left out, as on text platforms
     shown = console.last_text()
     assert "yossi brought 1 member who stayed and took part:" in shown
     assert "dana, joined" in shown and "counted (through their link)" in shown
     assert "↳ avi, joined" in shown
     assert "\n    ↳ avi, joined" in shown and "• " not in shown.split("↳")[0].splitlines()[-1]
+    await console.run("/referrals show yossi")  # the long form, as Discord has it
+    assert console.last_text() == shown
     console.clear()
-    await console.run("/as dana\n/referrals show yossi")
-    assert "yossi brought" not in console.last_text()
-    await console.run("/as owner\n/referrals show")  # the usage, nothing else
-    assert "/referrals show MEMBER" in console.last_text()
+    await console.run("/as dana\n/referrals yossi")
+    assert console.last_text() == "Only owners can use /referrals. Nothing was changed."
+    await console.run("/as owner\n/referrals")  # the usage, nothing else
+    assert console.last_text().startswith("Usage:\n/referrals [show] MEMBER  — ")
+    assert "/referrals undecided  — " in console.last_text()
+    await console.run("/referrals undecied")  # a subcommand mistyped: no such member
+    said, *usage = console.last_text().splitlines()
+    assert said == "No member is called undecied."
+    assert usage[:2] == ["Usage:", "/referrals [show] MEMBER  — A member's referrals, and theirs"]
+    await console.run("/help referrals")
+    assert "/referrals [show] MEMBER — A member's referrals, and theirs" in console.last_text()
+    await console.run("/referrals credit dana")  # a word missing: the usage of credit
+    assert console.last_text().startswith("Usage:\n/referrals credit NEWCOMER INVITER")
 
 
 async def test_an_unknown_join_is_credited_by_an_owner(console: ConsoleCommunity) -> None:
@@ -202,7 +211,7 @@ async def test_the_digest_has_a_referrals_section_and_owners_export_csv(
     assert "Joins: 1 through members' links" in digest
     assert "1 referral qualified this week." in digest
     assert "yossi: 1" in digest
-    await console.run("/referrals export")
+    await console.run("/export referrals")
     reply = console.actions(Reply)[-1]
     assert isinstance(reply, Reply) and reply.attachments
     csv_text = reply.attachments[0].data.decode("utf-8-sig")
@@ -212,6 +221,47 @@ async def test_the_digest_has_a_referrals_section_and_owners_export_csv(
     assert f'"dana","yossi","{code}","exact","qualified"' in dana
     avi = next(r for r in rows if "avi" in r)
     assert '"\'=avi"' in avi  # a name a spreadsheet would run is made inert
+
+
+async def test_export_is_one_command_for_activity_and_referrals(
+    console: ConsoleCommunity,
+) -> None:
+    """`/export` is declared by engagement (`activity`) and referrals (`referrals`):
+    one command, listed once, both subcommands working, for owners only."""
+    await console.run("/join yossi\n/as yossi\nhello\n/as owner\n/export activity 2")
+    activity = console.actions(Reply)[-1]
+    assert isinstance(activity, Reply) and activity.attachments
+    assert activity.attachments[0].filename.startswith("activity-")
+    await console.run("/export referrals")
+    referrals = console.actions(Reply)[-1]
+    assert isinstance(referrals, Reply) and referrals.attachments
+    assert referrals.attachments[0].filename.startswith("referrals-")
+    assert console.last_text().startswith("1 referral, as CSV.")  # yossi's join
+
+    await console.run("/export")
+    listed = console.last_text().splitlines()
+    assert listed[0] == "Usage:"
+    assert [line.split("  — ")[0] for line in listed[1:]] == [
+        "/export referrals",
+        "/export activity [WEEKS]",
+    ]
+    await console.run("/export everything")
+    assert console.last_text().startswith("I did not understand everything.\nUsage:")
+    await console.run("/referrals export")  # the old form: a member's name now
+    assert console.last_text().startswith("No member is called export.")
+
+    await console.run("/help")
+    assert console.last_text().count("/export") == 1
+    assert "/export (referrals, activity)" in console.last_text()
+    await console.run("/help export")
+    assert "/export referrals — Every referral as CSV" in console.last_text()
+    assert "/export activity [WEEKS] — Per-member weekly activity as CSV" in console.last_text()
+
+    replies = len(console.actions(Reply))
+    await console.run("/as yossi\n/export referrals")
+    assert console.last_text() == "Only owners can use /export. Nothing was changed."
+    answer = console.actions(Reply)[replies:]
+    assert len(answer) == 1 and isinstance(answer[0], Reply) and not answer[0].attachments
 
 
 async def test_merging_two_members_keeps_one_arrival_and_every_referral(

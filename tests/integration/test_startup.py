@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from adapters.console.adapter import ConsoleAdapter
 from bot.app import App
 from bot.clock import FakeClock
+from bot.commands import CommandSpec, DuplicateCommand, Permission
 from bot.config import load_config
+from bot.context import Context
+from bot.feature import Feature, Router
+from bot.features import all_features
 from storage.database import StorageUnavailable
 
 PASSWORD = "secret123"
@@ -73,3 +78,36 @@ async def test_sqlite_path_that_is_a_folder(tmp_path: Path) -> None:
     (tmp_path / "kehila.db").mkdir()
     message = await start_error(f"sqlite+aiosqlite:///{tmp_path / 'kehila.db'}")
     assert "kehila.db" in message
+
+
+def test_a_subcommand_two_features_declare_stops_the_start(tmp_path: Path) -> None:
+    """`/export` is shared by engagement and referrals; a third feature may add to it,
+    but not declare `/export activity` again: the bot does not start."""
+    router = Router()
+    router.command(
+        CommandSpec(
+            "export",
+            "Download community data as a file",
+            permission=Permission.OWNER,
+            subcommands=(CommandSpec("activity", "Again", permission=Permission.OWNER),),
+        )
+    )
+
+    @router.handles("export activity")
+    async def again(ctx: Context, args: dict[str, Any]) -> None:
+        pass
+
+    twice = Feature("twice", delete_member_data=_nothing, merge_member_data=_nothing).include(
+        router
+    )
+    config = load_config(None, env={"KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/k.db"})
+    with pytest.raises(DuplicateCommand, match="command /export activity declared twice"):
+        App(config, clock=FakeClock(), adapters=[], features=[*all_features(), twice])
+    # Without it, the shared group is one command with the subcommands of both.
+    app = App(config, clock=FakeClock(), adapters=[], features=all_features())
+    export = app.dispatcher.commands["export"]
+    assert sorted(s.name for s in export.subcommands) == ["activity", "referrals"]
+
+
+async def _nothing(*args: Any) -> None:
+    pass

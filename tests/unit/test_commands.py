@@ -6,7 +6,16 @@ from datetime import timedelta
 
 import pytest
 
-from bot.commands import CommandSpec, OptionSpec, Permission, UsageError, parse_duration, resolve
+from bot.commands import (
+    CommandSpec,
+    DuplicateCommand,
+    OptionSpec,
+    Permission,
+    UsageError,
+    merged_commands,
+    parse_duration,
+    resolve,
+)
 
 CONFIG = CommandSpec(
     "config",
@@ -91,6 +100,110 @@ def test_usage_shows_options_and_choices() -> None:
         ),
     )
     assert spec.usage() == "/staff owner|member [WHO]"
+
+
+# --- groups several features declare, and a group's default subcommand ---------------
+
+OWNER = Permission.OWNER
+ACTIVITY = CommandSpec(
+    "export",
+    "Download",
+    permission=OWNER,
+    subcommands=(
+        CommandSpec(
+            "activity",
+            "Activity",
+            options=(OptionSpec("weeks", "Weeks", "integer", required=False),),
+            permission=OWNER,
+        ),
+    ),
+)
+REFERRALS_CSV = CommandSpec(
+    "export",
+    "Export (the second feature's words)",
+    permission=OWNER,
+    subcommands=(CommandSpec("referrals", "Referrals", permission=OWNER),),
+)
+CHAINS = CommandSpec(
+    "referrals",
+    "Who brought whom",
+    permission=OWNER,
+    default="show",
+    subcommands=(
+        CommandSpec("show", "Show", options=(OptionSpec("member", "Member", "text"),)),
+        CommandSpec("undecided", "Undecided"),
+        CommandSpec(
+            "credit", "Credit", options=(OptionSpec("newcomer", "N"), OptionSpec("inviter", "I"))
+        ),
+    ),
+)
+
+
+def test_groups_of_one_name_from_two_features_become_one() -> None:
+    help_ = CommandSpec("help", "Help")
+    merged = merged_commands([help_, ACTIVITY, CHAINS, REFERRALS_CSV])
+    assert [s.name for s in merged] == ["help", "export", "referrals"]
+    export = merged[1]
+    assert [s.name for s in export.subcommands] == ["activity", "referrals"]
+    assert export.description == "Download"  # the first declaration's
+    assert resolve(export, ("referrals",)).path == "export referrals"
+    assert resolve(export, ("activity", "4")).values == {"weeks": 4}
+
+
+def test_a_merged_group_is_open_to_the_lowest_declaration_and_no_further() -> None:
+    mine = CommandSpec(
+        "export", "Mine", subcommands=(CommandSpec("mine", "My data"),)
+    )  # members may export their own data
+    export = merged_commands([ACTIVITY, mine])[0]
+    assert export.permission == Permission.MEMBER
+    levels = {s.name: s.permission for s in export.subcommands}
+    assert levels == {"activity": OWNER, "mine": Permission.MEMBER}
+    # A subcommand left at MEMBER under an owners' group stays for owners when merged.
+    sloppy = CommandSpec("export", "x", permission=OWNER, subcommands=(CommandSpec("all", "All"),))
+    levels = {s.name: s.permission for s in merged_commands([mine, sloppy])[0].subcommands}
+    assert levels == {"mine": Permission.MEMBER, "all": OWNER}
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        # the same leaf path twice
+        CommandSpec("export", "x", subcommands=(CommandSpec("activity", "Again"),)),
+        # a same-name command that is not a group
+        CommandSpec("export", "x", options=(OptionSpec("what", "What"),)),
+    ],
+)
+def test_a_command_that_cannot_be_merged_is_refused(second: CommandSpec) -> None:
+    with pytest.raises(DuplicateCommand, match="/export"):
+        merged_commands([ACTIVITY, second])
+
+
+def test_a_word_that_names_no_subcommand_goes_to_the_default() -> None:
+    parsed = resolve(CHAINS, ("yossi", "cohen"))
+    assert (parsed.path, parsed.values) == ("referrals show", {"member": "yossi cohen"})
+    assert resolve(CHAINS, ("Undecided",)).path == "referrals undecided"  # still itself
+    assert resolve(CHAINS, ("show", "undecided")).values == {"member": "undecided"}
+    # Discord names the subcommand and its options: the same values.
+    assert resolve(CHAINS, ("show",), {"member": "yossi"}).values == {"member": "yossi"}
+
+
+def test_no_words_is_still_the_groups_usage_and_a_default_shows_as_optional() -> None:
+    with pytest.raises(UsageError) as info:
+        resolve(CHAINS, ())
+    assert (info.value.spec, info.value.reason) == (CHAINS, "")
+    with pytest.raises(UsageError) as info:
+        resolve(CHAINS, ("credit", "dana"))  # a named subcommand's words still checked
+    assert info.value.path == "referrals credit"
+    assert [CHAINS.usage_of(s) for s in CHAINS.subcommands] == [
+        "[show] MEMBER",
+        "undecided",
+        "credit NEWCOMER INVITER",
+    ]
+
+
+def test_a_default_that_is_no_subcommand_is_refused_when_declared() -> None:
+    with pytest.raises(ValueError, match="default"):
+        CommandSpec("referrals", "x", default="shwo", subcommands=(CommandSpec("show", "s"),))
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import CommandSpec, OptionSpec, Permission
+from bot.commands import CommandSpec, OptionSpec, Permission, merged_commands
 from bot.context import Context
 from bot.feature import Router
 from bot.i18n import N_
@@ -54,7 +54,8 @@ async def help_(ctx: Context, args: dict[str, Any]) -> None:
     from bot.dispatcher import Dispatcher
 
     level = Dispatcher.permission(ctx.member, ctx.event)
-    commands = {spec.name: spec for f in ctx.services.features for spec in f.commands}
+    declared = merged_commands(spec for f in ctx.services.features for spec in f.commands)
+    commands = {spec.name: spec for spec in declared}
     wanted = str(args.get("command") or "").strip().lstrip("/").lower().split()
     if wanted:
         ctx.reply(_help_for(ctx, commands, wanted, level), private=True)
@@ -104,18 +105,20 @@ def _help_for(
     if allowed and spec.options:
         parts.append(_options_help(ctx, spec))
     if allowed and spec.subcommands:
-        rows = [_sub_help(ctx, path, sub) for sub in spec.subcommands if sub.permission <= level]
+        rows = [
+            _sub_help(ctx, path, spec, sub) for sub in spec.subcommands if sub.permission <= level
+        ]
         parts.append(Text.of(Items(tuple(rows))))
     return lines(parts)
 
 
-def _sub_help(ctx: Context, path: str, sub: CommandSpec) -> tuple[Node, ...]:
+def _sub_help(ctx: Context, path: str, group: CommandSpec, sub: CommandSpec) -> tuple[Node, ...]:
     if sub.subcommands:
         names = ", ".join(s.name for s in sub.subcommands)
         usage = f"/{path} {sub.name} ({names})"
         more = ctx._(N_("more: /help {path}"), path=f"{path} {sub.name}")
         return (Bold((usage,)), " — ", ctx.gettext(sub.description), "; ", *more.nodes)
-    row: list[Node] = [Bold((f"/{path} {sub.usage(prefix='')}",)), " — "]
+    row: list[Node] = [Bold((f"/{path} {group.usage_of(sub)}",)), " — "]
     row.append(ctx.gettext(sub.description))
     if sub.options:
         row += ["\n", *_options_help(ctx, sub).nodes]

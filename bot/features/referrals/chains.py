@@ -1,11 +1,13 @@
 """`/referrals`: who brought whom, for owners.
 
-- `/referrals show MEMBER`: the member's referrals, and their referrals' referrals.
+- `/referrals MEMBER` (`/referrals show MEMBER`; on Discord always the latter): the
+  member's referrals, and their referrals' referrals.
 - `/referrals undecided`: joins that several invites could explain (nobody credited).
 - `/referrals credit NEWCOMER INVITER`: an owner decides who brought an undecided join.
 - `/referrals approve NEWCOMER`: a young Discord account's referral counts after all.
-- `/referrals export`: every referral as CSV (cells made inert with engagement's
-  `safe_cell`, the same rules as `/export activity`).
+- `/export referrals`: every referral as CSV (cells made inert with engagement's
+  `safe_cell`, the same rules as `/export activity`; `/export` is a group that
+  engagement declares too, merged by the core).
 
 Members see only their own count (`/invite`); these are for owners.
 """
@@ -30,65 +32,71 @@ from bot.features.referrals.qualifying import ensure_run, maybe_qualify, wait
 from bot.features.referrals.watch import Watch
 from bot.i18n import N_, day
 from bot.markup import Items, Text, lines
+from bot.usage import usage
 from storage.referrals import PENDING, QUALIFIED, Referral
 
 router = Router()
 
+REFERRALS = CommandSpec(
+    "referrals",
+    N_("Who brought whom"),
+    permission=Permission.OWNER,
+    # `/referrals yossi` is `/referrals show yossi` (text platforms).
+    default="show",
+    subcommands=(
+        CommandSpec(
+            "show",
+            N_("A member's referrals, and theirs"),
+            options=(OptionSpec("member", N_("The member's name"), "text"),),
+            permission=Permission.OWNER,
+        ),
+        CommandSpec(
+            "undecided",
+            N_("Joins several invites could explain"),
+            permission=Permission.OWNER,
+        ),
+        CommandSpec(
+            "approve",
+            N_("Count a young account's referral after all"),
+            options=(OptionSpec("newcomer", N_("The newcomer's name"), "text"),),
+            permission=Permission.OWNER,
+        ),
+        CommandSpec(
+            "credit",
+            N_("Say who brought a newcomer whose invite is not certain"),
+            options=(
+                OptionSpec("newcomer", N_("The newcomer's name (one word)")),
+                OptionSpec("inviter", N_("Who brought them")),
+            ),
+            permission=Permission.OWNER,
+        ),
+    ),
+)
+router.command(REFERRALS)
 router.command(
     CommandSpec(
-        "referrals",
-        N_("Who brought whom"),
+        "export",
+        N_("Download community data as a file"),  # as engagement's, whose group this joins
         permission=Permission.OWNER,
         subcommands=(
-            CommandSpec(
-                "show",
-                N_("A member's referrals, and theirs"),
-                options=(OptionSpec("member", N_("The member's name"), "text"),),
-                permission=Permission.OWNER,
-            ),
-            CommandSpec(
-                "undecided",
-                N_("Joins several invites could explain"),
-                permission=Permission.OWNER,
-            ),
-            CommandSpec(
-                "approve",
-                N_("Count a young account's referral after all"),
-                options=(OptionSpec("newcomer", N_("The newcomer's name"), "text"),),
-                permission=Permission.OWNER,
-            ),
-            CommandSpec(
-                "export",
-                N_("Every referral as CSV"),
-                permission=Permission.OWNER,
-            ),
-            CommandSpec(
-                "credit",
-                N_("Say who brought a newcomer whose invite is not certain"),
-                options=(
-                    OptionSpec("newcomer", N_("The newcomer's name (one word)")),
-                    OptionSpec("inviter", N_("Who brought them")),
-                ),
-                permission=Permission.OWNER,
-            ),
+            CommandSpec("referrals", N_("Every referral as CSV"), permission=Permission.OWNER),
         ),
     )
 )
 
 
-async def find(ctx: Context, raw: str) -> MemberRef | None:
-    """One member by display name; tells the owner when none or several match."""
+async def find(ctx: Context, raw: str, *, or_else: Text | None = None) -> MemberRef | None:
+    """One member by display name; tells the owner when none or several match (and,
+    when none does, `or_else`)."""
     assert ctx.community is not None
     name = raw.lstrip("@").strip()
     matches = await ctx.uow.members.by_name(ctx.community.id, name)
-    if len(matches) != 1:
-        msg = (
-            N_("No member is called {name}.")
-            if not matches
-            else N_(
-                "Several members are called {name}; ask them to change their display name first."
-            )
-        )
+    if not matches:
+        said = ctx._(N_("No member is called {name}."), name=name)
+        ctx.reply(said + "\n" + or_else if or_else is not None else said, private=True)
+        return None
+    if len(matches) > 1:
+        msg = N_("Several members are called {name}; ask them to change their display name first.")
         ctx.reply(ctx._(msg, name=name), private=True)
         return None
     return ctx.services.directory.by_id.get(matches[0].id)
@@ -109,7 +117,8 @@ def _line(ctx: Context, r: Referral) -> str:
 
 @router.handles("referrals show")
 async def show(ctx: Context, args: dict[str, Any]) -> None:
-    member = await find(ctx, str(args["member"]))
+    # `/referrals undecied` (a subcommand mistyped) comes here as a name: the usage too.
+    member = await find(ctx, str(args["member"]), or_else=usage(ctx, REFERRALS, "referrals"))
     if member is None:
         return
     referrals = repo(ctx)
@@ -127,7 +136,10 @@ async def show(ctx: Context, args: dict[str, Any]) -> None:
     rows: list[tuple[str, ...]] = []
     for r in first:  # who they brought in turn: under the item, not as bullets of their own
         rows.append(
-            (_line(ctx, r), *("\n    ↳ " + _line(ctx, rr) for rr in second.get(r.member_id or -1, [])))
+            (
+                _line(ctx, r),
+                *("\n    ↳ " + _line(ctx, rr) for rr in second.get(r.member_id or -1, [])),
+            )
         )
     qualified = sum(r.status == QUALIFIED for r in first)
     ctx.reply(
@@ -307,7 +319,7 @@ EXPORT_COLUMNS = (
 )
 
 
-@router.handles("referrals export")
+@router.handles("export referrals")
 async def export(ctx: Context, args: dict[str, Any]) -> None:
     assert ctx.community is not None
     rows = await repo(ctx).in_community(ctx.community.id)

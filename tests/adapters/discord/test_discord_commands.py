@@ -9,7 +9,7 @@ from dc_harness import Harness, config
 
 from adapters.discord.commands import parse_invocation
 from adapters.discord.inbound import DONE
-from bot.commands import CommandSpec, OptionSpec, Permission
+from bot.commands import CommandSpec, OptionSpec, Permission, merged_commands
 from bot.features import all_features
 
 GLOBAL = "/applications/{application_id}/commands"
@@ -151,7 +151,9 @@ async def test_kehilas_own_commands_declare_ranges_permissions_and_where_they_wo
     from members in the server and not offered at all in the bot's DMs, where
     Discord's default permissions do not apply; members' commands work in both."""
     bot = await Harness(api).open()
-    await bot.adapter.publish_commands([s for f in all_features() for s in f.commands])
+    await bot.adapter.publish_commands(
+        merged_commands(s for f in all_features() for s in f.commands)
+    )
     published = {c["name"]: c for c in api.find("PUT", GLOBAL)[-1].json}
 
     hour = _option(published["digest"], "settings", "hour")

@@ -260,3 +260,43 @@ async def test_the_welcome_names_who_made_the_invite_only_when_that_is_certain(
         "Hi <@200000000000000022>, a friend invited you!",
         "Hi <@200000000000000023>, a friend invited you!",
     ]
+
+
+# --- /export: one slash command shared by engagement and referrals -----------------
+
+
+async def test_export_is_published_once_with_the_subcommands_of_both_features(
+    core: tuple[App, Harness],
+) -> None:
+    """Discord gets one `/export` with `referrals` and `activity`, and `/referrals`
+    as subcommands only (Discord cannot mix them with options: `show member:` there);
+    `/export referrals` answers with the CSV."""
+    _app, bot = core
+    published = bot.api.find("PUT", GLOBAL)[-1].json
+    assert [c["name"] for c in published].count("export") == 1
+    (export,) = [c for c in published if c["name"] == "export"]
+    assert [(o["type"], o["name"]) for o in export["options"]] == [
+        (1, "referrals"),
+        (1, "activity"),
+    ]
+    assert export["default_member_permissions"] == "32"  # owners: Manage Server
+    (referrals,) = [c for c in published if c["name"] == "referrals"]
+    assert {o["type"] for o in referrals["options"]} == {1}  # subcommands, nothing else
+    show = next(o for o in referrals["options"] if o["name"] == "show")
+    assert [o["name"] for o in show["options"]] == ["member"]
+
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+    setup = command("setup", [{"type": 3, "name": "name", "value": "Café Friends"}], by={})
+    bot.gateway("INTERACTION_CREATE", setup)
+    await bot.settle()
+    before = len(bot.api.calls)
+    csv = command("export", [{"type": 1, "name": "referrals", "options": []}], by={})
+    csv["id"] = "600000000000000079"
+    bot.gateway("INTERACTION_CREATE", csv)
+    await bot.settle()
+    [answer] = [c for c in bot.api.calls[before:] if c.route == FOLLOWUP]
+    assert answer.json["flags"] & 64
+    assert (answer.content or "").endswith("referrals, as CSV.")
+    [file] = answer.files
+    assert file.startswith("referrals-") and file.endswith(".csv")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from tg_core import Core
+from tg_core import Core, message, private_chat
 from tg_harness import payload
 
 from adapters.telegram.adapter import TelegramAdapter
@@ -236,3 +236,15 @@ async def test_setup_from_a_hebrew_app_speaks_hebrew_and_marks_latin_first_lines
             (k for c in line if (k := unicodedata.bidirectional(c)) in ("L", "R", "AL")), None
         )
         assert first != "L", line  # every line of this answer reads right to left
+
+
+async def test_export_is_in_the_menu_once_and_referrals_takes_a_name_alone(core: Core) -> None:
+    """`/export` is declared by engagement and referrals: Telegram's menus list it
+    once. On a text platform `/referrals Noa` is `/referrals show Noa`."""
+    _app, _adapter, api = core
+    for call in api.of("setMyCommands"):
+        names = [c["command"] for c in call.params["commands"]]
+        assert names.count("export") == (call.params["scope"]["type"] != "default")
+    await core.setup_group()
+    await core.feed(message(NOA, private_chat(NOA), "/referrals Noa"))
+    assert core.texts_to(NOA["id"])[-1] == "Nobody joined through Noa yet."
