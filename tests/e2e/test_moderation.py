@@ -77,6 +77,25 @@ async def test_a_flood_is_one_alert_whose_buttons_act_and_are_logged(
     assert "called it a false alarm" in log
 
 
+async def test_the_same_text_in_several_channels_is_one_members_flood_not_a_greeting(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(
+        "/config set moderation.flood on\n/config set moderation.flood_channels 3\n"
+        "/config set moderation.alert_channel mods"
+    )
+    console.clear()
+    # Three people greet in three channels: a community, not a flood.
+    for channel, name in (("general", "avi"), ("random", "dana"), ("intro", "noa")):
+        await console.run(f"/in {channel}\n/say {name} Good morning everyone!")
+    assert alerts(console) == []
+    # One member posts the same offer in three channels: one alert.
+    for channel in ("general", "random", "intro"):
+        await console.run(f"/in {channel}\n/say spam Cheap followers, DM me now")
+    [alert] = alerts(console)
+    assert "spam posted the same text in 3 channels" in alert
+
+
 async def test_the_hourly_cap_holds_alerts_and_summarizes_them(console: ConsoleCommunity) -> None:
     await console.run(
         "/config set moderation.watch on\n/config set moderation.alerts_per_hour 2\n"

@@ -81,8 +81,9 @@ class Watch:
     matchers: dict[int, Matcher] = field(default_factory=dict)
     # Per member: their message times in the last minute.
     rates: dict[int, deque[datetime]] = field(default_factory=dict)
-    # Per (community, hash of a text): the channels it was posted in lately, and when
-    # (the text itself is not kept).
+    # Per (member, hash of a text): the channels they posted it in lately, and when
+    # (the text itself is not kept). Per member: many people saying "Good morning
+    # everyone!" in their channels is a community, not a flood.
     texts: dict[tuple[int, int], dict[str, datetime]] = field(default_factory=dict)
     # Per member: when they joined (seen by this process).
     joined: dict[int, datetime] = field(default_factory=dict)
@@ -119,6 +120,7 @@ class Watch:
         for table in (self.rates, self.joined, self.flags):
             table.pop(member_id, None)
         self.recent = {k: v for k, v in self.recent.items() if k[0] != member_id}
+        self.texts = {k: v for k, v in self.texts.items() if k[0] != member_id}
         for questions in self.questions.values():
             for key in [k for k, q in questions.items() if q.member_id == member_id]:
                 del questions[key]
@@ -198,7 +200,7 @@ def _flood(
     if len(times) > limit and not state.quiet(member_id, "flood:rate", at):
         state.flag(member_id, Flag("flood", "rate", len(times), event))
     if len(text) >= SAME_TEXT_MIN:
-        key = (community.id, hash(text))
+        key = (member_id, hash(text))
         seen = state.texts.get(key)
         if seen is None:
             if len(state.texts) >= MAX_TRACKED:
