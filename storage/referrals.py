@@ -8,6 +8,11 @@
   referral stands (`pending`, `qualified`, `lapsed`). `member_id` is None once the
   newcomer asked to be forgotten, `inviter_id` None once the inviter did
   (`inviter_forgotten`): the counts stay, anonymised.
+- `referral_window`: Discord joins the counts could not tell apart (made `ambiguous`
+  together, one 10-second window): how many times each invite was used in it, so
+  that an owner's decision for one can settle the others (bot/features/referrals/
+  chains.py). `counted` is False when a join racing through several invites came in
+  the window too: its use could be any of theirs, so the counts settle nothing.
 - `ambassador`: a member's level, the weeks of the last year they took part in (as
   referrals learns of them) and the level at the last monthly review.
 
@@ -16,7 +21,7 @@ Build the repository in a handler as `ctx.uow.repo(ReferralsRepo)`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +44,9 @@ from storage.models import Base
 from storage.repositories import dialect_insert
 
 PENDING, QUALIFIED, LAPSED = "pending", "qualified", "lapsed"
+# Several invites could explain the join and every one of them was made by the same
+# member: whichever was used, that member brought them.
+SAME_MAKER = "same_maker"
 
 
 class ReferralInvite(Base):
@@ -84,6 +92,21 @@ class Referral(Base):
     qualified_at: Mapped[datetime | None]
     left_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]  # an owner credited an ambiguous join
+    window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral_window.id", ondelete="SET NULL"), index=True
+    )
+
+
+class ReferralWindow(Base):
+    __tablename__ = "referral_window"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), index=True
+    )
+    # Invite code -> how many joins in the window the counts gave it to.
+    uses: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    counted: Mapped[bool] = mapped_column(default=True)
 
 
 class Ambassador(Base):
@@ -259,6 +282,58 @@ class ReferralsRepo:
             known = set(r.candidates or ()) | ({r.code} if r.code else set())
             r.candidates = sorted(known | set(codes))
             r.confidence, r.code, r.inviter_id = "ambiguous", None, None
+
+    async def window_together(
+        self,
+        community_id: int,
+        referral_ids: Sequence[int],
+        uses: Mapping[str, int],
+        *,
+        counted: bool,
+    ) -> None:
+        """These joins were made ambiguous together: one window with theirs (those they
+        were in already, merged) and `uses` more uses of invites."""
+        rows = (
+            await self.session.scalars(select(Referral).where(Referral.id.in_(list(referral_ids))))
+        ).all()
+        old = {r.window_id for r in rows if r.window_id is not None}
+        merged = (
+            await self.session.scalars(select(ReferralWindow).where(ReferralWindow.id.in_(old)))
+        ).all()
+        total: dict[str, int] = dict(uses)
+        for w in merged:
+            counted = counted and w.counted
+            for code, n in w.uses.items():
+                total[code] = total.get(code, 0) + n
+        window = ReferralWindow(community_id=community_id, uses=total, counted=counted)
+        self.session.add(window)
+        await self.session.flush()
+        if old:
+            await self.session.execute(
+                update(Referral).where(Referral.window_id.in_(old)).values(window_id=window.id)
+            )
+        for r in rows:
+            r.window_id = window.id
+        for w in merged:
+            await self.session.delete(w)
+        await self.session.flush()
+
+    async def uncount_windows(self, referral_ids: Sequence[int]) -> None:
+        """A join that several invites moved for came beside these: their windows'
+        counts no longer settle anything."""
+        ids = select(Referral.window_id).where(Referral.id.in_(list(referral_ids)))
+        await self.session.execute(
+            update(ReferralWindow).where(ReferralWindow.id.in_(ids)).values(counted=False)
+        )
+
+    async def window(self, window_id: int) -> tuple[ReferralWindow | None, Sequence[Referral]]:
+        """A window and its joins."""
+        rows = (
+            await self.session.scalars(
+                select(Referral).where(Referral.window_id == window_id).order_by(Referral.id)
+            )
+        ).all()
+        return await self.session.get(ReferralWindow, window_id), rows
 
     async def awaiting_part(self) -> list[int]:
         """Newcomers with a pending referral who have not taken part yet."""
