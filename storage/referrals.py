@@ -21,7 +21,7 @@ Build the repository in a handler as `ctx.uow.repo(ReferralsRepo)`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -286,33 +286,42 @@ class ReferralsRepo:
     async def window_together(
         self,
         community_id: int,
-        referral_ids: Sequence[int],
-        uses: Mapping[str, int],
+        joins: Sequence[tuple[int | None, str | None]],
         *,
         counted: bool,
     ) -> None:
         """These joins were made ambiguous together: one window with theirs (those they
-        were in already, merged) and `uses` more uses of invites."""
-        rows = (
-            await self.session.scalars(select(Referral).where(Referral.id.in_(list(referral_ids))))
-        ).all()
-        old = {r.window_id for r in rows if r.window_id is not None}
+        were in already, merged). `joins`: each one's referral (None: a rejoin, which
+        has no row) and the code the counts gave it (None: none), one use of it."""
+        ids = [rid for rid, _ in joins if rid is not None]
+        rows = {
+            r.id: r
+            for r in (
+                await self.session.scalars(select(Referral).where(Referral.id.in_(ids)))
+            ).all()
+        }
+        old = {r.window_id for r in rows.values() if r.window_id is not None}
         merged = (
             await self.session.scalars(select(ReferralWindow).where(ReferralWindow.id.in_(old)))
         ).all()
-        total: dict[str, int] = dict(uses)
+        uses: dict[str, int] = {}
         for w in merged:
             counted = counted and w.counted
-            for code, n in w.uses.items():
-                total[code] = total.get(code, 0) + n
-        window = ReferralWindow(community_id=community_id, uses=total, counted=counted)
+            for made, n in w.uses.items():
+                uses[made] = uses.get(made, 0) + n
+        for rid, code in joins:
+            # A use counted already in the window its join is in is not counted again.
+            row = rows.get(rid) if rid is not None else None
+            if code is not None and (row is None or row.window_id is None):
+                uses[code] = uses.get(code, 0) + 1
+        window = ReferralWindow(community_id=community_id, uses=uses, counted=counted)
         self.session.add(window)
         await self.session.flush()
         if old:
             await self.session.execute(
                 update(Referral).where(Referral.window_id.in_(old)).values(window_id=window.id)
             )
-        for r in rows:
+        for r in rows.values():
             r.window_id = window.id
         for w in merged:
             await self.session.delete(w)
