@@ -181,7 +181,24 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
             ]
             codes = sorted({c for _, c in others if c} | ({code} if code else set()))
             if others and codes:
-                await referrals.undecide([rid for rid, _ in others if rid is not None], codes)
+                made = await referrals.undecide(
+                    [rid for rid, _ in others if rid is not None], codes
+                )
+                if code is not None and inviter_id is not None:
+                    made.append((code, inviter_id))
+                for made_code, maker_id in made:
+                    # Who made the invite, for the owner who decides and for what their
+                    # decision settles (chains.py).
+                    await referrals.add_invite(
+                        community_id,
+                        maker_id,
+                        platform,
+                        event.space_id,
+                        made_code,
+                        None,
+                        personal=False,
+                        at=event.at,
+                    )
                 together = others
                 confidence, candidates, inviter_id, code = "ambiguous", codes, None, None
         if seen[0] == "unknown":
