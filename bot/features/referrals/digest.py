@@ -38,8 +38,7 @@ async def digest_section(ctx: Context, week_start: date, week_end: date) -> Text
     if not joins and not qualified:
         return None
     by_member = sum(
-        r.confidence in ("exact", "creator", SAME_MAKER) and r.inviter_id is not None
-        for r in joins
+        r.confidence in ("exact", "creator", SAME_MAKER) and r.inviter_id is not None for r in joins
     )
     vanity = sum(r.confidence == "vanity" for r in joins)
     undecided = sum(r.confidence == "ambiguous" and r.inviter_id is None for r in joins)

@@ -330,7 +330,10 @@ async def test_an_owners_credit_leaves_the_other_join_of_its_window_unknown(
     answer = await _answer(bot, "credit", newcomer="Rina", inviter="Yossi")
     assert "Rina is now counted as brought by Yossi." in answer
     assert "The join of Avi can then only be unknown" in answer
-    rina, avi = await _referral(app, "200000000000000082"), await _referral(app, "200000000000000081")
+    rina, avi = (
+        await _referral(app, "200000000000000082"),
+        await _referral(app, "200000000000000081"),
+    )
     assert (rina.inviter_id, rina.decided_at is not None) == (_member_id(app, YOSSI_ID), True)
     assert (avi.confidence, avi.inviter_id) == ("unknown", None)
     assert "No join is waiting for a decision." in await _answer(bot, "undecided")
