@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from dc_harness import Harness
 
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
+from bot.clock import FakeClock
 from bot.config import load_config
 
 
@@ -41,6 +43,29 @@ async def core(api: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[App, Har
     harness = Harness(api, config)
     harness.adapter = DiscordAdapter(config, gateway=False)
     app = App(config, adapters=[harness.adapter])
+    await app.start()
+    try:
+        yield app, harness
+    finally:
+        await app.stop()
+
+
+NOW = datetime(2025, 11, 23, 1, 28, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+async def timed(api: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[App, Harness]]:
+    """The adapter under the real core, the App on a fake clock."""
+    config = load_config(
+        None,
+        env={
+            "KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/kehila.db",
+            "KEHILA_DISCORD_TOKEN": TOKEN,
+        },
+    )
+    harness = Harness(api, config)
+    harness.adapter = DiscordAdapter(config, gateway=False)
+    app = App(config, clock=FakeClock(NOW), adapters=[harness.adapter])
     await app.start()
     try:
         yield app, harness

@@ -1,11 +1,13 @@
 """Referrals through discord.py under the real core: joins racing through two
-invites stay undecided with both candidates, a used-up single-use invite credits its
-creator, /invite makes one link and reuses it, and a bot without Create Invite says
-which permission it needs."""
+invites stay undecided with both candidates (unless one member made both: then they
+brought them), a used-up single-use invite credits its creator, an owner's credit
+settles the other joins of its window it leaves no invite, /invite makes one link and
+reuses it, and a bot without Create Invite says which permission it needs."""
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from dc_fakeapi import MAX_INVITES
@@ -365,3 +367,27 @@ async def test_a_credit_that_leaves_a_use_unexplained_keeps_the_others_undecided
     assert "Dana: one of Yossi" in await _answer(bot, "undecided")
     # Rina was credited to Noa, not through Yossi's invite: Dana may have used it.
     assert (await _referral(app, "200000000000000093")).confidence == "ambiguous"
+
+
+async def test_one_members_credit_qualifies_like_any_other(timed: tuple[App, Harness]) -> None:
+    """Avi came through one of Yossi's two links and took part: after the week he counts
+    for Yossi."""
+    app, bot = timed
+    bot.api.add_invite(GUILD, "yossiFriends", uses=3, inviter=YOSSI)
+    bot.api.add_invite(GUILD, "yossiLunch", uses=1, inviter=YOSSI)
+    await _community(app, bot)
+    bot.api.use_invite(GUILD, "yossiFriends")
+    bot.api.use_invite(GUILD, "yossiLunch")
+    now = app.clock.now().isoformat()
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000101", "Avi", joined_at=now))
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000102", "Rina", joined_at=now))
+    await bot.settle()
+    hi = payload("message_create", id="500000000000000191", content="hi all")
+    hi["author"] = {**hi["author"], "id": "200000000000000101", "username": "Avi"}
+    bot.gateway("MESSAGE_CREATE", hi)
+    await bot.settle()
+    await app.advance(timedelta(days=8))
+    assert (await _referral(app, "200000000000000101")).status == "qualified"
+    assert (await _referral(app, "200000000000000102")).status == "pending"  # not a word yet
+    shown = await _answer(bot, "show", member="Yossi")
+    assert "Yossi brought 1 member who stayed and took part" in shown
