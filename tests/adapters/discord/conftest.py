@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from dc_fakeapi import TOKEN, FakeDiscord
@@ -31,12 +30,12 @@ async def discord_bot(api: FakeDiscord) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def core(api: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[App, Harness]]:
-    """The adapter under the real core: App, dispatcher, features, SQLite."""
+async def core(api: FakeDiscord, db_url: str) -> AsyncIterator[tuple[App, Harness]]:
+    """The adapter under the real core: App, dispatcher, features, the test database."""
     config = load_config(
         None,
         env={
-            "KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/kehila.db",
+            "KEHILA_DATABASE_URL": db_url,
             "KEHILA_DISCORD_TOKEN": TOKEN,
         },
     )
@@ -54,12 +53,12 @@ NOW = datetime(2025, 11, 23, 1, 28, 20, tzinfo=UTC)
 
 
 @pytest.fixture
-async def timed(api: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[App, Harness]]:
+async def timed(api: FakeDiscord, db_url: str) -> AsyncIterator[tuple[App, Harness]]:
     """The adapter under the real core, the App on a fake clock."""
     config = load_config(
         None,
         env={
-            "KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/kehila.db",
+            "KEHILA_DATABASE_URL": db_url,
             "KEHILA_DISCORD_TOKEN": TOKEN,
         },
     )
