@@ -119,6 +119,22 @@ async def _one_maker(ctx: Context, event: MemberJoined, codes: list[str]) -> int
     return found.pop() if len(found) == 1 and None not in found else None
 
 
+async def _keep_maker(ctx: Context, event: MemberJoined, code: str, maker_id: int) -> None:
+    """Who made an invite a join may have used: for the owner who decides, and for what
+    their decision settles (chains.py). Never a credit by itself."""
+    assert ctx.community is not None
+    await repo(ctx).add_invite(
+        ctx.community.id,
+        maker_id,
+        event.platform,
+        event.space_id,
+        code,
+        None,
+        personal=False,
+        at=event.at,
+    )
+
+
 @router.on(MemberJoined)
 async def announce(ctx: Context, event: MemberJoined) -> None:
     """Before the welcome (referrals runs before onboarding): whose link it was, for
@@ -187,18 +203,7 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
                 if code is not None and inviter_id is not None:
                     made.append((code, inviter_id))
                 for made_code, maker_id in made:
-                    # Who made the invite, for the owner who decides and for what their
-                    # decision settles (chains.py).
-                    await referrals.add_invite(
-                        community_id,
-                        maker_id,
-                        platform,
-                        event.space_id,
-                        made_code,
-                        None,
-                        personal=False,
-                        at=event.at,
-                    )
+                    await _keep_maker(ctx, event, made_code, maker_id)
                 together = others
                 confidence, candidates, inviter_id, code = "ambiguous", codes, None, None
         if seen[0] == "unknown":
@@ -248,19 +253,9 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     if inviter_id is not None:
         ctx.after_commit(partial(watch.inviters.add, inviter_id))
     for made_code, user_id, _name in event.candidate_makers:
-        # Who made each candidate, for the owner who decides (never a credit).
         maker = ctx.services.directory.member(community_id, platform, user_id)
         if maker is not None and made_code not in memory.noted:
-            await referrals.add_invite(
-                community_id,
-                maker.id,
-                platform,
-                event.space_id,
-                made_code,
-                None,
-                personal=False,
-                at=event.at,
-            )
+            await _keep_maker(ctx, event, made_code, maker.id)
             ctx.after_commit(partial(memory.noted.add, made_code))
     # Only a referral someone may be credited for needs qualifying; an owner's
     # credit for another join asks for it then (chains.py).

@@ -391,3 +391,25 @@ async def test_one_members_credit_qualifies_like_any_other(timed: tuple[App, Har
     assert (await _referral(app, "200000000000000102")).status == "pending"  # not a word yet
     shown = await _answer(bot, "show", member="Yossi")
     assert "Yossi brought 1 member who stayed and took part" in shown
+
+
+async def test_one_members_links_credit_nobody_after_a_join_the_counts_show_nothing_for(
+    core: tuple[App, Harness],
+) -> None:
+    """Dana joined just before, and no invite moved for her: she may be the one who
+    used one of Yossi's links, so Avi and Rina stay undecided."""
+    app, bot = core
+    bot.api.add_invite(GUILD, "yossiFriends", uses=3, inviter=YOSSI)
+    bot.api.add_invite(GUILD, "yossiLunch", uses=1, inviter=YOSSI)
+    await _community(app, bot)
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000113", "Dana"))
+    await bot.settle()
+    bot.api.use_invite(GUILD, "yossiFriends")
+    bot.api.use_invite(GUILD, "yossiLunch")
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000111", "Avi"))
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000112", "Rina"))
+    await bot.settle()
+    for user_id in ("200000000000000111", "200000000000000112"):
+        referral = await _referral(app, user_id)
+        assert (referral.confidence, referral.inviter_id) == ("ambiguous", None)
+    assert "Avi: one of Yossi" in await _answer(bot, "undecided")
