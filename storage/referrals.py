@@ -8,6 +8,11 @@
   referral stands (`pending`, `qualified`, `lapsed`). `member_id` is None once the
   newcomer asked to be forgotten, `inviter_id` None once the inviter did
   (`inviter_forgotten`): the counts stay, anonymised.
+- `referral_window`: Discord joins the counts could not tell apart (made `ambiguous`
+  together, one 10-second window): how many times each invite was used in it, so
+  that an owner's decision for one can settle the others (bot/features/referrals/
+  chains.py). `counted` is False when a join racing through several invites came in
+  the window too: its use could be any of theirs, so the counts settle nothing.
 - `ambassador`: a member's level, the weeks of the last year they took part in (as
   referrals learns of them) and the level at the last monthly review.
 
@@ -39,6 +44,9 @@ from storage.models import Base
 from storage.repositories import dialect_insert
 
 PENDING, QUALIFIED, LAPSED = "pending", "qualified", "lapsed"
+# Several invites could explain the join and every one of them was made by the same
+# member: whichever was used, that member brought them.
+SAME_MAKER = "same_maker"
 
 
 class ReferralInvite(Base):
@@ -84,6 +92,21 @@ class Referral(Base):
     qualified_at: Mapped[datetime | None]
     left_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]  # an owner credited an ambiguous join
+    window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral_window.id", ondelete="SET NULL"), index=True
+    )
+
+
+class ReferralWindow(Base):
+    __tablename__ = "referral_window"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), index=True
+    )
+    # Invite code -> how many joins in the window the counts gave it to.
+    uses: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    counted: Mapped[bool] = mapped_column(default=True)
 
 
 class Ambassador(Base):
@@ -248,17 +271,85 @@ class ReferralsRepo:
             )
         )
 
-    async def undecide(self, referral_ids: Sequence[int], codes: Sequence[str]) -> None:
-        """These joins may have come through `codes`: nobody is credited for them."""
+    async def undecide(
+        self, referral_ids: Sequence[int], codes: Sequence[str]
+    ) -> list[tuple[str, int]]:
+        """These joins may have come through `codes`: nobody is credited for them. The
+        code and inviter of each that was credited through one (its maker)."""
         rows = (
             await self.session.scalars(select(Referral).where(Referral.id.in_(list(referral_ids))))
         ).all()
+        made: list[tuple[str, int]] = []
         for r in rows:
             if r.decided_at is not None:
                 continue
+            if r.code is not None and r.inviter_id is not None:
+                made.append((r.code, r.inviter_id))
             known = set(r.candidates or ()) | ({r.code} if r.code else set())
             r.candidates = sorted(known | set(codes))
             r.confidence, r.code, r.inviter_id = "ambiguous", None, None
+        return made
+
+    async def window_together(
+        self,
+        community_id: int,
+        joins: Sequence[tuple[int | None, str | None]],
+        *,
+        counted: bool,
+    ) -> None:
+        """These joins were made ambiguous together: one window with theirs (those they
+        were in already, merged). `joins`: each one's referral (None: a rejoin, which
+        has no row) and the code the counts gave it (None: none), one use of it."""
+        ids = [rid for rid, _ in joins if rid is not None]
+        rows = {
+            r.id: r
+            for r in (
+                await self.session.scalars(select(Referral).where(Referral.id.in_(ids)))
+            ).all()
+        }
+        old = {r.window_id for r in rows.values() if r.window_id is not None}
+        merged = (
+            await self.session.scalars(select(ReferralWindow).where(ReferralWindow.id.in_(old)))
+        ).all()
+        uses: dict[str, int] = {}
+        for w in merged:
+            counted = counted and w.counted
+            for made, n in w.uses.items():
+                uses[made] = uses.get(made, 0) + n
+        for rid, code in joins:
+            # A use counted already in the window its join is in is not counted again.
+            row = rows.get(rid) if rid is not None else None
+            if code is not None and (row is None or row.window_id is None):
+                uses[code] = uses.get(code, 0) + 1
+        window = ReferralWindow(community_id=community_id, uses=uses, counted=counted)
+        self.session.add(window)
+        await self.session.flush()
+        if old:
+            await self.session.execute(
+                update(Referral).where(Referral.window_id.in_(old)).values(window_id=window.id)
+            )
+        for r in rows.values():
+            r.window_id = window.id
+        for w in merged:
+            await self.session.delete(w)
+        await self.session.flush()
+
+    async def uncount_windows(self, referral_ids: Sequence[int]) -> None:
+        """A join that several invites moved for came beside these: their windows'
+        counts no longer settle anything."""
+        ids = select(Referral.window_id).where(Referral.id.in_(list(referral_ids)))
+        await self.session.execute(
+            update(ReferralWindow).where(ReferralWindow.id.in_(ids)).values(counted=False)
+        )
+
+    async def window(self, window_id: int) -> tuple[ReferralWindow | None, Sequence[Referral]]:
+        """A window and its joins."""
+        rows = (
+            await self.session.scalars(
+                select(Referral).where(Referral.window_id == window_id).order_by(Referral.id)
+            )
+        ).all()
+        return await self.session.get(ReferralWindow, window_id), rows
 
     async def awaiting_part(self) -> list[int]:
         """Newcomers with a pending referral who have not taken part yet."""

@@ -3,7 +3,8 @@
 - `/referrals MEMBER` (`/referrals show MEMBER`; on Discord always the latter): the
   member's referrals, and their referrals' referrals.
 - `/referrals undecided`: joins that several invites could explain (nobody credited).
-- `/referrals credit NEWCOMER INVITER`: an owner decides who brought an undecided join.
+- `/referrals credit NEWCOMER INVITER`: an owner decides who brought an undecided join;
+  the joins made ambiguous with it that the decision leaves no invite become `unknown`.
 - `/referrals approve NEWCOMER`: a young Discord account's referral counts after all.
 - `/export referrals`: every referral as CSV (cells made inert with engagement's
   `safe_cell`, the same rules as `/export activity`; `/export` is a group that
@@ -296,14 +297,85 @@ async def credit(ctx: Context, args: dict[str, Any]) -> None:
         await ambassadors.reconsider(ctx, inviter.id)
     elif r.status == PENDING and not await maybe_qualify(ctx, r):
         await ensure_run(ctx, r.joined_at + wait(ctx))
-    ctx.reply(
+    parts: list[Text | str] = [
         ctx._(
             N_("{newcomer} is now counted as brought by {inviter}."),
             newcomer=newcomer.display_name,
             inviter=inviter.display_name,
-        ),
-        private=True,
+        )
+    ]
+    left = [name_of(ctx, o.member_id) for o in await _left_without_invite(ctx, r)]
+    if left:
+        parts.append(
+            ctx.n_(
+                "The join of {names} can then only be unknown: it used none of the invites, so nobody is credited and it no longer waits for you.",
+                "The joins of {names} can then only be unknown: they used none of the invites, so nobody is credited and they no longer wait for you.",
+                len(left),
+                names=", ".join(left),
+            )
+        )
+    ctx.reply(lines(parts), private=True)
+
+
+async def _left_without_invite(ctx: Context, decided: Referral) -> list[Referral]:
+    """The joins of `decided`'s window (joins made ambiguous together) that owners'
+    decisions leave no invite, now `unknown`. Each counted use of the window's invites
+    was one of its joins'; a join an owner credits to the maker of one of its candidates
+    used one of that maker's. When the decisions take every use of a maker's invites,
+    a join whose candidates are all such invites used none of them."""
+    assert ctx.community is not None
+    if decided.window_id is None:
+        return []
+    referrals = repo(ctx)
+    window, rows = await referrals.window(decided.window_id)
+    if window is None or not window.counted:
+        return []
+    makers = await referrals.makers(
+        ctx.community.id, decided.platform, sorted({*window.uses, *decided.candidates})
     )
+    spent: set[int] = set()
+    for maker in set(makers.values()):
+        uses = {c: n for c, n in window.uses.items() if makers.get(c) == maker}
+        took = [
+            {c for c in r.candidates if c in uses}
+            for r in rows
+            if r.decided_at is not None and r.inviter_id == maker
+        ]
+        took = [codes for codes in took if codes]
+        if not _fits(took, uses):
+            return []  # the decisions do not fit the counts: they settle nothing
+        if len(took) == sum(uses.values()):
+            spent.add(maker)
+    left = [
+        r
+        for r in rows
+        if r.confidence == "ambiguous"
+        and r.inviter_id is None
+        and r.decided_at is None
+        and r.candidates
+        and all(c in window.uses and makers.get(c) in spent for c in r.candidates)
+    ]
+    for r in left:
+        r.confidence, r.window_id = "unknown", None
+    return left
+
+
+def _fits(joins: list[set[str]], uses: dict[str, int]) -> bool:
+    """Whether each join can have a use of its own of one of its codes (`uses`: how
+    many each code had): a matching, found by augmenting paths."""
+    slots = [c for c, n in uses.items() for _ in range(n)]
+    holder: dict[int, int] = {}
+
+    def place(j: int, tried: set[int]) -> bool:
+        for s, code in enumerate(slots):
+            if code in joins[j] and s not in tried:
+                tried.add(s)
+                if s not in holder or place(holder[s], tried):
+                    holder[s] = j
+                    return True
+        return False
+
+    return all(place(j, set()) for j in range(len(joins)))
 
 
 EXPORT_COLUMNS = (

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.context import Context
 from bot.i18n import N_
-from storage.referrals import LAPSED, PENDING, QUALIFIED, ReferralsRepo
+from storage.referrals import LAPSED, PENDING, QUALIFIED, SAME_MAKER, ReferralsRepo
 
 QUALIFY_JOB = "referrals.qualify"
 REVIEW_JOB = "ambassadors.review"
@@ -23,6 +23,7 @@ CONFIDENCE = {
     "creator": N_("through a link they made"),
     "vanity": N_("through the server's own address"),
     "ambiguous": N_("several links possible"),
+    SAME_MAKER: N_("one of several links, all theirs"),
     "unknown": N_("source unknown"),
     "decided": N_("credited by an owner"),
 }

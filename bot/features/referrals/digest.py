@@ -10,6 +10,7 @@ from bot.feature import Router
 from bot.features.referrals.common import enabled, name_of, repo
 from bot.i18n import N_
 from bot.markup import Bold, Items, Text, lines
+from storage.referrals import SAME_MAKER
 
 router = Router()
 
@@ -37,7 +38,7 @@ async def digest_section(ctx: Context, week_start: date, week_end: date) -> Text
     if not joins and not qualified:
         return None
     by_member = sum(
-        r.confidence in ("exact", "creator") and r.inviter_id is not None for r in joins
+        r.confidence in ("exact", "creator", SAME_MAKER) and r.inviter_id is not None for r in joins
     )
     vanity = sum(r.confidence == "vanity" for r in joins)
     undecided = sum(r.confidence == "ambiguous" and r.inviter_id is None for r in joins)

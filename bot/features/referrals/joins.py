@@ -9,7 +9,13 @@ Confidence (never a guess shown as fact):
   link an administrator made, or the member who added them).
 - `vanity`: the Discord server's own address: nobody's.
 - `ambiguous`: several Discord invites moved at once: the candidates are kept and
-  nobody is credited until an owner decides (`/referrals credit`).
+  nobody is credited until an owner decides (`/referrals credit`) or the ambiguity
+  resolves: an owner's decision for a join of the same window can leave the others
+  no invite (chains.py).
+- `same_maker`: several Discord invites moved at once, but one member made every one
+  of them, and no join the counts show nothing for came within WINDOW (it could be
+  the one that used an invite, and this join the one that used none): whichever it
+  was, that member brought them.
 - `unknown`: a public group, a single-use invite nobody can tell apart, a join while
   the bot was down.
 
@@ -30,7 +36,7 @@ from bot.features.referrals.common import enabled, repo, young_account
 from bot.features.referrals.qualifying import ensure_run, wait
 from bot.features.referrals.watch import Watch
 from bot.invites import invite_code
-from storage.referrals import LAPSED, PENDING
+from storage.referrals import LAPSED, PENDING, SAME_MAKER
 
 router = Router()
 
@@ -38,8 +44,11 @@ router = Router()
 # `exact` and another seen `unknown` within WINDOW of it may be each other's.
 INFERRED = frozenset({"discord"})
 WINDOW = timedelta(seconds=10)
-# A join in the window: when, its referral (None: a rejoin), confidence, code.
+# A join in the window: when, its referral (None: a rejoin), confidence as the adapter
+# saw it (`same_maker` for an `ambiguous` one credited so), code.
 Seen = tuple[datetime, int | None, str, str | None]
+# Joins that several invites moved for (the adapter's `ambiguous`).
+RACED = frozenset({"ambiguous", SAME_MAKER})
 
 
 class JoinMemory:
@@ -101,6 +110,39 @@ async def _inviter(
     return inviter_id, confidence
 
 
+async def _one_maker(ctx: Context, event: MemberJoined, codes: list[str]) -> int | None:
+    """The member who made every one of `codes`, where the platform or storage says
+    who made each; None when any is unknown or two members made them."""
+    assert ctx.community is not None
+    community_id, platform = ctx.community.id, event.platform
+    makers: dict[str, int] = {}
+    for made_code, user_id, _name in event.candidate_makers:
+        maker = ctx.services.directory.member(community_id, platform, user_id)
+        if maker is not None:
+            makers[invite_code(made_code)] = maker.id
+    missing = [c for c in codes if c not in makers]
+    if missing:
+        makers.update(await repo(ctx).makers(community_id, platform, missing))
+    found = {makers.get(c) for c in codes}
+    return found.pop() if len(found) == 1 and None not in found else None
+
+
+async def _keep_maker(ctx: Context, event: MemberJoined, code: str, maker_id: int) -> None:
+    """Who made an invite a join may have used: for the owner who decides, and for what
+    their decision settles (chains.py). Never a credit by itself."""
+    assert ctx.community is not None
+    await repo(ctx).add_invite(
+        ctx.community.id,
+        maker_id,
+        event.platform,
+        event.space_id,
+        code,
+        None,
+        personal=False,
+        at=event.at,
+    )
+
+
 @router.on(MemberJoined)
 async def announce(ctx: Context, event: MemberJoined) -> None:
     """Before the welcome (referrals runs before onboarding): whose link it was, for
@@ -148,15 +190,46 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     inviter_id, confidence = await _inviter(ctx, event, code)
     candidates = sorted({invite_code(c) for c in event.candidate_codes})
     seen = (confidence, code)
-    if platform in INFERRED and confidence in ("exact", "unknown"):
-        # An invite moved once, two joins came close together: which of them used it
-        # the counts cannot tell. Both stay undecided, with the invite as candidate.
+    # Joins made ambiguous with this one, with the code the counts gave each (one use).
+    together: list[tuple[int | None, str | None]] = []
+    raced = False
+    if platform in INFERRED:
         recent = memory.window(community_id, platform, event.at)
-        others = [(rid, c) for _, rid, conf, c in recent if conf != confidence]
-        codes = sorted({c for _, c in others if c} | ({code} if code else set()))
-        if others and codes:
-            await referrals.undecide([rid for rid, _ in others if rid is not None], codes)
-            confidence, candidates, inviter_id, code = "ambiguous", codes, None, None
+        raced = any(conf in RACED for _, _, conf, _ in recent)
+        if confidence in ("exact", "unknown"):
+            # An invite moved once, two joins came close together: which of them used
+            # it the counts cannot tell. Both stay undecided, with the invite as
+            # candidate.
+            others = [
+                (rid, c) for _, rid, conf, c in recent if conf not in RACED and conf != confidence
+            ]
+            codes = sorted({c for _, c in others if c} | ({code} if code else set()))
+            if others and codes:
+                made = await referrals.undecide(
+                    [rid for rid, _ in others if rid is not None], codes
+                )
+                if code is not None and inviter_id is not None:
+                    made.append((code, inviter_id))
+                for made_code, maker_id in made:
+                    await _keep_maker(ctx, event, made_code, maker_id)
+                together = others
+                confidence, candidates, inviter_id, code = "ambiguous", codes, None, None
+        if seen[0] == "unknown":
+            # This join may have used an invite of one credited for one member's links
+            # beside it, and that one none: undecided after all.
+            await referrals.undecide(
+                [rid for _, rid, conf, _ in recent if conf == SAME_MAKER and rid is not None], []
+            )
+        elif seen[0] == "ambiguous":
+            # Racing through several invites: any of them may be a use the joins made
+            # ambiguous beside it counted; their windows settle nothing now.
+            await referrals.uncount_windows(
+                [rid for _, rid, conf, _ in recent if conf not in RACED and rid is not None]
+            )
+            one = await _one_maker(ctx, event, candidates)
+            unseen = any(conf == "unknown" for _, _, conf, _ in recent)
+            if one is not None and one != ctx.member.id and not unseen:
+                confidence, inviter_id = SAME_MAKER, one
     min_age = int(ctx.setting("referrals.min_account_age"))
     referral_id = await referrals.arrive(
         community_id=community_id,
@@ -166,14 +239,19 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
         inviter_id=inviter_id,
         inviter_forgotten=False,
         confidence=confidence,
-        candidates=candidates if confidence == "ambiguous" else [],
+        candidates=candidates if confidence in ("ambiguous", SAME_MAKER) else [],
         status=PENDING,
         flagged=young_account(platform, event.actor.user_id, event.at, min_age),
         joined_at=event.at,
     )
-    if platform in INFERRED and seen[0] in ("exact", "unknown"):
+    if together:
+        await referrals.window_together(
+            community_id, [*together, (referral_id, seen[1])], counted=not raced
+        )
+    if platform in INFERRED and seen[0] in ("exact", "unknown", "ambiguous"):
         # Later joins see this one (a rejoin too: it may have used the invite).
-        joined = (event.at, referral_id, seen[0], seen[1])
+        conf = SAME_MAKER if confidence == SAME_MAKER else seen[0]
+        joined = (event.at, referral_id, conf, seen[1])
         ctx.after_commit(lambda: memory.window(community_id, platform, event.at).append(joined))
     if referral_id is None:
         return  # a rejoin: counted once, at the first join
@@ -183,19 +261,9 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     if inviter_id is not None:
         ctx.after_commit(partial(watch.inviters.add, inviter_id))
     for made_code, user_id, _name in event.candidate_makers:
-        # Who made each candidate, for the owner who decides (never a credit).
         maker = ctx.services.directory.member(community_id, platform, user_id)
         if maker is not None and made_code not in memory.noted:
-            await referrals.add_invite(
-                community_id,
-                maker.id,
-                platform,
-                event.space_id,
-                made_code,
-                None,
-                personal=False,
-                at=event.at,
-            )
+            await _keep_maker(ctx, event, made_code, maker.id)
             ctx.after_commit(partial(memory.noted.add, made_code))
     # Only a referral someone may be credited for needs qualifying; an owner's
     # credit for another join asks for it then (chains.py).

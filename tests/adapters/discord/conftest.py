@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 from dc_fakeapi import TOKEN, FakeDiscord
@@ -9,6 +9,7 @@ from dc_harness import Harness
 
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
+from bot.clock import FakeClock
 from bot.config import load_config
 
 
@@ -29,18 +30,41 @@ async def discord_bot(api: FakeDiscord) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def core(api: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[App, Harness]]:
-    """The adapter under the real core: App, dispatcher, features, SQLite."""
+async def core(api: FakeDiscord, db_url: str) -> AsyncIterator[tuple[App, Harness]]:
+    """The adapter under the real core: App, dispatcher, features, the test database."""
     config = load_config(
         None,
         env={
-            "KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/kehila.db",
+            "KEHILA_DATABASE_URL": db_url,
             "KEHILA_DISCORD_TOKEN": TOKEN,
         },
     )
     harness = Harness(api, config)
     harness.adapter = DiscordAdapter(config, gateway=False)
     app = App(config, adapters=[harness.adapter])
+    await app.start()
+    try:
+        yield app, harness
+    finally:
+        await app.stop()
+
+
+NOW = datetime(2025, 11, 23, 1, 28, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+async def timed(api: FakeDiscord, db_url: str) -> AsyncIterator[tuple[App, Harness]]:
+    """The adapter under the real core, the App on a fake clock."""
+    config = load_config(
+        None,
+        env={
+            "KEHILA_DATABASE_URL": db_url,
+            "KEHILA_DISCORD_TOKEN": TOKEN,
+        },
+    )
+    harness = Harness(api, config)
+    harness.adapter = DiscordAdapter(config, gateway=False)
+    app = App(config, clock=FakeClock(NOW), adapters=[harness.adapter])
     await app.start()
     try:
         yield app, harness

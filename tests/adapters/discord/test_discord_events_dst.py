@@ -7,45 +7,21 @@ late only before the start (the App on a fake clock)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from dc_fakeapi import TOKEN, FakeDiscord
+from dc_fakeapi import FakeDiscord
 from dc_harness import DANA, GENERAL, Harness, command, payload
 
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
 from bot.clock import FakeClock
-from bot.config import load_config
 
 FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
 MESSAGES = "/channels/{channel_id}/messages"
 NOA_ID = "200000000000000001"
-NOW = datetime(2025, 11, 23, 1, 28, 20, tzinfo=UTC)
 _ids = itertools.count(600000000000000500)
-
-
-@pytest.fixture
-async def timed(api: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[App, Harness]]:
-    """The adapter under the real core, the App on a fake clock."""
-    config = load_config(
-        None,
-        env={
-            "KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/kehila.db",
-            "KEHILA_DISCORD_TOKEN": TOKEN,
-        },
-    )
-    harness = Harness(api, config)
-    harness.adapter = DiscordAdapter(config, gateway=False)
-    app = App(config, clock=FakeClock(NOW), adapters=[harness.adapter])
-    await app.start()
-    try:
-        yield app, harness
-    finally:
-        await app.stop()
 
 
 def plain(text: str) -> str:
