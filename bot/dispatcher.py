@@ -44,6 +44,9 @@ from bot.usage import misfit, usage
 from storage.database import is_unavailable
 from storage.unit_of_work import UnitOfWork
 
+# A handler of an event type: its feature, the handler, its in-memory filter.
+Route = tuple[str, EventHandler, HandlerFilter | None]
+
 log = logging.getLogger("kehila.dispatcher")
 
 # Events that concern a space itself: handled even before the space has a community.
@@ -71,7 +74,7 @@ def describe(event: Event) -> str:
 class Dispatcher:
     def __init__(self, services: Services, features: Sequence[Feature]) -> None:
         self.services = services
-        self.routes: dict[type[Event], list[tuple[str, EventHandler, HandlerFilter | None]]] = {}
+        self.routes: dict[type[Event], list[Route]] = {}
         self.observers: dict[type[Event], list[tuple[str, Observer]]] = {}
         self.command_handlers: dict[str, CommandHandler] = {}
         self.buttons: dict[str, tuple[str, Any]] = {}
@@ -102,10 +105,13 @@ class Dispatcher:
         # everywhere commands are listed; a leaf declared twice fails the start.
         declared = merged_commands(spec for feature in features for spec in feature.commands)
         self.commands: dict[str, CommandSpec] = {spec.name: spec for spec in declared}
-        # Handlers declared `late` run after the others of their event, in feature order.
-        self.late = {h for feature in features for h in feature.late}
-        for routes in self.routes.values():
-            routes.sort(key=lambda route: route[1] in self.late)
+        # Handlers declared `late` run after the others of their event, in feature
+        # order, in one unit of work (`run_late`).
+        late = {h for feature in features for h in feature.late}
+        self.late_routes: dict[type[Event], list[Route]] = {}
+        for event_type, routes in self.routes.items():
+            self.late_routes[event_type] = [r for r in routes if r[1] in late]
+            routes[:] = [r for r in routes if r[1] not in late]
 
     def _register(self, feature: Feature) -> None:
         for event_type, handlers in feature.handlers.items():
@@ -137,7 +143,8 @@ class Dispatcher:
     # --- entry point ---
 
     async def dispatch(self, event: Event) -> None:
-        self._events[type(event)] += 1
+        kind = type(event)
+        self._events[kind] += 1
         self.in_flight += 1
         try:
             if isinstance(event, JobFired):
@@ -149,9 +156,14 @@ class Dispatcher:
             actor = event.actor
             if actor is not None and actor.is_bot and not isinstance(event, BOT_EVENTS):
                 return
-            community = self._community(event)
+            directory = self.services.directory
+            if event.space_id:  # `directory.community_of`, inline: on every message
+                found = directory.spaces.get((event.platform, event.space_id))
+                community = None if found is None else directory.communities.get(found)
+            else:
+                community = self._community(event)
             member = (
-                self.services.directory.member(community.id, event.platform, actor.user_id)
+                directory.members.get((community.id, event.platform, actor.user_id))
                 if community is not None and actor is not None
                 else None
             )
@@ -175,24 +187,27 @@ class Dispatcher:
                 return
             services = self.services
             if member is not None and community is not None:
-                for feature_name, observer in self.observers.get(type(event), ()):
+                for feature_name, observer in self.observers.get(kind, ()):
                     try:
                         observer(services, community, member, event)
                     except Exception:
                         log.exception("%s failed on %s", feature_name, describe(event))
-            late: list[tuple[str, Any]] = []
-            for feature_name, handler, only_if in self.routes.get(type(event), ()):
+            for feature_name, handler, only_if in self.routes.get(kind, ()):
                 if only_if is not None and (member is None or not only_if(services, member)):
                     continue
-                if handler in self.late:
-                    late.append((feature_name, handler))
-                    continue
                 await self.run(feature_name, handler, self.context(event, community, member), event)
-            if len(late) == 1:
-                name, handler = late[0]
-                await self.run(name, handler, self.context(event, community, member), event)
-            elif late:
-                await self.run_late(late, event, community, member)
+            late_routes = self.late_routes.get(kind)
+            if late_routes:
+                late = [
+                    (feature_name, handler)
+                    for feature_name, handler, only_if in late_routes
+                    if only_if is None or (member is not None and only_if(services, member))
+                ]
+                if len(late) == 1:
+                    name, handler = late[0]
+                    await self.run(name, handler, self.context(event, community, member), event)
+                elif late:
+                    await self.run_late(late, event, community, member)
         except Exception as exc:
             log.exception("could not dispatch %s", describe(event))
             if is_unavailable(exc):  # even the member could not be resolved
@@ -501,7 +516,11 @@ class Dispatcher:
         community = self.services.directory.communities.get(event.community_id)
         if community is None:
             return
-        for feature_name, handler, _only_if in self.routes.get(type(event), ()):
+        kind = type(event)
+        for feature_name, handler, _only_if in (
+            *self.routes.get(kind, ()),
+            *self.late_routes.get(kind, ()),
+        ):
             await self.run(feature_name, handler, self.context(event, community, None), event)
 
     # --- running a handler: the one piece of code every kind of event uses ---

@@ -74,6 +74,7 @@ class Inbound:
         self.pending: set[tuple[int, int]] = set()  # (guild, user) in membership screening
         self.admins: dict[tuple[int, ...], bool] = {}
         self.actors: dict[tuple[int, str, bool], Actor] = {}
+        self.my_id: int | None = None
 
     async def _emit(self, event: Event) -> None:
         if self.sink is not None:
@@ -110,8 +111,13 @@ class Inbound:
         self.actors.clear()
 
     def _is_me(self, user_id: int) -> bool:
-        me = self.client.user
-        return me is not None and me.id == user_id
+        me = self.my_id  # kept once known: the bot's own id never changes
+        if me is None:
+            user = self.client.user
+            if user is None:
+                return False
+            me = self.my_id = user.id
+        return me == user_id
 
     async def on_message(self, message: discord.Message) -> None:
         if self._is_me(message.author.id) or message.type not in _CHAT_TYPES:
