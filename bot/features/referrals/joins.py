@@ -120,6 +120,12 @@ async def _one_maker(ctx: Context, event: MemberJoined, codes: list[str]) -> int
         maker = ctx.services.directory.member(community_id, platform, user_id)
         if maker is not None:
             makers[invite_code(made_code)] = maker.id
+    known = ctx.state(JoinMemory).makers  # what storage said before, and personal links
+    for c in codes:
+        if c not in makers and (community_id, platform, c) in known:
+            makers[c] = known[(community_id, platform, c)]
+    if len(set(makers.values())) > 1:
+        return None  # two members' links: storage cannot change that
     missing = [c for c in codes if c not in makers]
     if missing:
         makers.update(await repo(ctx).makers(community_id, platform, missing))
@@ -223,9 +229,9 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
         elif seen[0] == "ambiguous":
             # Racing through several invites: any of them may be a use the joins made
             # ambiguous beside it counted; their windows settle nothing now.
-            await referrals.uncount_windows(
-                [rid for _, rid, conf, _ in recent if conf not in RACED and rid is not None]
-            )
+            beside = [rid for _, rid, conf, _ in recent if conf not in RACED and rid is not None]
+            if beside:
+                await referrals.uncount_windows(beside)
             one = await _one_maker(ctx, event, candidates)
             unseen = any(conf == "unknown" for _, _, conf, _ in recent)
             if one is not None and one != ctx.member.id and not unseen:
