@@ -136,29 +136,24 @@ class Watch:
         self.rates.pop(from_id, None)
 
 
-def _on(directory: Any, community: CommunityInfo, key: str) -> bool:
-    settings = community.settings
-    return bool(settings[key] if key in settings else directory.setting_specs[key].default)
-
-
 @router.observe(MessagePosted)
 def observe(
     services: Services, community: CommunityInfo, member: MemberRef, event: MessagePosted
 ) -> None:
     if event.private:
         return
-    state: Watch = services.state(Watch)
     text = event.text
-    if text is None and community.id not in state.no_text:
-        state.no_text.add(community.id)
-    directory = services.directory
-    flood, watch, questions = (
-        _on(directory, community, FLOOD),
-        _on(directory, community, WATCH),
-        _on(directory, community, QUESTIONS),
-    )
+    if text is None:
+        services.state(Watch).no_text.add(community.id)
+    # The three switches, read inline (every message): each is off unless set.
+    settings = community.settings
+    flood = settings.get(FLOOD, False)
+    watch = settings.get(WATCH, False)
+    questions = settings.get(QUESTIONS, False)
     if not (flood or watch or questions):
         return
+    state: Watch = services.state(Watch)
+    directory = services.directory
     if questions:
         _note_question(state, community, member, event)
     if member.role != "member" or text is None:
