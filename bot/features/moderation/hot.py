@@ -80,11 +80,15 @@ class Watch:
 
     matchers: dict[int, Matcher] = field(default_factory=dict)
     # Per member: their message times in the last minute.
-    rates: dict[int, deque[datetime]] = field(default_factory=dict)
+    # (The time alone while there is one: see `_flood`.)
+    rates: dict[int, datetime | deque[datetime]] = field(default_factory=dict)
     # Per (member, hash of a text): the channels they posted it in lately, and when
     # (the text itself is not kept). Per member: many people saying "Good morning
     # everyone!" in their channels is a community, not a flood.
-    texts: dict[tuple[int, int], dict[str, datetime]] = field(default_factory=dict)
+    # (A channel and a time while there is one.)
+    texts: dict[tuple[int, int], tuple[str, datetime] | dict[str, datetime]] = field(
+        default_factory=dict
+    )
     # Per member: when they joined (seen by this process).
     joined: dict[int, datetime] = field(default_factory=dict)
     # What the observer found, per member, for `flagged`.
@@ -181,34 +185,54 @@ def _flood(
 ) -> None:
     at = event.at
     member_id = member.id
-    times = state.rates.get(member_id)
-    if times is None:
-        if len(state.rates) >= MAX_TRACKED:
-            state.rates.clear()
-        times = state.rates[member_id] = deque()
-    times.append(at)
     settings = community.settings  # directory.setting, inline: read on every message
-    limit = int(settings.get(FLOOD_PER_MINUTE.key, FLOOD_PER_MINUTE.default))
-    since = at - MINUTE
-    while times[0] <= since or len(times) > limit + 1:
-        times.popleft()
-    if len(times) > limit and not state.quiet(member_id, "flood:rate", at):
-        state.flag(member_id, Flag("flood", "rate", len(times), event))
+    # Most members post once in a while: their last time alone (no deque, no dict) until
+    # a second message comes within the window. Both limits are at least 2, so one
+    # message never trips them.
+    rates = state.rates
+    last = rates.get(member_id)
+    if last is None:
+        if len(rates) >= MAX_TRACKED:
+            rates.clear()
+        rates[member_id] = at
+    elif last.__class__ is datetime:
+        rates[member_id] = at if last <= at - MINUTE else deque((last, at))
+    else:
+        times: deque[datetime] = last  # type: ignore[assignment]
+        times.append(at)
+        limit = int(settings.get(FLOOD_PER_MINUTE.key, FLOOD_PER_MINUTE.default))
+        since = at - MINUTE
+        while times[0] <= since or len(times) > limit + 1:
+            times.popleft()
+        if len(times) > limit and not state.quiet(member_id, "flood:rate", at):
+            state.flag(member_id, Flag("flood", "rate", len(times), event))
     if len(text) >= SAME_TEXT_MIN:
+        texts = state.texts
         key = (member_id, hash(text))
-        seen = state.texts.get(key)
+        channel = event.channel_id
+        seen = texts.get(key)
+        channels_seen: dict[str, datetime] | None = None
         if seen is None:
-            if len(state.texts) >= MAX_TRACKED:
-                state.texts.clear()
-            seen = state.texts[key] = {}
-        seen[event.channel_id] = at
-        channels = int(settings.get(FLOOD_CHANNELS.key, FLOOD_CHANNELS.default))
-        if len(seen) >= channels and not state.quiet(member_id, "flood:channels", at):
-            since = at - SAME_TEXT_WINDOW
-            fresh = {c: t for c, t in seen.items() if t > since}
-            state.texts[key] = fresh
-            if len(fresh) >= channels:
-                state.flag(member_id, Flag("flood", "channels", len(fresh), event))
+            if len(texts) >= MAX_TRACKED:
+                texts.clear()
+            texts[key] = (channel, at)
+        elif isinstance(seen, tuple):
+            first, when = seen
+            if first == channel or when <= at - SAME_TEXT_WINDOW:
+                texts[key] = (channel, at)
+            else:
+                channels_seen = texts[key] = {first: when, channel: at}
+        else:
+            channels_seen = seen
+            channels_seen[channel] = at
+        if channels_seen is not None:
+            channels = int(settings.get(FLOOD_CHANNELS.key, FLOOD_CHANNELS.default))
+            if len(channels_seen) >= channels and not state.quiet(member_id, "flood:channels", at):
+                since = at - SAME_TEXT_WINDOW
+                fresh = {c: t for c, t in channels_seen.items() if t > since}
+                texts[key] = fresh
+                if len(fresh) >= channels:
+                    state.flag(member_id, Flag("flood", "channels", len(fresh), event))
     if "@" in text:
         mentions = len(MENTION.findall(text))
         if mentions >= int(directory.setting(community, FLOOD_MENTIONS.key)):
