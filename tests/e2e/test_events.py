@@ -280,6 +280,50 @@ async def test_reminder_setting_is_checked_and_used(console: ConsoleCommunity) -
     assert len(reminders) == 1 and "starts in 2 hours" in reminders[0]
 
 
+async def remind_keys(console: ConsoleCommunity) -> list[str]:
+    db = Database(console.config.database.url)
+    try:
+        async with db.session() as session:
+            sql = "SELECT key FROM job_schedule WHERE job = 'events.remind' ORDER BY key"
+            return list((await session.execute(text(sql))).scalars())
+    finally:
+        await db.dispose()
+
+
+async def test_changing_the_reminders_setting_moves_the_reminders_of_upcoming_events(
+    console: ConsoleCommunity,
+) -> None:
+    await post_event(console, CREATE + " | weekly 2")  # reminders 24h and 1h (the default)
+    await console.run("/as dana\n/click 1\n/as owner\n/config set events.reminders off")
+    assert await remind_keys(console) == []
+    await console.run("/config set events.reminders 2h")
+    assert "events.reminders is now 2h." in console.seen_by("@owner")[-1]
+    # Both upcoming dates follow the setting, the second (not yet posted) too.
+    keys = await remind_keys(console)
+    assert len(keys) == 2 and all(k.endswith(":7200") for k in keys), keys
+    # Wednesday 18:00 UTC (24h before) passes: nothing.
+    await console.advance(timedelta(days=3, hours=7, minutes=59))  # Thursday 15:59 UTC
+    assert not any("Reminder" in t for t in console.seen_by("@dana"))
+    await console.advance(timedelta(hours=3))  # past 16:00 (2h) and 17:00 (1h) UTC
+    reminders = [t for t in console.seen_by("@dana") if "Reminder" in t]
+    assert len(reminders) == 1 and "starts in 2 hours" in reminders[0]
+
+
+async def test_a_new_reminders_setting_sends_nothing_twice_and_nothing_late(
+    console: ConsoleCommunity,
+) -> None:
+    await post_event(console)
+    await console.run("/as dana\n/click 1")
+    await console.advance(timedelta(days=2, hours=10, minutes=1))  # Wednesday 18:01 UTC
+    [sent] = [t for t in console.seen_by("@dana") if "Reminder" in t]
+    assert "starts in 1 day" in sent
+    # 48h has passed (not sent late), 24h was sent (not again), 2h is new, 1h dropped.
+    await console.run("/as owner\n/config set events.reminders 48h,24h,2h")
+    await console.advance(timedelta(days=1, hours=2))  # Thursday 20:01 UTC, after the start
+    reminders = [t for t in console.seen_by("@dana") if "Reminder" in t]
+    assert len(reminders) == 2 and "starts in 2 hours" in reminders[1], reminders
+
+
 async def test_moving_a_series_moves_its_dates_reminders_and_next_posts(
     console: ConsoleCommunity,
 ) -> None:

@@ -315,6 +315,30 @@ async def test_a_watched_word_alert_names_the_word_as_the_member_wrote_it(
     assert "noa wrote “STRASSE”" in second and "Watched entry: Straße" in second
 
 
+async def test_a_watched_phrase_is_found_across_any_spaces_and_kept_with_one(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(MODS + "/config set moderation.watch on\n/watch add easy   money")
+    assert "Now watching “easy money”." in console.last_text()
+    await console.run("/watch add כסף \t קל\n/watch list")
+    listed = console.last_text()
+    assert "easy money" in listed and "כסף קל" in listed and "  " not in listed
+    console.clear()
+    await console.run("/say dana make EASY     money fast")
+    await console.run("/say noa make easy\tmoney")
+    await console.run("/say lea make easy\u00a0 money")
+    await console.run("/say tal ובכסף    קל תרוויחו")
+    found = alerts(console)
+    assert len(found) == 4, found
+    assert "dana wrote “EASY money”" in found[0] and "Watched entry: easy money" in found[0]
+    assert "“make EASY     money fast”" in found[0]  # the message as the member wrote it
+    assert "noa wrote “easy money”" in found[1] and "lea wrote “easy money”" in found[2]
+    assert "tal wrote “ובכסף קל”" in found[3]
+    await console.run("/watch remove easy \u00a0money")
+    assert "No longer watching “easy money”." in console.last_text()
+    assert "1 entry in the list." in console.last_text()
+
+
 async def test_entries_too_short_to_mean_anything_are_refused(console: ConsoleCommunity) -> None:
     await console.run(MODS + "/config set moderation.watch on")
     for short in ("a", "ab", "x*", "ב"):

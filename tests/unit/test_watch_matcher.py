@@ -3,7 +3,7 @@ compounds, case-folding, `word*`; and its cost does not depend on the list's len
 
 from __future__ import annotations
 
-from bot.features.moderation.matcher import Matcher, too_short
+from bot.features.moderation.matcher import Hit, Matcher, too_short
 
 ENTRIES = ["Idiot", "כסף קל", "כסף", "ass", "free money", "scam*", "Straße", "שלום"]
 
@@ -59,3 +59,27 @@ def test_entries_too_short_are_skipped() -> None:
     assert too_short("a") and too_short("ab") and too_short("x*") and too_short("a b")
     assert not too_short("ass") and not too_short("גז") and too_short("ג")
     assert Matcher(["a", "ab"]).find("a b ab") is None
+
+
+def test_a_phrase_matches_across_any_run_of_whitespace() -> None:
+    m = Matcher(["easy money", "כסף קל", "get  rich"])  # entries too: spaces folded
+    for text in (
+        "easy   money here",
+        "easy\tmoney",
+        "easy\nmoney",
+        "easy\u00a0money",
+        "EASY \n\t money",
+    ):
+        hit = m.hit(text)
+        assert hit is not None and hit.entry == "easy money", text
+    assert m.find("ובכסף \n  קל") == "כסף קל"
+    assert m.find("get rich quick") == "get  rich"
+    assert m.find("easymoney") is None and m.find("easy, money") is None
+    # The word as the member wrote it, its spaces folded to one (the alert's headline is
+    # one line; the excerpt below it quotes the message as written).
+    assert m.hit("so EASY \n\t money!") == Hit("easy money", "EASY money")
+    assert m.hit("ובכסף \n  קל!") == Hit("כסף קל", "ובכסף קל")
+    assert m.hit("שָׁלוֹם   לכולם, easy\u00a0 money") == Hit("easy money", "easy money")
+    # A single word's hit in a message with runs of spaces still names the right word.
+    assert Matcher(["scam*"]).hit("a   big\n\nScammer   here") == Hit("scam*", "Scammer")
+    assert Matcher(["Straße"]).hit("die  \t STRASSE ist") == Hit("Straße", "STRASSE")

@@ -2,14 +2,15 @@
 `<date>:<seconds before>`), claimed per run by the dispatcher, so a restart neither
 loses nor doubles one. A reminder missed while the bot was down goes out late only
 if the event has not started. Each attendee's message goes through the outbox
-(`bulk=True`), paced within the platform's limits."""
+(`bulk=True`), paced within the platform's limits. A new `events.reminders` moves the
+reminders of every upcoming date (`follow_setting`)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from bot.context import Context
-from bot.events import JobFired
+from bot.events import JobFired, SettingChanged
 from bot.feature import Router, Setting
 from bot.features.events.common import (
     REMIND_JOB,
@@ -72,6 +73,31 @@ async def unschedule_reminders(ctx: Context, occ_id: int) -> None:
     for entry in list(ctx.services.timer.entries.values()):
         if entry.job == REMIND_JOB and entry.key.startswith(f"{occ_id}:"):
             await ctx.unschedule(REMIND_JOB, entry.key)
+
+
+@router.on(SettingChanged)
+async def follow_setting(ctx: Context, event: SettingChanged) -> None:
+    """Upcoming dates (not started, not cancelled) follow a new `events.reminders`: a
+    reminder at an offset no longer set is dropped, a new offset is scheduled as at
+    creation (not if its time has passed: nothing goes out late for it), and one still
+    set is left as it is (sent already: not again; due: it still goes)."""
+    community = ctx.community
+    if event.key != REMINDERS.key or community is None:
+        return
+    dates = [
+        occ
+        for occ, _ in await ctx.uow.repo(EventsRepo).upcoming(community.id, ctx.now)
+        if occ.starts_at > ctx.now
+    ]
+    raw = str(event.value)
+    kept = set() if raw == "off" else {str(int(o.total_seconds())) for o in reminder_offsets(raw)}
+    ids = {str(occ.id) for occ in dates}
+    for entry in list(ctx.services.timer.entries.values()):
+        occ_id, _, seconds = entry.key.partition(":")
+        if entry.job == REMIND_JOB and occ_id in ids and seconds not in kept:
+            await ctx.unschedule(REMIND_JOB, entry.key)
+    for occ in dates:
+        await schedule_reminders(ctx, occ)
 
 
 @router.job(REMIND_JOB)

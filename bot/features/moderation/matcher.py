@@ -1,7 +1,9 @@
 """Watched words: one pass over a message, whatever the length of the list.
 
 Entries and messages are folded the same way (`fold`): case-folded (German ß is
-"ss") and Hebrew points dropped. Hebrew final letters (ך ם ן ף ץ) are the entry's
+"ss") and Hebrew points dropped; and every run of whitespace (spaces, a tab, a line
+break, a non-breaking space) is one space, so "easy   money" or "easy" and "money" on
+two lines has the phrase "easy money". Hebrew final letters (ך ם ן ף ץ) are the entry's
 business, not the message's: an entry is added in the forms a message writes it, a
 final letter at the end of each of its words and the usual form inside ("כסף" is
 looked for as "כסף" and, within a longer word, "כספ"), so a message is never
@@ -17,12 +19,14 @@ pass; each hit is then checked against the word around it:
 - `word*` matches any word starting with `word`.
 
 A hit names the entry and the word as the message wrote it (`Hit.word`: the whole word,
-or words, around the match, in the message's own letters), which the alert shows.
+or words, around the match, in the message's own letters, one space between words), which
+the alert shows.
 Entries shorter than `MIN_LETTERS` (three letters, two in Hebrew) are refused by
 `/watch add` and skipped here: they would match too many messages.
 
 The cost per message is the fold plus the automaton's pass: it does not grow with the
-number of entries (benchmarks/watchlist.py measures it).
+number of entries; whitespace is folded only in a message that has two spaces in a row or
+other whitespace than a space (benchmarks/watchlist.py measures it).
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ _TO_FINAL = dict(zip("כמנפצ", "ךםןףץ", strict=True))
 _POINTS = {c: None for c in range(0x0591, 0x05C8) if unicodedata.category(chr(c)) == "Mn"}
 _HAS_POINTS = re.compile("[\u0591-\u05c7]")
 _HEBREW = re.compile("[\u05d0-\u05ea]")
+# A run of whitespace, or one that is not a plain space: one space in the folded form.
+_SPACES = re.compile(r"\s{2,}|[^\S ]")
 # The fewest letters (and digits) an entry has: Hebrew words are written without most
 # vowels, so they are shorter.
 MIN_LETTERS = 3
@@ -58,12 +64,31 @@ def fold(text: str) -> str:
     return text
 
 
+def _spaced(folded: str) -> str:
+    """`folded` with each run of whitespace one space. The check first: most messages
+    have none (isprintable() is false for any whitespace but the plain space)."""
+    if "  " in folded or not folded.isprintable():
+        return _SPACES.sub(" ", folded)
+    return folded
+
+
 def _origins(text: str) -> list[int]:
-    """For each letter of `fold(text)`, its index in `text` (folding may drop Hebrew
-    points or make two letters of one, as ß): computed only for a message with a hit."""
+    """For each letter of `_spaced(fold(text))`, its index in `text` (folding may drop
+    Hebrew points, make two letters of one, as ß, or one space of several): computed
+    only for a message with a hit."""
     where: list[int] = []
+    space = False
     for i, c in enumerate(text):
-        where.extend([i] * len(fold(c)))
+        folded = fold(c)
+        if not folded:  # a point: spaces around it are one run
+            continue
+        if folded.isspace():
+            if space:
+                continue
+            space = True
+        else:
+            space = False
+        where.extend([i] * len(folded))
     return where
 
 
@@ -91,7 +116,8 @@ def _is_letter(c: str) -> bool:
 
 
 def normal_entry(raw: str) -> str:
-    """An entry as it is stored: trimmed, inner spaces single, case kept for showing."""
+    """An entry as it is stored: trimmed, inner whitespace one space, case kept for
+    showing (as the matcher folds a message's whitespace)."""
     return " ".join(raw.split())
 
 
@@ -124,7 +150,7 @@ class Matcher:
         automaton = ahocorasick.Automaton()
         for shown in entries:
             prefix = shown.endswith("*")
-            key = fold(shown.rstrip("*").strip())
+            key = fold(normal_entry(shown.rstrip("*")))
             if not key or too_short(key):
                 continue
             entry = _Entry(shown, len(key), prefix)
@@ -145,7 +171,7 @@ class Matcher:
         automaton = self._automaton
         if automaton is None:
             return None
-        folded = fold(text)
+        folded = _spaced(fold(text))
         size = len(folded)
         for end, entry in automaton.iter(folded):
             start = end - entry.length + 1
@@ -165,17 +191,18 @@ class Matcher:
 
 
 def _word(text: str, folded: str, start: int, end: int) -> str:
-    """The whole word(s) around folded[start:end], in `text`'s own letters."""
+    """The whole word(s) around folded[start:end], in `text`'s own letters, one space
+    between words (the alert's headline is one line)."""
     while start > 0 and _is_letter(folded[start - 1]):
         start -= 1
     while end < len(folded) and _is_letter(folded[end]):
         end += 1
-    if text.isascii():
-        return text[start:end]
+    if text.isascii() and len(text) == len(folded):  # no run of spaces folded
+        return normal_entry(text[start:end])
     where = _origins(text)
     if len(where) != len(folded):  # folded otherwise than letter by letter: unlikely
         return folded[start:end]
-    return text[where[start] : where[end] if end < len(where) else len(text)].strip()
+    return normal_entry(text[where[start] : where[end] if end < len(where) else len(text)])
 
 
 def _hebrew_prefixed(text: str, start: int) -> bool:
