@@ -199,9 +199,20 @@ async def seed(url: str) -> None:
     )
 
 
-def payload_pool(size: int, seed_value: int = 1) -> list[str]:
+# Messages 50 ms apart (their snowflake ids carry the time). The pool's messages are
+# fed again, pass after pass, later each time: time moves forward as in a chat, so the
+# flood rule's per-minute count sees the busiest member's real pace (about 9 a
+# second), not thousands of messages in one instant.
+SPACING_MS = 50
+
+
+def snowflake(n: int) -> str:
+    return str(600000000000000000 + ((n * SPACING_MS) << 22))
+
+
+def payload_pool(size: int, passes: int = 1, seed_value: int = 1) -> list[str]:
     """MESSAGE_CREATE `d` objects as JSON text; a third reply to another member, one in
-    ten is a question."""
+    ten is a question. `passes` copies of `size` messages, each later than the last."""
     rng = random.Random(seed_value)
 
     def user(i: int) -> dict[str, Any]:
@@ -217,7 +228,7 @@ def payload_pool(size: int, seed_value: int = 1) -> list[str]:
     def someone() -> int:
         return min(MEMBERS, int(rng.paretovariate(0.8)))
 
-    pool = []
+    pool: list[dict[str, Any]] = []
     for n in range(size):
         channel = str(CHANNELS[n % len(CHANNELS)])
         message: dict[str, Any] = {
@@ -240,7 +251,7 @@ def payload_pool(size: int, seed_value: int = 1) -> list[str]:
                 "premium_since": None,
                 "communication_disabled_until": None,
             },
-            "id": str(600000000000000000 + n),
+            "id": snowflake(n),
             "flags": 0,
             "embeds": [],
             "edited_timestamp": None,
@@ -253,7 +264,7 @@ def payload_pool(size: int, seed_value: int = 1) -> list[str]:
         }
         if n % 3 == 0:
             message["type"] = 19
-            parent = str(600000000000000000 + max(0, n - 5))
+            parent = snowflake(max(0, n - 5))
             message["message_reference"] = {
                 "type": 0,
                 "channel_id": channel,
@@ -278,8 +289,17 @@ def payload_pool(size: int, seed_value: int = 1) -> list[str]:
                 "author": user(someone()),
                 "attachments": [],
             }
-        pool.append(json.dumps(message))
-    return pool
+        pool.append(message)
+    out = []
+    for p in range(passes):
+        for n, message in enumerate(pool):
+            message["id"] = snowflake(p * size + n)
+            if "message_reference" in message:
+                parent = snowflake(p * size + max(0, n - 5))
+                message["message_reference"]["message_id"] = parent
+                message["referenced_message"]["id"] = parent
+            out.append(json.dumps(message))
+    return out
 
 
 async def feed(client: discord.Client, pool: list[str], events: int, warmup: int) -> float:
@@ -368,7 +388,7 @@ async def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     discord.http.HTTPClient.request = offline_request  # type: ignore[method-assign]
-    pool = [*payload_pool(5_000)]
+    pool = payload_pool(5_000, passes=-(-(args.warmup + args.events) // 5_000))
     our_rates: list[float] = []
     bare_rates: list[float] = []
     alone_rates: list[float] = []
