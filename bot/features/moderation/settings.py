@@ -56,7 +56,7 @@ FLOOD_CHANNELS = router.setting(
     Setting(
         "moderation.flood_channels",
         3,
-        N_("The same text in this many channels within ten minutes is a flood"),
+        N_("The same text from one member in this many channels within ten minutes is a flood"),
         "integer",
         minimum=2,
         maximum=50,
