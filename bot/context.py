@@ -57,6 +57,7 @@ class Context:
         "_after",
         "_changes",
         "_rolled_back",
+        "_then",
         "_uow",
         "actions",
         "community",
@@ -79,6 +80,8 @@ class Context:
         self.community = community
         self.member = member
         self.actions: list[Action] = []
+        # What wants an action's result once performed (`act(..., then=...)`), by `id`.
+        self._then: dict[int, Callable[[ActionResult], None]] = {}
         # Bulk actions, as outbox rows: written in this unit of work at commit.
         self.queued: list[Queued] = []
         self.published: list[InternalEvent] = []
@@ -157,6 +160,7 @@ class Context:
             except Exception:
                 log.exception("undoing after a rollback failed on %s", type(self.event).__name__)
         self.actions.clear()
+        self._then.clear()
         self.queued.clear()
         self.published.clear()
         self._changes = None
@@ -243,17 +247,39 @@ class Context:
 
     # --- the outbox ---
 
-    def act(self, action: Action, *, bulk: bool = False) -> None:
+    def act(
+        self,
+        action: Action,
+        *,
+        bulk: bool = False,
+        then: Callable[[ActionResult], None] | None = None,
+    ) -> None:
         """Send `action` once the handler's unit of work has committed.
 
         `bulk`: what fans out (digests, alerts, notices to owners) is written to the
         outbox in this very transaction and sent by the outbox's worker, paced and
         retried (bot/outbox.py); nothing is sent inline. An answer to the person
-        who acted is not bulk."""
+        who acted is not bulk.
+
+        `then`: called with the result once performed (the id of a message to edit
+        later, kept in memory); not for bulk actions."""
         if bulk:
+            assert then is None, "a bulk action's result is the outbox worker's"
             self.queued.append(queued(action, self.community.id if self.community else None))
         else:
             self.actions.append(action)
+            if then is not None:
+                self._then[id(action)] = then
+
+    def performed(self, action: Action, result: ActionResult) -> None:
+        """The dispatcher performed `action`: whoever asked (`act(..., then=...)`) hears
+        the result."""
+        then = self._then.pop(id(action), None)
+        if then is not None:
+            try:
+                then(result)
+            except Exception:
+                log.exception("handling an action's result failed on %s", type(self.event).__name__)
 
     def reply(
         self,

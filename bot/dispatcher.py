@@ -645,6 +645,7 @@ class Dispatcher:
         results: list[ActionResult] = []
         for action in actions:
             result = await self.services.delivery.perform(action)
+            ctx.performed(action, result)
             if not result.ok:
                 await failure_rules.apply(self, action, result, ctx)
             results.append(result)

@@ -300,3 +300,13 @@ class MemberReferred(InternalEvent):
 
     member_id: int
     inviter_id: int
+
+
+@event
+class ReferralWithdrawn(InternalEvent):
+    """A join credited (or welcomed as `exact`) a moment ago is credited no more: a
+    join beside it made it `ambiguous` (referrals, Discord's 10-second rule).
+    Published after referrals' commit; onboarding takes the inviter's name out of the
+    public welcome it posted."""
+
+    member_id: int

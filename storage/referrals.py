@@ -273,22 +273,27 @@ class ReferralsRepo:
 
     async def undecide(
         self, referral_ids: Sequence[int], codes: Sequence[str]
-    ) -> list[tuple[str, int]]:
+    ) -> tuple[list[tuple[str, int]], list[int]]:
         """These joins may have come through `codes`: nobody is credited for them. The
-        code and inviter of each that was credited through one (its maker)."""
+        code and inviter of each that was credited through one (its maker), and the
+        members of those that named someone (`exact`, `creator`, `same_maker`): named
+        no more."""
         rows = (
             await self.session.scalars(select(Referral).where(Referral.id.in_(list(referral_ids))))
         ).all()
         made: list[tuple[str, int]] = []
+        withdrawn: list[int] = []
         for r in rows:
             if r.decided_at is not None:
                 continue
             if r.code is not None and r.inviter_id is not None:
                 made.append((r.code, r.inviter_id))
+            if r.confidence in ("exact", "creator", SAME_MAKER) and r.member_id is not None:
+                withdrawn.append(r.member_id)
             known = set(r.candidates or ()) | ({r.code} if r.code else set())
             r.candidates = sorted(known | set(codes))
             r.confidence, r.code, r.inviter_id = "ambiguous", None, None
-        return made
+        return made, withdrawn
 
     async def window_together(
         self,

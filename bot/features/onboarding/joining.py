@@ -13,11 +13,19 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
-from bot.actions import AssignRole, Restrict, Send
+from bot.actions import AssignRole, Edit, Restrict, Send
 from bot.context import Context
 from bot.directory import CommunityInfo, MemberRef
-from bot.events import Event, MemberJoined, MemberLeft, MemberReferred, MemberScreeningPassed
+from bot.events import (
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MemberReferred,
+    MemberScreeningPassed,
+    ReferralWithdrawn,
+)
 from bot.feature import Router
 from bot.features.onboarding.gate import gate_mode
 from bot.features.onboarding.runtime import (
@@ -250,12 +258,37 @@ async def on_leave(ctx: Context, event: MemberLeft) -> None:
 def _public_welcome(
     ctx: Context, member: MemberRef, space_id: str, inviter: str | None = None
 ) -> None:
+    send = Send(
+        platform=member.platform,  # type: ignore[arg-type]
+        space_id=space_id,
+        channel_id=ctx.setting("community.channel") or "",
+        text=render(ctx, "welcome", member, inviter),
+    )
+    # One that names an inviter is kept, in case the name is withdrawn (below).
+    rt = runtime(ctx.services)
+    then = partial(rt.posted, member.id, ctx.now, send) if inviter is not None else None
+    ctx.act(send, then=then)
+
+
+@router.on(ReferralWithdrawn)
+async def on_withdrawn(ctx: Context, event: ReferralWithdrawn) -> None:
+    """The join's inviter is credited no more (a Discord join beside it): the public
+    welcome that named them is edited to the text without a name. The private
+    welcome stays as sent."""
+    rt = runtime(ctx.services)
+    rt.inviters.pop(event.member_id, None)  # not welcomed yet: named nobody
+    posted = rt.named.pop(event.member_id, None)
+    member = ctx.services.directory.by_id.get(event.member_id)
+    if posted is None or member is None:
+        return
+    _at, send, message_id = posted
     ctx.act(
-        Send(
-            platform=member.platform,  # type: ignore[arg-type]
-            space_id=space_id,
-            channel_id=ctx.setting("community.channel") or "",
-            text=render(ctx, "welcome", member, inviter),
+        Edit(
+            platform=send.platform,
+            space_id=send.space_id,
+            channel_id=send.channel_id,
+            message_id=message_id,
+            text=render(ctx, "welcome", member),
         )
     )
 

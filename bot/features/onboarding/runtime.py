@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.actions import ActionResult, Send
 from bot.events import Event
 from bot.services import Services
 from storage.onboarding import OnboardingRepo
@@ -18,6 +19,9 @@ GATE_JOB = "onboarding.gate"
 NUDGE_JOB = "onboarding.nudge"
 # At start, members who joined within this long and have not posted are watched.
 WATCH_WINDOW = timedelta(days=30)
+# A welcome that named an inviter can lose the name for this long: referrals withdraws
+# a credit within seconds of the join (a join 10 seconds later), handled moments after.
+KEEP_NAMED = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +59,21 @@ class Runtime:
     # Who brought a member joining now (referrals' `MemberReferred`, published before
     # the welcome): member id -> the inviter's name, taken by the welcome.
     inviters: dict[int, str] = field(default_factory=dict)
+    # Public welcomes that named an inviter, by member id: (posted at, the Send, its
+    # message id), so a referral withdrawn a moment later (`ReferralWithdrawn`) can
+    # take the name out. Kept for KEEP_NAMED.
+    named: dict[int, tuple[datetime, Send, str]] = field(default_factory=dict)
     # Prune `left` when it grows past this.
     left_limit: int = 1024
+
+    def posted(self, member_id: int, at: datetime, send: Send, result: ActionResult) -> None:
+        """A welcome that named an inviter went out: keep where, for a while."""
+        if not result.ok or result.message_id is None:
+            return
+        self.named.pop(member_id, None)
+        self.named[member_id] = (at, send, result.message_id)
+        while next(iter(self.named.values()))[0] < at - KEEP_NAMED:
+            del self.named[next(iter(self.named))]
 
     def arrived(self, member_id: int) -> None:
         self.here.add(member_id)

@@ -30,7 +30,14 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.context import Context
-from bot.events import InviteCreated, InviteDeleted, MemberJoined, MemberLeft, MemberReferred
+from bot.events import (
+    InviteCreated,
+    InviteDeleted,
+    MemberJoined,
+    MemberLeft,
+    MemberReferred,
+    ReferralWithdrawn,
+)
 from bot.feature import Router
 from bot.features.referrals.common import enabled, repo, young_account
 from bot.features.referrals.qualifying import ensure_run, wait
@@ -198,6 +205,8 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
     seen = (confidence, code)
     # Joins made ambiguous with this one, with the code the counts gave each (one use).
     together: list[tuple[int | None, str | None]] = []
+    # Members whose join was credited, or welcomed as `exact`, and is no more.
+    withdrawn: list[int] = []
     raced = False
     if platform in INFERRED:
         recent = memory.window(community_id, platform, event.at)
@@ -211,9 +220,11 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
             ]
             codes = sorted({c for _, c in others if c} | ({code} if code else set()))
             if others and codes:
-                made = await referrals.undecide(
+                made, withdrawn = await referrals.undecide(
                     [rid for rid, _ in others if rid is not None], codes
                 )
+                if seen[0] == "exact":
+                    withdrawn.append(ctx.member.id)  # welcomed a moment ago with a name
                 if code is not None and inviter_id is not None:
                     made.append((code, inviter_id))
                 for made_code, maker_id in made:
@@ -223,9 +234,10 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
         if seen[0] == "unknown":
             # This join may have used an invite of one credited for one member's links
             # beside it, and that one none: undecided after all.
-            await referrals.undecide(
+            _, undone = await referrals.undecide(
                 [rid for _, rid, conf, _ in recent if conf == SAME_MAKER and rid is not None], []
             )
+            withdrawn += undone
         elif seen[0] == "ambiguous":
             # Racing through several invites: any of them may be a use the joins made
             # ambiguous beside it counted; their windows settle nothing now.
@@ -254,6 +266,8 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
         await referrals.window_together(
             community_id, [*together, (referral_id, seen[1])], counted=not raced
         )
+    for member_id in withdrawn:  # their welcomes name nobody any more (onboarding)
+        ctx.publish(ReferralWithdrawn(community_id=community_id, member_id=member_id, at=ctx.now))
     if platform in INFERRED and seen[0] in ("exact", "unknown", "ambiguous"):
         # Later joins see this one (a rejoin too: it may have used the invite).
         conf = SAME_MAKER if confidence == SAME_MAKER else seen[0]
