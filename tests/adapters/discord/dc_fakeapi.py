@@ -52,6 +52,8 @@ class Call:
     params: dict[str, str]
     json: Any
     files: tuple[str, ...] = ()
+    # What the fake answered (a posted message's id, say), once handled.
+    answer: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def content(self) -> str | None:
@@ -216,7 +218,10 @@ class FakeDiscord:
         handler = _ROUTES.get(key)
         if handler is None:
             raise AssertionError(f"the fake Discord API does not know {key}")
-        return handler(self, params, body)
+        answer = handler(self, params, body)
+        if isinstance(answer, dict):
+            call.answer.update(answer)
+        return answer
 
 
 def _users_me(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:

@@ -7,7 +7,7 @@ reuses it, and a bot without Create Invite says which permission it needs."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dc_fakeapi import MAX_INVITES
@@ -21,6 +21,7 @@ FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
 MESSAGES = "/channels/{channel_id}/messages"
 INVITES = "/channels/{channel_id}/invites"
 YOSSI_ID, NOA_ID = "200000000000000002", "200000000000000001"
+AVI_ID = "200000000000000101"
 YOSSI = {"id": YOSSI_ID, "username": "yossi", "global_name": "Yossi"}
 NOA = {"id": NOA_ID, "username": "noa.owner", "global_name": "Noa"}
 _ids = iter(range(600000000000000100, 600000000000000999))
@@ -413,3 +414,76 @@ async def test_one_members_links_credit_nobody_after_a_join_the_counts_show_noth
         referral = await _referral(app, user_id)
         assert (referral.confidence, referral.inviter_id) == ("ambiguous", None)
     assert "Avi: one of Yossi" in await _answer(bot, "undecided")
+
+
+WELCOME_EDIT = "/channels/{channel_id}/messages/{message_id}"
+
+
+async def _welcome_naming_the_inviter(bot: Harness) -> None:
+    """The owner's public welcome names who brought the newcomer."""
+    options = [
+        {"type": 3, "name": "template", "value": "welcome"},
+        {"type": 3, "name": "text", "value": "Welcome {member}, invited by {inviter}!"},
+    ]
+    data = command("onboarding", [{"type": 1, "name": "set", "options": options}], by={})
+    data["id"] = str(next(_ids))
+    bot.gateway("INTERACTION_CREATE", data)
+    await bot.settle()
+
+
+async def _personal_link(bot: Harness) -> str:
+    """Yossi's personal link, from /invite."""
+    bot.gateway("INTERACTION_CREATE", _slash("invite", _as_yossi()))
+    await bot.settle()
+    answer = bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    return answer.split("https://discord.gg/")[1].split(">")[0]
+
+
+def _welcomes(bot: Harness) -> list[str | None]:
+    return [c.content for c in bot.api.find("POST", MESSAGES) if "Welcome <@" in (c.content or "")]
+
+
+async def test_a_welcome_that_named_the_inviter_loses_the_name_when_the_join_turns_ambiguous(
+    core: tuple[App, Harness],
+) -> None:
+    """Avi came through Yossi's link and was welcomed "invited by Yossi"; Rina joined
+    2 seconds later through nothing the counts show: either may have used the link.
+    Avi's welcome is edited to name nobody (never a guess shown as fact)."""
+    app, bot = core
+    await _community(app, bot)
+    await _welcome_naming_the_inviter(bot)
+    code = await _personal_link(bot)
+    first = datetime.now(UTC)
+    bot.api.use_invite(GUILD, code)
+    bot.gateway("GUILD_MEMBER_ADD", member_add(AVI_ID, "Avi", joined_at=first.isoformat()))
+    await bot.settle()
+    [posted] = [c for c in bot.api.find("POST", MESSAGES) if "Welcome <@" in (c.content or "")]
+    assert posted.content == f"Welcome <@{AVI_ID}>, invited by Yossi!"
+    assert not bot.api.find("PATCH", WELCOME_EDIT)
+    later = (first + timedelta(seconds=2)).isoformat()
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000102", "Rina", joined_at=later))
+    await bot.settle()
+    assert (await _referral(app, AVI_ID)).confidence == "ambiguous"
+    [edit] = bot.api.find("PATCH", WELCOME_EDIT)  # that very message, named nobody
+    assert edit.params == {**posted.params, "message_id": posted.answer["id"]}
+    assert edit.content == f"Welcome <@{AVI_ID}>, invited by a friend!"
+    # Rina's welcome named nobody either.
+    assert _welcomes(bot)[1:] == ["Welcome <@200000000000000102>, invited by a friend!"]
+
+
+async def test_a_welcome_that_named_the_inviter_stays_when_the_join_stays_exact(
+    core: tuple[App, Harness],
+) -> None:
+    app, bot = core
+    await _community(app, bot)
+    await _welcome_naming_the_inviter(bot)
+    code = await _personal_link(bot)
+    bot.api.use_invite(GUILD, code)
+    bot.gateway("GUILD_MEMBER_ADD", member_add(AVI_ID, "Avi"))
+    await bot.settle()
+    later = (datetime.now(UTC) + timedelta(seconds=12)).isoformat()
+    bot.gateway("GUILD_MEMBER_ADD", member_add("200000000000000102", "Rina", joined_at=later))
+    await bot.settle()
+    assert (await _referral(app, AVI_ID)).inviter_id == _member_id(app, YOSSI_ID)
+    assert _welcomes(bot)[0] == f"Welcome <@{AVI_ID}>, invited by Yossi!"
+    assert not bot.api.find("PATCH", WELCOME_EDIT)
