@@ -94,6 +94,7 @@ class Runtime:
             if from_won:
                 (ids.add if from_id in ids else ids.discard)(into_id)
             ids.discard(from_id)
+        self.named.pop(from_id, None)  # gone with the member it was about
         left = self.left.pop(from_id, None)
         if from_won:
             self.left.pop(into_id, None)
@@ -105,6 +106,7 @@ class Runtime:
         self.forget(member_id)
         self.here.discard(member_id)
         self.left.pop(member_id, None)
+        self.named.pop(member_id, None)
 
 
 def runtime(services: Services) -> Runtime:
