@@ -264,9 +264,10 @@ def _public_welcome(
         channel_id=ctx.setting("community.channel") or "",
         text=render(ctx, "welcome", member, inviter),
     )
-    # One that names an inviter is kept, in case the name is withdrawn (below).
-    rt = runtime(ctx.services)
-    then = partial(rt.posted, member.id, ctx.now, send) if inviter is not None else None
+    # One that names an inviter is kept, in case the name is withdrawn (below); not
+    # one whose text has no {inviter}.
+    named = inviter is not None and send.text != render(ctx, "welcome", member)
+    then = partial(runtime(ctx.services).posted, member.id, ctx.now, send) if named else None
     ctx.act(send, then=then)
 
 
