@@ -198,14 +198,14 @@ async def set_up(bot: Harness) -> None:
     await bot.settle()
 
 
-async def post_event(bot: Harness) -> str:
+async def post_event(bot: Harness, place: str = "Café Lev") -> str:
     """The owner posts "Board games" with /event create; its mirrored Discord event's id."""
     create = command(
         "event",
         [{"type": 1, "name": "create", "options": [
             {"type": 3, "name": "title", "value": "Board games"},
             {"type": 3, "name": "start", "value": "next Friday at noon"},
-            {"type": 3, "name": "place", "value": "Café Lev"},
+            {"type": 3, "name": "place", "value": place},
         ]}],
         by={},
     )
@@ -288,3 +288,17 @@ async def test_a_mirrored_event_missing_from_the_list_is_left_alone(core: tuple[
     await bot.settle()
     assert "1 going" in (bot.api.find("PATCH", EDIT)[-1].content or "")
     assert not bot.api.find("PATCH", EVENT)
+
+
+async def test_a_mirrored_event_listed_as_discord_keeps_it_is_not_changed(core: tuple[App, Harness]) -> None:
+    _app, bot = core
+    await set_up(bot)
+    place = "The community hall behind the old library, second floor, the room with the long tables and the old piano"
+    external = await post_event(bot, place=place)
+    listed = bot.api.events[external]
+    assert len(place) > 100 and listed["entity_metadata"]["location"] == place[:100]  # cut there
+
+    calls = len(bot.api.calls)
+    bot.gateway("GUILD_CREATE", reconnect(listed))
+    await bot.settle()
+    assert not sent(bot, calls)  # no "New place", the card keeps the whole place
