@@ -186,7 +186,9 @@ class ExternalRsvp(Event):
 @event
 class ExternalEventChanged(Event):
     """A platform-native scheduled event was created, changed or cancelled on the
-    platform (Discord: in its own interface, or the sync of a mirrored date coming back)."""
+    platform (Discord: in its own interface, or the sync of a mirrored date coming back),
+    or listed when the adapter (re)connects (then `created`: one the core does not know is
+    new to it, whenever it was made; the same list comes at every start)."""
 
     external_event_id: str
     title: str
@@ -195,6 +197,7 @@ class ExternalEventChanged(Event):
     location: str = ""
     description: str = ""
     cancelled: bool = False
+    # Made on the platform, or listed at (re)connect: imported if unknown.
     created: bool = False
     # The event was made by the bot itself (a mirrored date).
     made_by_bot: bool = False

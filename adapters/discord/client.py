@@ -7,6 +7,9 @@ Three gateway events are tapped at the parser instead of through discord.py's
 cache-dependent events, so they work with no member cache at all:
 `GUILD_MEMBER_UPDATE` (membership screening), the scheduled-event user add/remove
 (RSVPs on Discord's side) and scheduled events created or changed there.
+`GUILD_CREATE` is read before discord.py parses it: its list of the guild's
+scheduled events is kept for `inbound.on_guild_join`, which reports them (what was
+made or changed there while the bot was away; the gateway does not replay it).
 
 Buttons are `CoreButton`, a `DynamicItem` whose template matches any custom id and
 which is registered in `setup_hook`: a press on a message sent before a restart,
@@ -103,6 +106,7 @@ class KehilaClient(discord.AutoShardedClient):
         parsers = self._connection.parsers
         for name in TAPPED:
             parsers[name] = self._tap(name, parsers[name])
+        parsers["GUILD_CREATE"] = self._keep_scheduled_events(parsers["GUILD_CREATE"])
 
     def _tap(self, name: str, original: Callable[[Any], None]) -> Callable[[Any], None]:
         event = "kehila_" + name.lower()
@@ -110,6 +114,17 @@ class KehilaClient(discord.AutoShardedClient):
         def parse(data: Any) -> None:
             original(data)
             self.dispatch(event, data)
+
+        return parse
+
+    def _keep_scheduled_events(self, original: Callable[[Any], None]) -> Callable[[Any], None]:
+        listed = self.inbound.listed_events
+
+        def parse(data: Any) -> None:
+            # Absent without the intent: then nothing is reported (and no REST call made).
+            if not data.get("unavailable") and "guild_scheduled_events" in data:
+                listed[int(data["id"])] = list(data["guild_scheduled_events"])
+            original(data)
 
         return parse
 

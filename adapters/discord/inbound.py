@@ -75,6 +75,8 @@ class Inbound:
         self.admins: dict[tuple[int, ...], bool] = {}
         self.actors: dict[tuple[int, str, bool], Actor] = {}
         self.my_id: int | None = None
+        # A guild's scheduled events as its GUILD_CREATE listed them, until reported.
+        self.listed_events: dict[int, list[dict[str, Any]]] = {}
 
     async def _emit(self, event: Event) -> None:
         if self.sink is not None:
@@ -238,7 +240,8 @@ class Inbound:
 
     async def on_scheduled_event(self, data: dict[str, Any], *, created: bool) -> None:
         """A scheduled event created or changed in the server (status 3 completed,
-        4 cancelled); `made_by_bot` for the ones the bot made (its mirrored dates)."""
+        4 cancelled), or listed by GUILD_CREATE (`created`: the core imports it if it
+        does not know it); `made_by_bot` for the ones the bot made (its mirrored dates)."""
         start = data.get("scheduled_start_time")
         if not start or data.get("guild_id") is None:
             return
@@ -347,6 +350,11 @@ class Inbound:
                 title=guild.name,
             )
         )
+        # What was made or changed in Discord while we were away (the gateway does not
+        # replay it): each listed event, as if just created; the core skips what it
+        # knows unchanged. One cancelled meanwhile is not listed: Kehila's date stays.
+        for data in self.listed_events.pop(guild.id, ()):
+            await self.on_scheduled_event({"guild_id": guild.id, **data}, created=True)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         self.shared.invites.pop(guild.id, None)

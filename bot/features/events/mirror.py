@@ -90,6 +90,15 @@ async def interested(ctx: Context, event: ExternalRsvp) -> None:
 
 
 DEFAULT_LENGTH = timedelta(hours=2)
+# Discord keeps this much of a title or place (the adapter cuts ours to it).
+KEPT = 100
+
+
+def _same(theirs: str, ours: str) -> bool:
+    """Ours as Discord keeps it: a longer title or place comes back cut, no place as "-"."""
+    if len(ours) > KEPT:
+        ours = ours[:KEPT].rstrip()
+    return theirs.rstrip() == ours.rstrip() or (theirs == "-" and not ours)
 
 
 @router.on(ExternalEventChanged)
@@ -115,8 +124,8 @@ async def changed_there(ctx: Context, event: ExternalEventChanged) -> None:
     place = visible(event.location)[:500]
     ends = event.ends_at or event.starts_at + (occ.ends_at - occ.starts_at)
     moved = event.starts_at != occ.starts_at or ends != occ.ends_at
-    placed = place != place_of(occ, series) and not (place == "-" and not place_of(occ, series))
-    renamed = bool(title) and title != title_of(occ, series)
+    placed = not _same(place, place_of(occ, series))
+    renamed = bool(title) and not _same(title, title_of(occ, series))
     if not (moved or placed or renamed):
         return  # our own sync coming back, or nothing that we show
     notices: list[Text] = []

@@ -172,3 +172,133 @@ async def test_an_event_made_in_discords_own_interface_is_picked_up(core: tuple[
     assert "Cancelled." in (bot.api.find("PATCH", EDIT)[-1].content or "")
     # The cancellation came from Discord: it is not sent back.
     assert not bot.api.find("PATCH", "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}")
+
+
+# --- Discord's events at (re)connect: what was made or changed there while the bot was away ---
+
+EVENT = "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}"
+
+
+def reconnect(*events: dict[str, Any]) -> dict[str, Any]:
+    """The guild's GUILD_CREATE after a restart or a new gateway session: it lists the
+    guild's current scheduled events (discord.py dispatches `guild_available`)."""
+    return payload("guild_create", unavailable=False, guild_scheduled_events=list(events))
+
+
+def sent(bot: Harness, since: int) -> list[Any]:
+    """What the bot sent to Discord after the `since`-th call (reads left out: a new
+    session reloads the invites)."""
+    return [c for c in bot.api.calls[since:] if c.method != "GET"]
+
+
+async def set_up(bot: Harness) -> None:
+    bot.gateway("GUILD_CREATE", payload("guild_create"))
+    await bot.settle()
+    bot.gateway("INTERACTION_CREATE", command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}))
+    await bot.settle()
+
+
+async def post_event(bot: Harness, place: str = "Café Lev") -> str:
+    """The owner posts "Board games" with /event create; its mirrored Discord event's id."""
+    create = command(
+        "event",
+        [{"type": 1, "name": "create", "options": [
+            {"type": 3, "name": "title", "value": "Board games"},
+            {"type": 3, "name": "start", "value": "next Friday at noon"},
+            {"type": 3, "name": "place", "value": place},
+        ]}],
+        by={},
+    )
+    create["id"] = "600000000000000055"
+    bot.gateway("INTERACTION_CREATE", create)
+    await bot.settle()
+    preview = bot.api.find("POST", FOLLOWUP)[-1]
+    [(_, post_id), _discard] = buttons_of(preview)
+    shown = {"id": "800000000000000001", "components": preview.json["components"], "flags": 64}
+    bot.gateway("INTERACTION_CREATE", press(post_id, shown, by=NOA_ID))
+    await bot.settle()
+    assert bot.api.find("POST", "/guilds/{guild_id}/scheduled-events")
+    return list(bot.api.events)[-1]
+
+
+async def test_an_event_made_in_discord_while_the_bot_was_away_is_imported_once(core: tuple[App, Harness]) -> None:
+    _app, bot = core
+    await set_up(bot)
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0, second=0, minute=0)
+    listed = (
+        scheduled("700000000000000002", "Hike", start, creator=NOA_ID),
+        # The bot's own (a mirrored date whose id was never stored) is not taken for a new one.
+        scheduled("700000000000000001", "Ours", start, creator=BOT_ID),
+    )
+
+    bot.gateway("GUILD_CREATE", reconnect(*listed))
+    await bot.settle()
+    cards = [c for c in bot.api.find("POST", MESSAGES) if "**Hike**" in (c.content or "")]
+    assert len(cards) == 1
+    assert "Where: Park" in (cards[0].content or "")
+    assert [label for label, _ in buttons_of(cards[0])] == ["Going", "Maybe", "Can't go"]
+    assert not [c for c in bot.api.find("POST", MESSAGES) if "Ours" in (c.content or "")]
+
+    # Another new session lists it again: nothing is posted, edited or synced.
+    calls = len(bot.api.calls)
+    bot.gateway("GUILD_CREATE", reconnect(*listed))
+    await bot.settle()
+    assert not sent(bot, calls)
+
+
+async def test_a_mirrored_event_moved_in_discord_while_the_bot_was_away_is_updated(core: tuple[App, Harness]) -> None:
+    _app, bot = core
+    await set_up(bot)
+    external = await post_event(bot)
+    moved = dict(bot.api.events[external])
+    start = datetime.fromisoformat(moved["scheduled_start_time"]) + timedelta(hours=2)
+    moved["scheduled_start_time"] = start.isoformat()
+    moved["scheduled_end_time"] = (start + timedelta(hours=2)).isoformat()
+
+    calls = len(bot.api.calls)
+    bot.gateway("GUILD_CREATE", reconnect(moved))
+    await bot.settle()
+    # The card shows the new time (those who answered are told privately).
+    [edit] = [c for c in sent(bot, calls) if c.method == "PATCH"]
+    assert edit.route == EDIT and "Board games" in (edit.content or "")
+    assert "2:00 PM–4:00 PM" in (edit.content or "").replace("\u202f", " ")
+
+    # Listed again unchanged: not announced twice.
+    calls = len(bot.api.calls)
+    bot.gateway("GUILD_CREATE", reconnect(moved))
+    await bot.settle()
+    assert not sent(bot, calls)
+
+
+async def test_a_mirrored_event_missing_from_the_list_is_left_alone(core: tuple[App, Harness]) -> None:
+    _app, bot = core
+    await set_up(bot)
+    await post_event(bot)
+
+    # Cancelled in Discord while away, or hidden by a missing permission: not listed.
+    calls = len(bot.api.calls)
+    bot.gateway("GUILD_CREATE", reconnect())
+    await bot.settle()
+    assert not sent(bot, calls)
+    # The date is still open: a member can still answer.
+    [posted] = [c for c in bot.api.find("POST", MESSAGES) if "Board games" in (c.content or "")]
+    going = dict(buttons_of(posted))["Going"]
+    shown = {"id": "800000000000000002", "components": posted.json["components"], "channel_id": GENERAL}
+    bot.gateway("INTERACTION_CREATE", press(going, shown, by=DANA, n=2))
+    await bot.settle()
+    assert "1 going" in (bot.api.find("PATCH", EDIT)[-1].content or "")
+    assert not bot.api.find("PATCH", EVENT)
+
+
+async def test_a_mirrored_event_listed_as_discord_keeps_it_is_not_changed(core: tuple[App, Harness]) -> None:
+    _app, bot = core
+    await set_up(bot)
+    place = "The community hall behind the old library, second floor, the room with the long tables and the old piano"
+    external = await post_event(bot, place=place)
+    listed = bot.api.events[external]
+    assert len(place) > 100 and listed["entity_metadata"]["location"] == place[:100]  # cut there
+
+    calls = len(bot.api.calls)
+    bot.gateway("GUILD_CREATE", reconnect(listed))
+    await bot.settle()
+    assert not sent(bot, calls)  # no "New place", the card keeps the whole place
