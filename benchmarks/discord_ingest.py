@@ -416,9 +416,7 @@ async def main() -> None:
     )
     print(f"discord.py alone (empty on_message): {bare_rate:10,.0f} events/s")
     print(f"adapter + core + rollups:            {rate:10,.0f} events/s  ({MEMBERS:,} members)")
-    print(
-        f"with moderation (all detectors, 1,000 watched entries): {moderated_rate:,.0f} events/s"
-    )
+    print(f"with moderation (all detectors, 1,000 watched entries): {moderated_rate:,.0f} events/s")
     print(
         f"ratio:                               {ratio:10.2f}  (median of {args.rounds} rounds, "
         f"{args.events:,} events each)"

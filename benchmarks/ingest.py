@@ -120,7 +120,6 @@ def naive_feature() -> Feature:
 
         pass
 
-
     async def nothing(ctx: Context, member_id: int) -> None:
         return None
 

@@ -80,7 +80,9 @@ class FakePlatform:
     past them (in the app's virtual time), and appends each accepted message to the
     record."""
 
-    def __init__(self, name: str, capabilities: Capabilities, clock: FakeClock, record: TextIO) -> None:
+    def __init__(
+        self, name: str, capabilities: Capabilities, clock: FakeClock, record: TextIO
+    ) -> None:
         self._name, self._capabilities, self.clock, self.record = name, capabilities, clock, record
         pace = capabilities.pace
         assert pace is not None
@@ -132,7 +134,9 @@ class FakePlatform:
             wait = max(wait, self._full(chat, now, private.count, private.seconds))
         if wait > 0:
             self.record.write(f"429 {self._name} {now:.3f}\n")
-            return ActionResult.failed("rate_limited", "too many requests", retry_after=max(wait, 0.05))
+            return ActionResult.failed(
+                "rate_limited", "too many requests", retry_after=max(wait, 0.05)
+            )
         self.overall.append(now)
         chat.append(now)
         self.next_id += 1
@@ -166,46 +170,112 @@ async def seed(url: str, attendees: int) -> None:
     async with db.session() as session:
         await session.execute(
             insert(Community),
-            [{"id": 1, "name": "Bench", "timezone": "Europe/Berlin", "locale": "en", "created_at": START}],
+            [
+                {
+                    "id": 1,
+                    "name": "Bench",
+                    "timezone": "Europe/Berlin",
+                    "locale": "en",
+                    "created_at": START,
+                }
+            ],
         )
         await session.execute(
             insert(Space),
             [
-                {"platform": "telegram", "external_id": TELEGRAM_GROUP, "title": "Bench",
-                 "community_id": 1, "added_at": START, "active": True},
-                {"platform": "discord", "external_id": DISCORD_GUILD, "title": "Bench",
-                 "community_id": 1, "added_at": START, "active": True},
+                {
+                    "platform": "telegram",
+                    "external_id": TELEGRAM_GROUP,
+                    "title": "Bench",
+                    "community_id": 1,
+                    "added_at": START,
+                    "active": True,
+                },
+                {
+                    "platform": "discord",
+                    "external_id": DISCORD_GUILD,
+                    "title": "Bench",
+                    "community_id": 1,
+                    "added_at": START,
+                    "active": True,
+                },
             ],
         )
         await session.execute(
             insert(EventSeries),
-            [{"id": 1, "community_id": 1, "uid": "bench", "state": "live", "title": "Summer party",
-              "description": "", "place": "The park", "duration_s": 7200, "capacity": None,
-              "rrule": None, "timezone": "Europe/Berlin", "platform": "telegram",
-              "space_id": TELEGRAM_GROUP, "channel_id": "", "created_by": None, "created_at": START}],
+            [
+                {
+                    "id": 1,
+                    "community_id": 1,
+                    "uid": "bench",
+                    "state": "live",
+                    "title": "Summer party",
+                    "description": "",
+                    "place": "The park",
+                    "duration_s": 7200,
+                    "capacity": None,
+                    "rrule": None,
+                    "timezone": "Europe/Berlin",
+                    "platform": "telegram",
+                    "space_id": TELEGRAM_GROUP,
+                    "channel_id": "",
+                    "created_by": None,
+                    "created_at": START,
+                }
+            ],
         )
         await session.execute(
             insert(EventOccurrence),
-            [{"id": 1, "series_id": 1, "community_id": 1, "starts_at": EVENT_AT,
-              "ends_at": EVENT_AT + timedelta(hours=2), "going": attendees, "version": 0, "sequence": 0}],
+            [
+                {
+                    "id": 1,
+                    "series_id": 1,
+                    "community_id": 1,
+                    "starts_at": EVENT_AT,
+                    "ends_at": EVENT_AT + timedelta(hours=2),
+                    "going": attendees,
+                    "version": 0,
+                    "sequence": 0,
+                }
+            ],
         )
         for first in range(1, attendees + 1, 5000):
             ids = range(first, min(first + 5000, attendees + 1))
             await session.execute(
                 insert(Member),
-                [{"id": i, "community_id": 1, "display_name": f"m{i}", "role": "member", "is_bot": False,
-                  "first_seen_at": START, "joined_at": START, "left_at": None} for i in ids],
+                [
+                    {
+                        "id": i,
+                        "community_id": 1,
+                        "display_name": f"m{i}",
+                        "role": "member",
+                        "is_bot": False,
+                        "first_seen_at": START,
+                        "joined_at": START,
+                        "left_at": None,
+                    }
+                    for i in ids
+                ],
             )
             await session.execute(
                 insert(Identity),
-                [{"member_id": i, "community_id": 1,
-                  "platform": "telegram" if i % 2 else "discord",
-                  "user_id": str(10_000_000 + i),
-                  "space_external_id": TELEGRAM_GROUP if i % 2 else DISCORD_GUILD} for i in ids],
+                [
+                    {
+                        "member_id": i,
+                        "community_id": 1,
+                        "platform": "telegram" if i % 2 else "discord",
+                        "user_id": str(10_000_000 + i),
+                        "space_external_id": TELEGRAM_GROUP if i % 2 else DISCORD_GUILD,
+                    }
+                    for i in ids
+                ],
             )
             await session.execute(
                 insert(EventRsvp),
-                [{"occurrence_id": 1, "member_id": i, "status": "going", "updated_at": START} for i in ids],
+                [
+                    {"occurrence_id": 1, "member_id": i, "status": "going", "updated_at": START}
+                    for i in ids
+                ],
             )
         await session.commit()
     async with UnitOfWork(db) as uow:
@@ -352,7 +422,10 @@ def main() -> None:
 
     delivered, limited, last = read_record(record)
     per_member = Counter(delivered)
-    expected = {f"{'telegram' if i % 2 else 'discord'}:{10_000_000 + i}" for i in range(1, args.attendees + 1)}
+    expected = {
+        f"{'telegram' if i % 2 else 'discord'}:{10_000_000 + i}"
+        for i in range(1, args.attendees + 1)
+    }
     reached = len(expected & set(per_member))
     duplicates = sum(n - 1 for n in per_member.values() if n > 1)
     virtual_s = last - REMIND_AT.timestamp()

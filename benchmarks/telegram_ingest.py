@@ -251,7 +251,9 @@ async def main() -> None:
         f"ratio:                     {ratio:10.2f}  (median of {args.rounds} rounds, "
         f"{args.events:,} updates each, after {args.warmup:,} to warm up)"
     )
-    print(f"with moderation (all detectors, 1,000 watched entries): {moderated_rate:,.0f} updates/s")
+    print(
+        f"with moderation (all detectors, 1,000 watched entries): {moderated_rate:,.0f} updates/s"
+    )
     print(f"ratio_moderated:           {ratio_moderated:10.2f}")
     print(
         f"first {args.warmup:,} updates after start: ours {statistics.median(our_cold):,.0f}/s, "

@@ -356,7 +356,9 @@ class Directory:
         known.settings.clear()
         known.settings.update(settings)
 
-    def refresh_space(self, platform: str, space_id: str, community_id: int | None, *, active: bool) -> None:
+    def refresh_space(
+        self, platform: str, space_id: str, community_id: int | None, *, active: bool
+    ) -> None:
         """A space as stored now (`active` False: gone, or no row)."""
         if active:
             self.set_space(platform, space_id, community_id)

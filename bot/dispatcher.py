@@ -651,6 +651,7 @@ class Dispatcher:
             results.append(result)
         return results
 
+
 async def _nothing(ctx: Context) -> None:
     """A run with nothing to do but perform what is already queued."""
 

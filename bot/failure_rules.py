@@ -20,9 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kehila.dispatcher")
 
 
-async def apply(
-    dispatcher: Dispatcher, action: Action, result: ActionResult, ctx: Context
-) -> None:
+async def apply(dispatcher: Dispatcher, action: Action, result: ActionResult, ctx: Context) -> None:
     """The written rules for platform errors the owner can fix."""
     log.warning(
         "%s on %s failed: %s %s",
@@ -47,13 +45,12 @@ async def apply(
                 )
             )
 
-        await dispatcher.run(
-            "dispatcher", tell, dispatcher.context(ctx.event, ctx.community, None)
-        )
+        await dispatcher.run("dispatcher", tell, dispatcher.context(ctx.event, ctx.community, None))
     elif isinstance(action, Reply) and result.error == "not_found":
         return
     elif (place := channels.failed_post(action, result)) and ctx.community is not None:
         await _channel_trouble(dispatcher, action.platform, *place, result, ctx.community, ctx)
+
 
 async def _channel_trouble(
     dispatcher: Dispatcher,

@@ -155,7 +155,10 @@ def duration(locale: str, value: timedelta) -> str:
 
 # CLDR writes Hebrew's one as "1 יום"; people (and our catalogs) say "יום אחד".
 _HEBREW_ONE = {
-    "week": "שבוע אחד", "day": "יום אחד", "hour": "שעה אחת", "minute": "דקה אחת",
+    "week": "שבוע אחד",
+    "day": "יום אחד",
+    "hour": "שעה אחת",
+    "minute": "דקה אחת",
     "second": "שנייה אחת",
 }
 

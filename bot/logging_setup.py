@@ -28,7 +28,9 @@ class JsonFormatter(logging.Formatter):
             "message": redact.redact(record.getMessage()),
         }
         if record.exc_info and record.exc_info[0] is not None:
-            line["exception"] = redact.redact(record.exc_text or self.formatException(record.exc_info))
+            line["exception"] = redact.redact(
+                record.exc_text or self.formatException(record.exc_info)
+            )
         if record.stack_info:
             line["stack"] = redact.redact(record.stack_info)
         return json.dumps(line, ensure_ascii=False)
@@ -54,9 +56,7 @@ def setup_logging(config: Config, *, log_file: Path | None = None) -> None:
     redact.remember_config(config)
     redact.install()
     handlers: list[logging.Handler] = []
-    formatter = (
-        JsonFormatter() if config.bot.log_format == "json" else logging.Formatter(FORMAT)
-    )
+    formatter = JsonFormatter() if config.bot.log_format == "json" else logging.Formatter(FORMAT)
     terminal = logging.StreamHandler()
     if log_file is None:
         terminal.setFormatter(formatter)

@@ -49,6 +49,7 @@ class Services:
         """The state a feature keeps, by its type (several times a message: no
         isinstance check, `build_states` keys each state by its own type)."""
         return self.states[kind]  # type: ignore[return-value]
+
     # Performs actions on their adapter with the degradation rules (bot/delivery.py).
     delivery: Delivery = field(init=False, repr=False)
 
@@ -69,4 +70,3 @@ class Services:
         self.outage = Outage(self.config.database.retry_for_s)
         self.outbox = Outbox(self)
         self.sync = Sync(self)
-

@@ -26,6 +26,7 @@ def misfit(ctx: Context, exc: UsageError) -> Text:
         )
     return said + "\n"
 
+
 def usage(ctx: Context, spec: CommandSpec, path: str) -> Text:
     """A command's usage: its forms (or its subcommands') with what each word means."""
     if spec.subcommands:

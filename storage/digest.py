@@ -450,7 +450,9 @@ class DigestRepository:
 
     async def forget_weeks(self, community_id: int) -> None:
         """The cached weeks no longer hold (two members became one): computed again."""
-        await self.session.execute(delete(DigestWeek).where(DigestWeek.community_id == community_id))
+        await self.session.execute(
+            delete(DigestWeek).where(DigestWeek.community_id == community_id)
+        )
 
     async def cache_week(
         self, community_id: int, week_start: date, figures: dict[str, Any], now: datetime

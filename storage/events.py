@@ -129,7 +129,9 @@ class EventsRepo:
 
     # --- series and occurrences ---
 
-    async def add_series(self, series: EventSeries, dates: Sequence[tuple[datetime, datetime]]) -> list[EventOccurrence]:
+    async def add_series(
+        self, series: EventSeries, dates: Sequence[tuple[datetime, datetime]]
+    ) -> list[EventOccurrence]:
         self.session.add(series)
         await self.session.flush()
         rows = [
@@ -209,7 +211,9 @@ class EventsRepo:
         )
         return [(o, s) for o, s in rows.all()]
 
-    async def community_dates(self, community_id: int) -> Sequence[tuple[EventOccurrence, EventSeries]]:
+    async def community_dates(
+        self, community_id: int
+    ) -> Sequence[tuple[EventOccurrence, EventSeries]]:
         """Every live date of the community (the calendar feed)."""
         rows = await self.session.execute(
             select(EventOccurrence, EventSeries)
@@ -273,11 +277,11 @@ class EventsRepo:
         )
 
     async def rsvp(self, occurrence_id: int, member_id: int) -> EventRsvp | None:
-        return await self.session.get(
-            EventRsvp, (occurrence_id, member_id), populate_existing=True
-        )
+        return await self.session.get(EventRsvp, (occurrence_id, member_id), populate_existing=True)
 
-    async def set_rsvp(self, occurrence_id: int, member_id: int, status: str, now: datetime) -> None:
+    async def set_rsvp(
+        self, occurrence_id: int, member_id: int, status: str, now: datetime
+    ) -> None:
         stmt = dialect_insert(self.session, EventRsvp).values(
             occurrence_id=occurrence_id, member_id=member_id, status=status, updated_at=now
         )
@@ -352,7 +356,9 @@ class EventsRepo:
         )
         return [(m, s) for m, s in rows.all()]
 
-    async def member_rsvps(self, member_id: int) -> Sequence[tuple[EventRsvp, EventOccurrence, EventSeries]]:
+    async def member_rsvps(
+        self, member_id: int
+    ) -> Sequence[tuple[EventRsvp, EventOccurrence, EventSeries]]:
         rows = await self.session.execute(
             select(EventRsvp, EventOccurrence, EventSeries)
             .join(EventOccurrence, EventOccurrence.id == EventRsvp.occurrence_id)
@@ -412,7 +418,9 @@ class EventsRepo:
         return row.token if row else None
 
     async def set_feed_token(self, community_id: int, token: str) -> None:
-        stmt = dialect_insert(self.session, EventFeed).values(community_id=community_id, token=token)
+        stmt = dialect_insert(self.session, EventFeed).values(
+            community_id=community_id, token=token
+        )
         await self.session.execute(
             stmt.on_conflict_do_update(index_elements=["community_id"], set_={"token": token})
         )

@@ -58,7 +58,9 @@ async def merge_counters(
     rows = (await session.execute(select(mapped).where(mine))).mappings().all()
     moved: list[dict[str, Any]] = []
     for row in rows:
-        new = {c: (into_id if c in member_columns and row[c] == from_id else row[c]) for c in columns}
+        new = {
+            c: (into_id if c in member_columns and row[c] == from_id else row[c]) for c in columns
+        }
         if len(member_columns) > 1 and len({new[c] for c in member_columns}) == 1:
             continue  # the two were each other's counterpart: now one person
         moved.append(new)

@@ -339,7 +339,11 @@ class ConsoleAdapter:
         """`buttons_for`, with where they were shown: `@<user id>` (privately) or the room."""
         mine = (f"@{member.user_id}", room_of(member.space_id, channel))
         return next(
-            ((where, shown) for where, shown in reversed(self.button_sets.items()) if where in mine),
+            (
+                (where, shown)
+                for where, shown in reversed(self.button_sets.items())
+                if where in mine
+            ),
             ("", []),
         )
 

@@ -290,7 +290,9 @@ class Inbound:
                     reply_to_message_id=str(replied.message_id) if replied is not None else None,
                     reply_to_user_id=str(author.id) if author is not None else None,
                     reply_to_user_name=author.full_name if author is not None else None,
-                    reply_to_text=(replied.text or replied.caption) if replied is not None else None,
+                    reply_to_text=(replied.text or replied.caption)
+                    if replied is not None
+                    else None,
                 )
             ]
         if text is None and msg.effective_attachment is None:

@@ -31,9 +31,7 @@ router = Router()
 router.command(
     CommandSpec("mydata", N_("Get a copy of what is stored about you"), records_member=False)
 )
-router.command(
-    CommandSpec("forgetme", N_("Delete what is stored about you"), records_member=False)
-)
+router.command(CommandSpec("forgetme", N_("Delete what is stored about you"), records_member=False))
 
 CONFIRM = "forget:yes"
 CANCEL = "forget:no"

@@ -142,7 +142,12 @@ class EngagementWrites:
             session, InteractionDaily, ("from_member_id", "to_member_id"), from_id, into_id
         )
         await merge_counters(
-            session, ActivityWeekly, ("member_id",), from_id, into_id, combine={"active_mask": bit_or}
+            session,
+            ActivityWeekly,
+            ("member_id",),
+            from_id,
+            into_id,
+            combine={"active_mask": bit_or},
         )
         rows = (
             await session.execute(

@@ -91,7 +91,11 @@ class Process:
         deadline = time.monotonic() + timeout
         seen = self._log_seen.get(log, 0)
         while time.monotonic() < deadline:
-            lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
+            lines = (
+                log.read_text(encoding="utf-8", errors="replace").splitlines()
+                if log.exists()
+                else []
+            )
             for i in range(seen, len(lines)):
                 if text in lines[i]:
                     self._log_seen[log] = i + 1

@@ -19,7 +19,6 @@ async def test_the_code_of_an_invite_made_is_the_code_of_a_join_through_it(confi
 
         pass
 
-
     async def nothing(ctx: Context, member_id: int) -> None:
         return None
 

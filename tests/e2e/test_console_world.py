@@ -111,7 +111,9 @@ async def test_an_invite_a_member_made_names_them_as_the_inviter(
     assert made.startswith("dana made the invite console://join/inv")
     code = made.split("console://join/", 1)[1].split(":", 1)[0]
     # The link as pasted, or the code as typed: the same invite.
-    await console.run(f"/join noa invite=console://join/{code}\n/invite cafe\n/join eli invite=cafe")
+    await console.run(
+        f"/join noa invite=console://join/{code}\n/invite cafe\n/join eli invite=cafe"
+    )
     welcomes = console.seen_by("#general")
     assert welcomes[-2:] == ["Welcome @noa, invited by dana!", "Welcome @eli, invited by dana!"]
     with pytest.raises(Refused, match="the invite cafe exists already"):

@@ -259,7 +259,6 @@ def _hot_path_feature(listening: set[str]) -> Feature:
 
         pass
 
-
     async def nothing(ctx: Context, member_id: int) -> None:
         return None
 
@@ -409,8 +408,7 @@ async def test_a_private_message_waits_until_the_member_opens_a_chat(
     await console.run("/dms dana never\n/join dana\n/as dana\n/mydata")
     # Nothing private in the channel: a note, and the answer is kept.
     assert console.seen_by("#general")[-1] == (
-        "@dana, I have a private message for you. "
-        "Open a chat with me (/dm /start) and press Start."
+        "@dana, I have a private message for you. Open a chat with me (/dm /start) and press Start."
     )
     assert private_to(console, "dana") == []
     await console.run("/dm /start")

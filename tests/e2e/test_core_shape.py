@@ -79,9 +79,7 @@ def _shop_features(*, publisher_fails: bool = False, consumer_fails: bool = Fals
         # Its own unit of work sees what the publisher committed.
         stored = await ctx.uow.settings.of(ctx.community.id)
         ctx.state(Shop).orders.append(f"{event.item} ({stored.get('shop.last')})")
-        ctx.act(
-            Send(platform="console", space_id="console", channel_id="", text=ctx._("Cooking."))
-        )
+        ctx.act(Send(platform="console", space_id="console", channel_id="", text=ctx._("Cooking.")))
         if consumer_fails:
             raise RuntimeError("the stove is cold")
 
@@ -252,8 +250,9 @@ async def _two_communities(console: ConsoleCommunity) -> tuple[int, int]:
         MemberJoined(platform="console", space_id="annex", actor=_dana(), at=at)
     )
     directory = console.app.directory
-    home, annex = directory.community_of("console", "console"), directory.community_of(
-        "console", "annex"
+    home, annex = (
+        directory.community_of("console", "console"),
+        directory.community_of("console", "annex"),
     )
     assert home is not None and annex is not None and home is not annex
     assert directory.communities_of_account("console", "dana") == {home.id, annex.id}
@@ -307,7 +306,9 @@ async def test_forgetme_in_a_private_chat_asks_which_community_and_forgets_only_
         await console.restart()
         directory = console.app.directory
         await _private(console, command="forgetme")
-        assert console.last_text().startswith("You are in several communities. Which one is this about?")
+        assert console.last_text().startswith(
+            "You are in several communities. Which one is this about?"
+        )
         choices = {b.label: b.action_id for b in _last_buttons(console)}
         assert set(choices) == {"Test Community", "Second Club"}
         await _private(console, button=choices["Second Club"])

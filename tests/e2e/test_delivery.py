@@ -45,7 +45,6 @@ def _odd_feature() -> Feature:
 
         pass
 
-
     async def nothing(ctx: Context, member_id: int) -> None:
         return None
 
@@ -82,8 +81,6 @@ def spy(console: ConsoleCommunity, monkeypatch: pytest.MonkeyPatch) -> list[Acti
 
 def without(console: ConsoleCommunity, **capabilities: bool) -> None:
     console.adapter.capabilities = replace(ConsoleAdapter.capabilities, **capabilities)  # type: ignore[misc]
-
-
 
 
 async def _direct(console: ConsoleCommunity, user_id: str, text: str) -> list[ActionResult]:

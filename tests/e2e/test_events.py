@@ -158,7 +158,9 @@ async def test_a_reminder_missed_while_down_goes_late_only_before_the_start(
     assert [t for t in console.seen_by("@dana") if "Reminder" in t] == []
 
 
-async def test_cancel_one_date_of_a_weekly_series_tells_attendees(console: ConsoleCommunity) -> None:
+async def test_cancel_one_date_of_a_weekly_series_tells_attendees(
+    console: ConsoleCommunity,
+) -> None:
     await post_event(console, CREATE + " | weekly 4")
     preview = console.seen_by("@owner")[-2]
     assert "every week, 4 dates" in preview
@@ -169,7 +171,10 @@ async def test_cancel_one_date_of_a_weekly_series_tells_attendees(console: Conso
     # The next date is posted when the cancelled one would have ended.
     await console.advance(timedelta(days=3, hours=12))
     assert "Thursday, March 12, 2026" in console.seen_by("#general")[-1]
-    assert await scalar(console, "SELECT count(*) FROM event_occurrence WHERE cancelled_at IS NULL") == 3
+    assert (
+        await scalar(console, "SELECT count(*) FROM event_occurrence WHERE cancelled_at IS NULL")
+        == 3
+    )
 
 
 async def test_edit_place_of_the_series_and_ics(console: ConsoleCommunity, tmp_path: Path) -> None:
@@ -237,7 +242,9 @@ async def test_the_weekly_digest_has_an_events_section(console: ConsoleCommunity
     # The digest of the week of 2 March goes out on Monday 9 March, 09:00.
     await console.advance(timedelta(days=7, hours=1, minutes=1))
     [digest] = [
-        a for a in console.actions(SendDirect) if isinstance(a, SendDirect) and "Last week:" in a.text.plain()
+        a
+        for a in console.actions(SendDirect)
+        if isinstance(a, SendDirect) and "Last week:" in a.text.plain()
     ]
     text = plain(digest.text.plain())
     assert "Board games: 2 went, 2 of them new" in text
@@ -349,7 +356,12 @@ async def test_a_cancelled_date_is_not_cancelled_changed_or_filled_again(
     await console.run("/join dana\n/event add 1 dana\n/event cancel 1")
     assert console.seen_by("@dana")[-1].startswith("Cancelled: Board games.")
     told = len(console.seen_by("@dana"))
-    for line in ("/event cancel 1", "/event cancel 1 series", "/event edit 1 one place Home", "/event add 1 dana"):
+    for line in (
+        "/event cancel 1",
+        "/event cancel 1 series",
+        "/event edit 1 one place Home",
+        "/event add 1 dana",
+    ):
         console.clear()
         await console.run(line)
         assert console.last_text() == "Event number 1 is cancelled. Nothing was changed.", line
@@ -374,7 +386,9 @@ async def test_the_waitlist_is_first_come_first_served_at_the_same_instant(
     """The console's clock stands still: three answers at one instant still queue in
     the order they came, whatever the members' numbers."""
     await post_event(console, CREATE.replace("| 2 |", "| 1 |"))
-    await console.run("/join zed\n/join eli\n/event add 1 zed\n/event add 1 eli\n/event add 1 owner")
+    await console.run(
+        "/join zed\n/join eli\n/event add 1 zed\n/event add 1 eli\n/event add 1 owner"
+    )
     assert console.last_text() == "Board games is full: owner is number 2 on the waitlist."
     await console.run("/event attendees 1")
     assert console.last_text().endswith("Waitlist, in order (2):\n• eli\n• owner")
@@ -429,10 +443,11 @@ async def test_fewer_seats_than_people_going_says_nobody_was_taken_off(
     console: ConsoleCommunity,
 ) -> None:
     await post_event(console)
-    await console.run("/join dana\n/event add 1 dana\n/event add 1 owner\n/event edit 1 one capacity 1")
+    await console.run(
+        "/join dana\n/event add 1 dana\n/event add 1 owner\n/event edit 1 one capacity 1"
+    )
     assert console.last_text() == (
-        "Changed 1 date.\n"
-        "1 date has more people going than seats; nobody was taken off its list."
+        "Changed 1 date.\n1 date has more people going than seats; nobody was taken off its list."
     )
     await console.run("/config set locale he\n/event edit 1 one capacity 1")
     assert "במועד אחד יש יותר משתתפים ממקומות" in console.last_text()

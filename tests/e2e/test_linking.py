@@ -33,8 +33,6 @@ from tests.merging import merging_feature
 CODE = re.compile(r"/link ([A-Z2-9]{4}-[A-Z2-9]{4})")
 
 
-
-
 async def _code(console: ConsoleCommunity, user_id: str) -> str:
     await console.run(f"/as {user_id}\n/dm /link")
     found = CODE.search(console.last_text())

@@ -28,14 +28,10 @@ QUESTION = "/onboarding question add Why are you here? | Networking | Learning\n
 
 
 async def _console(config: Config) -> ConsoleCommunity:
-    console = ConsoleCommunity(
-        config, start=START, features=[*all_features(), merging_feature()]
-    )
+    console = ConsoleCommunity(config, start=START, features=[*all_features(), merging_feature()])
     await console.start(migrate=False)
     await console.run("/setup Test Community")
     return console
-
-
 
 
 async def test_merging_moves_every_features_data_to_one_person(config: Config) -> None:

@@ -227,8 +227,6 @@ async def test_merge_forget_and_retention(config: Config) -> None:
         await console.stop()
 
 
-
-
 async def test_a_list_changed_by_another_process_is_reloaded(console: ConsoleCommunity) -> None:
     await console.run(MODS + "/config set moderation.watch on\n/watch add scam")
     community = console.app.directory.community_of("console", "console")
@@ -276,7 +274,9 @@ async def test_a_button_pressed_on_a_private_alert_edits_it_there_not_in_the_roo
 async def test_the_buttons_never_time_out_kick_or_ban_an_owner_or_moderator(
     console: ConsoleCommunity,
 ) -> None:
-    await console.run(MODS + "/join mod\n/join mod2\n/staff set moderator mod\n/staff set moderator mod2")
+    await console.run(
+        MODS + "/join mod\n/join mod2\n/staff set moderator mod\n/staff set moderator mod2"
+    )
     for staff in ("owner", "mod2"):
         await console.run(f"/say {staff} you are all wrong\n/as dana\n/reply {staff} /report rude")
         console.clear()
@@ -307,7 +307,9 @@ async def test_each_press_edits_the_channel_alert_once(console: ConsoleCommunity
 async def test_a_watched_word_alert_names_the_word_as_the_member_wrote_it(
     console: ConsoleCommunity,
 ) -> None:
-    await console.run(MODS + "/config set moderation.watch on\n/watch add crypto*\n/watch add Straße")
+    await console.run(
+        MODS + "/config set moderation.watch on\n/watch add crypto*\n/watch add Straße"
+    )
     console.clear()
     await console.run("/say dana buy crypto\n/say noa die STRASSE ist gesperrt")
     first, second = alerts(console)

@@ -10,8 +10,18 @@ import pytest
 from adapters.console.community import ConsoleCommunity
 
 COMMANDS = (
-    "referrals", "invite", "ambassadors", "event", "events", "moderation", "watch",
-    "incidents", "report", "link", "unlink", "members",
+    "referrals",
+    "invite",
+    "ambassadors",
+    "event",
+    "events",
+    "moderation",
+    "watch",
+    "incidents",
+    "report",
+    "link",
+    "unlink",
+    "members",
 )
 OPTIONAL = {"en": "(optional)", "he": "(לא חובה)", "de": "(optional)"}
 

@@ -101,7 +101,9 @@ async def test_join_welcome_accept_answers_roles_tags_and_first_message(
 
     await console.run("hello everyone!")
     await console.run("/as owner\n/onboarding stats")
-    assert "1 member joined → 1 accepted → 1 answered → 1 posted within 7 days" in console.last_text()
+    assert (
+        "1 member joined → 1 accepted → 1 answered → 1 posted within 7 days" in console.last_text()
+    )
     await console.run("/onboarding answers")
     answers = console.last_text()
     assert "Networking: 1 (100%)" in answers and "Learning: 0 (0%)" in answers

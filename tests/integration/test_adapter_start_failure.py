@@ -79,4 +79,3 @@ async def test_with_no_platform_left_start_fails_with_the_reason(config: Config)
     ):
         await app.start(migrate=False)
     assert not app.started
-

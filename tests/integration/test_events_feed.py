@@ -21,12 +21,16 @@ async def get(port: int, path: str) -> tuple[int, bytes]:
 
 async def test_the_feed_follows_edits_and_cancellations(config: Config, tmp_path: Path) -> None:
     web = WebSection(listen="127.0.0.1:0", public_url="https://kehila.example.org/")
-    console = ConsoleCommunity(config.model_copy(update={"web": web}), start=START, files_dir=tmp_path)
+    console = ConsoleCommunity(
+        config.model_copy(update={"web": web}), start=START, files_dir=tmp_path
+    )
     await console.start(migrate=False)
     try:
         port = console.app.web.port  # type: ignore[union-attr]
         await console.run("/setup Club\n/config set timezone Europe/Berlin")
-        await console.run("/event create Walk | Thursday 19:00 | 1h | Park | | | weekly 3\n/click 1")
+        await console.run(
+            "/event create Walk | Thursday 19:00 | 1h | Park | | | weekly 3\n/click 1"
+        )
         await console.run("/event feed")
         answer = console.seen_by("@owner")[-1]
         url = next(line for line in answer.splitlines() if line.startswith("https://"))

@@ -44,7 +44,9 @@ async def make_events(console: ConsoleCommunity) -> list[int]:
     """ROUNDS events with one seat each (the second already taken: one left)."""
     await console.run("/say dana hi\n/say noa hi\n/say avi hi")
     for i in range(ROUNDS):
-        await console.run(f"/as owner\n/event create Dinner {i} | Thursday 19:00 | 2h | Here | 2\n/click 1")
+        await console.run(
+            f"/as owner\n/event create Dinner {i} | Thursday 19:00 | 2h | Here | 2\n/click 1"
+        )
     found = await rows(console, "SELECT id FROM event_occurrence ORDER BY id")
     ids = [int(str(r[0])) for r in found]
     for occurrence in ids:
@@ -59,7 +61,9 @@ async def check(console: ConsoleCommunity, ids: list[int]) -> None:
             f"SELECT status, count(*) FROM event_rsvp WHERE occurrence_id = {occurrence} GROUP BY status",
         )
         assert dict(answers) == {"going": 2, "waiting": 1}, (occurrence, answers)
-        (going,) = await rows(console, f"SELECT going FROM event_occurrence WHERE id = {occurrence}")
+        (going,) = await rows(
+            console, f"SELECT going FROM event_occurrence WHERE id = {occurrence}"
+        )
         assert going == (2,)
 
 

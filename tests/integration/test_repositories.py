@@ -44,8 +44,15 @@ async def make_members(db: Database, community_id: int, *names: str) -> list[int
 
 def activity(community_id: int, member_id: int, day: date, **counts: int) -> dict[str, Any]:
     row: dict[str, Any] = {"community_id": community_id, "day": day, "member_id": member_id}
-    for column in ("messages", "replies", "replies_received", "reactions",
-                   "reactions_received", "joins", "leaves"):
+    for column in (
+        "messages",
+        "replies",
+        "replies_received",
+        "reactions",
+        "reactions_received",
+        "joins",
+        "leaves",
+    ):
         row[column] = counts.get(column, 0)
     return row
 
@@ -108,8 +115,9 @@ async def test_members_index_lists_every_identity_with_role(db: Database) -> Non
         await uow.commit()
     async with UnitOfWork(db) as uow:
         index = await uow.members.index()
-    got = {(r.community_id, r.platform, r.user_id, r.member_id, r.role, r.display_name)
-           for r in index}
+    got = {
+        (r.community_id, r.platform, r.user_id, r.member_id, r.role, r.display_name) for r in index
+    }
     assert got == {
         (bakery, "discord", "1", dana.id, "owner", "Dana"),
         (bakery, "telegram", "2", noa.id, "member", "Noa"),
@@ -189,10 +197,7 @@ async def test_explicit_rollback_discards_and_the_unit_of_work_can_go_on(db: Dat
 async def read_activity(db: Database) -> dict[tuple[int, date], tuple[int, ...]]:
     async with UnitOfWork(db) as uow:
         rows = (await uow.session.scalars(select(ActivityDaily))).all()
-    return {
-        (r.member_id, r.day): (r.messages, r.replies, r.reactions, r.joins)
-        for r in rows
-    }
+    return {(r.member_id, r.day): (r.messages, r.replies, r.reactions, r.joins) for r in rows}
 
 
 async def test_add_counts_is_additive_across_flushes(db: Database) -> None:
@@ -202,16 +207,34 @@ async def test_add_counts_is_additive_across_flushes(db: Database) -> None:
     async with UnitOfWork(db) as uow:
         await uow.engagement.add_counts(
             [activity(c, dana, DAY, messages=3, replies=1), activity(c, noa, DAY, messages=1)],
-            [{"community_id": c, "day": DAY, "from_member_id": dana, "to_member_id": noa,
-              "replies": 1, "reactions": 0}],
+            [
+                {
+                    "community_id": c,
+                    "day": DAY,
+                    "from_member_id": dana,
+                    "to_member_id": noa,
+                    "replies": 1,
+                    "reactions": 0,
+                }
+            ],
             [{"community_id": c, "day": DAY, "channel_id": "general", "hour": 9, "messages": 4}],
         )
         # A second flush in the same transaction, overlapping and new keys.
         await uow.engagement.add_counts(
-            [activity(c, dana, DAY, messages=2, reactions=5, joins=1),
-             activity(c, dana, tomorrow, messages=7)],
-            [{"community_id": c, "day": DAY, "from_member_id": dana, "to_member_id": noa,
-              "replies": 2, "reactions": 1}],
+            [
+                activity(c, dana, DAY, messages=2, reactions=5, joins=1),
+                activity(c, dana, tomorrow, messages=7),
+            ],
+            [
+                {
+                    "community_id": c,
+                    "day": DAY,
+                    "from_member_id": dana,
+                    "to_member_id": noa,
+                    "replies": 2,
+                    "reactions": 1,
+                }
+            ],
             [{"community_id": c, "day": DAY, "channel_id": "general", "hour": 9, "messages": 2}],
         )
         await uow.commit()
@@ -294,10 +317,12 @@ async def test_ran_removes_a_one_off_and_advances_a_recurring_schedule(db: Datab
     run_at = NOW + timedelta(days=1)
     weekly = {"day_of_week": "mon", "hour": 9, "minute": 0}
     async with UnitOfWork(db) as uow:
-        await uow.jobs.schedule("reminder", "event:1", community_id=c, run_at=run_at,
-                                payload={"event": 1})
-        await uow.jobs.schedule("digest", f"community:{c}", community_id=c, cron=weekly,
-                                timezone="Europe/Berlin")
+        await uow.jobs.schedule(
+            "reminder", "event:1", community_id=c, run_at=run_at, payload={"event": 1}
+        )
+        await uow.jobs.schedule(
+            "digest", f"community:{c}", community_id=c, cron=weekly, timezone="Europe/Berlin"
+        )
         await uow.commit()
     async with UnitOfWork(db) as uow:
         stored = {(j.job, j.key): j for j in await uow.jobs.all()}

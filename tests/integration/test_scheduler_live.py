@@ -25,7 +25,6 @@ async def test_a_one_off_job_fires_on_the_system_clock(config: Config) -> None:
 
         pass
 
-
     async def nothing(ctx: Context, member_id: int) -> None:
         return None
 

@@ -89,7 +89,11 @@ def test_repeats_become_rrules(written: str, rule: str) -> None:
 
 
 def test_repeat_needs_a_limit_and_a_known_word() -> None:
-    for written, reason in [("weekly", "repeat_limit"), ("daily 4", "repeat"), ("weekly 90", "repeat_count")]:
+    for written, reason in [
+        ("weekly", "repeat_limit"),
+        ("daily 4", "repeat"),
+        ("weekly 90", "repeat_count"),
+    ]:
         with pytest.raises(Unreadable) as raised:
             read_repeat(written)
         assert raised.value.reason == reason

@@ -24,7 +24,9 @@ WITH_PLACEHOLDER = "There is no command /{name}. Send /help to see what I can do
 def test_every_marked_string_is_translated_with_the_same_placeholders() -> None:
     assert len(list(extract())) > 10  # the extractor found the source
     missing = problems()
-    shown = "\n".join(missing[:40]) + (f"\n... and {len(missing) - 40} more" if len(missing) > 40 else "")
+    shown = "\n".join(missing[:40]) + (
+        f"\n... and {len(missing) - 40} more" if len(missing) > 40 else ""
+    )
     assert not missing, (
         f"{len(missing)} translation problems (run `python -m bot.i18n update`, then "
         f"translate):\n{shown}"
@@ -42,7 +44,10 @@ def test_translate_gives_the_locale_s_text(locale: str) -> None:
     assert english == KNOWN
     assert translate(locale, KNOWN).plain() != english, f"no {locale} text for {KNOWN!r}"
     filled = translate(locale, WITH_PLACEHOLDER, name="frobnicate").plain()
-    assert "/frobnicate" in filled and filled != translate("en", WITH_PLACEHOLDER, name="frobnicate").plain()
+    assert (
+        "/frobnicate" in filled
+        and filled != translate("en", WITH_PLACEHOLDER, name="frobnicate").plain()
+    )
 
 
 def test_unknown_locales_fall_back_to_english() -> None:
@@ -54,8 +59,13 @@ async def test_a_context_speaks_its_community_s_language(tmp_path: Path) -> None
     config = load_config(None, env={"KEHILA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/k.db"})
     app = App(config, features=[])
     event = MessagePosted(
-        platform="console", space_id="general", actor=Actor("7", "Dana", language="en"),
-        at=datetime(2026, 3, 2, tzinfo=UTC), channel_id="general", message_id="1", text="hi",
+        platform="console",
+        space_id="general",
+        actor=Actor("7", "Dana", language="en"),
+        at=datetime(2026, 3, 2, tzinfo=UTC),
+        channel_id="general",
+        message_id="1",
+        text="hi",
     )
     by_locale = {}
     for locale in LOCALES:
@@ -74,7 +84,9 @@ async def test_a_context_speaks_its_community_s_language(tmp_path: Path) -> None
 
 def test_format_text_inserts_a_mention_node() -> None:
     dana = Mention("42", "Dana")
-    text = format_text("Welcome, {member}! You are member {count}.", {"member": dana, "count": 1234})
+    text = format_text(
+        "Welcome, {member}! You are member {count}.", {"member": dana, "count": 1234}
+    )
     assert text.nodes == ("Welcome, ", dana, "! You are member ", "1,234", ".")
     assert text.plain() == "Welcome, @Dana! You are member 1,234."
 

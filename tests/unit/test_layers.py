@@ -150,7 +150,11 @@ def test_imports_inside_functions_and_relative_imports_are_seen(tmp_path: Path) 
         encoding="utf-8",
     )
     found = list(imports_in(path, root=tmp_path))
-    assert [imp.module for imp in found] == ["adapters.discord", "bot.clock", "bot.features.privacy"]
+    assert [imp.module for imp in found] == [
+        "adapters.discord",
+        "bot.clock",
+        "bot.features.privacy",
+    ]
     assert violations(found) == [
         "bot/features/probe.py:2 imports adapters.discord: bot/ must not import adapters/ "
         "(an arrow pointing up)"

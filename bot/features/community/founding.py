@@ -33,6 +33,7 @@ router.command(
     )
 )
 
+
 @router.on(SpaceAdded)
 async def space_added(ctx: Context, event: SpaceAdded) -> None:
     if (event.platform, event.space_id) in ctx.services.directory.spaces:
@@ -230,4 +231,3 @@ async def _community_of_code(ctx: Context, code: str) -> CommunityInfo | None:
 async def _join_space(ctx: Context, info: CommunityInfo, space: Any) -> None:
     await _claim(ctx, info, space, role="moderator")
     ctx.reply(ctx._(N_("This space now belongs to **{community}**."), community=info.name))
-

@@ -142,4 +142,3 @@ def _options_help(ctx: Context, spec: CommandSpec) -> Text:
         extra = f" ({'; '.join(notes)})" if notes else ""
         rows.append(f"    {name}: {ctx.gettext(opt.description)}{extra}")
     return Text.of("\n".join(rows))
-

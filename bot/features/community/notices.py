@@ -81,4 +81,3 @@ async def settings_rejected(ctx: Context, event: SettingsRejected) -> None:
             keys=keys,
         )
     )
-

@@ -400,4 +400,3 @@ async def config_reset(ctx: Context, args: dict[str, Any]) -> None:
         ),
         private=True,
     )
-

@@ -64,4 +64,3 @@ async def spaces_link(ctx: Context, args: dict[str, Any]) -> None:
         ),
         private=True,
     )
-

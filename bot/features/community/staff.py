@@ -86,4 +86,3 @@ async def staff_set(ctx: Context, args: dict[str, Any]) -> None:
         ),
         private=True,
     )
-

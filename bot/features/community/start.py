@@ -39,4 +39,3 @@ async def start(ctx: Context, args: dict[str, Any]) -> None:
             ),
             private=True,
         )
-

@@ -42,8 +42,6 @@ class Buffer:
         self.events = 0
 
 
-
-
 def merge_buffer(buffer: Buffer, from_id: int, into_id: int) -> None:
     """`from_id`'s counts in `buffer` are `into_id`'s; their interactions with each
     other are dropped (one person)."""

@@ -430,8 +430,6 @@ def _now(moved: dict[int, int | None], member_id: int) -> int:
     return moved.get(member_id) or member_id
 
 
-
-
 def engagement(services: Services) -> Engagement:
     return services.state(Engagement)
 

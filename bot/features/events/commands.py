@@ -20,22 +20,43 @@ router.command(
         subcommands=(
             CommandSpec(
                 "create",
-                N_("Create an event: TITLE | START | DURATION | PLACE | CAPACITY | DESCRIPTION | REPEAT"),
+                N_(
+                    "Create an event: TITLE | START | DURATION | PLACE | CAPACITY | DESCRIPTION | REPEAT"
+                ),
                 options=(
                     OptionSpec("title", N_("The title (or every field, separated by |)"), "text"),
-                    OptionSpec("start", N_("When, as you would say it: Thursday 19:00"), "text", required=False),
-                    OptionSpec("duration", N_("How long: 90m, 2h (2h if left out)"), required=False),
+                    OptionSpec(
+                        "start",
+                        N_("When, as you would say it: Thursday 19:00"),
+                        "text",
+                        required=False,
+                    ),
+                    OptionSpec(
+                        "duration", N_("How long: 90m, 2h (2h if left out)"), required=False
+                    ),
                     OptionSpec("place", N_("Where: a place or a link"), "text", required=False),
                     OptionSpec("capacity", N_("How many seats (none: no limit)"), required=False),
                     OptionSpec("description", N_("What it is about"), "text", required=False),
-                    OptionSpec("repeat", N_("Repeat: weekly 10, biweekly until 1.6.2027, monthly 6, monthly-weekday 6"), "text", required=False),
+                    OptionSpec(
+                        "repeat",
+                        N_(
+                            "Repeat: weekly 10, biweekly until 1.6.2027, monthly 6, monthly-weekday 6"
+                        ),
+                        "text",
+                        required=False,
+                    ),
                 ),
                 permission=MOD,
             ),
             CommandSpec(
                 "cancel",
                 N_("Cancel one date, or it and the later dates of its series"),
-                options=(NUMBER, OptionSpec("scope", N_("one or series"), "choice", required=False, choices=SCOPES)),
+                options=(
+                    NUMBER,
+                    OptionSpec(
+                        "scope", N_("one or series"), "choice", required=False, choices=SCOPES
+                    ),
+                ),
                 permission=MOD,
             ),
             CommandSpec(
@@ -49,24 +70,43 @@ router.command(
                 ),
                 permission=MOD,
             ),
-            CommandSpec("attendees", N_("Who is going, waiting, maybe or not"), options=(NUMBER,), permission=MOD),
+            CommandSpec(
+                "attendees",
+                N_("Who is going, waiting, maybe or not"),
+                options=(NUMBER,),
+                permission=MOD,
+            ),
             CommandSpec(
                 "add",
                 N_("Put a member on the list (the waitlist when full)"),
-                options=(NUMBER, OptionSpec("member", N_("The member: a mention or a name"), "text")),
+                options=(
+                    NUMBER,
+                    OptionSpec("member", N_("The member: a mention or a name"), "text"),
+                ),
                 permission=MOD,
             ),
             CommandSpec(
                 "remove",
                 N_("Take a member off the list"),
-                options=(NUMBER, OptionSpec("member", N_("The member: a mention or a name"), "text")),
+                options=(
+                    NUMBER,
+                    OptionSpec("member", N_("The member: a mention or a name"), "text"),
+                ),
                 permission=MOD,
             ),
             CommandSpec("ics", N_("The event as a calendar file"), options=(NUMBER,)),
             CommandSpec(
                 "feed",
                 N_("The calendar feed address of the community's events"),
-                options=(OptionSpec("action", N_("reset: a new address"), "choice", required=False, choices=("reset",)),),
+                options=(
+                    OptionSpec(
+                        "action",
+                        N_("reset: a new address"),
+                        "choice",
+                        required=False,
+                        choices=("reset",),
+                    ),
+                ),
                 permission=Permission.OWNER,
             ),
             CommandSpec(

@@ -31,7 +31,7 @@ def place_of(occ: EventOccurrence, series: EventSeries) -> str:
 
 
 def when_text(ctx: Context, occ: EventOccurrence, series: EventSeries) -> Text:
-    """"Thursday, December 3, 2026, 19:00–21:00": the local date, weekday and time."""
+    """ "Thursday, December 3, 2026, 19:00–21:00": the local date, weekday and time."""
     tz = ctx.community.tz if ctx.community else None
     start = occ.starts_at.astimezone(tz)
     end = occ.ends_at.astimezone(tz)
@@ -248,5 +248,10 @@ async def cancel_date(
         ctx,
         occ,
         series,
-        lines([ctx._(N_("Cancelled: {title}."), title=title_of(occ, series)), when_text(ctx, occ, series)]),
+        lines(
+            [
+                ctx._(N_("Cancelled: {title}."), title=title_of(occ, series)),
+                when_text(ctx, occ, series),
+            ]
+        ),
     )

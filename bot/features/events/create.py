@@ -144,8 +144,11 @@ def repeat_text(ctx: Context, rule: str, dates: int) -> Text:
         every = ctx._(N_("every month, the same weekday ({nth}. in the month)"), nth=nth)
     if until is not None:
         return ctx.n_(
-            "{every}, until {until}: {n} date", "{every}, until {until}: {n} dates", dates,
-            every=every, until=day(ctx.locale, until),
+            "{every}, until {until}: {n} date",
+            "{every}, until {until}: {n} dates",
+            dates,
+            every=every,
+            until=day(ctx.locale, until),
         )
     return ctx.n_("{every}, {n} date", "{every}, {n} dates", dates, every=every)
 

@@ -79,9 +79,7 @@ async def cancel(ctx: Context, args: dict[str, Any]) -> None:
     series, dates = found
     for occ in dates:
         await cancel_date(ctx, occ, series)
-    ctx.reply(
-        ctx.n_("Cancelled {n} date.", "Cancelled {n} dates.", len(dates)), private=True
-    )
+    ctx.reply(ctx.n_("Cancelled {n} date.", "Cancelled {n} dates.", len(dates)), private=True)
 
 
 @router.handles("event edit")
@@ -98,7 +96,10 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
             new_start = read_start(value, ctx.community.timezone, ctx.now)
         except Unreadable:
             ctx.reply(
-                ctx._(N_("I could not read “{text}” as a future date and time. Nothing was changed."), text=value),
+                ctx._(
+                    N_("I could not read “{text}” as a future date and time. Nothing was changed."),
+                    text=value,
+                ),
                 private=True,
             )
             return
@@ -131,7 +132,11 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
             notice = ctx._(N_("New time for {title}:"), title=title_of(occ, series))
         elif field == "place":
             occ.place = visible(value)[:500]
-            notice = ctx._(N_("New place for {title}: {place}"), title=title_of(occ, series), place=place_of(occ, series))
+            notice = ctx._(
+                N_("New place for {title}: {place}"),
+                title=title_of(occ, series),
+                place=place_of(occ, series),
+            )
         elif field == "title":
             occ.title = visible(value)[:200]
         else:
@@ -175,7 +180,11 @@ async def _reschedule_posts(ctx: Context, series: EventSeries) -> None:
     (by the new order) ends."""
     assert ctx.community is not None
     dates = sorted(
-        (o for o in await ctx.uow.repo(EventsRepo).occurrences(series.id) if o.cancelled_at is None),
+        (
+            o
+            for o in await ctx.uow.repo(EventsRepo).occurrences(series.id)
+            if o.cancelled_at is None
+        ),
         key=lambda o: o.starts_at,
     )
     for previous, occ in itertools.pairwise(dates):
@@ -230,7 +239,9 @@ async def feed_link(ctx: Context, args: dict[str, Any]) -> None:
     if not public or ctx.services.config.web.listen is None:
         ctx.reply(
             ctx._(
-                N_("The calendar feed needs the bot's web server and its public address (web.listen and web.public_url). Please ask whoever runs the bot.")
+                N_(
+                    "The calendar feed needs the bot's web server and its public address (web.listen and web.public_url). Please ask whoever runs the bot."
+                )
             ),
             private=True,
         )
@@ -244,7 +255,11 @@ async def feed_link(ctx: Context, args: dict[str, Any]) -> None:
     ctx.reply(
         lines(
             [
-                ctx._(N_("Subscribe to the community's events in your calendar app with this address:")),
+                ctx._(
+                    N_(
+                        "Subscribe to the community's events in your calendar app with this address:"
+                    )
+                ),
                 url,
                 ctx._(N_("Whoever has it can see the events; /event feed reset makes a new one.")),
             ]

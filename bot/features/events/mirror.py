@@ -36,7 +36,9 @@ router = Router()
 IMPORTED = "discord-"
 
 
-def _action(ctx: Context, occ: EventOccurrence, series: EventSeries, space: str) -> SyncScheduledEvent:
+def _action(
+    ctx: Context, occ: EventOccurrence, series: EventSeries, space: str
+) -> SyncScheduledEvent:
     return SyncScheduledEvent(
         platform="discord",
         space_id=space,
@@ -136,7 +138,13 @@ async def changed_there(ctx: Context, event: ExternalEventChanged) -> None:
         notices.append(ctx._(N_("New time for {title}:"), title=title or title_of(occ, series)))
     if placed:
         occ.place = place
-        notices.append(ctx._(N_("New place for {title}: {place}"), title=title or title_of(occ, series), place=place))
+        notices.append(
+            ctx._(
+                N_("New place for {title}: {place}"),
+                title=title or title_of(occ, series),
+                place=place,
+            )
+        )
     if renamed:
         occ.title = title
     occ.sequence += 1

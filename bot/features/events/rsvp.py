@@ -40,13 +40,17 @@ async def _open(ctx: Context, occ_id: int) -> tuple[EventOccurrence, EventSeries
     return occ, series
 
 
-def _answer(ctx: Context, status: str | None, position: int, occ: EventOccurrence, series: EventSeries) -> Text:
+def _answer(
+    ctx: Context, status: str | None, position: int, occ: EventOccurrence, series: EventSeries
+) -> Text:
     title = title_of(occ, series)
     if status == GOING:
         return ctx._(N_("You are going to {title}."), title=title)
     if status == WAITING:
         return ctx._(
-            N_("{title} is full. You are number {position} on the waitlist; I will tell you when a seat comes free."),
+            N_(
+                "{title} is full. You are number {position} on the waitlist; I will tell you when a seat comes free."
+            ),
             title=title,
             position=position,
         )
@@ -94,7 +98,11 @@ async def my_events(ctx: Context, args: dict[str, Any]) -> None:
     items: list[tuple[Any, ...]] = []
     for occ, series in coming:
         mine = await repo.rsvp(occ.id, ctx.member.id)
-        line: list[Any] = [Bold((title_of(occ, series),)), " — ", *when_text(ctx, occ, series).nodes]
+        line: list[Any] = [
+            Bold((title_of(occ, series),)),
+            " — ",
+            *when_text(ctx, occ, series).nodes,
+        ]
         if mine is not None:
             line += [" — ", *ctx._(labels[mine.status]).nodes]
         line += [" (", *ctx._(N_("number {number}"), number=occ.id).nodes, ")"]
@@ -180,7 +188,9 @@ async def _set_by_owner(ctx: Context, args: dict[str, Any], wanted: str | None) 
             private=True,
         )
         return
-    if wanted is None and all(m != who.id for m, _ in await ctx.uow.repo(EventsRepo).answers(occ.id)):
+    if wanted is None and all(
+        m != who.id for m, _ in await ctx.uow.repo(EventsRepo).answers(occ.id)
+    ):
         ctx.reply(
             ctx._(
                 N_("{name} is not on the list of {title}. Nothing was changed."),
@@ -195,7 +205,10 @@ async def _set_by_owner(ctx: Context, args: dict[str, Any], wanted: str | None) 
     await refresh(ctx, occ, series)
     title = title_of(occ, series)
     if status == GOING:
-        ctx.reply(ctx._(N_("{name} is going to {title}."), name=who.display_name, title=title), private=True)
+        ctx.reply(
+            ctx._(N_("{name} is going to {title}."), name=who.display_name, title=title),
+            private=True,
+        )
     elif status == WAITING:
         position = await ctx.uow.repo(EventsRepo).waiting_position(occ.id, who.id)
         ctx.reply(
@@ -208,4 +221,7 @@ async def _set_by_owner(ctx: Context, args: dict[str, Any], wanted: str | None) 
             private=True,
         )
     else:
-        ctx.reply(ctx._(N_("{name} is off the list of {title}."), name=who.display_name, title=title), private=True)
+        ctx.reply(
+            ctx._(N_("{name} is off the list of {title}."), name=who.display_name, title=title),
+            private=True,
+        )

@@ -25,7 +25,9 @@ router.command(
     CommandSpec(
         "report",
         N_("Reply to a message with /report to tell the moderators about it"),
-        options=(OptionSpec("reason", N_("Why: a word for the moderators"), "text", required=False),),
+        options=(
+            OptionSpec("reason", N_("Why: a word for the moderators"), "text", required=False),
+        ),
         message_menu=N_("Report message"),
     )
 )

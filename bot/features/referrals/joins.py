@@ -79,18 +79,14 @@ class JoinMemory:
         self.makers.pop(key, None)
         ctx.after_commit(partial(self.makers.__setitem__, key, maker_id))
 
-    def window(
-        self, community_id: int, platform: str, at: datetime
-    ) -> deque[Seen]:
+    def window(self, community_id: int, platform: str, at: datetime) -> deque[Seen]:
         joins = self.recent.setdefault((community_id, platform), deque())
         while joins and joins[0][0] < at - WINDOW:
             joins.popleft()
         return joins
 
 
-async def _inviter(
-    ctx: Context, event: MemberJoined, code: str | None
-) -> tuple[int | None, str]:
+async def _inviter(ctx: Context, event: MemberJoined, code: str | None) -> tuple[int | None, str]:
     """Who brought the newcomer as the platform proves it, and the confidence: the
     maker of the personal link (memory; storage on a miss) or the link's creator."""
     assert ctx.community is not None and ctx.member is not None

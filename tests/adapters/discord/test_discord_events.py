@@ -28,21 +28,29 @@ def press(custom_id: str, message: dict[str, Any], *, by: str = DANA, n: int = 1
     data["id"] = f"6000000000000009{n:02d}"
     data["message"] = {**data["message"], **message}
     data["channel_id"] = message.get("channel_id", GENERAL)
-    data["member"] = {**data["member"], "user": {**data["member"]["user"], "id": by, "username": f"u{by[-2:]}"}}
+    data["member"] = {
+        **data["member"],
+        "user": {**data["member"]["user"], "id": by, "username": f"u{by[-2:]}"},
+    }
     if by == NOA_MEMBER["user"]["id"]:
         data["member"]["permissions"] = NOA_MEMBER["permissions"]
     return data
 
 
 def buttons_of(call: Any) -> list[tuple[str, str]]:
-    return [(b["label"], b["custom_id"]) for row in call.json["components"] for b in row["components"]]
+    return [
+        (b["label"], b["custom_id"]) for row in call.json["components"] for b in row["components"]
+    ]
 
 
 async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -> None:
     _app, bot = core
     bot.gateway("GUILD_CREATE", payload("guild_create"))
     await bot.settle()
-    bot.gateway("INTERACTION_CREATE", command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}))
+    bot.gateway(
+        "INTERACTION_CREATE",
+        command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}),
+    )
     await bot.settle()
 
     create = command(
@@ -75,14 +83,26 @@ async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -
     assert label == "Post it"
     assert not [c for c in bot.api.find("POST", MESSAGES) if "Board games" in (c.content or "")]
 
-    bot.gateway("INTERACTION_CREATE", press(post_id, {"id": "800000000000000001", "components": preview.json["components"], "flags": 64}, by=NOA_MEMBER["user"]["id"], n=1))
+    bot.gateway(
+        "INTERACTION_CREATE",
+        press(
+            post_id,
+            {"id": "800000000000000001", "components": preview.json["components"], "flags": 64},
+            by=NOA_MEMBER["user"]["id"],
+            n=1,
+        ),
+    )
     await bot.settle()
     [posted] = [c for c in bot.api.find("POST", MESSAGES) if "Board games" in (c.content or "")]
     assert posted.params["channel_id"] == GENERAL
     assert "0 going · 1 seat left" in (posted.content or "")
     rsvp = dict(buttons_of(posted))
     assert list(rsvp) == ["Going", "Maybe", "Can't go"]
-    shown = {"id": "800000000000000002", "components": posted.json["components"], "channel_id": GENERAL}
+    shown = {
+        "id": "800000000000000002",
+        "components": posted.json["components"],
+        "channel_id": GENERAL,
+    }
     bot.gateway("INTERACTION_CREATE", press(rsvp["Going"], shown, by=DANA, n=2))
     await bot.settle()
     edit = bot.api.find("PATCH", EDIT)[-1]
@@ -117,13 +137,17 @@ async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -
     cancel["id"] = "600000000000000066"
     bot.gateway("INTERACTION_CREATE", cancel)
     await bot.settle()
-    [cancelled] = bot.api.find("PATCH", "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}")
+    [cancelled] = bot.api.find(
+        "PATCH", "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}"
+    )
     assert cancelled.params["guild_scheduled_event_id"] == external
     assert cancelled.json["status"] == 4
     assert "Cancelled." in (bot.api.find("PATCH", EDIT)[-1].content or "")
 
 
-def scheduled(event_id: str, name: str, start: datetime, *, creator: str, status: int = 1, place: str = "Park") -> dict[str, Any]:
+def scheduled(
+    event_id: str, name: str, start: datetime, *, creator: str, status: int = 1, place: str = "Park"
+) -> dict[str, Any]:
     return {
         "id": event_id,
         "guild_id": GUILD,
@@ -143,17 +167,28 @@ def scheduled(event_id: str, name: str, start: datetime, *, creator: str, status
     }
 
 
-async def test_an_event_made_in_discords_own_interface_is_picked_up(core: tuple[App, Harness]) -> None:
+async def test_an_event_made_in_discords_own_interface_is_picked_up(
+    core: tuple[App, Harness],
+) -> None:
     _app, bot = core
     bot.gateway("GUILD_CREATE", payload("guild_create"))
     await bot.settle()
-    bot.gateway("INTERACTION_CREATE", command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}))
+    bot.gateway(
+        "INTERACTION_CREATE",
+        command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}),
+    )
     await bot.settle()
     start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0, second=0, minute=0)
 
     # The bot's own mirrored events coming back are not taken for new ones.
-    bot.gateway("GUILD_SCHEDULED_EVENT_CREATE", scheduled("700000000000000001", "Ours", start, creator=BOT_ID))
-    bot.gateway("GUILD_SCHEDULED_EVENT_CREATE", scheduled("700000000000000002", "Hike", start, creator=NOA_ID))
+    bot.gateway(
+        "GUILD_SCHEDULED_EVENT_CREATE",
+        scheduled("700000000000000001", "Ours", start, creator=BOT_ID),
+    )
+    bot.gateway(
+        "GUILD_SCHEDULED_EVENT_CREATE",
+        scheduled("700000000000000002", "Hike", start, creator=NOA_ID),
+    )
     await bot.settle()
     cards = [c for c in bot.api.find("POST", MESSAGES) if "**Hike**" in (c.content or "")]
     assert len(cards) == 1 and "Where: Park" in (cards[0].content or "")
@@ -162,16 +197,24 @@ async def test_an_event_made_in_discords_own_interface_is_picked_up(core: tuple[
     assert not bot.api.find("POST", "/guilds/{guild_id}/scheduled-events")  # not made again
 
     later = start + timedelta(hours=1)
-    bot.gateway("GUILD_SCHEDULED_EVENT_UPDATE", scheduled("700000000000000002", "Hike", later, creator=NOA_ID, place="Forest"))
+    bot.gateway(
+        "GUILD_SCHEDULED_EVENT_UPDATE",
+        scheduled("700000000000000002", "Hike", later, creator=NOA_ID, place="Forest"),
+    )
     await bot.settle()
     edited = bot.api.find("PATCH", EDIT)[-1].content or ""
     assert "Where: Forest" in edited
 
-    bot.gateway("GUILD_SCHEDULED_EVENT_UPDATE", scheduled("700000000000000002", "Hike", later, creator=NOA_ID, status=4))
+    bot.gateway(
+        "GUILD_SCHEDULED_EVENT_UPDATE",
+        scheduled("700000000000000002", "Hike", later, creator=NOA_ID, status=4),
+    )
     await bot.settle()
     assert "Cancelled." in (bot.api.find("PATCH", EDIT)[-1].content or "")
     # The cancellation came from Discord: it is not sent back.
-    assert not bot.api.find("PATCH", "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}")
+    assert not bot.api.find(
+        "PATCH", "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}"
+    )
 
 
 # --- Discord's events at (re)connect: what was made or changed there while the bot was away ---
@@ -194,7 +237,10 @@ def sent(bot: Harness, since: int) -> list[Any]:
 async def set_up(bot: Harness) -> None:
     bot.gateway("GUILD_CREATE", payload("guild_create"))
     await bot.settle()
-    bot.gateway("INTERACTION_CREATE", command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}))
+    bot.gateway(
+        "INTERACTION_CREATE",
+        command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}),
+    )
     await bot.settle()
 
 
@@ -202,11 +248,17 @@ async def post_event(bot: Harness, place: str = "Café Lev") -> str:
     """The owner posts "Board games" with /event create; its mirrored Discord event's id."""
     create = command(
         "event",
-        [{"type": 1, "name": "create", "options": [
-            {"type": 3, "name": "title", "value": "Board games"},
-            {"type": 3, "name": "start", "value": "next Friday at noon"},
-            {"type": 3, "name": "place", "value": place},
-        ]}],
+        [
+            {
+                "type": 1,
+                "name": "create",
+                "options": [
+                    {"type": 3, "name": "title", "value": "Board games"},
+                    {"type": 3, "name": "start", "value": "next Friday at noon"},
+                    {"type": 3, "name": "place", "value": place},
+                ],
+            }
+        ],
         by={},
     )
     create["id"] = "600000000000000055"
@@ -221,7 +273,9 @@ async def post_event(bot: Harness, place: str = "Café Lev") -> str:
     return list(bot.api.events)[-1]
 
 
-async def test_an_event_made_in_discord_while_the_bot_was_away_is_imported_once(core: tuple[App, Harness]) -> None:
+async def test_an_event_made_in_discord_while_the_bot_was_away_is_imported_once(
+    core: tuple[App, Harness],
+) -> None:
     _app, bot = core
     await set_up(bot)
     start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0, second=0, minute=0)
@@ -246,7 +300,9 @@ async def test_an_event_made_in_discord_while_the_bot_was_away_is_imported_once(
     assert not sent(bot, calls)
 
 
-async def test_a_mirrored_event_moved_in_discord_while_the_bot_was_away_is_updated(core: tuple[App, Harness]) -> None:
+async def test_a_mirrored_event_moved_in_discord_while_the_bot_was_away_is_updated(
+    core: tuple[App, Harness],
+) -> None:
     _app, bot = core
     await set_up(bot)
     external = await post_event(bot)
@@ -270,7 +326,9 @@ async def test_a_mirrored_event_moved_in_discord_while_the_bot_was_away_is_updat
     assert not sent(bot, calls)
 
 
-async def test_a_mirrored_event_missing_from_the_list_is_left_alone(core: tuple[App, Harness]) -> None:
+async def test_a_mirrored_event_missing_from_the_list_is_left_alone(
+    core: tuple[App, Harness],
+) -> None:
     _app, bot = core
     await set_up(bot)
     await post_event(bot)
@@ -283,14 +341,20 @@ async def test_a_mirrored_event_missing_from_the_list_is_left_alone(core: tuple[
     # The date is still open: a member can still answer.
     [posted] = [c for c in bot.api.find("POST", MESSAGES) if "Board games" in (c.content or "")]
     going = dict(buttons_of(posted))["Going"]
-    shown = {"id": "800000000000000002", "components": posted.json["components"], "channel_id": GENERAL}
+    shown = {
+        "id": "800000000000000002",
+        "components": posted.json["components"],
+        "channel_id": GENERAL,
+    }
     bot.gateway("INTERACTION_CREATE", press(going, shown, by=DANA, n=2))
     await bot.settle()
     assert "1 going" in (bot.api.find("PATCH", EDIT)[-1].content or "")
     assert not bot.api.find("PATCH", EVENT)
 
 
-async def test_a_mirrored_event_listed_as_discord_keeps_it_is_not_changed(core: tuple[App, Harness]) -> None:
+async def test_a_mirrored_event_listed_as_discord_keeps_it_is_not_changed(
+    core: tuple[App, Harness],
+) -> None:
     _app, bot = core
     await set_up(bot)
     place = "The community hall behind the old library, second floor, the room with the long tables and the old piano"

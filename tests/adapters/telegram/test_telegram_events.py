@@ -17,7 +17,9 @@ DAN: dict[str, Any] = {"id": 555, "is_bot": False, "first_name": "Dan", "languag
 async def test_create_confirm_rsvp_waitlist_and_promotion(core: Core) -> None:
     await core.setup_group()
     # Sunday 23 November 2025; the community's zone is UTC.
-    await core.feed(message(NOA, GROUP_CHAT, "/event create Lunch | Thursday 12:00 | 1h | Café | 1"))
+    await core.feed(
+        message(NOA, GROUP_CHAT, "/event create Lunch | Thursday 12:00 | 1h | Café | 1")
+    )
     preview = core.sent_to(NOA["id"])[-1]
     assert "Thursday, November 27, 2025" in preview.params["text"]
     assert core.texts_to(BAKERY)[-1].count("Lunch") == 0  # nothing posted yet
@@ -88,7 +90,9 @@ async def test_two_members_press_for_the_last_seat_at_once(core: Core) -> None:
     """Through PTB, on the test database (SQLite, or PostgreSQL with
     KEHILA_TEST_BACKEND=postgres): exactly one gets the seat."""
     await core.setup_group()
-    await core.feed(message(NOA, GROUP_CHAT, "/event create Lunch | Thursday 12:00 | 1h | Café | 1"))
+    await core.feed(
+        message(NOA, GROUP_CHAT, "/event create Lunch | Thursday 12:00 | 1h | Café | 1")
+    )
     await core.feed(press(NOA, core.sent_to(NOA["id"])[-1], "Post it"))
     post = core.sent_to(BAKERY)[-1]
     await asyncio.gather(core.feed(press(TOM, post, "Going")), core.feed(press(DAN, post, "Going")))
