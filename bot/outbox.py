@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.action_data import NotStorable, from_data_of, to_data_of
 from bot.actions import Action, ActionResult, SendDirect
-from bot.pace import Pacer
+from bot.pace import Pacer, sends
 from storage.outbox import Claimed, Queued
 from storage.unit_of_work import UnitOfWork
 
@@ -283,8 +283,14 @@ class Outbox:
         clock = self.services.clock
         adapter = self.services.adapters.get(row.platform)
         pace = adapter.capabilities.pace if adapter is not None else None
+        count = 1
+        if adapter is not None and pace is not None:
+            try:
+                count = sends(from_data_of(row.action), adapter.capabilities.max_text_length)
+            except (NotStorable, KeyError, TypeError, ValueError):
+                count = 1  # `_send` reports it
         while True:
-            wait = self.pacer.wait(row.platform, pace, row.pace_key, clock.now())
+            wait = self.pacer.wait(row.platform, pace, row.pace_key, clock.now(), count)
             if wait <= 0:
                 return None
             if not (self._background and wait <= WAIT_IN_PLACE_S):

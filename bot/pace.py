@@ -2,8 +2,9 @@
 
 Each limit is a sliding window: at most `count` messages in any `seconds`, for the
 whole bot on a platform (`overall`) and for one chat (`group`, `private`). The
-outbox's worker asks `wait` before each send: 0 means go (and the send is counted),
-more is how long to hold it. A chat the platform answered with "retry after" is held
+outbox's worker asks `wait` before each send: 0 means go (and the send is counted,
+as as many messages as the platform will need for it: `sends`), more is how long to
+hold it. A chat the platform answered with "retry after" is held
 until then (`hold`). Several processes sending with one token each keep their share
 (`outbox.processes`); the platform's own answers (429) catch what that misses.
 """
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.actions import Action, Send, SendDirect
 from bot.ports import Pace, Window
 
 # Windows not used for this long are forgotten (every so many sends, not each).
@@ -28,6 +30,15 @@ def shared(window: Window, processes: int) -> Window:
     if window.count >= processes:
         return Window(window.count // processes, window.seconds)
     return Window(1, window.seconds * processes / window.count)
+
+
+def sends(action: Action, max_text_length: int) -> int:
+    """How many messages the platform needs for `action`: a text longer than its
+    limit goes as several (a long digest on Telegram: two). Counted on the text as
+    shown (Telegram's limit is on the text after its formatting is taken out)."""
+    if not isinstance(action, Send | SendDirect) or max_text_length <= 0:
+        return 1
+    return max(1, -(-len(action.text.plain()) // max_text_length))
 
 
 def per_second(rate: float) -> Window:
@@ -56,9 +67,11 @@ class Pacer:
             )
         )
 
-    def wait(self, platform: str, pace: Pace | None, key: str, now: datetime) -> float:
-        """Seconds until a message to chat `key` ("@user" private, else a group) may
-        go; 0: it may go now, and it is counted."""
+    def wait(
+        self, platform: str, pace: Pace | None, key: str, now: datetime, count: int = 1
+    ) -> float:
+        """Seconds until `count` messages to chat `key` ("@user" private, else a group)
+        may go; 0: they may go now, and they are counted."""
         self._sweep(now)
         chat = f"{platform}|{key}"
         longest = 0.0
@@ -77,11 +90,11 @@ class Pacer:
             if per_chat is not None:
                 windows.append((chat, per_chat))
         for name, window in windows:
-            longest = max(longest, self._window_wait(name, window, now))
+            longest = max(longest, self._window_wait(name, window, now, count))
         if longest > 0:
             return longest
         for name, _window in windows:
-            self._sent.setdefault(name, deque()).append(now)
+            self._sent.setdefault(name, deque()).extend([now] * count)
         return 0.0
 
     def hold(self, platform: str, key: str, until: datetime) -> None:
@@ -89,16 +102,19 @@ class Pacer:
         chat = f"{platform}|{key}"
         self._held[chat] = max(until, self._held.get(chat, until))
 
-    def _window_wait(self, name: str, window: Window, now: datetime) -> float:
+    def _window_wait(self, name: str, window: Window, now: datetime, count: int) -> float:
         sent = self._sent.get(name)
         if not sent:
             return 0.0
         start = now - timedelta(seconds=window.seconds)
         while sent and sent[0] <= start:
             sent.popleft()
-        if len(sent) < window.count:
+        # More messages than the window holds at all go once it is empty.
+        needed = len(sent) + min(count, window.count) - window.count
+        if needed <= 0:
             return 0.0
-        return (sent[-window.count] - start).total_seconds()
+        # The `needed` oldest sends must leave the window first.
+        return (sent[needed - 1] - start).total_seconds()
 
     def _sweep(self, now: datetime) -> None:
         self._calls += 1

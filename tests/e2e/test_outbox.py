@@ -406,6 +406,22 @@ async def test_twenty_posts_a_minute_in_one_group(
     assert minutes == [0] * 20 + [1] * 20 + [2] * 5
 
 
+async def test_a_post_the_platform_splits_in_two_counts_twice(
+    bulk: ConsoleCommunity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "post 0" to "post 14" are six or seven characters: two messages each where five
+    # is the limit.
+    bulk.adapter.capabilities = replace(  # type: ignore[misc]
+        ConsoleAdapter.capabilities, pace=Pace(group=Window(20, 60.0)), max_text_length=5
+    )
+    attempts = platform(bulk, monkeypatch)
+    await queue(bulk, "/post 15")
+    await bulk.app.outbox.drain()
+    assert len(attempts) == 10  # 20 messages' worth in the first minute
+    await bulk.advance(timedelta(minutes=1))
+    assert delivered(attempts) == [f"post {n}" for n in range(15)]
+
+
 async def test_the_overall_rate_and_one_private_chat(
     bulk: ConsoleCommunity, monkeypatch: pytest.MonkeyPatch
 ) -> None:
