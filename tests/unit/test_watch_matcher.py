@@ -83,3 +83,15 @@ def test_a_phrase_matches_across_any_run_of_whitespace() -> None:
     # A single word's hit in a message with runs of spaces still names the right word.
     assert Matcher(["scam*"]).hit("a   big\n\nScammer   here") == Hit("scam*", "Scammer")
     assert Matcher(["Straße"]).hit("die  \t STRASSE ist") == Hit("Straße", "STRASSE")
+
+
+def test_characters_that_show_nothing_do_not_hide_a_word() -> None:
+    m = Matcher(["scam*", "כסף קל", "free money"])
+    # A zero-width space, a soft hyphen, a word joiner, a right-to-left mark, a
+    # zero-width joiner: typed inside a word, they show nothing.
+    for text in ("sc\u200bam here", "sc\u00adammer", "s\u2060c\u200dam", "\u200fsca\u200fm"):
+        assert m.find(text) == "scam*", ascii(text)
+    assert m.find("ו\u200bבכ\u200cסף קל") == "כסף קל"
+    assert m.find("free\u200b money") == "free money"
+    # The alert names the word as written, without what it hid.
+    assert m.hit("what a sc\u200bammer") == Hit("scam*", "scammer")

@@ -47,6 +47,21 @@ _TO_FINAL = dict(zip("כמנפצ", "ךםןףץ", strict=True))
 _POINTS = {c: None for c in range(0x0591, 0x05C8) if unicodedata.category(chr(c)) == "Mn"}
 _HAS_POINTS = re.compile("[\u0591-\u05c7]")
 _HEBREW = re.compile("[\u05d0-\u05ea]")
+# Characters that show nothing (zero-width space and joiners, the word joiner, the
+# soft hyphen, direction marks and embeddings): typed inside a word to slip it past
+# a watch list ("sc\u200bam"), dropped from the folded form.
+_INVISIBLE = {
+    c: None
+    for c in (
+        0x00AD,
+        *range(0x200B, 0x2010),
+        *range(0x202A, 0x202F),
+        0x2060,
+        *range(0x2066, 0x206A),
+        0xFEFF,
+    )
+}
+_HAS_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 # A run of whitespace, or one that is not a plain space: one space in the folded form.
 _SPACES = re.compile(r"\s{2,}|[^\S ]")
 # The fewest letters (and digits) an entry has: Hebrew words are written without most
@@ -61,6 +76,8 @@ def fold(text: str) -> str:
     text = text.casefold()
     if _HAS_POINTS.search(text):
         text = text.translate(_POINTS)
+    if _HAS_INVISIBLE.search(text):
+        text = text.translate(_INVISIBLE)
     return text
 
 
@@ -192,7 +209,7 @@ class Matcher:
 
 def _word(text: str, folded: str, start: int, end: int) -> str:
     """The whole word(s) around folded[start:end], in `text`'s own letters, one space
-    between words (the alert's headline is one line)."""
+    between words (the alert's headline is one line), without what showed nothing."""
     while start > 0 and _is_letter(folded[start - 1]):
         start -= 1
     while end < len(folded) and _is_letter(folded[end]):
@@ -202,7 +219,8 @@ def _word(text: str, folded: str, start: int, end: int) -> str:
     where = _origins(text)
     if len(where) != len(folded):  # folded otherwise than letter by letter: unlikely
         return folded[start:end]
-    return normal_entry(text[where[start] : where[end] if end < len(where) else len(text)])
+    shown = text[where[start] : where[end] if end < len(where) else len(text)]
+    return normal_entry(shown.translate(_INVISIBLE))
 
 
 def _hebrew_prefixed(text: str, start: int) -> bool:
