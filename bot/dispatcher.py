@@ -156,14 +156,9 @@ class Dispatcher:
             actor = event.actor
             if actor is not None and actor.is_bot and not isinstance(event, BOT_EVENTS):
                 return
-            directory = self.services.directory
-            if event.space_id:  # `directory.community_of`, inline: on every message
-                found = directory.spaces.get((event.platform, event.space_id))
-                community = None if found is None else directory.communities.get(found)
-            else:
-                community = self._community(event)
+            community = self._community(event)
             member = (
-                directory.members.get((community.id, event.platform, actor.user_id))
+                self.services.directory.member(community.id, event.platform, actor.user_id)
                 if community is not None and actor is not None
                 else None
             )
@@ -203,11 +198,7 @@ class Dispatcher:
                     for feature_name, handler, only_if in late_routes
                     if only_if is None or (member is not None and only_if(services, member))
                 ]
-                if len(late) == 1:
-                    name, handler = late[0]
-                    await self.run(name, handler, self.context(event, community, member), event)
-                elif late:
-                    await self.run_late(late, event, community, member)
+                await self.run_late(late, event, community, member)
         except Exception as exc:
             log.exception("could not dispatch %s", describe(event))
             if is_unavailable(exc):  # even the member could not be resolved
@@ -570,7 +561,12 @@ class Dispatcher:
         join's referral, its count) in ONE unit of work, committed once: a join costs
         one transaction for them all, not one each. If one of them fails, or the
         commit does, the shared unit is rolled back and each runs again alone
-        (`run`), so one feature's failure never takes another's writes with it."""
+        (`run`), so one feature's failure never takes another's writes with it. One
+        handler alone simply runs (`run`)."""
+        if len(handlers) <= 1:
+            for name, handler in handlers:
+                await self.run(name, handler, self.context(event, community, member), event)
+            return
         shared = UnitOfWork(self.services.db)
         contexts: list[Context] = []
         try:

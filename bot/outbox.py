@@ -107,6 +107,14 @@ def retry_delay(attempts_before: int, result: ActionResult) -> timedelta:
     return min(RETRY_FIRST * (2**attempts_before), RETRY_MAX)
 
 
+def _read(row: Claimed) -> Action | Exception:
+    """A row's action, read back once for its pace and its send; or why it cannot be."""
+    try:
+        return from_data_of(row.action)
+    except (NotStorable, KeyError, TypeError, ValueError) as exc:
+        return exc
+
+
 class Outbox:
     """The worker of one running Kehila."""
 
@@ -255,7 +263,8 @@ class Outbox:
             if self._stopping and self._background:
                 return  # left claimed: `stop` gives them back
             async with gate:
-                later = await self._paced(row)
+                action = _read(row)
+                later = await self._paced(row, action)
                 if later is not None:
                     for waiting in rows[index:]:
                         await self._defer(waiting, later)
@@ -265,7 +274,7 @@ class Outbox:
                     for waiting in rows[index:]:
                         self._held.pop(waiting.id, None)
                     return
-                await self._send(row)
+                await self._send(row, action)
 
     def _lease_left(self, row: Claimed) -> bool:
         """Whether this worker's claim on a row is safely its own for a send: a
@@ -278,17 +287,14 @@ class Outbox:
         log.warning("outbox row %s: its lease is running out; left for the next claim", row.id)
         return False
 
-    async def _paced(self, row: Claimed) -> datetime | None:
+    async def _paced(self, row: Claimed, action: Action | Exception) -> datetime | None:
         """None when the row may go now; else when to try it."""
         clock = self.services.clock
         adapter = self.services.adapters.get(row.platform)
         pace = adapter.capabilities.pace if adapter is not None else None
         count = 1
-        if adapter is not None and pace is not None:
-            try:
-                count = sends(from_data_of(row.action), adapter.capabilities.max_text_length)
-            except (NotStorable, KeyError, TypeError, ValueError):
-                count = 1  # `_send` reports it
+        if adapter is not None and pace is not None and isinstance(action, Action):
+            count = sends(action, adapter.capabilities.max_text_length)
         while True:
             wait = self.pacer.wait(row.platform, pace, row.pace_key, clock.now(), count)
             if wait <= 0:
@@ -297,13 +303,11 @@ class Outbox:
                 return clock.now() + timedelta(seconds=wait)
             await asyncio.sleep(wait)
 
-    async def _send(self, row: Claimed) -> None:
+    async def _send(self, row: Claimed, action: Action | Exception) -> None:
         clock = self.services.clock
-        try:
-            action = from_data_of(row.action)
-        except (NotStorable, KeyError, TypeError, ValueError) as exc:
-            log.error("outbox row %s cannot be read back: %s", row.id, exc)
-            result = ActionResult.failed("unsupported", f"unreadable: {exc}")
+        if isinstance(action, Exception):
+            log.error("outbox row %s cannot be read back: %s", row.id, action)
+            result = ActionResult.failed("unsupported", f"unreadable: {action}")
         else:
             result = await self.services.delivery.perform(action)
         # Tried: not given back early if the mark fails (it waits for its lease to

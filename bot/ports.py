@@ -45,6 +45,8 @@ class Capabilities:
     - `scheduled_events` False: `SyncScheduledEvent` is not sent.
     - `message_content` False: features that read text (questions) say so once.
     - `pace`: the platform's sending limits; queued actions (the outbox) keep them.
+    - `event_text_length`: the longest title or place a scheduled event keeps there
+      (None: no limit); a longer one is cut, and comes back cut.
     """
 
     roles: bool
@@ -57,6 +59,7 @@ class Capabilities:
     message_content: bool
     max_text_length: int
     pace: Pace | None = None
+    event_text_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

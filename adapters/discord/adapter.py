@@ -19,7 +19,7 @@ from adapters.discord import commands as slash
 from adapters.discord.channels import describe, lookup, visible
 from adapters.discord.client import KehilaClient
 from adapters.discord.inbound import Inbound
-from adapters.discord.outbound import Outbound
+from adapters.discord.outbound import EVENT_TEXT_LENGTH, Outbound
 from adapters.discord.render import MAX_TEXT_LENGTH
 from adapters.discord.shared import Shared
 from bot import redact
@@ -104,6 +104,7 @@ class DiscordAdapter:
             message_content=self.inbound.message_content,
             max_text_length=MAX_TEXT_LENGTH,
             pace=PACE,
+            event_text_length=EVENT_TEXT_LENGTH,
         )
 
     @property

@@ -59,6 +59,8 @@ MAX_INVITES = 30016
 MAX_SCHEDULED_EVENTS = 30038
 # Discord caps a timeout at 28 days.
 MAX_TIMEOUT = timedelta(days=28) - timedelta(minutes=1)
+# What a scheduled event keeps of a title or a place (Capabilities.event_text_length).
+EVENT_TEXT_LENGTH = 100
 INVITE_URL = "https://discord.gg/{code}"
 
 
@@ -388,12 +390,12 @@ class Outbound:
                 )
             return ActionResult(ok=True, value=action.external_event_id)
         fields: dict[str, Any] = {
-            "name": action.title[:100],
+            "name": action.title[:EVENT_TEXT_LENGTH],
             "privacy_level": 2,  # guild only
             "scheduled_start_time": action.starts_at.isoformat(),
             "scheduled_end_time": action.ends_at.isoformat(),
             "entity_type": 3,  # external: a place, not a voice channel
-            "entity_metadata": {"location": (action.location or "-")[:100]},
+            "entity_metadata": {"location": (action.location or "-")[:EVENT_TEXT_LENGTH]},
             "description": action.description[:1000],
         }
         data: Any

@@ -92,14 +92,13 @@ async def interested(ctx: Context, event: ExternalRsvp) -> None:
 
 
 DEFAULT_LENGTH = timedelta(hours=2)
-# Discord keeps this much of a title or place (the adapter cuts ours to it).
-KEPT = 100
 
 
-def _same(theirs: str, ours: str) -> bool:
-    """Ours as Discord keeps it: a longer title or place comes back cut, no place as "-"."""
-    if len(ours) > KEPT:
-        ours = ours[:KEPT].rstrip()
+def _same(theirs: str, ours: str, kept: int | None) -> bool:
+    """Ours as the platform keeps it: a title or place longer than it keeps
+    (`Capabilities.event_text_length`) comes back cut, no place as "-"."""
+    if kept is not None and len(ours) > kept:
+        ours = ours[:kept].rstrip()
     return theirs.rstrip() == ours.rstrip() or (theirs == "-" and not ours)
 
 
@@ -126,8 +125,10 @@ async def changed_there(ctx: Context, event: ExternalEventChanged) -> None:
     place = visible(event.location)[:500]
     ends = event.ends_at or event.starts_at + (occ.ends_at - occ.starts_at)
     moved = event.starts_at != occ.starts_at or ends != occ.ends_at
-    placed = not _same(place, place_of(occ, series))
-    renamed = bool(title) and not _same(title, title_of(occ, series))
+    adapter = ctx.services.adapters.get(event.platform)
+    kept = adapter.capabilities.event_text_length if adapter is not None else None
+    placed = not _same(place, place_of(occ, series), kept)
+    renamed = bool(title) and not _same(title, title_of(occ, series), kept)
     if not (moved or placed or renamed):
         return  # our own sync coming back, or nothing that we show
     notices: list[Text] = []

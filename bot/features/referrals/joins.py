@@ -31,6 +31,7 @@ from functools import partial
 
 from bot.context import Context
 from bot.events import (
+    Event,
     InviteCreated,
     InviteDeleted,
     MemberJoined,
@@ -66,8 +67,6 @@ class JoinMemory:
 
     def __init__(self) -> None:
         self.makers: dict[tuple[int, str, str], int] = {}
-        # Candidate codes whose makers are stored already.
-        self.noted: set[str] = set()
         self.locks: dict[tuple[int, str], asyncio.Lock] = {}
         self.recent: dict[tuple[int, str], deque[Seen]] = {}
 
@@ -136,10 +135,12 @@ async def _one_maker(ctx: Context, event: MemberJoined, codes: list[str]) -> int
     return found.pop() if len(found) == 1 and None not in found else None
 
 
-async def _keep_maker(ctx: Context, event: MemberJoined, code: str, maker_id: int) -> None:
-    """Who made an invite a join may have used: for the owner who decides, and for what
-    their decision settles (chains.py). Never a credit by itself."""
+async def _keep_maker(ctx: Context, event: Event, code: str, maker_id: int) -> None:
+    """Who made an invite, stored and, once committed, known in memory: a join through
+    it credits them; for a join that may have used it, the owner who decides sees it
+    (and what their decision settles, chains.py). Never a credit by itself."""
     assert ctx.community is not None
+    ctx.state(JoinMemory).made(ctx, event.platform, code, maker_id)
     await repo(ctx).add_invite(
         ctx.community.id,
         maker_id,
@@ -278,9 +279,8 @@ async def on_join(ctx: Context, event: MemberJoined) -> None:
         ctx.after_commit(partial(watch.inviters.add, inviter_id))
     for made_code, user_id, _name in event.candidate_makers:
         maker = ctx.services.directory.member(community_id, platform, user_id)
-        if maker is not None and made_code not in memory.noted:
+        if maker is not None and memory.makers.get((community_id, platform, made_code)) != maker.id:
             await _keep_maker(ctx, event, made_code, maker.id)
-            ctx.after_commit(partial(memory.noted.add, made_code))
     # Only a referral someone may be credited for needs qualifying; an owner's
     # credit for another join asks for it then (chains.py).
     if inviter_id is not None or confidence == "ambiguous":
@@ -318,14 +318,4 @@ async def on_invite_created(ctx: Context, event: InviteCreated) -> None:
     maker = ctx.services.directory.member(ctx.community.id, event.platform, event.creator_user_id)
     if maker is None:
         return
-    ctx.state(JoinMemory).made(ctx, event.platform, invite_code(event.code), maker.id)
-    await repo(ctx).add_invite(
-        ctx.community.id,
-        maker.id,
-        event.platform,
-        event.space_id,
-        invite_code(event.code),
-        None,
-        personal=False,
-        at=event.at,
-    )
+    await _keep_maker(ctx, event, invite_code(event.code), maker.id)

@@ -43,8 +43,7 @@ def buttons_of(call: Any) -> list[tuple[str, str]]:
     ]
 
 
-async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -> None:
-    _app, bot = core
+async def set_up(bot: Harness) -> None:
     bot.gateway("GUILD_CREATE", payload("guild_create"))
     await bot.settle()
     bot.gateway(
@@ -52,6 +51,11 @@ async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -
         command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}),
     )
     await bot.settle()
+
+
+async def test_create_confirm_and_answer_on_discord(core: tuple[App, Harness]) -> None:
+    _app, bot = core
+    await set_up(bot)
 
     create = command(
         "event",
@@ -171,13 +175,7 @@ async def test_an_event_made_in_discords_own_interface_is_picked_up(
     core: tuple[App, Harness],
 ) -> None:
     _app, bot = core
-    bot.gateway("GUILD_CREATE", payload("guild_create"))
-    await bot.settle()
-    bot.gateway(
-        "INTERACTION_CREATE",
-        command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}),
-    )
-    await bot.settle()
+    await set_up(bot)
     start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0, second=0, minute=0)
 
     # The bot's own mirrored events coming back are not taken for new ones.
@@ -232,16 +230,6 @@ def sent(bot: Harness, since: int) -> list[Any]:
     """What the bot sent to Discord after the `since`-th call (reads left out: a new
     session reloads the invites)."""
     return [c for c in bot.api.calls[since:] if c.method != "GET"]
-
-
-async def set_up(bot: Harness) -> None:
-    bot.gateway("GUILD_CREATE", payload("guild_create"))
-    await bot.settle()
-    bot.gateway(
-        "INTERACTION_CREATE",
-        command("setup", [{"type": 3, "name": "name", "value": "Café"}], by={}),
-    )
-    await bot.settle()
 
 
 async def post_event(bot: Harness, place: str = "Café Lev") -> str:

@@ -54,6 +54,20 @@ def _slash(name: str, by: dict[str, Any] | None = None) -> dict[str, Any]:
     return data
 
 
+def _referrals(sub: str, **values: str) -> dict[str, Any]:
+    """`/referrals SUB` by the owner, with text options."""
+    options = [{"type": 3, "name": k, "value": v} for k, v in values.items()]
+    data = command("referrals", [{"type": 1, "name": sub, "options": options}], by={})
+    data["id"] = str(next(_ids))
+    return data
+
+
+async def _answer(bot: Harness, sub: str, **values: str) -> str:
+    bot.gateway("INTERACTION_CREATE", _referrals(sub, **values))
+    await bot.settle()
+    return bot.api.find("POST", FOLLOWUP)[-1].content or ""
+
+
 async def _referral(app: App, user_id: str) -> Referral:
     community = app.directory.community_of("discord", GUILD)
     assert community is not None
@@ -91,11 +105,7 @@ async def test_joins_racing_through_two_invites_credit_nobody_and_keep_both(
         assert referral.candidates == ["noaLunch", "yossiFriends"]
         assert referral.inviter_id is None  # nobody credited on a guess
     # The owner sees them waiting, with who made each candidate (Discord lists it).
-    undecided = command("referrals", [{"type": 1, "name": "undecided", "options": []}], by={})
-    undecided["id"] = str(next(_ids))
-    bot.gateway("INTERACTION_CREATE", undecided)
-    await bot.settle()
-    shown = bot.api.find("POST", FOLLOWUP)[-1].content or ""
+    shown = await _answer(bot, "undecided")
     assert "Avi: one of Noa, Yossi" in shown and "Rina: one of Noa, Yossi" in shown
 
 
@@ -213,28 +223,8 @@ async def test_a_brand_new_account_is_flagged_until_an_owner_approves(
     await bot.settle()
     gal = await _referral(app, fresh)
     assert gal.flagged and gal.inviter_id == _member_id(app, YOSSI_ID)
-    ask = command("referrals", [{"type": 1, "name": "undecided", "options": []}], by={})
-    ask["id"] = str(next(_ids))
-    bot.gateway("INTERACTION_CREATE", ask)
-    await bot.settle()
-    assert "Accounts only days old when they joined" in (
-        bot.api.find("POST", FOLLOWUP)[-1].content or ""
-    )
-    approve = command(
-        "referrals",
-        [
-            {
-                "type": 1,
-                "name": "approve",
-                "options": [{"type": 3, "name": "newcomer", "value": "Gal"}],
-            }
-        ],
-        by={},
-    )
-    approve["id"] = str(next(_ids))
-    bot.gateway("INTERACTION_CREATE", approve)
-    await bot.settle()
-    assert "Gal counts like any newcomer now" in (bot.api.find("POST", FOLLOWUP)[-1].content or "")
+    assert "Accounts only days old when they joined" in await _answer(bot, "undecided")
+    assert "Gal counts like any newcomer now" in await _answer(bot, "approve", newcomer="Gal")
     assert not (await _referral(app, fresh)).flagged
 
 
@@ -254,20 +244,6 @@ async def test_a_personal_link_deleted_on_discord_is_made_anew(core: tuple[App, 
     assert len(bot.api.find("POST", INVITES)) == 2
     again = bot.api.find("POST", FOLLOWUP)[-1].content or ""
     assert "https://discord.gg/" in again and code not in again
-
-
-def _referrals(sub: str, **values: str) -> dict[str, Any]:
-    """`/referrals SUB` by the owner, with text options."""
-    options = [{"type": 3, "name": k, "value": v} for k, v in values.items()]
-    data = command("referrals", [{"type": 1, "name": sub, "options": options}], by={})
-    data["id"] = str(next(_ids))
-    return data
-
-
-async def _answer(bot: Harness, sub: str, **values: str) -> str:
-    bot.gateway("INTERACTION_CREATE", _referrals(sub, **values))
-    await bot.settle()
-    return bot.api.find("POST", FOLLOWUP)[-1].content or ""
 
 
 async def test_joins_racing_through_invites_all_one_members_credit_that_member(
