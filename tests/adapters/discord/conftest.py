@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -29,8 +30,10 @@ async def discord_bot(api: FakeDiscord) -> AsyncIterator[Harness]:
     await harness.close()
 
 
-@pytest.fixture
-async def core(api: FakeDiscord, db_url: str) -> AsyncIterator[tuple[App, Harness]]:
+@asynccontextmanager
+async def _under_core(
+    api: FakeDiscord, db_url: str, clock: FakeClock | None = None
+) -> AsyncIterator[tuple[App, Harness]]:
     """The adapter under the real core: App, dispatcher, features, the test database."""
     config = load_config(
         None,
@@ -41,12 +44,19 @@ async def core(api: FakeDiscord, db_url: str) -> AsyncIterator[tuple[App, Harnes
     )
     harness = Harness(api, config)
     harness.adapter = DiscordAdapter(config, gateway=False)
-    app = App(config, adapters=[harness.adapter])
+    app = App(config, clock=clock, adapters=[harness.adapter])
     await app.start()
     try:
         yield app, harness
     finally:
         await app.stop()
+
+
+@pytest.fixture
+async def core(api: FakeDiscord, db_url: str) -> AsyncIterator[tuple[App, Harness]]:
+    """The adapter under the real core: App, dispatcher, features, the test database."""
+    async with _under_core(api, db_url) as running:
+        yield running
 
 
 NOW = datetime(2025, 11, 23, 1, 28, 20, tzinfo=UTC)
@@ -55,18 +65,5 @@ NOW = datetime(2025, 11, 23, 1, 28, 20, tzinfo=UTC)
 @pytest.fixture
 async def timed(api: FakeDiscord, db_url: str) -> AsyncIterator[tuple[App, Harness]]:
     """The adapter under the real core, the App on a fake clock."""
-    config = load_config(
-        None,
-        env={
-            "KEHILA_DATABASE_URL": db_url,
-            "KEHILA_DISCORD_TOKEN": TOKEN,
-        },
-    )
-    harness = Harness(api, config)
-    harness.adapter = DiscordAdapter(config, gateway=False)
-    app = App(config, clock=FakeClock(NOW), adapters=[harness.adapter])
-    await app.start()
-    try:
-        yield app, harness
-    finally:
-        await app.stop()
+    async with _under_core(api, db_url, FakeClock(NOW)) as running:
+        yield running
