@@ -43,6 +43,7 @@ from typing import Any, TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from seeding import add_members
 from sqlalchemy import func, insert, select
 
 from adapters.discord.adapter import PACE as DISCORD_PACE
@@ -59,7 +60,7 @@ from bot.schedule import ScheduleEntry
 from storage.database import Database
 from storage.events import EventOccurrence, EventRsvp, EventSeries
 from storage.migrate import upgrade
-from storage.models import Community, Identity, Member, Space
+from storage.models import Community, Space
 from storage.outbox import OutboxRow
 from storage.unit_of_work import UnitOfWork
 
@@ -162,6 +163,13 @@ def discord_capabilities() -> Capabilities:
 # --- seeding -------------------------------------------------------------------------
 
 
+def _account(i: int) -> tuple[str, str, str]:
+    """Every other attendee on Telegram, the rest on Discord."""
+    if i % 2:
+        return "telegram", str(10_000_000 + i), TELEGRAM_GROUP
+    return "discord", str(10_000_000 + i), DISCORD_GUILD
+
+
 async def seed(url: str, attendees: int) -> None:
     """The community, its two spaces, the members (odd: Telegram, even: Discord), the
     event with every member going, and the 1-hour reminder's schedule."""
@@ -241,35 +249,7 @@ async def seed(url: str, attendees: int) -> None:
         )
         for first in range(1, attendees + 1, 5000):
             ids = range(first, min(first + 5000, attendees + 1))
-            await session.execute(
-                insert(Member),
-                [
-                    {
-                        "id": i,
-                        "community_id": 1,
-                        "display_name": f"m{i}",
-                        "role": "member",
-                        "is_bot": False,
-                        "first_seen_at": START,
-                        "joined_at": START,
-                        "left_at": None,
-                    }
-                    for i in ids
-                ],
-            )
-            await session.execute(
-                insert(Identity),
-                [
-                    {
-                        "member_id": i,
-                        "community_id": 1,
-                        "platform": "telegram" if i % 2 else "discord",
-                        "user_id": str(10_000_000 + i),
-                        "space_external_id": TELEGRAM_GROUP if i % 2 else DISCORD_GUILD,
-                    }
-                    for i in ids
-                ],
-            )
+            await add_members(session, ids, START, _account)
             await session.execute(
                 insert(EventRsvp),
                 [

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
 from storage.migrate import upgrade
@@ -53,34 +54,46 @@ async def seed_community(
         )
         for start in range(1, members + 1, 10_000):
             ids = range(start, min(start + 10_000, members + 1))
-            await session.execute(
-                insert(Member),
-                [
-                    {
-                        "id": i,
-                        "community_id": 1,
-                        "display_name": f"m{i}",
-                        "role": "member",
-                        "is_bot": False,
-                        "first_seen_at": now,
-                        "joined_at": now,
-                        "left_at": None,
-                    }
-                    for i in ids
-                ],
-            )
-            await session.execute(
-                insert(Identity),
-                [
-                    {
-                        "member_id": i,
-                        "community_id": 1,
-                        "platform": platform,
-                        "user_id": user_id(i),
-                        "space_external_id": space_id,
-                    }
-                    for i in ids
-                ],
-            )
+            await add_members(session, ids, now, lambda i: (platform, user_id(i), space_id))
         await session.commit()
     await db.dispose()
+
+
+async def add_members(
+    session: AsyncSession,
+    ids: range,
+    at: datetime,
+    account: Callable[[int], tuple[str, str, str]],
+) -> None:
+    """Members `ids` of community 1, each with one account: `account(i)` gives its
+    platform, user id and space."""
+    await session.execute(
+        insert(Member),
+        [
+            {
+                "id": i,
+                "community_id": 1,
+                "display_name": f"m{i}",
+                "role": "member",
+                "is_bot": False,
+                "first_seen_at": at,
+                "joined_at": at,
+                "left_at": None,
+            }
+            for i in ids
+        ],
+    )
+    accounts = [(i, *account(i)) for i in ids]
+    await session.execute(
+        insert(Identity),
+        [
+            {
+                "member_id": i,
+                "community_id": 1,
+                "platform": platform,
+                "user_id": user_id,
+                "space_external_id": space_id,
+            }
+            for i, platform, user_id, space_id in accounts
+        ],
+    )
