@@ -145,3 +145,15 @@ def is_unavailable(exc: BaseException) -> bool:
         "TooManyConnectionsError",
         "InterfaceError",
     } or (isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError))
+
+
+async def begun(session: AsyncSession) -> None:
+    """Make sure the transaction has begun in the database, so that a savepoint nests
+    in it: Python's sqlite3 begins one only before its first INSERT/UPDATE/DELETE, and
+    a SAVEPOINT before that would start a transaction its RELEASE commits."""
+    conn = await session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    raw = (await conn.get_raw_connection()).driver_connection
+    if raw is not None and not raw.in_transaction:
+        await conn.exec_driver_sql("BEGIN")

@@ -33,9 +33,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.database import begun
 from storage.models import Base, Member
 from storage.repositories import dialect_insert
 
@@ -68,7 +70,12 @@ class EventSeries(Base):
 
 class EventOccurrence(Base):
     __tablename__ = "event_occurrence"
-    __table_args__ = (Index("ix_event_occurrence_start", "community_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_event_occurrence_start", "community_id", "starts_at"),
+        # One date per platform event: a second report of one made there (live, and in
+        # the list a reconnect brings) cannot import it twice; and found by index.
+        Index("ix_event_occurrence_external", "community_id", "external_event_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(
@@ -150,6 +157,21 @@ class EventsRepo:
         self.session.add_all(rows)
         await self.session.flush()
         return rows
+
+    async def add_imported(
+        self, series: EventSeries, starts_at: datetime, ends_at: datetime, external_id: str
+    ) -> EventOccurrence | None:
+        """A one-date series for an event made on the platform, linked to it; None (and
+        nothing added) when another report of the same event imported it meanwhile."""
+        await begun(self.session)  # the savepoint nests in the handler's transaction
+        try:
+            async with self.session.begin_nested():
+                [occ] = await self.add_series(series, [(starts_at, ends_at)])
+                occ.external_event_id = external_id
+                await self.session.flush()
+        except IntegrityError:
+            return None
+        return occ
 
     async def series(self, series_id: int) -> EventSeries | None:
         return await self.session.get(EventSeries, series_id)

@@ -28,6 +28,7 @@ from sqlalchemy import Table, bindparam, case, delete, literal_column, or_, sele
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.database import begun
 from storage.engagement.bulk import executemany
 from storage.engagement.tables import (
     RECENT_MASK,
@@ -185,9 +186,9 @@ class EngagementWrites:
                 if not row_fault(exc):
                     raise
             await self.session.rollback()
-            await _begin(self.session)
+            await begun(self.session)
         else:
-            await _begin(self.session)
+            await begun(self.session)
             try:
                 async with self.session.begin_nested():
                     for step in steps:
@@ -403,15 +404,3 @@ def _merge_active_weeks(session: AsyncSession) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["community_id", "member_id"], set_={"last_week": last, "weeks": weeks}
     )
-
-
-async def _begin(session: AsyncSession) -> None:
-    """Make sure the transaction has begun in the database, so that a savepoint nests
-    in it: Python's sqlite3 begins one only before its first INSERT/UPDATE/DELETE, and
-    a SAVEPOINT before that would start a transaction its RELEASE commits."""
-    conn = await session.connection()
-    if conn.dialect.name != "sqlite":
-        return
-    raw = (await conn.get_raw_connection()).driver_connection
-    if raw is not None and not raw.in_transaction:
-        await conn.exec_driver_sql("BEGIN")

@@ -6,6 +6,7 @@ Exactly one gets the seat; the other is first on the waitlist."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import text
 
@@ -13,7 +14,7 @@ from adapters.console.adapter import ConsoleAdapter
 from adapters.console.community import ConsoleCommunity
 from adapters.console.script import SPACE_ID
 from bot.app import App
-from bot.events import Actor, ButtonPressed
+from bot.events import Actor, ButtonPressed, ExternalEventChanged
 from storage.database import Database
 
 ROUNDS = 5
@@ -95,3 +96,69 @@ async def test_two_processes(console: ConsoleCommunity) -> None:
         await check(console, ids)
     finally:
         await other.stop()
+
+
+# --- an event made on the platform, reported twice at once ---
+
+
+def made_there(console: ConsoleCommunity, external_id: str) -> ExternalEventChanged:
+    """A scheduled event made in the platform's own interface, as the adapter reports
+    it: live, and again in the list a (re)connect brings."""
+    return ExternalEventChanged(
+        platform="console",
+        space_id=SPACE_ID,
+        actor=None,
+        at=console.clock.now(),
+        external_event_id=external_id,
+        title=f"Hike {external_id}",
+        starts_at=console.clock.now() + timedelta(days=3),
+        location="Park",
+        created=True,
+    )
+
+
+async def imported(console: ConsoleCommunity) -> list[tuple[object, ...]]:
+    return await rows(
+        console,
+        "SELECT external_event_id, count(*) FROM event_occurrence"
+        " WHERE external_event_id IS NOT NULL GROUP BY external_event_id",
+    )
+
+
+async def test_an_event_reported_twice_at_once_is_imported_once(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/say dana hi")
+    for i in range(ROUNDS):
+        await asyncio.gather(
+            console.app.dispatch(made_there(console, f"70{i}")),
+            console.app.dispatch(made_there(console, f"70{i}")),
+        )
+    assert sorted(await imported(console)) == [(f"70{i}", 1) for i in range(ROUNDS)]
+    (series,) = await rows(console, "SELECT count(*) FROM event_series")
+    assert series == (ROUNDS,)  # the second report left nothing behind
+    await console.settle()
+    posted = [p.text for p in console.performed if "Hike 70" in p.text]
+    assert len(posted) == ROUNDS, posted
+
+
+async def test_an_event_reported_to_two_processes_is_imported_once(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/say dana hi")
+    other = App(
+        console.config,
+        clock=console.clock,
+        adapters=[ConsoleAdapter(now=console.clock.now)],
+        instance_id="proc-2",
+    )
+    await other.start(migrate=False)
+    try:
+        for i in range(ROUNDS):
+            await asyncio.gather(
+                console.app.dispatch(made_there(console, f"80{i}")),
+                other.dispatch(made_there(console, f"80{i}")),
+            )
+    finally:
+        await other.stop()
+    assert sorted(await imported(console)) == [(f"80{i}", 1) for i in range(ROUNDS)]

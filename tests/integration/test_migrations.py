@@ -225,3 +225,46 @@ async def test_surge_settings_and_their_job_move_to_moderation(tmp_path: Path) -
         await db.dispose()
     assert settings == {"moderation.surge_per_minute": 4, "moderation.alert_channel": "mods"}
     assert job is not None and job.run_at == datetime(2026, 3, 2, 8, 10, tzinfo=UTC)
+
+
+async def test_an_event_imported_twice_keeps_one_link(tmp_path: Path) -> None:
+    # Before the unique index, an event made in Discord and reported twice at once
+    # could be imported twice: the upgrade keeps the link on the first date only.
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(db, "0011_referral_windows")
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO community (id, name, timezone, locale, created_at) "
+                    "VALUES (1, 'Cafe', 'UTC', 'en', '2026-03-02 08:00:00')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO event_series (id, community_id, uid, state, title, description,"
+                    " place, duration_s, timezone, platform, space_id, channel_id, created_at)"
+                    " VALUES (1, 1, 'a', 'live', 'Hike', '', 'Park', 7200, 'UTC', 'discord', 'g',"
+                    " '', '2026-03-02 08:00:00'), (2, 1, 'b', 'live', 'Hike', '', 'Park', 7200,"
+                    " 'UTC', 'discord', 'g', '', '2026-03-02 08:00:00')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO event_occurrence (id, series_id, community_id, starts_at, ends_at,"
+                    " going, version, sequence, external_event_id) VALUES"
+                    " (1, 1, 1, '2026-03-05 08:00:00', '2026-03-05 10:00:00', 0, 0, 0, '77'),"
+                    " (2, 2, 1, '2026-03-05 08:00:00', '2026-03-05 10:00:00', 0, 0, 0, '77'),"
+                    " (3, 2, 1, '2026-03-06 08:00:00', '2026-03-06 10:00:00', 0, 0, 0, NULL)"
+                )
+            )
+        await upgrade(db)
+        async with db.engine.connect() as conn:
+            links = (
+                await conn.execute(
+                    text("SELECT id, external_event_id FROM event_occurrence ORDER BY id")
+                )
+            ).all()
+    finally:
+        await db.dispose()
+    assert [tuple(r) for r in links] == [(1, "77"), (2, None), (3, None)]

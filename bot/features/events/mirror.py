@@ -175,14 +175,17 @@ async def _import(ctx: Context, event: ExternalEventChanged) -> None:
         capacity=None,
         rrule=None,
         timezone=community.timezone,
-        platform="discord",
+        platform=event.platform,
         space_id=event.space_id,
         channel_id="",
         created_by=None,
         created_at=ctx.now,
     )
     repo = ctx.uow.repo(EventsRepo)
-    [occ] = await repo.add_series(series, [(event.starts_at, event.starts_at + length)])
-    occ.external_event_id = event.external_event_id
+    occ = await repo.add_imported(
+        series, event.starts_at, event.starts_at + length, event.external_event_id
+    )
+    if occ is None:  # reported twice at once (live and at a reconnect): imported there
+        return
     await post(ctx, occ, series)
     await schedule_reminders(ctx, occ)
