@@ -128,6 +128,9 @@ class Setting:
     check: Callable[[Any], None] | None = None
     # Turns what an owner typed into the stored form (a channel mention into its id).
     normalize: Callable[[str], str] | None = None
+    # English msgid: what a change does beyond the value, told in /config set's reply
+    # (the reminders of events already posted move with it).
+    changed: str | None = None
 
     def __post_init__(self) -> None:
         if self.type in ("integer", "duration") and (self.minimum is None or self.maximum is None):

@@ -304,7 +304,9 @@ async def test_changing_the_reminders_setting_moves_the_reminders_of_upcoming_ev
     await console.run("/as dana\n/click 1\n/as owner\n/config set events.reminders off")
     assert await remind_keys(console) == []
     await console.run("/config set events.reminders 2h")
-    assert "events.reminders is now 2h." in console.seen_by("@owner")[-1]
+    told = console.seen_by("@owner")[-1]
+    assert "events.reminders is now 2h." in told
+    assert "Events already posted follow it too" in told  # the owner knows they moved
     # Both upcoming dates follow the setting, the second (not yet posted) too.
     keys = await remind_keys(console)
     assert len(keys) == 2 and all(k.endswith(":7200") for k in keys), keys

@@ -285,9 +285,10 @@ async def config_set(ctx: Context, args: dict[str, Any]) -> None:
         await _set_channel(ctx, community, key, value)
         return
     await ctx.set_setting(key, value)
-    ctx.reply(
-        ctx._(N_("{key} is now {value}."), key=key, value=_show(ctx, key, value)), private=True
-    )
+    reply = ctx._(N_("{key} is now {value}."), key=key, value=_show(ctx, key, value))
+    if spec.changed:
+        reply += "\n" + ctx.gettext(spec.changed)
+    ctx.reply(reply, private=True)
 
 
 async def _set_channel(ctx: Context, community: CommunityInfo, key: str, reference: str) -> None:
