@@ -128,6 +128,9 @@ class Setting:
     check: Callable[[Any], None] | None = None
     # Turns what an owner typed into the stored form (a channel mention into its id).
     normalize: Callable[[str], str] | None = None
+    # English msgid: what the setting takes, as an owner types it, where its type alone
+    # does not say (a string with its own `check`: "24h,1h").
+    accepts: str | None = None
     # English msgid: what a change does beyond the value, told in /config set's reply
     # (the reminders of events already posted move with it).
     changed: str | None = None

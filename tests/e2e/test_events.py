@@ -278,7 +278,9 @@ async def test_merging_two_members_keeps_one_seat_and_the_better_answer(
 
 async def test_reminder_setting_is_checked_and_used(console: ConsoleCommunity) -> None:
     await console.run("/config set events.reminders 10s")
-    assert "10s is not valid for events.reminders" in console.seen_by("@owner")[-1]
+    refused = console.seen_by("@owner")[-1]
+    assert "10s is not valid for events.reminders" in refused
+    assert "accepts up to 3 times before the start, 5m to 14d each" in refused  # not "text"
     await console.run("/config set events.reminders 2h")
     await post_event(console)
     await console.run("/as dana\n/click 1")

@@ -79,6 +79,8 @@ def _accepts(ctx: Context, spec: Setting) -> str:
     """What a setting takes, as the owner types it."""
     if is_channel_setting(spec):
         return ctx.gettext(N_("a channel: its #name, a mention or its id"))
+    if spec.accepts:
+        return ctx.gettext(spec.accepts)
     if spec.type == "choice":
         return " | ".join(spec.choices)
     if spec.type == "boolean":

@@ -47,6 +47,7 @@ REMINDERS = router.setting(
         "24h,1h",
         N_("When attendees are reminded before an event: up to 3 times, like 24h,1h (off: none)"),
         check=lambda v: None if v == "off" else _check(v),
+        accepts=N_("up to 3 times before the start, 5m to 14d each, such as 24h,1h; or off"),
         changed=N_(
             "Events already posted follow it too: their reminders move, one already "
             "sent is not sent again, and one whose time has passed is not sent late."
