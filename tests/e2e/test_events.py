@@ -72,7 +72,7 @@ async def test_unreadable_past_and_absurd_input_stores_nothing(console: ConsoleC
         ("/event create Lunch | Thursday", "no time of day"),
         ("/event create Lunch | Friday 5.3 12:00", "does not fall on that date"),
         ("/event create Lunch | Thursday 12:00 | 30d", "duration"),
-        ("/event create Lunch | Thursday 12:00 | 1h | here | -4", "whole number"),
+        ("/event create Lunch | Thursday 12:00 | 1h | here | -4", "whole number from 1 to 100,000"),
         ("/event create Lunch | Thursday 12:00 | 1h | | | | daily 4", "repeat"),
         ("/event create Lunch | Thursday 12:00 | 1h | | | | weekly", "count or an end date"),
     ]:

@@ -24,7 +24,7 @@ from bot.features.events.when import (
     read_start,
     to_rrule,
 )
-from bot.i18n import N_, day
+from bot.i18n import N_, day, number
 from bot.markup import Text, lines
 from bot.schedule import ScheduleEntry
 from storage.events import EventSeries, EventsRepo
@@ -60,7 +60,7 @@ REASONS = {
     "duration": N_(
         "The duration “{text}” is not one I can use: from 5 minutes to 7 days, like 90m or 2h."
     ),
-    "capacity": N_("The capacity “{text}” must be a whole number from 1 to 100000."),
+    "capacity": N_("The capacity “{text}” must be a whole number from 1 to {most}."),
     "title": N_("An event needs a title."),
 }
 
@@ -163,7 +163,14 @@ async def create(ctx: Context, args: dict[str, Any]) -> None:
         values = read_details(split_details(args), community.timezone, ctx.now)
     except Refused as exc:
         ctx.reply(
-            lines([ctx._(REASONS[exc.reason], text=exc.text), ctx._(N_("Nothing was stored."))]),
+            lines(
+                [
+                    ctx._(
+                        REASONS[exc.reason], text=exc.text, most=number(ctx.locale, MAX_CAPACITY)
+                    ),
+                    ctx._(N_("Nothing was stored.")),
+                ]
+            ),
             private=True,
         )
         return

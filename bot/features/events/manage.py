@@ -24,10 +24,11 @@ from bot.features.events.common import (
     title_of,
     when_text,
 )
+from bot.features.events.create import MAX_CAPACITY
 from bot.features.events.mirror import mirror
 from bot.features.events.reminders import schedule_reminders, unschedule_reminders
 from bot.features.events.when import Unreadable, read_start
-from bot.i18n import N_
+from bot.i18n import N_, number
 from bot.markup import Text, lines
 from bot.schedule import ScheduleEntry
 from storage.events import EventOccurrence, EventSeries, EventsRepo
@@ -106,9 +107,13 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
         # On the local wall clock, so a series keeps its local time across DST.
         tz = ctx.community.tz
         shift = new_start.replace(tzinfo=None) - first.starts_at.astimezone(tz).replace(tzinfo=None)
-    elif field == "capacity" and not (value.isdigit() and 1 <= int(value) <= 100_000):
+    elif field == "capacity" and not (value.isdigit() and 1 <= int(value) <= MAX_CAPACITY):
         ctx.reply(
-            ctx._(N_("The capacity “{text}” must be a whole number from 1 to 100000."), text=value),
+            ctx._(
+                N_("The capacity “{text}” must be a whole number from 1 to {most}."),
+                text=value,
+                most=number(ctx.locale, MAX_CAPACITY),
+            ),
             private=True,
         )
         return
