@@ -43,6 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import discord
 from seeding import seed_community
 from watchlist import seed_moderation
+from within_run import Side, parse_us, side
+from within_run import ratio as within_run
 
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
@@ -302,15 +304,22 @@ def payload_pool(size: int, passes: int = 1, seed_value: int = 1) -> list[str]:
     return out
 
 
-async def feed(client: discord.Client, pool: list[str], events: int, warmup: int) -> float:
-    """Parse payloads in batches and await their on_message handlers; time `events`."""
+async def feed(
+    client: discord.Client, pool: list[str], events: int, warmup: int
+) -> tuple[float, float]:
+    """Parse payloads in batches and await their on_message handlers; time `events`:
+    seconds in all, and of them in `json.loads` and discord.py's parser."""
     parse = client._connection.parsers["MESSAGE_CREATE"]
     size = len(pool)
+    parsing = 0.0
 
     async def run(start: int, stop: int) -> None:
+        nonlocal parsing
         for base in range(start, stop, BATCH):
+            began = time.perf_counter()
             for n in range(base, min(base + BATCH, stop)):
                 parse(json.loads(pool[n % size]))
+            parsing += time.perf_counter() - began
             pending = [
                 t
                 for t in asyncio.all_tasks()
@@ -325,23 +334,25 @@ async def feed(client: discord.Client, pool: list[str], events: int, warmup: int
     gc.collect()
     gc.freeze()
     try:
+        parsing = 0.0
         started = time.perf_counter()
         await run(warmup, warmup + events)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, parsing
     finally:
         gc.unfreeze()
 
 
-async def ours(url: str, pool: list[str], events: int, warmup: int) -> float:
+async def ours(url: str, pool: list[str], events: int, warmup: int) -> Side:
     config = load_config(None, env={"KEHILA_DATABASE_URL": url, "KEHILA_DISCORD_TOKEN": TOKEN})
     adapter = DiscordAdapter(config, gateway=False)  # REST only: no websocket
     app = App(config, clock=FakeClock(NOW), adapters=[adapter])
     await app.start(migrate=False)
     adapter.client._connection.parsers["GUILD_CREATE"](guild_create())
-    elapsed = await feed(adapter.client, pool, events, warmup)
+    elapsed, parsing = await feed(adapter.client, pool, events, warmup)
     started = time.perf_counter()
     await app.stop()  # the final flush: every event is on disk
-    return events / (elapsed + time.perf_counter() - started)
+    elapsed += time.perf_counter() - started
+    return side(events, elapsed, parsing)
 
 
 async def adapter_alone(pool: list[str], events: int, warmup: int) -> float:
@@ -354,7 +365,7 @@ async def adapter_alone(pool: list[str], events: int, warmup: int) -> float:
 
     await adapter.start(nothing)
     adapter.client._connection.parsers["GUILD_CREATE"](guild_create())
-    elapsed = await feed(adapter.client, pool, events, warmup)
+    elapsed, _ = await feed(adapter.client, pool, events, warmup)
     await adapter.stop()
     return events / elapsed
 
@@ -364,7 +375,7 @@ class BareClient(discord.AutoShardedClient):
         return None
 
 
-async def bare(pool: list[str], events: int, warmup: int) -> float:
+async def bare(pool: list[str], events: int, warmup: int) -> Side:
     intents = discord.Intents.default()
     intents.members = intents.message_content = True
     client = BareClient(
@@ -375,9 +386,9 @@ async def bare(pool: list[str], events: int, warmup: int) -> float:
     )
     await client.login(TOKEN)
     client._connection.parsers["GUILD_CREATE"](guild_create())
-    elapsed = await feed(client, pool, events, warmup)
+    elapsed, parsing = await feed(client, pool, events, warmup)
     await client.close()
-    return events / elapsed
+    return side(events, elapsed, parsing)
 
 
 async def main() -> None:
@@ -389,10 +400,10 @@ async def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     discord.http.HTTPClient.request = offline_request  # type: ignore[method-assign]
     pool = payload_pool(5_000, passes=-(-(args.warmup + args.events) // 5_000))
-    our_rates: list[float] = []
-    bare_rates: list[float] = []
+    our_sides: list[Side] = []
+    bare_sides: list[Side] = []
     alone_rates: list[float] = []
-    moderated_rates: list[float] = []
+    moderated_sides: list[Side] = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             url = f"sqlite+aiosqlite:///{tmp}/round{r}.db"
@@ -401,14 +412,17 @@ async def main() -> None:
             await seed(moderated)
             await seed_moderation(moderated, 1, NOW)
             # Interleave, so machine noise hits both sides alike.
-            bare_rates.append(await bare(pool, args.events, args.warmup))
-            our_rates.append(await ours(url, pool, args.events, args.warmup))
+            bare_sides.append(await bare(pool, args.events, args.warmup))
+            our_sides.append(await ours(url, pool, args.events, args.warmup))
             alone_rates.append(await adapter_alone(pool, args.events, args.warmup))
-            moderated_rates.append(await ours(moderated, pool, args.events, args.warmup))
-    rate, bare_rate = statistics.median(our_rates), statistics.median(bare_rates)
+            moderated_sides.append(await ours(moderated, pool, args.events, args.warmup))
+    rate = statistics.median(s.rate for s in our_sides)
+    bare_rate = statistics.median(s.rate for s in bare_sides)
     ratio = rate / bare_rate
-    moderated_rate = statistics.median(moderated_rates)
+    moderated_rate = statistics.median(s.rate for s in moderated_sides)
     ratio_moderated = moderated_rate / bare_rate
+    steady = within_run(bare_sides, our_sides)
+    steady_moderated = within_run(bare_sides, moderated_sides)
     alone = statistics.median(alone_rates)
     print(
         f"adapter alone (no-op core):          {alone:10,.0f} events/s  "
@@ -422,6 +436,12 @@ async def main() -> None:
         f"{args.events:,} events each)"
     )
     print(f"ratio_moderated:                     {ratio_moderated:10.2f}")
+    parse_bare, parse_ours = parse_us(bare_sides), parse_us(our_sides)
+    print(
+        f"within each run (time past discord.py's parser per second of it; the parser "
+        f"{parse_bare:.1f} µs a message alone, {parse_ours:.1f} in ours): "
+        f"ratio {steady:.2f}, moderated {steady_moderated:.2f}"
+    )
     print(
         json.dumps(
             {
@@ -431,6 +451,10 @@ async def main() -> None:
                 "ratio": round(ratio, 2),
                 "moderated_events_per_s": round(moderated_rate),
                 "ratio_moderated": round(ratio_moderated, 2),
+                "ratio_within_run": round(steady, 2),
+                "ratio_moderated_within_run": round(steady_moderated, 2),
+                "parse_us_bare": round(parse_bare, 1),
+                "parse_us_ours": round(parse_ours, 1),
             }
         )
     )

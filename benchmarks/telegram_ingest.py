@@ -44,6 +44,8 @@ from telegram._utils.types import ODVInput
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, RequestData
 from watchlist import seed_moderation
+from within_run import Side, parse_us, side
+from within_run import ratio as within_run
 
 from adapters.telegram.adapter import TelegramAdapter
 from bot.app import App
@@ -159,8 +161,9 @@ async def feed(
     pool: list[dict[str, Any]],
     events: int,
     warmup: int,
-) -> tuple[float, float]:
-    """Seconds for the first `warmup` updates (cold) and for the next `events` (steady).
+) -> tuple[float, float, float]:
+    """Seconds for the first `warmup` updates (cold) and for the next `events` (steady),
+    and of the steady ones the seconds in PTB's `Update.de_json` (the parser).
 
     The cold span is reported, not hidden: right after start the process still pays
     for settling its heap (the member index just loaded is young, so the first
@@ -172,26 +175,31 @@ async def feed(
     for n in range(warmup):
         await app.process_update(Update.de_json(pool[n % size], bot))
     warm = time.perf_counter()
+    parsing = 0.0
     for n in range(warmup, warmup + events):
-        await app.process_update(Update.de_json(pool[n % size], bot))
-    return warm - started, time.perf_counter() - warm
+        began = time.perf_counter()
+        update = Update.de_json(pool[n % size], bot)
+        parsing += time.perf_counter() - began
+        await app.process_update(update)
+    return warm - started, time.perf_counter() - warm, parsing
 
 
 async def ours(
     url: str, pool: list[dict[str, Any]], events: int, warmup: int
-) -> tuple[float, float]:
+) -> tuple[float, Side]:
     config = load_config(None, env={"KEHILA_DATABASE_URL": url, "KEHILA_TELEGRAM_TOKEN": TOKEN})
     stub = OfflineBotAPI()
     adapter = TelegramAdapter(config, request=stub, get_updates_request=stub)
     app = App(config, clock=FakeClock(NOW), adapters=[adapter])
     await app.start(migrate=False)
-    cold, elapsed = await feed(adapter.application, pool, events, warmup)
+    cold, elapsed, parsing = await feed(adapter.application, pool, events, warmup)
     started = time.perf_counter()
     await app.stop()  # the final flush: every event is on disk
-    return warmup / cold, events / (elapsed + time.perf_counter() - started)
+    elapsed += time.perf_counter() - started
+    return warmup / cold, side(events, elapsed, parsing)
 
 
-async def bare(pool: list[dict[str, Any]], events: int, warmup: int) -> tuple[float, float]:
+async def bare(pool: list[dict[str, Any]], events: int, warmup: int) -> tuple[float, Side]:
     stub = OfflineBotAPI()
     app = (
         Application.builder()
@@ -207,9 +215,9 @@ async def bare(pool: list[dict[str, Any]], events: int, warmup: int) -> tuple[fl
 
     app.add_handler(TypeHandler(Update, nothing))
     await app.initialize()
-    cold, elapsed = await feed(app, pool, events, warmup)
+    cold, elapsed, parsing = await feed(app, pool, events, warmup)
     await app.shutdown()
-    return warmup / cold, events / elapsed
+    return warmup / cold, side(events, elapsed, parsing)
 
 
 async def main() -> None:
@@ -220,11 +228,11 @@ async def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     pool = update_pool(5_000, passes=-(-(args.warmup + args.events) // 5_000))
-    our_rates: list[float] = []
-    bare_rates: list[float] = []
+    our_sides: list[Side] = []
+    bare_sides: list[Side] = []
     our_cold: list[float] = []
     bare_cold: list[float] = []
-    moderated_rates: list[float] = []
+    moderated_sides: list[Side] = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             url = f"sqlite+aiosqlite:///{tmp}/round{r}.db"
@@ -233,17 +241,21 @@ async def main() -> None:
             await seed(moderated)
             await seed_moderation(moderated, 1, NOW)
             # Interleave, so machine noise hits both sides alike.
-            cold, rate = await bare(pool, args.events, args.warmup)
+            cold, timed = await bare(pool, args.events, args.warmup)
             bare_cold.append(cold)
-            bare_rates.append(rate)
-            cold, rate = await ours(url, pool, args.events, args.warmup)
+            bare_sides.append(timed)
+            cold, timed = await ours(url, pool, args.events, args.warmup)
             our_cold.append(cold)
-            our_rates.append(rate)
-            moderated_rates.append((await ours(moderated, pool, args.events, args.warmup))[1])
-    rate, bare_rate = statistics.median(our_rates), statistics.median(bare_rates)
+            our_sides.append(timed)
+            moderated_sides.append((await ours(moderated, pool, args.events, args.warmup))[1])
+    rate = statistics.median(s.rate for s in our_sides)
+    bare_rate = statistics.median(s.rate for s in bare_sides)
     ratio = rate / bare_rate
-    moderated_rate = statistics.median(moderated_rates)
+    moderated_rate = statistics.median(s.rate for s in moderated_sides)
     ratio_moderated = moderated_rate / bare_rate
+    steady = within_run(bare_sides, our_sides)
+    steady_moderated = within_run(bare_sides, moderated_sides)
+    parse_bare, parse_ours = parse_us(bare_sides), parse_us(our_sides)
     cold_ratio = statistics.median(our_cold) / statistics.median(bare_cold)
     print(f"PTB alone (empty handler): {bare_rate:10,.0f} updates/s")
     print(f"adapter + core + rollups:  {rate:10,.0f} updates/s  ({MEMBERS:,} members)")
@@ -260,6 +272,11 @@ async def main() -> None:
         f"PTB alone {statistics.median(bare_cold):,.0f}/s, ratio {cold_ratio:.2f}"
     )
     print(
+        f"within each run (time past PTB's Update.de_json per second of it; de_json "
+        f"{parse_bare:.1f} µs an update alone, {parse_ours:.1f} in ours): "
+        f"ratio {steady:.2f}, moderated {steady_moderated:.2f}"
+    )
+    print(
         json.dumps(
             {
                 "benchmark": "telegram_ingest",
@@ -269,6 +286,10 @@ async def main() -> None:
                 "cold_ratio": round(cold_ratio, 2),
                 "moderated_events_per_s": round(moderated_rate),
                 "ratio_moderated": round(ratio_moderated, 2),
+                "ratio_within_run": round(steady, 2),
+                "ratio_moderated_within_run": round(steady_moderated, 2),
+                "parse_us_bare": round(parse_bare, 1),
+                "parse_us_ours": round(parse_ours, 1),
             }
         )
     )

@@ -1,0 +1,43 @@
+"""A ratio the machine's speed does not move: each side's time past the library's
+parser per second of parsing, measured in the same run, batch after batch.
+
+Some machines here run at two speeds, switching every few seconds; a benchmark side
+takes about as long, so the two sides of a round can run at different speeds and the
+plain ratio of their rates swings (0.63 to 1.06 on one machine, the same code). Both
+parts of one side's run share its speed, so their quotient does not; with the
+library's own parse assumed to cost the same on both sides (the benchmarks print it
+per side to check), the ratio of rates is (1 + past_bare) / (1 + past_ours).
+
+A diagnostic beside the benchmark's ratio, not instead of it: what runs while the
+parser runs counts as parsing, so a garbage collection the parser's allocations
+trigger, walking our larger heap, is left out of our share; where the two parse
+times differ much, read it with care.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import NamedTuple
+
+
+class Side(NamedTuple):
+    """One side's timed run."""
+
+    rate: float  # events a second
+    past_parser: float  # seconds past the library's parser, per second of parsing
+    parse_us: float  # the library's parse, µs an event
+
+
+def side(events: int, elapsed: float, parsing: float) -> Side:
+    return Side(events / elapsed, (elapsed - parsing) / parsing, parsing / events * 1e6)
+
+
+def ratio(bare: list[Side], ours: list[Side]) -> float:
+    """Medians over the rounds of each side's time past the parser."""
+    past_bare = statistics.median(s.past_parser for s in bare)
+    past_ours = statistics.median(s.past_parser for s in ours)
+    return (1 + past_bare) / (1 + past_ours)
+
+
+def parse_us(sides: list[Side]) -> float:
+    return statistics.median(s.parse_us for s in sides)
