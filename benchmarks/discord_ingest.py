@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import discord
 from seeding import seed_community
 from watchlist import seed_moderation
-from within_run import Side, parse_us, side
+from within_run import Side, agree, parse_us, side
 from within_run import ratio as within_run
 
 from adapters.discord.adapter import DiscordAdapter
@@ -441,6 +441,7 @@ async def main() -> None:
         f"within each run (time past discord.py's parser per second of it; the parser "
         f"{parse_bare:.1f} µs a message alone, {parse_ours:.1f} in ours): "
         f"ratio {steady:.2f}, moderated {steady_moderated:.2f}"
+        + ("" if agree(bare_sides, our_sides) else " (the parse times disagree: not reliable)")
     )
     print(
         json.dumps(
@@ -455,6 +456,7 @@ async def main() -> None:
                 "ratio_moderated_within_run": round(steady_moderated, 2),
                 "parse_us_bare": round(parse_bare, 1),
                 "parse_us_ours": round(parse_ours, 1),
+                "parse_agrees": agree(bare_sides, our_sides),
             }
         )
     )

@@ -44,7 +44,7 @@ from telegram._utils.types import ODVInput
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, RequestData
 from watchlist import seed_moderation
-from within_run import Side, parse_us, side
+from within_run import Side, agree, parse_us, side
 from within_run import ratio as within_run
 
 from adapters.telegram.adapter import TelegramAdapter
@@ -275,6 +275,7 @@ async def main() -> None:
         f"within each run (time past PTB's Update.de_json per second of it; de_json "
         f"{parse_bare:.1f} µs an update alone, {parse_ours:.1f} in ours): "
         f"ratio {steady:.2f}, moderated {steady_moderated:.2f}"
+        + ("" if agree(bare_sides, our_sides) else " (the parse times disagree: not reliable)")
     )
     print(
         json.dumps(
@@ -290,6 +291,7 @@ async def main() -> None:
                 "ratio_moderated_within_run": round(steady_moderated, 2),
                 "parse_us_bare": round(parse_bare, 1),
                 "parse_us_ours": round(parse_ours, 1),
+                "parse_agrees": agree(bare_sides, our_sides),
             }
         )
     )
