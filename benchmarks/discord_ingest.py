@@ -43,8 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import discord
 from seeding import seed_community
 from watchlist import seed_moderation
-from within_run import Side, agree, parse_us, side
-from within_run import ratio as within_run
+from within_run import Side, report, side
 
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
@@ -421,8 +420,7 @@ async def main() -> None:
     ratio = rate / bare_rate
     moderated_rate = statistics.median(s.rate for s in moderated_sides)
     ratio_moderated = moderated_rate / bare_rate
-    steady = within_run(bare_sides, our_sides)
-    steady_moderated = within_run(bare_sides, moderated_sides)
+    within, within_fields = report("discord.py's parser", bare_sides, our_sides, moderated_sides)
     alone = statistics.median(alone_rates)
     print(
         f"adapter alone (no-op core):          {alone:10,.0f} events/s  "
@@ -436,13 +434,7 @@ async def main() -> None:
         f"{args.events:,} events each)"
     )
     print(f"ratio_moderated:                     {ratio_moderated:10.2f}")
-    parse_bare, parse_ours = parse_us(bare_sides), parse_us(our_sides)
-    print(
-        f"within each run (time past discord.py's parser per second of it; the parser "
-        f"{parse_bare:.1f} µs a message alone, {parse_ours:.1f} in ours): "
-        f"ratio {steady:.2f}, moderated {steady_moderated:.2f}"
-        + ("" if agree(bare_sides, our_sides) else " (the parse times disagree: not reliable)")
-    )
+    print(within)
     print(
         json.dumps(
             {
@@ -452,11 +444,7 @@ async def main() -> None:
                 "ratio": round(ratio, 2),
                 "moderated_events_per_s": round(moderated_rate),
                 "ratio_moderated": round(ratio_moderated, 2),
-                "ratio_within_run": round(steady, 2),
-                "ratio_moderated_within_run": round(steady_moderated, 2),
-                "parse_us_bare": round(parse_bare, 1),
-                "parse_us_ours": round(parse_ours, 1),
-                "parse_agrees": agree(bare_sides, our_sides),
+                **within_fields,
             }
         )
     )

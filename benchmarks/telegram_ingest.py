@@ -44,8 +44,7 @@ from telegram._utils.types import ODVInput
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, RequestData
 from watchlist import seed_moderation
-from within_run import Side, agree, parse_us, side
-from within_run import ratio as within_run
+from within_run import Side, report, side
 
 from adapters.telegram.adapter import TelegramAdapter
 from bot.app import App
@@ -253,9 +252,7 @@ async def main() -> None:
     ratio = rate / bare_rate
     moderated_rate = statistics.median(s.rate for s in moderated_sides)
     ratio_moderated = moderated_rate / bare_rate
-    steady = within_run(bare_sides, our_sides)
-    steady_moderated = within_run(bare_sides, moderated_sides)
-    parse_bare, parse_ours = parse_us(bare_sides), parse_us(our_sides)
+    within, within_fields = report("PTB's Update.de_json", bare_sides, our_sides, moderated_sides)
     cold_ratio = statistics.median(our_cold) / statistics.median(bare_cold)
     print(f"PTB alone (empty handler): {bare_rate:10,.0f} updates/s")
     print(f"adapter + core + rollups:  {rate:10,.0f} updates/s  ({MEMBERS:,} members)")
@@ -271,12 +268,7 @@ async def main() -> None:
         f"first {args.warmup:,} updates after start: ours {statistics.median(our_cold):,.0f}/s, "
         f"PTB alone {statistics.median(bare_cold):,.0f}/s, ratio {cold_ratio:.2f}"
     )
-    print(
-        f"within each run (time past PTB's Update.de_json per second of it; de_json "
-        f"{parse_bare:.1f} µs an update alone, {parse_ours:.1f} in ours): "
-        f"ratio {steady:.2f}, moderated {steady_moderated:.2f}"
-        + ("" if agree(bare_sides, our_sides) else " (the parse times disagree: not reliable)")
-    )
+    print(within)
     print(
         json.dumps(
             {
@@ -287,11 +279,7 @@ async def main() -> None:
                 "cold_ratio": round(cold_ratio, 2),
                 "moderated_events_per_s": round(moderated_rate),
                 "ratio_moderated": round(ratio_moderated, 2),
-                "ratio_within_run": round(steady, 2),
-                "ratio_moderated_within_run": round(steady_moderated, 2),
-                "parse_us_bare": round(parse_bare, 1),
-                "parse_us_ours": round(parse_ours, 1),
-                "parse_agrees": agree(bare_sides, our_sides),
+                **within_fields,
             }
         )
     )

@@ -20,7 +20,7 @@ raised this figure from 0.73 to 0.82 and cut the real rate by 37%.)
 from __future__ import annotations
 
 import statistics
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Side(NamedTuple):
@@ -52,3 +52,25 @@ PARSE_AGREE = 0.2
 
 def agree(bare: list[Side], ours: list[Side]) -> bool:
     return abs(parse_us(ours) / parse_us(bare) - 1) <= PARSE_AGREE
+
+
+def report(
+    parser: str, bare: list[Side], ours: list[Side], moderated: list[Side]
+) -> tuple[str, dict[str, Any]]:
+    """The line a benchmark prints (`parser`: what the library's parse is called) and
+    the fields of its JSON."""
+    steady, steady_moderated = ratio(bare, ours), ratio(bare, moderated)
+    parse_bare, parse_ours, agrees = parse_us(bare), parse_us(ours), agree(bare, ours)
+    line = (
+        f"within each run (time past {parser} per second of it; {parser} "
+        f"{parse_bare:.1f} µs an event alone, {parse_ours:.1f} in ours): "
+        f"ratio {steady:.2f}, moderated {steady_moderated:.2f}"
+        + ("" if agrees else " (the parse times disagree: not reliable)")
+    )
+    return line, {
+        "ratio_within_run": round(steady, 2),
+        "ratio_moderated_within_run": round(steady_moderated, 2),
+        "parse_us_bare": round(parse_bare, 1),
+        "parse_us_ours": round(parse_ours, 1),
+        "parse_agrees": agrees,
+    }

@@ -6,6 +6,8 @@ Exactly one gets the seat; the other is first on the waitlist."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -78,8 +80,9 @@ async def test_one_process(console: ConsoleCommunity) -> None:
     await check(console, ids)
 
 
-async def test_two_processes(console: ConsoleCommunity) -> None:
-    ids = await make_events(console)
+@asynccontextmanager
+async def second_process(console: ConsoleCommunity) -> AsyncIterator[App]:
+    """Another bot process on the same database: an `App` with its own engine."""
     other = App(
         console.config,
         clock=console.clock,
@@ -88,14 +91,20 @@ async def test_two_processes(console: ConsoleCommunity) -> None:
     )
     await other.start(migrate=False)
     try:
+        yield other
+    finally:
+        await other.stop()
+
+
+async def test_two_processes(console: ConsoleCommunity) -> None:
+    ids = await make_events(console)
+    async with second_process(console) as other:
         for occurrence in ids:
             await asyncio.gather(
                 console.app.dispatch(press(console, "dana", occurrence)),
                 other.dispatch(press(console, "noa", occurrence)),
             )
         await check(console, ids)
-    finally:
-        await other.stop()
 
 
 # --- an event made on the platform, reported twice at once ---
@@ -146,19 +155,10 @@ async def test_an_event_reported_to_two_processes_is_imported_once(
     console: ConsoleCommunity,
 ) -> None:
     await console.run("/say dana hi")
-    other = App(
-        console.config,
-        clock=console.clock,
-        adapters=[ConsoleAdapter(now=console.clock.now)],
-        instance_id="proc-2",
-    )
-    await other.start(migrate=False)
-    try:
+    async with second_process(console) as other:
         for i in range(ROUNDS):
             await asyncio.gather(
                 console.app.dispatch(made_there(console, f"80{i}")),
                 other.dispatch(made_there(console, f"80{i}")),
             )
-    finally:
-        await other.stop()
     assert sorted(await imported(console)) == [(f"80{i}", 1) for i in range(ROUNDS)]

@@ -24,6 +24,13 @@ from storage.unit_of_work import UnitOfWork
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
+# Community 1, as a database before an upgrade holds it (for the data migrations).
+OLD_COMMUNITY = text(
+    "INSERT INTO community (id, name, timezone, locale, created_at) "
+    "VALUES (1, 'Cafe', 'UTC', 'en', '2026-03-02 08:00:00')"
+)
+
+
 def head_revision(url: str) -> str:
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     assert head is not None
@@ -199,12 +206,7 @@ async def test_surge_settings_and_their_job_move_to_moderation(tmp_path: Path) -
     try:
         await upgrade(db, "0004_active_weeks")
         async with db.engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO community (id, name, timezone, locale, created_at) "
-                    "VALUES (1, 'Cafe', 'UTC', 'en', '2026-03-02 08:00:00')"
-                )
-            )
+            await conn.execute(OLD_COMMUNITY)
             await conn.execute(
                 text(
                     "INSERT INTO community_setting (community_id, key, value) VALUES "
@@ -234,12 +236,7 @@ async def test_an_event_imported_twice_keeps_one_link(tmp_path: Path) -> None:
     try:
         await upgrade(db, "0011_referral_windows")
         async with db.engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO community (id, name, timezone, locale, created_at) "
-                    "VALUES (1, 'Cafe', 'UTC', 'en', '2026-03-02 08:00:00')"
-                )
-            )
+            await conn.execute(OLD_COMMUNITY)
             await conn.execute(
                 text(
                     "INSERT INTO event_series (id, community_id, uid, state, title, description,"

@@ -65,6 +65,16 @@ REASONS = {
 }
 
 
+def is_capacity(raw: str) -> bool:
+    return raw.isdigit() and 1 <= int(raw) <= MAX_CAPACITY
+
+
+def refusal(ctx: Context, reason: str, text: str) -> Text:
+    """Why a detail was refused, as the owner reads it (the capacity's limit written
+    as the community's language writes numbers)."""
+    return ctx._(REASONS[reason], text=text, most=number(ctx.locale, MAX_CAPACITY))
+
+
 class Refused(ValueError):
     def __init__(self, reason: str, text: str = "") -> None:
         super().__init__(reason)
@@ -105,7 +115,7 @@ def read_details(fields: dict[str, str], timezone: str, now: datetime) -> dict[s
     capacity: int | None = None
     if fields.get("capacity"):
         raw = fields["capacity"]
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_CAPACITY:
+        if not is_capacity(raw):
             raise Refused("capacity", raw)
         capacity = int(raw)
     rule: str | None = None
@@ -163,14 +173,7 @@ async def create(ctx: Context, args: dict[str, Any]) -> None:
         values = read_details(split_details(args), community.timezone, ctx.now)
     except Refused as exc:
         ctx.reply(
-            lines(
-                [
-                    ctx._(
-                        REASONS[exc.reason], text=exc.text, most=number(ctx.locale, MAX_CAPACITY)
-                    ),
-                    ctx._(N_("Nothing was stored.")),
-                ]
-            ),
+            lines([refusal(ctx, exc.reason, exc.text), ctx._(N_("Nothing was stored."))]),
             private=True,
         )
         return

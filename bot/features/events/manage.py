@@ -24,11 +24,11 @@ from bot.features.events.common import (
     title_of,
     when_text,
 )
-from bot.features.events.create import MAX_CAPACITY
+from bot.features.events.create import is_capacity, refusal
 from bot.features.events.mirror import mirror
 from bot.features.events.reminders import schedule_reminders, unschedule_reminders
 from bot.features.events.when import Unreadable, read_start
-from bot.i18n import N_, number
+from bot.i18n import N_
 from bot.markup import Text, lines
 from bot.schedule import ScheduleEntry
 from storage.events import EventOccurrence, EventSeries, EventsRepo
@@ -107,15 +107,8 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
         # On the local wall clock, so a series keeps its local time across DST.
         tz = ctx.community.tz
         shift = new_start.replace(tzinfo=None) - first.starts_at.astimezone(tz).replace(tzinfo=None)
-    elif field == "capacity" and not (value.isdigit() and 1 <= int(value) <= MAX_CAPACITY):
-        ctx.reply(
-            ctx._(
-                N_("The capacity “{text}” must be a whole number from 1 to {most}."),
-                text=value,
-                most=number(ctx.locale, MAX_CAPACITY),
-            ),
-            private=True,
-        )
+    elif field == "capacity" and not is_capacity(value):
+        ctx.reply(refusal(ctx, "capacity", value), private=True)
         return
     elif field == "title" and not visible(value):
         ctx.reply(ctx._(N_("An event needs a title.")), private=True)
