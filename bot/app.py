@@ -140,7 +140,7 @@ class App:
         for name, adapter in list(services.adapters.items()):
             try:
                 # Straight to the dispatcher: one frame less on every message.
-                await adapter.start(self.dispatcher.dispatch)
+                await adapter.start(self.dispatcher.submit)
                 await adapter.publish_commands(commands)
             except Exception as exc:
                 # One platform down (network, a revoked token) does not stop the others.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from bot import channels, choices, failure_rules
@@ -51,6 +51,9 @@ log = logging.getLogger("kehila.dispatcher")
 
 # Events that concern a space itself: handled even before the space has a community.
 SPACE_EVENTS = (SpaceAdded, SpaceRemoved, SpaceMigrated)
+# Events `submit` always hands to the whole path: the clock, internal events, and
+# what a person asks of the bot (a command or a button always has a handler).
+SLOW_EVENTS = (JobFired, InternalEvent, CommandInvoked, ButtonPressed)
 # Events from bot accounts that still matter (a bot joining is a member record).
 BOT_EVENTS = (MemberJoined, MemberLeft)
 # The dispatcher's own button: "this private chat is about that community".
@@ -99,6 +102,8 @@ class Dispatcher:
         # members' events meanwhile.
         self._jobs_gate = asyncio.Semaphore(JOBS_AT_ONCE)
         self._events = services.metrics.events
+        # Per event type: whether `submit` may take its quick path (see SLOW_EVENTS).
+        self._quick: dict[type[Event], bool] = {}
         for feature in features:
             self._register(feature)
         # Groups several features declare (`/export`) are one command here, as
@@ -143,8 +148,61 @@ class Dispatcher:
     # --- entry point ---
 
     async def dispatch(self, event: Event) -> None:
+        rest = self.submit(event)
+        if rest is not None:
+            await rest
+
+    def submit(self, event: Event) -> Coroutine[Any, Any, None] | None:
+        """Hand over an event: what needs no waiting is done at once, and what remains
+        is returned to be awaited (None when nothing does).
+
+        The hot path: a chat message whose community and member are in the index
+        runs its observers here, and most messages stop here, no handler wanting
+        them (each handler's filter says). An adapter called from its library's
+        parser (discord.py) then needs no task per message."""
         kind = type(event)
         self._events[kind] += 1
+        quick = self._quick.get(kind)
+        if quick is None:
+            quick = self._quick[kind] = not issubclass(kind, SLOW_EVENTS)
+        if not quick:
+            return self._whole(event)
+        actor = event.actor
+        if actor is None or actor.is_bot:
+            return self._whole(event)
+        services = self.services
+        try:
+            community = self._community(event)
+            if community is None:
+                return self._whole(event)
+            member = services.directory.member(community.id, event.platform, actor.user_id)
+            if member is None:  # not in the index: the whole path resolves it
+                return self._whole(event)
+            if member.user_id != actor.user_id or member.platform != event.platform:
+                member.used(event.platform, actor.user_id)
+            # `_observe` and `_wanted`, inline: on every message, a call each costs.
+            for feature_name, observer in self.observers.get(kind, ()):
+                try:
+                    observer(services, community, member, event)
+                except Exception:
+                    log.exception("%s failed on %s", feature_name, describe(event))
+            routes: list[tuple[str, EventHandler]] | None = None
+            for feature_name, handler, only_if in self.routes.get(kind, ()):
+                if only_if is None or only_if(services, member):
+                    routes = [*(routes or ()), (feature_name, handler)]
+            late: list[tuple[str, EventHandler]] | None = None
+            for feature_name, handler, only_if in self.late_routes.get(kind, ()):
+                if only_if is None or only_if(services, member):
+                    late = [*(late or ()), (feature_name, handler)]
+        except Exception:
+            log.exception("could not dispatch %s", describe(event))
+            return None
+        if routes is None and late is None:
+            return None
+        return self._handle(event, community, member, routes or [], late or [])
+
+    async def _whole(self, event: Event) -> None:
+        """Everything an event's dispatch does, waiting where it must."""
         self.in_flight += 1
         try:
             if isinstance(event, JobFired):
@@ -180,35 +238,89 @@ class Dispatcher:
                 await self._button(event, community, member)
             if community is None and not isinstance(event, SPACE_EVENTS):
                 return
-            services = self.services
             if member is not None and community is not None:
-                for feature_name, observer in self.observers.get(kind, ()):
-                    try:
-                        observer(services, community, member, event)
-                    except Exception:
-                        log.exception("%s failed on %s", feature_name, describe(event))
-            for feature_name, handler, only_if in self.routes.get(kind, ()):
-                if only_if is not None and (member is None or not only_if(services, member)):
-                    continue
-                await self.run(feature_name, handler, self.context(event, community, member), event)
-            late_routes = self.late_routes.get(kind)
-            if late_routes:
-                late = [
-                    (feature_name, handler)
-                    for feature_name, handler, only_if in late_routes
-                    if only_if is None or (member is not None and only_if(services, member))
+                self._observe(event, community, member)
+                routes, late = self._wanted(type(event), member)
+            else:  # a space event before the space has a community: unfiltered ones
+                routes = [
+                    (n, h) for n, h, only_if in self.routes.get(type(event), ()) if only_if is None
                 ]
-                await self.run_late(late, event, community, member)
+                late = [
+                    (n, h)
+                    for n, h, only_if in self.late_routes.get(type(event), ())
+                    if only_if is None
+                ]
+            await self._routes(event, community, member, routes, late)
         except Exception as exc:
-            log.exception("could not dispatch %s", describe(event))
-            if is_unavailable(exc):  # even the member could not be resolved
-                self.services.outage.gave_up(type(event).__name__)
-                if isinstance(event, CommandInvoked | ButtonPressed):
-                    await self._sorry(self.context(event, None, None))
+            self._failed(event, exc)
+            if is_unavailable(exc) and isinstance(event, CommandInvoked | ButtonPressed):
+                await self._sorry(self.context(event, None, None))
         finally:
-            self.in_flight -= 1
-            if not self.in_flight and self._idle is not None:
-                self._idle.set()
+            self._finished()
+
+    def _observe(self, event: Event, community: CommunityInfo, member: MemberRef) -> None:
+        services = self.services
+        for feature_name, observer in self.observers.get(type(event), ()):
+            try:
+                observer(services, community, member, event)
+            except Exception:
+                log.exception("%s failed on %s", feature_name, describe(event))
+
+    def _wanted(
+        self, kind: type[Event], member: MemberRef
+    ) -> tuple[list[tuple[str, EventHandler]], list[tuple[str, EventHandler]]]:
+        """The handlers of an event that want it: those without a filter, and those
+        whose filter says so for this member."""
+        services = self.services
+        return [
+            (feature_name, handler)
+            for feature_name, handler, only_if in self.routes.get(kind, ())
+            if only_if is None or only_if(services, member)
+        ], [
+            (feature_name, handler)
+            for feature_name, handler, only_if in self.late_routes.get(kind, ())
+            if only_if is None or only_if(services, member)
+        ]
+
+    async def _handle(
+        self,
+        event: Event,
+        community: CommunityInfo,
+        member: MemberRef,
+        routes: list[tuple[str, EventHandler]],
+        late: list[tuple[str, EventHandler]],
+    ) -> None:
+        """What remains of a submitted event: the handlers that want it."""
+        self.in_flight += 1
+        try:
+            await self._routes(event, community, member, routes, late)
+        except Exception as exc:
+            self._failed(event, exc)
+        finally:
+            self._finished()
+
+    async def _routes(
+        self,
+        event: Event,
+        community: CommunityInfo | None,
+        member: MemberRef | None,
+        routes: list[tuple[str, EventHandler]],
+        late: list[tuple[str, EventHandler]],
+    ) -> None:
+        for feature_name, handler in routes:
+            await self.run(feature_name, handler, self.context(event, community, member), event)
+        if late:
+            await self.run_late(late, event, community, member)
+
+    def _failed(self, event: Event, exc: Exception) -> None:
+        log.exception("could not dispatch %s", describe(event))
+        if is_unavailable(exc):  # even the member could not be resolved
+            self.services.outage.gave_up(type(event).__name__)
+
+    def _finished(self) -> None:
+        self.in_flight -= 1
+        if not self.in_flight and self._idle is not None:
+            self._idle.set()
 
     async def idle(self, timeout: float) -> bool:
         """Wait until no event is being dispatched (at most `timeout` seconds); True

@@ -10,7 +10,18 @@ from bot.actions import Action, ActionResult, UnsupportedAction
 from bot.commands import CommandSpec
 from bot.events import Event, Platform
 
-EventSink = Callable[[Event], Awaitable[None]]
+# What an adapter hands each event to: the dispatcher's `submit`. It does at once
+# what needs no waiting and returns what remains to be awaited, or None (most chat
+# messages): an adapter called from its library's parser can then skip a task per
+# message. An `async def` is a sink too (what it returns is all there is to await).
+EventSink = Callable[[Event], Awaitable[None] | None]
+
+
+async def deliver(sink: EventSink, event: Event) -> None:
+    """Hand `event` to `sink` and await what remains of it."""
+    rest = sink(event)
+    if rest is not None:
+        await rest
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from bot.commands import CommandSpec
 from bot.events import Event, Platform
 from bot.invites import invite_code
 from bot.markup import Text
-from bot.ports import ActionTable, Capabilities, Channel, EventSink
+from bot.ports import ActionTable, Capabilities, Channel, EventSink, deliver
 
 SPACE_ID = "console"
 
@@ -350,7 +350,7 @@ class ConsoleAdapter:
     async def emit(self, event: Event) -> None:
         if self.sink is None:
             raise RuntimeError("the console adapter is not started")
-        await self.sink(event)
+        await deliver(self.sink, event)
 
     # --- output ---
 

@@ -3,8 +3,10 @@
 `KehilaClient` is an `AutoShardedClient` that knows nothing of the core: each
 gateway event it cares about is handed to the adapter's inbound half
 (`inbound.py`), which translates it.
-Three gateway events are tapped at the parser instead of through discord.py's
-cache-dependent events, so they work with no member cache at all:
+Chat messages are taken from `dispatch` as discord.py parses them (no task per
+message unless a handler must wait). Three gateway events are tapped at the parser
+instead of through discord.py's cache-dependent events, so they work with no member
+cache at all:
 `GUILD_MEMBER_UPDATE` (membership screening), the scheduled-event user add/remove
 (RSVPs on Discord's side) and scheduled events created or changed there.
 `GUILD_CREATE` is read before discord.py parses it: its list of the guild's
@@ -99,10 +101,7 @@ class KehilaClient(discord.AutoShardedClient):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.kehila = adapter
-        self.inbound = inbound = adapter.inbound
-        # The hot path: discord.py schedules the adapter's handler directly, one
-        # coroutine frame less per message.
-        self.on_message = inbound.on_message
+        self.inbound = adapter.inbound
         parsers = self._connection.parsers
         for name in TAPPED:
             parsers[name] = self._tap(name, parsers[name])
@@ -127,6 +126,16 @@ class KehilaClient(discord.AutoShardedClient):
             original(data)
 
         return parse
+
+    def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        """The hot path: a message is handed to the adapter where discord.py parsed
+        it, not through a task per message (as `on_message` would be); only what a
+        handler must wait for becomes a task (`Inbound.on_message`)."""
+        if event == "message":
+            self.inbound.on_message(args[0])
+            if "message" not in self._listeners:  # nobody waits for one (`wait_for`)
+                return
+        super().dispatch(event, *args, **kwargs)
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(CoreButton)

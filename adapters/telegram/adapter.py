@@ -44,7 +44,7 @@ from bot.commands import CommandSpec, Permission
 from bot.config import Config, ConfigError
 from bot.events import Platform
 from bot.i18n import LOCALES, N_, gettext, translate
-from bot.ports import Capabilities, Channel, EventSink, Pace, Window
+from bot.ports import Capabilities, Channel, EventSink, Pace, Window, deliver
 
 log = logging.getLogger(__name__)
 
@@ -363,7 +363,7 @@ class TelegramAdapter:
             await self._answer_anonymous(anon)
             return
         for event in events:
-            await sink(event)
+            await deliver(sink, event)
         query = update.callback_query
         if query is not None and self.outbound.answered.pop(query.id) is None:
             # The core did not answer: stop the client's spinner anyway.

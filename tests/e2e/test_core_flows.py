@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Awaitable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from bot.actions import Reply, Send, SendDirect
 from bot.commands import CommandSpec
 from bot.config import Config
 from bot.context import Context
-from bot.events import MessagePosted
+from bot.events import Event, MessagePosted
 from bot.feature import Feature
 from bot.features import all_features
 from bot.i18n import gettext
@@ -295,6 +296,36 @@ async def test_observers_and_filtered_handlers_on_the_hot_path(
         await console.run("/say dana again\n/as dana\n/stats")
         assert console.seen_by("#general").count("heard you") == 2
         assert "Messages: 2 / 2" in private_to(console, "dana")[-1]
+    finally:
+        await console.stop()
+
+
+async def test_a_message_no_handler_wants_is_done_when_submitted(config: Config) -> None:
+    # What `submit` leaves to await is what a platform's adapter must run as a task;
+    # a message only observers see leaves nothing (discord.py's parser hands it over).
+    listening = {"noa"}
+    console = ConsoleCommunity(
+        config, start=START, features=[_hot_path_feature(listening), *all_features()]
+    )
+    await console.start(migrate=False)
+    submit = console.adapter.sink
+    assert submit is not None
+    left: list[str] = []
+
+    def recording(event: Event) -> Awaitable[None] | None:
+        rest = submit(event)
+        if isinstance(event, MessagePosted):
+            left.append(f"{event.actor.user_id if event.actor else ''}: {rest is not None}")
+        return rest
+
+    try:
+        await console.run("/setup Test\n/join dana\n/join noa\n/say dana hello\n/say noa hi")
+        console.adapter.sink = recording
+        console.clear()
+        await console.run("/say dana again\n/say noa again\n/as dana\n/stats")
+        assert left == ["dana: False", "noa: True"]  # noa's is echoed: a handler wants it
+        assert console.seen_by("#general").count("heard you") == 1
+        assert "Messages: 2 / 2" in private_to(console, "dana")[-1]  # counted all the same
     finally:
         await console.stop()
 

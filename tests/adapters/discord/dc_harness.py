@@ -129,7 +129,7 @@ class Harness:
                 for t in asyncio.all_tasks()
                 if t is not me
                 and not t.done()
-                and t.get_name().startswith(("discord.py:", "discord-ui-"))
+                and t.get_name().startswith(("discord.py:", "discord-ui-", "kehila:"))
             ]
             if not running:
                 return

@@ -3,6 +3,9 @@ messages, reactions, leaves, RSVPs and the bot joining a server."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import discord
 from dc_fakeapi import FLAGS_NO_MESSAGE_CONTENT, FakeDiscord
 from dc_harness import DANA, GENERAL, GUILD, THREAD, Harness, member_add, payload
 
@@ -206,6 +209,16 @@ async def test_a_message_with_a_reply_in_a_thread(discord_bot: Harness) -> None:
     assert posted.reply_to_text == "Where do we eat on Thursday?"  # the digest: a question
     assert posted.actor is not None and posted.actor.display_name == "Dana L."
     assert posted.actor.is_platform_admin is False
+
+
+async def test_a_message_is_dated_when_discord_says_it_was_sent(discord_bot: Harness) -> None:
+    pinned = payload("message_create", id="500000000000000007", type=6)  # "X pinned a message"
+    discord_bot.gateway("MESSAGE_CREATE", pinned)  # Discord's own notice: not chat
+    discord_bot.gateway("MESSAGE_CREATE", payload("message_create", id="1180000000000000001"))
+    posted = await discord_bot.core.next(MessagePosted)
+    assert posted.message_id == "1180000000000000001"
+    assert posted.at == discord.utils.snowflake_time(1180000000000000001)
+    assert posted.at == datetime(2023, 12, 1, 4, 18, 43, 339000, tzinfo=UTC)
 
 
 async def test_the_owner_counts_as_platform_admin(discord_bot: Harness) -> None:
