@@ -120,6 +120,27 @@ async def test_owner_adds_and_removes_and_members_list_their_events(
     assert "Board games" in mine and "you are going" in mine
 
 
+async def test_every_command_names_members_alike(console: ConsoleCommunity) -> None:
+    await post_event(console)
+    await console.run("/say dana hi\n/say noa hi")
+    await console.run("/as owner\n/event add 1 nobody\n/staff set moderator nobody")
+    assert console.seen_by("@owner")[-2:] == ["No member is called nobody."] * 2
+    await console.run("/event add 1 DANA")  # a name in any case
+    assert "dana is going to Board games." in console.seen_by("@owner")[-1]
+    async with console.app.services.db.session() as session:  # two members called Noa
+        await session.execute(
+            text("UPDATE member SET display_name = 'Noa' WHERE display_name = 'dana'")
+        )
+        await session.execute(
+            text("UPDATE member SET display_name = 'Noa' WHERE display_name = 'noa'")
+        )
+        await session.commit()
+    await console.run("/event remove 1 noa\n/staff set moderator noa\n/referrals show noa")
+    several = "Several members are called noa; ask them to change their display name first."
+    assert console.seen_by("@owner")[-3:] == [several] * 3
+    assert "1 going" in card(console)  # nothing was changed: dana is still on the list
+
+
 async def test_reminders_fan_out_through_the_outbox_and_survive_a_restart(
     console: ConsoleCommunity,
 ) -> None:

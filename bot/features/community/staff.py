@@ -9,6 +9,7 @@ from bot.context import Context
 from bot.feature import Router
 from bot.i18n import N_
 from bot.markup import Items, Text, lines
+from bot.naming import named_member
 
 router = Router()
 
@@ -52,19 +53,10 @@ ROLE_NAMES = {"owner": N_("owner"), "moderator": N_("moderator"), "member": N_("
 @router.handles("staff set")
 async def staff_set(ctx: Context, args: dict[str, Any]) -> None:
     assert ctx.community is not None
-    name = str(args["member"]).lstrip("@").strip()
-    matches = await ctx.uow.members.by_name(ctx.community.id, name)
-    if len(matches) != 1:
-        msg = (
-            N_("No member is called {name}.")
-            if not matches
-            else N_(
-                "Several members are called {name}; ask them to change their display name first."
-            )
-        )
-        ctx.reply(ctx._(msg, name=name), private=True)
+    member = await named_member(ctx, str(args["member"]))
+    if member is None:
         return
-    member, role = matches[0], str(args["role"])
+    role = str(args["role"])
     if member.role == "owner" and role != "owner":
         owners = await ctx.uow.members.with_role(ctx.community.id, ("owner",))
         if len(owners) == 1:

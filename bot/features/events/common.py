@@ -3,7 +3,6 @@ RSVP change (seats, waitlist, promotion), and finding a member an owner names.""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from bot.actions import Button, Edit, Send
@@ -188,27 +187,6 @@ async def promote(ctx: Context, occ: EventOccurrence, series: EventSeries) -> No
                     ]
                 ),
             )
-
-
-_MENTION = re.compile(r"^<@!?(\d+)>$")
-
-
-def find_member(ctx: Context, reference: str) -> MemberRef | None:
-    """A member as an owner names them: a mention, @name, a name or a platform id."""
-    if ctx.community is None:
-        return None
-    raw = reference.strip()
-    mention = _MENTION.match(raw)
-    wanted = mention.group(1) if mention else raw.lstrip("@")
-    low = wanted.casefold()
-    candidates = [
-        m for m in ctx.services.directory.by_id.values() if m.community_id == ctx.community.id
-    ]
-    for m in candidates:
-        if any(a.user_id == wanted for a in m.accounts):
-            return m
-    named = [m for m in candidates if m.display_name.casefold() == low]
-    return named[0] if len(named) == 1 else None
 
 
 def reminder_offsets(raw: str) -> list[timedelta]:

@@ -12,7 +12,6 @@ from bot.features.events.common import (
     PREFIX,
     STATUS_OF,
     change,
-    find_member,
     member,
     refresh,
     title_of,
@@ -20,6 +19,7 @@ from bot.features.events.common import (
 )
 from bot.i18n import N_
 from bot.markup import Bold, Items, Text, lines
+from bot.naming import named_member
 from storage.events import GOING, MAYBE, NO, WAITING, EventOccurrence, EventSeries, EventsRepo
 
 router = Router()
@@ -171,12 +171,8 @@ async def remove(ctx: Context, args: dict[str, Any]) -> None:
 
 
 async def _set_by_owner(ctx: Context, args: dict[str, Any], wanted: str | None) -> None:
-    who = find_member(ctx, str(args["member"]))
+    who = await named_member(ctx, str(args["member"]))
     if who is None:
-        ctx.reply(
-            ctx._(N_("I know no member called {name} here."), name=str(args["member"])),
-            private=True,
-        )
         return
     opened = await _owned(ctx, int(args["number"]))
     if opened is None:

@@ -24,7 +24,6 @@ from typing import Any
 from bot.actions import Attachment
 from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
-from bot.directory import MemberRef
 from bot.feature import Router
 from bot.features.engagement.export import safe_cell
 from bot.features.referrals import ambassadors
@@ -33,6 +32,7 @@ from bot.features.referrals.qualifying import ensure_run, maybe_qualify, wait
 from bot.features.referrals.watch import Watch
 from bot.i18n import N_, day
 from bot.markup import Items, Text, lines
+from bot.naming import named_member
 from bot.usage import usage
 from storage.referrals import PENDING, QUALIFIED, Referral
 
@@ -86,23 +86,6 @@ router.command(
 )
 
 
-async def find(ctx: Context, raw: str, *, or_else: Text | None = None) -> MemberRef | None:
-    """One member by display name; tells the owner when none or several match (and,
-    when none does, `or_else`)."""
-    assert ctx.community is not None
-    name = raw.lstrip("@").strip()
-    matches = await ctx.uow.members.by_name(ctx.community.id, name)
-    if not matches:
-        said = ctx._(N_("No member is called {name}."), name=name)
-        ctx.reply(said + "\n" + or_else if or_else is not None else said, private=True)
-        return None
-    if len(matches) > 1:
-        msg = N_("Several members are called {name}; ask them to change their display name first.")
-        ctx.reply(ctx._(msg, name=name), private=True)
-        return None
-    return ctx.services.directory.by_id.get(matches[0].id)
-
-
 def _line(ctx: Context, r: Referral) -> str:
     how = "decided" if r.decided_at is not None else r.confidence
     return ctx.gettext(N_("{name}, joined {day}: {status} ({how})")).format(
@@ -119,7 +102,9 @@ def _line(ctx: Context, r: Referral) -> str:
 @router.handles("referrals show")
 async def show(ctx: Context, args: dict[str, Any]) -> None:
     # `/referrals undecied` (a subcommand mistyped) comes here as a name: the usage too.
-    member = await find(ctx, str(args["member"]), or_else=usage(ctx, REFERRALS, "referrals"))
+    member = await named_member(
+        ctx, str(args["member"]), or_else=usage(ctx, REFERRALS, "referrals")
+    )
     if member is None:
         return
     referrals = repo(ctx)
@@ -216,7 +201,7 @@ async def _undecided_rows(ctx: Context, open_: Sequence[Referral]) -> list[Text 
 async def approve(ctx: Context, args: dict[str, Any]) -> None:
     """A young account's referral counts after all (an owner vouches for it)."""
     assert ctx.community is not None
-    newcomer = await find(ctx, str(args["newcomer"]))
+    newcomer = await named_member(ctx, str(args["newcomer"]))
     if newcomer is None:
         return
     r = await repo(ctx).of_member(ctx.community.id, newcomer.id)
@@ -256,10 +241,10 @@ async def _brought_by(ctx: Context, member_id: int, ancestor_id: int) -> bool:
 @router.handles("referrals credit")
 async def credit(ctx: Context, args: dict[str, Any]) -> None:
     assert ctx.community is not None
-    newcomer = await find(ctx, str(args["newcomer"]))
+    newcomer = await named_member(ctx, str(args["newcomer"]))
     if newcomer is None:
         return
-    inviter = await find(ctx, str(args["inviter"]))
+    inviter = await named_member(ctx, str(args["inviter"]))
     if inviter is None:
         return
     referrals = repo(ctx)
