@@ -243,16 +243,27 @@ def resolve(
         spec, path, rest = sub, f"{path} {sub.name}", rest[1:]
     values: dict[str, Any] = {}
     named = dict(options or {})
+    at = 0  # the next word, when options come as words (text platforms)
     for i, opt in enumerate(spec.options):
         if opt.name in named:
             raw: str | None = named[opt.name]
         elif named:  # options given by name (Discord): one left out is not given
             raw = None
         elif opt.type == "text":
-            raw = " ".join(rest[i:]) if rest[i:] else None
-            rest = rest[: i + 1]
+            raw = " ".join(rest[at:]) if rest[at:] else None
+            rest, at = rest[: at + 1], at + 1
         else:
-            raw = rest[i] if i < len(rest) else None
+            raw = rest[at] if at < len(rest) else None
+            if (
+                raw is not None
+                and opt.type == "choice"
+                and not opt.required
+                and raw.lower() not in opt.choices
+                and i + 1 < len(spec.options)
+            ):
+                raw = None  # an optional choice left out: the word is the next option's
+            else:
+                at += 1
         if raw is None or raw == "":
             if opt.required:
                 raise UsageError(spec, path)
@@ -262,6 +273,6 @@ def resolve(
             values[opt.name] = convert(opt, raw)
         except ValueError:
             raise UsageError(spec, path, raw, opt) from None
-    if not named and len(rest) > len(spec.options):
-        raise UsageError(spec, path, rest[len(spec.options)])
+    if not named and len(rest) > at:
+        raise UsageError(spec, path, rest[at])
     return ParsedCommand(spec=spec, path=path, values=values)

@@ -218,6 +218,26 @@ async def test_edit_place_of_the_series_and_ics(console: ConsoleCommunity, tmp_p
     assert str(again["uid"]) == uid  # the same entry, updated
     assert int(again["sequence"]) == 2
     assert again.decoded("dtstart").isoformat() == "2026-03-05T19:00:00+00:00"
+    await console.run("/event edit 2 title Chess night")  # one date unless told "series"
+    assert console.seen_by("@owner")[-1] == "Changed 1 date."
+    await console.run("/events")
+    listed = console.seen_by("@owner")[-1]
+    assert "Chess night" in listed and listed.count("Board games") == 2
+
+
+async def test_editing_the_rest_of_a_series_leaves_the_dates_before_it(
+    console: ConsoleCommunity,
+) -> None:
+    await post_event(console, CREATE + " | weekly 3")
+    await console.run("/event edit 2 series place Community hall")
+    assert console.seen_by("@owner")[-1] == "Changed 2 dates."
+    await console.run("/event edit 1 title Chess night")  # its card is shown again
+    assert "Where: Café Lev" in card(console) and "Chess night" in card(console)
+    for number, place in ((1, "Café Lev"), (2, "Community hall"), (3, "Community hall")):
+        await console.run(f"/event ics {number}")
+        reply = [a for a in console.actions(Reply) if isinstance(a, Reply) and a.attachments][-1]
+        (entry,) = Calendar.from_ical(reply.attachments[0].data).walk("VEVENT")
+        assert str(entry["location"]) == place
 
 
 async def test_forgetting_a_member_frees_the_seat_and_export_lists_answers(

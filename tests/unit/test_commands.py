@@ -57,6 +57,34 @@ def test_a_named_option_left_out_is_not_filled_from_the_next_one() -> None:
     assert parsed.values == {"after": timedelta(hours=2), "times": None, "loud": True}
 
 
+EDIT = CommandSpec(
+    "edit",
+    "Edit",
+    options=(
+        OptionSpec("number", "Number", "integer"),
+        OptionSpec("scope", "Scope", "choice", required=False, choices=("one", "series")),
+        OptionSpec("field", "Field", "choice", choices=("title", "place")),
+        OptionSpec("value", "Value", "text"),
+    ),
+)
+
+
+def test_an_optional_choice_between_options_may_be_left_out() -> None:
+    typed = resolve(EDIT, ("3", "title", "Chess", "night")).values
+    assert typed == {"number": 3, "scope": None, "field": "title", "value": "Chess night"}
+    typed = resolve(EDIT, ("3", "Series", "place", "Home")).values
+    assert typed == {"number": 3, "scope": "series", "field": "place", "value": "Home"}
+    with pytest.raises(UsageError) as wrong:  # neither a scope nor a field
+        resolve(EDIT, ("3", "colour", "red"))
+    assert wrong.value.option is not None and wrong.value.option.name == "field"
+
+
+def test_a_word_too_many_is_still_refused() -> None:
+    with pytest.raises(UsageError) as wrong:
+        resolve(REMIND, ("2h", "3", "on", "please"))
+    assert wrong.value.reason == "please" and wrong.value.option is None
+
+
 def test_typed_options_are_converted() -> None:
     parsed = resolve(REMIND, ("2h", "3", "on"))
     assert parsed.values == {"after": timedelta(hours=2), "times": 3, "loud": True}

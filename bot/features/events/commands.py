@@ -64,7 +64,9 @@ router.command(
                 N_("Change the start, place, title or capacity of one date or the series"),
                 options=(
                     NUMBER,
-                    OptionSpec("scope", N_("one or series"), "choice", choices=SCOPES),
+                    OptionSpec(
+                        "scope", N_("one or series"), "choice", required=False, choices=SCOPES
+                    ),
                     OptionSpec("field", N_("What to change"), "choice", choices=EDITABLE),
                     OptionSpec("value", N_("The new value"), "text"),
                 ),

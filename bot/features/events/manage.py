@@ -86,7 +86,8 @@ async def cancel(ctx: Context, args: dict[str, Any]) -> None:
 @router.handles("event edit")
 async def edit(ctx: Context, args: dict[str, Any]) -> None:
     field, value = str(args["field"]), str(args["value"]).strip()
-    found = await _dates(ctx, int(args["number"]), str(args["scope"]))
+    scope = args.get("scope") or "one"
+    found = await _dates(ctx, int(args["number"]), scope)
     if found is None or ctx.community is None:
         return
     series, dates = found
@@ -154,7 +155,13 @@ async def edit(ctx: Context, args: dict[str, Any]) -> None:
             await tell(ctx, occ, series, lines([notice, when_text(ctx, occ, series)]))
     if field == "start":
         await _reschedule_posts(ctx, series)
-    if field in ("title", "place", "capacity") and str(args["scope"]) == "series":
+    if field in ("title", "place", "capacity") and scope == "series":
+        # The series' own value is what its dates show unless they have one: the
+        # earlier dates, not changed, keep what they showed.
+        changed = {occ.id for occ in dates}
+        for occ in await repo.occurrences(series.id):
+            if occ.id not in changed and getattr(occ, field) is None:
+                setattr(occ, field, getattr(series, field))
         if field == "title":
             series.title = visible(value)[:200]
         elif field == "place":
