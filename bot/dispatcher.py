@@ -166,18 +166,18 @@ class Dispatcher:
         if quick is None:
             quick = self._quick[kind] = not issubclass(kind, SLOW_EVENTS)
         if not quick:
-            return self._whole(event)
+            return self._pending(self._whole(event))
         actor = event.actor
         if actor is None or actor.is_bot:
-            return self._whole(event)
+            return self._pending(self._whole(event))
         services = self.services
         try:
             community = self._community(event)
             if community is None:
-                return self._whole(event)
+                return self._pending(self._whole(event))
             member = services.directory.member(community.id, event.platform, actor.user_id)
             if member is None:  # not in the index: the whole path resolves it
-                return self._whole(event)
+                return self._pending(self._whole(event))
             if member.user_id != actor.user_id or member.platform != event.platform:
                 member.used(event.platform, actor.user_id)
             # `_observe` and `_wanted`, inline: on every message, a call each costs.
@@ -199,11 +199,16 @@ class Dispatcher:
             return None
         if routes is None and late is None:
             return None
-        return self._handle(event, community, member, routes or [], late or [])
+        return self._pending(self._handle(event, community, member, routes or [], late or []))
+
+    def _pending(self, rest: Coroutine[Any, Any, None]) -> Coroutine[Any, Any, None]:
+        """What remains of an event, counted as under way from now: a stop waits for
+        it even before it starts (`_finished` when it ends)."""
+        self.in_flight += 1
+        return rest
 
     async def _whole(self, event: Event) -> None:
         """Everything an event's dispatch does, waiting where it must."""
-        self.in_flight += 1
         try:
             if isinstance(event, JobFired):
                 await self._job(event)
@@ -291,7 +296,6 @@ class Dispatcher:
         late: list[tuple[str, EventHandler]],
     ) -> None:
         """What remains of a submitted event: the handlers that want it."""
-        self.in_flight += 1
         try:
             await self._routes(event, community, member, routes, late)
         except Exception as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -18,7 +19,7 @@ from bot.actions import Reply, Send, SendDirect
 from bot.commands import CommandSpec
 from bot.config import Config
 from bot.context import Context
-from bot.events import Event, MessagePosted
+from bot.events import Actor, Event, MessagePosted
 from bot.feature import Feature
 from bot.features import all_features
 from bot.i18n import gettext
@@ -328,6 +329,33 @@ async def test_a_message_no_handler_wants_is_done_when_submitted(config: Config)
         assert "Messages: 2 / 2" in private_to(console, "dana")[-1]  # counted all the same
     finally:
         await console.stop()
+
+
+async def test_a_stop_waits_for_a_submitted_message_not_yet_started(config: Config) -> None:
+    # An adapter runs what `submit` leaves as a task of its own; until that task
+    # starts, the message is already under way for a stop (which waits for it).
+    console = ConsoleCommunity(
+        config, start=START, features=[_hot_path_feature({"noa"}), *all_features()]
+    )
+    await console.start(migrate=False)
+    await console.run("/setup Test\n/join noa\n/say noa hello")
+    console.clear()
+    again = MessagePosted(
+        platform="console",
+        space_id="console",
+        actor=Actor(user_id="noa", display_name="noa"),
+        at=START,
+        channel_id="general",
+        message_id="again",
+        text="again",
+    )
+    rest = console.app.dispatcher.submit(again)  # as the Discord adapter does: a task
+    assert rest is not None
+    spawned = asyncio.ensure_future(rest)
+    assert not spawned.done() and console.app.dispatcher.in_flight == 1
+    await console.stop()  # drains first
+    assert spawned.done()
+    assert console.seen_by("#general").count("heard you") == 1
 
 
 async def test_private_message_falls_back_to_the_channel_when_dms_are_closed(
