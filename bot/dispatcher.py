@@ -491,7 +491,7 @@ class Dispatcher:
             await self._say(ctx, misfit(ctx, exc) + usage(ctx, exc.spec, exc.path))
             return
         if level < parsed.spec.permission:
-            await self._refuse(ctx, root.name, parsed.spec.permission)
+            await self._refuse(ctx, parsed.path, parsed.spec.permission)
             return
         await self.run(parsed.path, self.command_handlers[parsed.path], ctx, parsed.values)
 

@@ -77,6 +77,28 @@ async def test_a_flood_is_one_alert_whose_buttons_act_and_are_logged(
     assert "called it a false alarm" in log
 
 
+async def test_owners_turn_detectors_on_and_off(console: ConsoleCommunity) -> None:
+    await console.run("/moderation on flood\n/moderation on flood\n/moderation on watch")
+    said = console.seen_by("@owner")
+    assert said[-3:-1] == ["Floods: on now.", "Floods: already on."]
+    assert said[-1] == "Watched words: on now.\nNo watched words yet. Add one with /watch add."
+    await console.run("/moderation off flood\n/moderation status")
+    status = console.seen_by("@owner")[-1]
+    assert "Floods: off" in status and "Watched words: on" in status
+    assert "/moderation on flood" in status
+    await console.run("/join dana\n/staff set moderator dana\n/as dana\n/moderation on raid")
+    assert console.last_text() == "Only owners can use /moderation on. Nothing was changed."
+    await console.run("/moderation status")  # moderators still read it
+    assert "Raids: off" in console.last_text()
+    await console.run("/as owner\n/config set locale de\n/moderation on colour")
+    assert console.last_text().startswith(
+        "colour passt nicht zu raid|flood|watch|reports|questions"
+    )
+    await console.run("/moderation on raid\n/config set locale he\n/moderation off raid")
+    assert console.seen_by("@owner")[-3] == "Raids: jetzt an."
+    assert console.last_text() == "פשיטות: כבוי עכשיו."
+
+
 async def test_the_same_text_in_several_channels_is_one_members_flood_not_a_greeting(
     console: ConsoleCommunity,
 ) -> None:

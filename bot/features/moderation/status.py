@@ -1,17 +1,19 @@
 """`/moderation status`: which detectors are on, what each needs from the platform,
-and what the bot has seen it lacks (messages without their text, a button refused)."""
+and what the bot has seen it lacks (messages without their text, a button refused);
+`/moderation on|off DETECTOR`: an owner turns one on or off (the setting
+`moderation.DETECTOR`, as `/config set` would)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import CommandSpec, Permission
+from bot.commands import CommandSpec, OptionSpec, Permission
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.feature import Router
 from bot.features.moderation.alerts import LABELS
 from bot.features.moderation.hot import Watch
-from bot.features.moderation.settings import FLOOD, QUESTIONS, RAID, REPORTS, WATCH
+from bot.features.moderation.settings import DETECTORS, FLOOD, QUESTIONS, RAID, REPORTS, WATCH
 from bot.i18n import N_, moment
 from bot.markup import Bold, Node, Text
 from bot.ports import RIGHTS
@@ -19,6 +21,9 @@ from storage.moderation import ModerationRepo
 
 router = Router()
 
+DETECTOR = OptionSpec(
+    "detector", N_("raid, flood, watch, reports or questions"), "choice", choices=DETECTORS
+)
 router.command(
     CommandSpec(
         "moderation",
@@ -29,6 +34,18 @@ router.command(
                 "status",
                 N_("Which detectors are on, and what the bot needs for them"),
                 permission=Permission.MODERATOR,
+            ),
+            CommandSpec(
+                "on",
+                N_("Turn a detector on"),
+                options=(DETECTOR,),
+                permission=Permission.OWNER,
+            ),
+            CommandSpec(
+                "off",
+                N_("Turn a detector off"),
+                options=(DETECTOR,),
+                permission=Permission.OWNER,
             ),
         ),
     )
@@ -175,7 +192,7 @@ async def status(ctx: Context, args: dict[str, Any]) -> None:
     nodes += [
         "\n",
         ctx._(
-            "Turn a detector on or off with /config set moderation.flood on (raid, flood, watch, reports, questions)."
+            "Turn a detector on or off with /moderation on flood, /moderation off flood (raid, flood, watch, reports, questions)."
         ),
     ]
     for platform, space_id in sorted(community.spaces):
@@ -203,4 +220,37 @@ async def status(ctx: Context, args: dict[str, Any]) -> None:
             "The bot never acts on its own: only a moderator's button press deletes, times out, kicks or bans."
         ),
     ]
+    ctx.reply(Text.of(*nodes), private=True)
+
+
+@router.handles("moderation on")
+async def turn_on(ctx: Context, args: dict[str, Any]) -> None:
+    await _switch(ctx, str(args["detector"]), True)
+
+
+@router.handles("moderation off")
+async def turn_off(ctx: Context, args: dict[str, Any]) -> None:
+    await _switch(ctx, str(args["detector"]), False)
+
+
+async def _switch(ctx: Context, detector: str, on: bool) -> None:
+    community = ctx.community
+    if community is None:
+        return
+    key = f"moderation.{detector}"
+    name = ctx.gettext(dict(DETECTOR_NAMES)[key])
+    if bool(ctx.setting(key)) is on:
+        said = N_("{detector}: already on.") if on else N_("{detector}: already off.")
+        ctx.reply(ctx._(said, detector=name), private=True)
+        return
+    await ctx.set_setting(key, on)
+    nodes: list[Node | Text] = [
+        ctx._(N_("{detector}: on now.") if on else N_("{detector}: off now."), detector=name)
+    ]
+    if on and key == WATCH and not await ctx.uow.repo(ModerationRepo).watch_count(community.id):
+        nodes += ["\n", ctx._(N_("No watched words yet. Add one with /watch add."))]
+    if on:
+        for platform, space_id in sorted(community.spaces):
+            for line in await platform_lines(ctx, platform, space_id, always=False):
+                nodes += ["\n", line]
     ctx.reply(Text.of(*nodes), private=True)
