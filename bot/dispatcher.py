@@ -18,8 +18,8 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from bot import channels, choices, failure_rules
-from bot.actions import Action, ActionResult, AnswerButton, Button
-from bot.commands import CommandSpec, Permission, UsageError, merged_commands, resolve
+from bot.actions import Action, ActionResult, AnswerButton
+from bot.commands import Permission, UsageError, resolve
 from bot.context import Context, unscope
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import (
@@ -36,16 +36,17 @@ from bot.events import (
     SpaceRemoved,
     StorageRecovered,
 )
-from bot.feature import CommandHandler, EventHandler, Feature, HandlerFilter, Observer, leaf_paths
+from bot.feature import EventHandler, Feature
+from bot.focus import FOCUS, Unplaced
 from bot.i18n import N_, gettext
+from bot.job_runs import ClaimedRun
 from bot.markup import Text
+from bot.resolution import community_of, ensure_member, find_member
+from bot.routing import Routing
 from bot.services import Services
 from bot.usage import misfit, usage
 from storage.database import is_unavailable
 from storage.unit_of_work import UnitOfWork
-
-# A handler of an event type: its feature, the handler, its in-memory filter.
-Route = tuple[str, EventHandler, HandlerFilter | None]
 
 log = logging.getLogger("kehila.dispatcher")
 
@@ -56,8 +57,6 @@ SPACE_EVENTS = (SpaceAdded, SpaceRemoved, SpaceMigrated)
 SLOW_EVENTS = (JobFired, InternalEvent, CommandInvoked, ButtonPressed)
 # Events from bot accounts that still matter (a bot joining is a member record).
 BOT_EVENTS = (MemberJoined, MemberLeft)
-# The dispatcher's own button: "this private chat is about that community".
-FOCUS = "use"
 # Scheduled runs at once (the engine's pool holds 15 connections).
 JOBS_AT_ONCE = 4
 
@@ -77,21 +76,13 @@ def describe(event: Event) -> str:
 class Dispatcher:
     def __init__(self, services: Services, features: Sequence[Feature]) -> None:
         self.services = services
-        self.routes: dict[type[Event], list[Route]] = {}
-        self.observers: dict[type[Event], list[tuple[str, Observer]]] = {}
-        self.command_handlers: dict[str, CommandHandler] = {}
-        self.buttons: dict[str, tuple[str, Any]] = {}
-        # Button prefixes whose press makes its presser a member on first sight (an
-        # RSVP): a deliberate act, unlike pressing an old button after /forgetme.
-        self.recording_buttons: set[str] = set()
-        self.choices: set[str] = set()
-        self.jobs: dict[str, tuple[str, Any]] = {}
-        self.claim_last: set[str] = set()
+        # What each feature handles, observes, answers and runs (bot/routing.py).
+        self.table = Routing(features)
+        self.commands = self.table.commands
         # Configured channels the owners were told are failing (bot/channels.py).
         self.trouble = channels.PostTrouble()
-        # A private command that could be about several communities, by account,
-        # waiting for the person to say which (the FOCUS button).
-        self._unplaced: dict[tuple[str, str], CommandInvoked] = {}
+        # Private commands waiting for their person to say which community (bot/focus.py).
+        self._unplaced = Unplaced()
         # Events being dispatched now (internal ones included), for a stop that lets
         # them finish (`idle`), and what `idle` waits on.
         self.in_flight = 0
@@ -104,41 +95,6 @@ class Dispatcher:
         self._events = services.metrics.events
         # Per event type: whether `submit` may take its quick path (see SLOW_EVENTS).
         self._quick: dict[type[Event], bool] = {}
-        for feature in features:
-            self._register(feature)
-        # Groups several features declare (`/export`) are one command here, as
-        # everywhere commands are listed; a leaf declared twice fails the start.
-        declared = merged_commands(spec for feature in features for spec in feature.commands)
-        self.commands: dict[str, CommandSpec] = {spec.name: spec for spec in declared}
-        # Handlers declared `late` run after the others of their event, in feature
-        # order, in one unit of work (`run_late`).
-        late = {h for feature in features for h in feature.late}
-        self.late_routes: dict[type[Event], list[Route]] = {}
-        for event_type, routes in self.routes.items():
-            self.late_routes[event_type] = [r for r in routes if r[1] in late]
-            routes[:] = [r for r in routes if r[1] not in late]
-
-    def _register(self, feature: Feature) -> None:
-        for event_type, handlers in feature.handlers.items():
-            self.routes.setdefault(event_type, []).extend(
-                (feature.name, h, feature.filters.get(h)) for h in handlers
-            )
-        for event_type, observers in feature.observers.items():
-            self.observers.setdefault(event_type, []).extend((feature.name, o) for o in observers)
-        for spec in feature.commands:
-            for path in leaf_paths(spec):
-                if path not in feature.command_handlers:
-                    raise ValueError(f"/{path} of {feature.name} has no handler")
-        self.command_handlers.update(feature.command_handlers)
-        for prefix, on_button in feature.buttons.items():
-            if prefix in self.buttons or prefix == FOCUS:
-                raise ValueError(f"button prefix {prefix} declared twice")
-            self.buttons[prefix] = (feature.name, on_button)
-        self.recording_buttons |= feature.recording_buttons
-        self.choices |= feature.choices
-        for name, on_job in feature.jobs.items():
-            self.jobs[name] = (feature.name, on_job)
-        self.claim_last |= feature.claim_last
 
     def context(
         self, event: Event, community: CommunityInfo | None, member: MemberRef | None
@@ -172,7 +128,7 @@ class Dispatcher:
             return self._pending(self._whole(event))
         services = self.services
         try:
-            community = self._community(event)
+            community = community_of(self.services.directory, event)
             if community is None:
                 return self._pending(self._whole(event))
             member = services.directory.member(community.id, event.platform, actor.user_id)
@@ -181,17 +137,17 @@ class Dispatcher:
             if member.user_id != actor.user_id or member.platform != event.platform:
                 member.used(event.platform, actor.user_id)
             # `_observe` and `_wanted`, inline: on every message, a call each costs.
-            for feature_name, observer in self.observers.get(kind, ()):
+            for feature_name, observer in self.table.observers.get(kind, ()):
                 try:
                     observer(services, community, member, event)
                 except Exception:
                     log.exception("%s failed on %s", feature_name, describe(event))
             routes: list[tuple[str, EventHandler]] | None = None
-            for feature_name, handler, only_if in self.routes.get(kind, ()):
+            for feature_name, handler, only_if in self.table.routes.get(kind, ()):
                 if only_if is None or only_if(services, member):
                     routes = [*(routes or ()), (feature_name, handler)]
             late: list[tuple[str, EventHandler]] | None = None
-            for feature_name, handler, only_if in self.late_routes.get(kind, ()):
+            for feature_name, handler, only_if in self.table.late_routes.get(kind, ()):
                 if only_if is None or only_if(services, member):
                     late = [*(late or ()), (feature_name, handler)]
         except Exception:
@@ -219,7 +175,7 @@ class Dispatcher:
             actor = event.actor
             if actor is not None and actor.is_bot and not isinstance(event, BOT_EVENTS):
                 return
-            community = self._community(event)
+            community = community_of(self.services.directory, event)
             member = (
                 self.services.directory.member(community.id, event.platform, actor.user_id)
                 if community is not None and actor is not None
@@ -237,7 +193,7 @@ class Dispatcher:
             if isinstance(event, CommandInvoked):
                 await self._command(event, community, member)
                 if community is None:  # /setup may have just created one
-                    community = self._community(event)
+                    community = community_of(self.services.directory, event)
                     member = await self._member(community, event)
             elif isinstance(event, ButtonPressed):
                 await self._button(event, community, member)
@@ -248,11 +204,13 @@ class Dispatcher:
                 routes, late = self._wanted(type(event), member)
             else:  # a space event before the space has a community: unfiltered ones
                 routes = [
-                    (n, h) for n, h, only_if in self.routes.get(type(event), ()) if only_if is None
+                    (n, h)
+                    for n, h, only_if in self.table.routes.get(type(event), ())
+                    if only_if is None
                 ]
                 late = [
                     (n, h)
-                    for n, h, only_if in self.late_routes.get(type(event), ())
+                    for n, h, only_if in self.table.late_routes.get(type(event), ())
                     if only_if is None
                 ]
             await self._routes(event, community, member, routes, late)
@@ -265,7 +223,7 @@ class Dispatcher:
 
     def _observe(self, event: Event, community: CommunityInfo, member: MemberRef) -> None:
         services = self.services
-        for feature_name, observer in self.observers.get(type(event), ()):
+        for feature_name, observer in self.table.observers.get(type(event), ()):
             try:
                 observer(services, community, member, event)
             except Exception:
@@ -279,11 +237,11 @@ class Dispatcher:
         services = self.services
         return [
             (feature_name, handler)
-            for feature_name, handler, only_if in self.routes.get(kind, ())
+            for feature_name, handler, only_if in self.table.routes.get(kind, ())
             if only_if is None or only_if(services, member)
         ], [
             (feature_name, handler)
-            for feature_name, handler, only_if in self.late_routes.get(kind, ())
+            for feature_name, handler, only_if in self.table.late_routes.get(kind, ())
             if only_if is None or only_if(services, member)
         ]
 
@@ -342,28 +300,13 @@ class Dispatcher:
 
     # --- resolution ---
 
-    def _community(self, event: Event) -> CommunityInfo | None:
-        directory = self.services.directory
-        if event.space_id:
-            return directory.community_of(event.platform, event.space_id)
-        if event.actor is None:
-            return None
-        if isinstance(event, ButtonPressed):
-            # A private chat: a button says which community it is about.
-            _, scope = unscope(event.action_id)
-            community = directory.communities.get(scope) if scope is not None else None
-            if community is not None:
-                directory.focus(event.platform, event.actor.user_id, community.id)
-                return community
-        return directory.private_community(event.platform, event.actor.user_id)
-
     def _records(self, event: Event) -> bool:
         """Whether first sight of the actor makes them a member. Not a button press
         (someone who was deleted, pressing an old button, stays deleted) nor a command
         that only reads (`records_member=False`)."""
         if isinstance(event, ButtonPressed):
             prefix = unscope(event.action_id)[0].partition(":")[0]
-            return prefix in self.recording_buttons
+            return prefix in self.table.recording_buttons
         if isinstance(event, CommandInvoked):
             spec = self.commands.get(event.name.lower())
             return spec is None or spec.records_member
@@ -376,77 +319,15 @@ class Dispatcher:
         if community is None or actor is None:
             return None
         if not create:
-            return await self.find_member(community, event.platform, actor.user_id)
-        return await self.ensure_member(
+            return await find_member(self.services, community, event.platform, actor.user_id)
+        return await ensure_member(
+            self.services,
             community,
             event.platform,
             actor.user_id,
             actor.display_name,
             is_bot=actor.is_bot,
             space_id=event.space_id,
-        )
-
-    async def find_member(
-        self, community: CommunityInfo, platform: str, user_id: str
-    ) -> MemberRef | None:
-        """The member behind an account, from the index or storage; never created."""
-        directory = self.services.directory
-        ref = directory.member(community.id, platform, user_id)
-        if ref is not None:
-            return ref
-        async with UnitOfWork(self.services.db) as uow:
-            row = await uow.members.find(community.id, platform, user_id)
-        if row is None:
-            return None
-        existing = directory.member(community.id, platform, user_id)
-        if existing is not None:
-            return existing
-        return directory.add_member(
-            MemberRef(row.id, community.id, platform, user_id, row.display_name, row.role)
-        )
-
-    async def ensure_member(
-        self,
-        community: CommunityInfo,
-        platform: str,
-        user_id: str,
-        display_name: str,
-        *,
-        is_bot: bool = False,
-        space_id: str | None = None,
-        role: str = "member",
-    ) -> MemberRef:
-        """The member behind an account, created on first sight (one short transaction)."""
-        directory = self.services.directory
-        ref = directory.member(community.id, platform, user_id)
-        if ref is not None:
-            return ref
-        # Not in the index: nearly always new. Insert first; only if another process
-        # created the account meanwhile (a unique conflict) look it up.
-        async with UnitOfWork(self.services.db) as uow:
-            row = await uow.members.add_new(
-                community.id,
-                platform,
-                user_id,
-                display_name,
-                self.services.clock.now(),
-                is_bot=is_bot,
-                role=role,
-                space_external_id=space_id or None,
-            )
-            if row is not None:
-                await uow.commit()
-        if row is None:
-            async with UnitOfWork(self.services.db) as uow:
-                row = await uow.members.find(community.id, platform, user_id)
-            if row is None:
-                raise RuntimeError(f"member {platform}:{user_id} neither new nor found")
-        # Another task may have resolved the same account meanwhile: keep the first.
-        existing = directory.member(community.id, platform, user_id)
-        if existing is not None:
-            return existing
-        return directory.add_member(
-            MemberRef(row.id, community.id, platform, user_id, row.display_name, row.role)
         )
 
     @staticmethod
@@ -473,7 +354,8 @@ class Dispatcher:
             )
             return
         if community is None and root.needs_community:
-            if not event.space_id and await self._ask_which(ctx, event):
+            if not event.space_id and self._unplaced.ask(ctx, self.services.directory, event):
+                await self.run("dispatcher", _nothing, ctx)
                 return
             if event.space_id:
                 msg = N_("This group is not set up yet. An administrator can run /setup.")
@@ -493,26 +375,7 @@ class Dispatcher:
         if level < parsed.spec.permission:
             await self._refuse(ctx, parsed.path, parsed.spec.permission)
             return
-        await self.run(parsed.path, self.command_handlers[parsed.path], ctx, parsed.values)
-
-    async def _ask_which(self, ctx: Context, event: CommandInvoked) -> bool:
-        """A private command from a person in several communities, none in focus: ask
-        which one it is about, and run it once they say."""
-        actor = event.actor
-        if actor is None:
-            return False
-        directory = self.services.directory
-        ids = sorted(directory.communities_of_account(event.platform, actor.user_id))
-        choices = [directory.communities[i] for i in ids if i in directory.communities]
-        if len(choices) < 2:
-            return False
-        self._unplaced[(event.platform, actor.user_id)] = event
-        ctx.reply(
-            ctx._(N_("You are in several communities. Which one is this about?")),
-            buttons=[Button(c.name, f"{FOCUS}:{c.id}") for c in choices],
-        )
-        await self.run("dispatcher", _nothing, ctx)
-        return True
+        await self.run(parsed.path, self.table.command_handlers[parsed.path], ctx, parsed.values)
 
     async def _refuse(self, ctx: Context, name: str, needed: Permission) -> None:
         """A member without the permission is told who may, and nothing changes."""
@@ -540,9 +403,11 @@ class Dispatcher:
         close = AnswerButton(platform=event.platform, to=event, close=True)
         if prefix == FOCUS:
             await self.perform([close], ctx)
-            await self._focused(ctx, event, payload)
+            waiting = self._unplaced.chosen(self.services.directory, event, payload)
+            if waiting is not None:
+                await self.dispatch(waiting)
             return
-        entry = self.buttons.get(prefix)
+        entry = self.table.buttons.get(prefix)
         if entry is None:
             log.warning("no feature owns button %s", prefix)
             ctx.act(close)
@@ -551,24 +416,12 @@ class Dispatcher:
             )
             return
         _feature, handler = entry
-        if prefix in self.choices:
+        if prefix in self.table.choices:
             handler = choices.once_per_person(handler, self.services.instance_id)
         await self.run(f"button {prefix}", handler, ctx, event, payload)
 
-    async def _focused(self, ctx: Context, event: ButtonPressed, payload: str) -> None:
-        """The person said which community their private chat is about: run the
-        command that was waiting for it."""
-        actor = event.actor
-        directory = self.services.directory
-        if actor is None or not payload.isdigit():
-            return
-        directory.focus(event.platform, actor.user_id, int(payload))
-        waiting = self._unplaced.pop((event.platform, actor.user_id), None)
-        if waiting is not None and directory.private_community(event.platform, actor.user_id):
-            await self.dispatch(waiting)
-
     async def _job(self, event: JobFired) -> None:
-        entry = self.jobs.get(event.job)
+        entry = self.table.jobs.get(event.job)
         if entry is None:
             log.error("no feature runs job %s", event.job)
             return
@@ -582,40 +435,10 @@ class Dispatcher:
             log.warning("job %s:%s for a community that no longer exists", event.job, event.key)
             return
 
-        outcome = "skipped"
-        # The claim is the run's first write: a second process waits on it and then
-        # does nothing. On SQLite (one writer at a time) a job that asks for it is
-        # claimed last instead, so it holds the write lock only for its own writes at
-        # the end, not while it reads and draws (the digests at 09:00 take turns for
-        # the lock, not for each other's charts); a run that then finds the claim
-        # taken discards everything it did.
-        claim_first = self.services.db.dialect != "sqlite" or event.job not in self.claim_last
-
-        async def claimed_run(ctx: Context, event: JobFired) -> None:
-            nonlocal outcome
-            jobs = ctx.uow.jobs
-
-            async def claim() -> bool:
-                return await jobs.claim(
-                    event.job, event.key, event.scheduled_for, ctx.now, self.services.instance_id
-                )
-
-            if claim_first and not await claim():
-                log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
-                outcome = "skipped"
-                return
-            await handler(ctx, event)
-            if not claim_first and not await claim():
-                log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
-                outcome = "skipped"
-                await ctx.discard()
-                return
-            await jobs.ran(event.job, event.key, event.scheduled_for, once=not event.recurring)
-            outcome = "ran"
-
+        run = ClaimedRun(handler, self.services, event.job in self.table.claim_last)
         async with self._jobs_gate:
-            ok = await self.run(name, claimed_run, self.context(event, community, None), event)
-        self.services.metrics.job(event.job, outcome if ok else "failed")
+            ok = await self.run(name, run, self.context(event, community, None), event)
+        self.services.metrics.job(event.job, run.outcome if ok else "failed")
 
     async def _internal(self, event: InternalEvent) -> None:
         if isinstance(event, SettingChanged):
@@ -625,8 +448,8 @@ class Dispatcher:
             return
         kind = type(event)
         for feature_name, handler, _only_if in (
-            *self.routes.get(kind, ()),
-            *self.late_routes.get(kind, ()),
+            *self.table.routes.get(kind, ()),
+            *self.table.late_routes.get(kind, ()),
         ):
             await self.run(feature_name, handler, self.context(event, community, None), event)
 

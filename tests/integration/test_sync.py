@@ -22,6 +22,7 @@ from adapters.console.community import ConsoleCommunity
 from bot.config import Config
 from bot.features import all_features
 from bot.features.engagement import engagement
+from bot.resolution import find_member
 from bot.sync import Changes
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import BACKEND, START
@@ -135,8 +136,8 @@ async def test_roles_merges_and_deletions_follow(
     community = directory.community_of("console", "console")
     assert community is not None
     # The second process learns dana on its first miss (no announcement needed).
-    dana = await second.app.dispatcher.find_member(community, "console", "dana")
-    dana2 = await second.app.dispatcher.find_member(community, "console", "dana2")
+    dana = await find_member(second.app.services, community, "console", "dana")
+    dana2 = await find_member(second.app.services, community, "console", "dana2")
     assert dana is not None and dana2 is not None and dana.role == "member"
 
     await first.run("/staff set moderator dana")
@@ -171,8 +172,8 @@ async def test_a_code_from_one_process_links_in_the_other_and_both_see_it(
     community = directory.community_of("console", "console")
     assert community is not None
     await first.run("/join dana\n/join dana2\n/say dana2 held in memory")
-    dana = await second.app.dispatcher.find_member(community, "console", "dana")
-    dana2 = await second.app.dispatcher.find_member(community, "console", "dana2")
+    dana = await find_member(second.app.services, community, "console", "dana")
+    dana2 = await find_member(second.app.services, community, "console", "dana2")
     assert dana is not None and dana2 is not None
 
     await first.run("/as dana\n/dm /link")
