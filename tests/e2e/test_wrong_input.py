@@ -72,7 +72,8 @@ async def test_a_reaction_in_the_console_is_shown(console: ConsoleCommunity) -> 
 
 
 async def test_the_usage_names_a_choice_as_its_first_line_does(console: ConsoleCommunity) -> None:
-    await console.run("/event edit 1 sometimes title X")
+    await console.run("/event edit 1 sometimes title X")  # neither a scope nor a field
     shown = console.last_text()
-    assert "/event edit NUMBER one|series start|place|title|capacity VALUE" in shown
+    assert shown.startswith("sometimes does not fit start|place|title|capacity")
+    assert "/event edit NUMBER [one|series] start|place|title|capacity VALUE" in shown
     assert "\n  one|series: one or series" in shown and "SCOPE" not in shown
