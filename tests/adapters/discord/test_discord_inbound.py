@@ -3,14 +3,17 @@ messages, reactions, leaves, RSVPs and the bot joining a server."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import discord
+import pytest
 from dc_fakeapi import FLAGS_NO_MESSAGE_CONTENT, FakeDiscord
 from dc_harness import DANA, GENERAL, GUILD, THREAD, Harness, member_add, payload
 
 from bot.actions import CreateInvite, Kick, SyncScheduledEvent
 from bot.events import (
+    Event,
     ExternalRsvp,
     InviteCreated,
     InviteDeleted,
@@ -219,6 +222,28 @@ async def test_a_message_is_dated_when_discord_says_it_was_sent(discord_bot: Har
     assert posted.message_id == "1180000000000000001"
     assert posted.at == discord.utils.snowflake_time(1180000000000000001)
     assert posted.at == datetime(2023, 12, 1, 4, 18, 43, 339000, tzinfo=UTC)
+
+
+async def test_a_core_that_fails_on_a_message_leaves_the_gateway_reading(
+    discord_bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The message is handed over inside discord.py's parser: an error there must not
+    # reach the gateway's reader, or the connection would drop.
+    sink = discord_bot.adapter.inbound.sink
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("core bug")
+
+    discord_bot.adapter.inbound.sink = broken
+    with caplog.at_level(logging.ERROR):
+        discord_bot.gateway("MESSAGE_CREATE", payload("message_create", id="500000000000000011"))
+    assert any(
+        "could not read message 500000000000000011" in r.getMessage() for r in caplog.records
+    )
+    discord_bot.adapter.inbound.sink = sink
+    discord_bot.gateway("MESSAGE_CREATE", payload("message_create", id="500000000000000012"))
+    posted = await discord_bot.core.next(MessagePosted)
+    assert posted.message_id == "500000000000000012"
 
 
 async def test_the_owner_counts_as_platform_admin(discord_bot: Harness) -> None:
