@@ -128,7 +128,7 @@ class Dispatcher:
             return self._pending(self._whole(event))
         services = self.services
         try:
-            community = community_of(self.services.directory, event)
+            community = community_of(services.directory, event)
             if community is None:
                 return self._pending(self._whole(event))
             member = services.directory.member(community.id, event.platform, actor.user_id)
@@ -136,26 +136,13 @@ class Dispatcher:
                 return self._pending(self._whole(event))
             if member.user_id != actor.user_id or member.platform != event.platform:
                 member.used(event.platform, actor.user_id)
-            # `_observe` and `_wanted`, inline: on every message, a call each costs.
-            for feature_name, observer in self.table.observers.get(kind, ()):
-                try:
-                    observer(services, community, member, event)
-                except Exception:
-                    log.exception("%s failed on %s", feature_name, describe(event))
-            routes: list[tuple[str, EventHandler]] | None = None
-            for feature_name, handler, only_if in self.table.routes.get(kind, ()):
-                if only_if is None or only_if(services, member):
-                    routes = [*(routes or ()), (feature_name, handler)]
-            late: list[tuple[str, EventHandler]] | None = None
-            for feature_name, handler, only_if in self.table.late_routes.get(kind, ()):
-                if only_if is None or only_if(services, member):
-                    late = [*(late or ()), (feature_name, handler)]
+            routes, late = self._at_once(kind, event, community, member)
         except Exception:
             log.exception("could not dispatch %s", describe(event))
             return None
-        if routes is None and late is None:
+        if not routes and not late:
             return None
-        return self._pending(self._handle(event, community, member, routes or [], late or []))
+        return self._pending(self._handle(event, community, member, routes, late))
 
     def _pending(self, rest: Coroutine[Any, Any, None]) -> Coroutine[Any, Any, None]:
         """What remains of an event, counted as under way from now: a stop waits for
@@ -200,8 +187,7 @@ class Dispatcher:
             if community is None and not isinstance(event, SPACE_EVENTS):
                 return
             if member is not None and community is not None:
-                self._observe(event, community, member)
-                routes, late = self._wanted(type(event), member)
+                routes, late = self._at_once(type(event), event, community, member)
             else:  # a space event before the space has a community: unfiltered ones
                 routes = [
                     (n, h)
@@ -221,29 +207,26 @@ class Dispatcher:
         finally:
             self._finished()
 
-    def _observe(self, event: Event, community: CommunityInfo, member: MemberRef) -> None:
-        services = self.services
-        for feature_name, observer in self.table.observers.get(type(event), ()):
+    def _at_once(
+        self, kind: type[Event], event: Event, community: CommunityInfo, member: MemberRef
+    ) -> tuple[list[tuple[str, EventHandler]], list[tuple[str, EventHandler]]]:
+        """Run the event's observers, then ask each handler's filter: the handlers that
+        want it, and the late ones (on every message: loops, no comprehensions)."""
+        services, table = self.services, self.table
+        for feature_name, observer in table.observers.get(kind, ()):
             try:
                 observer(services, community, member, event)
             except Exception:
                 log.exception("%s failed on %s", feature_name, describe(event))
-
-    def _wanted(
-        self, kind: type[Event], member: MemberRef
-    ) -> tuple[list[tuple[str, EventHandler]], list[tuple[str, EventHandler]]]:
-        """The handlers of an event that want it: those without a filter, and those
-        whose filter says so for this member."""
-        services = self.services
-        return [
-            (feature_name, handler)
-            for feature_name, handler, only_if in self.table.routes.get(kind, ())
-            if only_if is None or only_if(services, member)
-        ], [
-            (feature_name, handler)
-            for feature_name, handler, only_if in self.table.late_routes.get(kind, ())
-            if only_if is None or only_if(services, member)
-        ]
+        routes: list[tuple[str, EventHandler]] = []
+        for feature_name, handler, only_if in table.routes.get(kind, ()):
+            if only_if is None or only_if(services, member):
+                routes.append((feature_name, handler))
+        late: list[tuple[str, EventHandler]] = []
+        for feature_name, handler, only_if in table.late_routes.get(kind, ()):
+            if only_if is None or only_if(services, member):
+                late.append((feature_name, handler))
+        return routes, late
 
     async def _handle(
         self,
