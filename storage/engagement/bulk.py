@@ -65,7 +65,9 @@ def _plan(compiled: Any, columns: tuple[str, ...], dialect: Any) -> _Plan:
     binds = [compiled.binds[name] for name in compiled.positiontup]
     order = [columns.index(b.key) if b.key in columns else None for b in binds]
     constants = {i: b.effective_value for i, b in enumerate(binds) if order[i] is None}
-    processors = [b.type.bind_processor(dialect) for b in binds]
+    # The dialect's own processors (SQLite's datetime is text in SQLAlchemy's format):
+    # the value written here must compare with one bound by the ORM.
+    processors = [b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds]
     return _Plan(compiled.string, order, constants, processors)
 
 
@@ -93,16 +95,19 @@ def _parameters(plan: _Plan, columns: tuple[str, ...], rows: list[dict[str, Any]
     return params
 
 
+_UNSEEN = object()
+
+
 def _remembering(process: Any) -> Any:
     """A bind processor that converts each distinct value once (a flush has a handful of
     distinct days among thousands of rows)."""
     seen: dict[Any, Any] = {}
 
     def convert(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = converted = process(value)
-            return converted
+        # No KeyError raised on a first sight: a question's time is new every time.
+        converted = seen.get(value, _UNSEEN)
+        if converted is _UNSEEN:
+            converted = seen[value] = process(value)
+        return converted
 
     return convert

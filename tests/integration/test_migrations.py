@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, make_url
 
 from storage.database import Database
+from storage.digest import DigestRepository
 from storage.migrate import alembic_config, current_revision, upgrade
 from storage.tables import metadata
 from storage.unit_of_work import UnitOfWork
@@ -265,3 +266,36 @@ async def test_an_event_imported_twice_keeps_one_link(tmp_path: Path) -> None:
     finally:
         await db.dispose()
     assert [tuple(r) for r in links] == [(1, "77"), (2, None), (3, None)]
+
+
+async def test_question_times_written_without_microseconds_are_found_again(
+    tmp_path: Path,
+) -> None:
+    # The engagement flush once wrote "2026-03-02 00:00:00" where a query binds
+    # "2026-03-02 00:00:00.000000": the question asked on a digest week's first second
+    # (a Telegram time) is in that week after the upgrade.
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    week = datetime(2026, 3, 2, tzinfo=UTC)
+    try:
+        await upgrade(db, "0012_event_external_unique")
+        async with UnitOfWork(db) as uow:
+            community = await uow.communities.create("Cafe", "UTC", "en", NOW)
+            member = await uow.members.add(community.id, "telegram", "7", "Dana", NOW)
+            await uow.commit()
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO digest_question (community_id, member_id, platform, space_id,"
+                    " channel_id, message_id, asked_at, excerpt, answered_at) VALUES"
+                    f" ({community.id}, {member.id}, 'telegram', '-100', '-100', '1',"
+                    " '2026-03-02 00:00:00', 'Who comes?', NULL)"
+                )
+            )
+        await upgrade(db)
+        async with UnitOfWork(db) as uow:
+            count, refs = await DigestRepository(uow.session).unanswered(
+                community.id, week, week + timedelta(days=7)
+            )
+    finally:
+        await db.dispose()
+    assert count == 1 and [r.excerpt for r in refs] == ["Who comes?"]

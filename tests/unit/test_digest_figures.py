@@ -305,3 +305,29 @@ def test_the_reported_week_and_question_window() -> None:
     since, until = question_window(date(2026, 3, 23), date(2026, 3, 30), ZoneInfo("Europe/Berlin"))
     assert since == datetime(2026, 3, 22, tzinfo=ZoneInfo("Europe/Berlin"))
     assert until == datetime(2026, 3, 29, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+async def test_a_question_asked_on_the_window_s_first_second_is_in_that_week(world: World) -> None:
+    # Telegram's message times are whole seconds: a question at the very start of the
+    # window belongs to it, and one at its very end to the next week.
+    start, end = WINDOW
+    rows = [
+        {
+            "community_id": world.community,
+            "member_id": world.ids["dana"],
+            "platform": "telegram",
+            "space_id": "-100",
+            "channel_id": "-100",
+            "message_id": str(i),
+            "asked_at": asked,
+            "excerpt": f"question {i}?",
+            "answered_at": None,
+        }
+        for i, asked in enumerate([start, end])
+    ]
+    async with UnitOfWork(world.db) as uow:
+        await uow.engagement.add_questions(rows)
+        await uow.commit()
+    d = await world.digest()
+    assert [q.excerpt for q in d.question_refs] == ["question 0?"]
+    assert d.questions == 1
