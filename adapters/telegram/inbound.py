@@ -68,6 +68,8 @@ CHAT_TYPES = (Chat.GROUP, Chat.SUPERGROUP, Chat.PRIVATE)
 ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 # How long a join or leave is remembered, to tell its second report from a new change.
 PRESENCE_WINDOW = 600.0
+# Actors kept for reuse; beyond it the memory starts again.
+ACTOR_CACHE_SIZE = 50_000
 
 
 class AnonymousCommand(Exception):
@@ -166,6 +168,7 @@ class Inbound:
         self.places = Places(bot)  # group titles and topic names seen
         # (chat, user) -> (present, at) of the last join or leave reported
         self.presence = _TTLCache(PRESENCE_WINDOW, 50_000, clock)
+        self.actors: dict[tuple[Any, ...], Actor] = {}
 
     # --- administrators ------------------------------------------------------------
 
@@ -207,13 +210,29 @@ class Inbound:
     # --- actors --------------------------------------------------------------------
 
     def _actor(self, user: User, admin: bool) -> Actor:
-        return Actor(
-            user_id=str(user.id),
-            display_name=display_name(user),
-            is_bot=user.is_bot,
-            is_platform_admin=admin,
-            language=user.language_code,
+        # Actors are immutable and the same few people talk most: reuse them (keyed by
+        # everything they are made of, so a new name or language makes a new one).
+        key = (
+            user.id,
+            user.first_name,
+            user.last_name,
+            user.username,
+            user.language_code,
+            user.is_bot,
+            admin,
         )
+        actor = self.actors.get(key)
+        if actor is None:
+            if len(self.actors) >= ACTOR_CACHE_SIZE:
+                self.actors.clear()
+            actor = self.actors[key] = Actor(
+                user_id=str(user.id),
+                display_name=display_name(user),
+                is_bot=user.is_bot,
+                is_platform_admin=admin,
+                language=user.language_code,
+            )
+        return actor
 
     # --- updates -------------------------------------------------------------------
 

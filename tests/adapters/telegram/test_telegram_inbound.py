@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tg_fakeapi import BOT_USER
-from tg_harness import GROUP, Harness
+from tg_harness import GROUP, Harness, payload
 
 from bot.actions import ApproveJoinRequest, CreateInvite
 from bot.events import (
@@ -115,6 +115,26 @@ async def test_command_addressed_to_another_bot_is_an_ordinary_message(tg: Harne
     [event] = await tg.feed("message_command_other_bot.json")
     assert isinstance(event, MessagePosted)
     assert event.text == "/help@other_bot"
+
+
+async def test_a_member_who_renames_is_shown_by_the_new_name(tg: Harness) -> None:
+    # The adapter reuses a member's actor between messages: never with a stale name or
+    # language.
+    update = payload("message_group_text.json")
+    [first] = await tg.feed(update)
+    update["message"]["from"] = {
+        **update["message"]["from"],
+        "first_name": "Dana",
+        "last_name": "K",
+    }
+    update["message"]["message_id"] += 1
+    [renamed] = await tg.feed(update)
+    update["message"]["from"]["language_code"] = "de"
+    update["message"]["message_id"] += 1
+    [german] = await tg.feed(update)
+    assert first.actor is not None and renamed.actor is not None and german.actor is not None
+    assert (first.actor.display_name, renamed.actor.display_name) == ("Dana", "Dana K")
+    assert (renamed.actor.language, german.actor.language) == ("he", "de")
 
 
 async def test_start_with_payload_in_private_is_a_private_command(tg: Harness) -> None:
