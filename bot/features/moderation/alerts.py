@@ -332,10 +332,13 @@ def buttons(ctx: Context, incident: Incident, logs: Sequence[IncidentLog] = ()) 
     if incident.kind in ("flood", "watch", "report") and incident.user_id:
         verbs += ["timeout", "kick", "ban"]
     verbs += ["handled", "false"] if incident.kind != "question" else ["handled"]
+    # What was done is not offered again (a deleted message, a member timed out).
+    done = {e.action for e in logs if e.result == "ok"}
     style = {"delete": "danger", "ban": "danger", "handled": "primary"}
     return [
         Button(ctx.gettext(LABELS[v]), f"{PREFIX}:{v}:{incident.id}", style.get(v, "secondary"))  # type: ignore[arg-type]
         for v in verbs
+        if v not in done
     ]
 
 

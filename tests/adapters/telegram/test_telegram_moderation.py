@@ -58,6 +58,8 @@ async def test_a_flood_alert_its_buttons_and_the_incident_log(core: Core) -> Non
     [deleted] = core.api.of("deleteMessage")
     assert deleted.params["chat_id"] == BAKERY
     assert "Noa deleted the message" in edits(core)[-1]
+    kept = core.api.of("editMessageText")[-1].params["reply_markup"]["inline_keyboard"]
+    assert [b["text"] for row in kept for b in row] == labels[1:]  # not Delete again
     # Time out, refused: the bot is no administrator. The alert says so honestly.
     core.api.fail_next(
         "restrictChatMember",
