@@ -150,7 +150,7 @@ SCENES = {
         "# A newcomer posts crypto spam: one alert reaches #mods, with buttons. Noa deletes"
         " the message and marks the alert handled.",
         *("/join Kai", "/say Kai Free crypto giveaway, DM me for the link!"),
-        *("/as Noa", "/in mods", "/click 1", "/click 5"),
+        *("/as Noa", "/in mods", "/click 1", "/click 4"),
     ],
     17: [
         "# Kai is rude to the staff; Tamar reports the message with /report as a reply."

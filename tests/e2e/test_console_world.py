@@ -94,7 +94,7 @@ async def test_an_edited_message_keeps_its_id_so_a_second_press_edits_it_once(
         "/watch add scam\n/say kai a scam\n/in mods\n/click 1"
     )
     console.clear()
-    await console.run("/click 5")  # Handled
+    await console.run("/click 4")  # Handled (Delete message is gone)
     [edit] = console.actions(Edit)
     assert isinstance(edit, Edit) and "marked it handled" in edit.text.plain()
 
