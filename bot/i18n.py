@@ -109,8 +109,24 @@ def gettext(locale: str, msgid: str) -> str:
 
 
 def translate(locale: str, msgid: str, **values: Value) -> Text:
-    """Translate and fill placeholders; values may be markup nodes (mentions)."""
-    return format_text(gettext(locale, msgid), values)
+    """Translate and fill placeholders; values may be markup nodes (mentions), and
+    numbers are written the locale's way ("1.000" in German)."""
+    return format_text(gettext(locale, msgid), _numbers(locale, values))
+
+
+def _numbers(locale: str, values: dict[str, Value]) -> dict[str, Value]:
+    if not any(isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
+        return values
+    return {
+        key: (
+            number(locale, value)
+            if isinstance(value, int)
+            else format_decimal(value, format="#,##0.0", locale=normalize_locale(locale))
+        )
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else value
+        for key, value in values.items()
+    }
 
 
 def ngettext(locale: str, singular: str, plural: str, n: int) -> str:
@@ -134,7 +150,7 @@ def translate_plural(locale: str, singular: str, plural: str, n: int, /, **value
     Hebrew has three forms (one, two, other), and a translation may leave the number
     out where the language does ("שבועיים" is "two weeks")."""
     filled: dict[str, Value] = {"n": number(locale, n), **values}
-    return format_text(ngettext(locale, singular, plural, n), filled)
+    return format_text(ngettext(locale, singular, plural, n), _numbers(locale, filled))
 
 
 DURATION_UNITS = (("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))

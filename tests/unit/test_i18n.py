@@ -50,6 +50,18 @@ def test_translate_gives_the_locale_s_text(locale: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("locale", "whole", "decimal"),
+    [("en", "1,000", "2.5"), ("he", "1,000", "2.5"), ("de", "1.000", "2,5")],
+)
+def test_numbers_in_a_text_are_written_the_language_s_way(
+    locale: str, whole: str, decimal: str
+) -> None:
+    # "1,000" in a German text reads as one; a number filled in is the locale's own.
+    said = translate(locale, "{a} / {b} / {c}", a=1000, b=2.5, c=True).plain()
+    assert said == f"{whole} / {decimal} / True"
+
+
 def test_unknown_locales_fall_back_to_english() -> None:
     assert gettext("fr", KNOWN) == gettext("en", KNOWN) == KNOWN
     assert gettext("he-IL", KNOWN) == gettext("he", KNOWN)
