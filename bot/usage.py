@@ -4,6 +4,8 @@ the command's usage, in the community's language (the dispatcher's answer to a
 
 from __future__ import annotations
 
+from babel.lists import format_list
+
 from bot.commands import CommandSpec, UsageError
 from bot.context import Context
 from bot.i18n import N_
@@ -17,6 +19,12 @@ def misfit(ctx: Context, exc: UsageError) -> Text:
         return Text.of()
     if exc.option is None:
         said = ctx._(N_("I did not understand {value}."), value=exc.reason[:40])
+    elif exc.option.type == "choice":  # its label is the choices: name them once
+        said = ctx._(
+            N_("{value} is not a choice here: write {choices}."),
+            value=exc.reason[:40],
+            choices=format_list(list(exc.option.choices), style="or", locale=ctx.locale),
+        )
     else:
         said = ctx._(
             N_("{value} does not fit {option}: {meaning}."),

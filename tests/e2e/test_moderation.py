@@ -103,7 +103,7 @@ async def test_owners_turn_detectors_on_and_off(console: ConsoleCommunity) -> No
     assert "Raids: off" in console.last_text()
     await console.run("/as owner\n/config set locale de\n/moderation on colour")
     assert console.last_text().startswith(
-        "colour passt nicht zu raid|flood|watch|reports|questions"
+        "colour ist hier keine Wahl: schreib raid, flood, watch, reports oder questions."
     )
     await console.run("/moderation on raid\n/config set locale he\n/moderation off raid")
     assert console.seen_by("@owner")[-3] == "Raids: jetzt an."

@@ -15,8 +15,10 @@ from bot.commands import OptionSpec, convert
         ("en", "/export activity 0", "0 does not fit WEEKS: How many weeks (1 to 52)."),
         ("en", "/export activity 9999", "9999 does not fit WEEKS: How many weeks (1 to 52)."),
         ("en", "/digest settings mon 25", "25 does not fit HOUR: Hour, 0 to 23."),
-        ("en", "/digest settings monday 9", "monday does not fit mon|tue|wed|thu|fri|sat|sun: Weekday."),
-        ("en", "/event cancel 1 sometimes", "sometimes does not fit one|series: one or series."),
+        ("en", "/digest settings monday 9", "monday is not a choice here: write mon, tue, wed, thu, fri, sat, or sun."),
+        ("en", "/event cancel 1 sometimes", "sometimes is not a choice here: write one or series."),
+        ("de", "/event cancel 1 sometimes", "sometimes ist hier keine Wahl: schreib one oder series."),
+        ("he", "/event cancel 1 sometimes", "הערך sometimes אינו אחת האפשרויות כאן: אפשר לכתוב one או series."),
         ("en", "/spaces link nosuch", "I did not understand nosuch."),
         ("de", "/export activity 0", "0 passt nicht zu WEEKS: Wie viele Wochen (1 bis 52)."),
         ("de", "/spaces link nosuch", "nosuch habe ich nicht verstanden."),
@@ -74,6 +76,8 @@ async def test_a_reaction_in_the_console_is_shown(console: ConsoleCommunity) -> 
 async def test_the_usage_names_a_choice_as_its_first_line_does(console: ConsoleCommunity) -> None:
     await console.run("/event edit 1 sometimes title X")  # neither a scope nor a field
     shown = console.last_text()
-    assert shown.startswith("sometimes does not fit start|place|title|capacity")
+    assert shown.startswith(
+        "sometimes is not a choice here: write start, place, title, or capacity."
+    )
     assert "/event edit NUMBER [one|series] start|place|title|capacity VALUE" in shown
     assert "\n  one|series: one or series" in shown and "SCOPE" not in shown
