@@ -184,7 +184,7 @@ def script(seed: int = 7) -> list[list[str]]:
             lines += ["/setup Café Kehila", "/config set timezone Europe/Berlin"]
             lines += ONBOARDING_SETUP
         if day == 1:
-            lines += [f"/as {NAMES[0]}", f"/invite {INVITE}", f"/as {owner}"]
+            lines += [f"/as {NAMES[0]}", f"/newinvite {INVITE}", f"/as {owner}"]
         for name in NAMES:
             if join_day[name] == day:
                 lines.append(

@@ -34,7 +34,7 @@ from bot.invites import invite_code
 
 MAX_ADVANCE = timedelta(days=366)
 DIRECTIVES = {
-    "as", "in", "join", "leave", "invite", "say", "reply", "react", "click", "dm", "dms",
+    "as", "in", "join", "leave", "newinvite", "say", "reply", "react", "click", "dm", "dms",
     "advance", "console",
 }  # fmt: skip
 
@@ -47,7 +47,8 @@ Console lines (this terminal plays the platform; they are not bot commands):
   /in CHANNEL               move to CHANNEL
   /join NAME [invite=CODE]  NAME joins (through an invite: its code or link)
   /leave NAME               NAME leaves
-  /invite [CODE]            you make an invite link, as members do on the platform
+  /newinvite [CODE]         you make an invite link, as members do on the platform
+                            (/invite is the bot's: your own link)
   /say NAME TEXT            NAME posts TEXT (without switching)
   /reply NAME TEXT          reply to NAME's last message (TEXT may be a /command)
   /react [EMOJI]            react to the last message someone else posted here
@@ -191,7 +192,7 @@ class ConsoleSession:
             made = ", ".join(codes[:5]) + (", …" if len(codes) > 5 else "") or "none yet"
             raise Refused(
                 f"no invite has the code {given} (invites: {made}); make one with "
-                f"/invite, or /join {parts[0]} without one"
+                f"/newinvite, or /join {parts[0]} without one"
             )
         creator = self.adapter.members.get(self.adapter.invites[code] or "") if code else None
         member = self.adapter.member(parts[0])
@@ -214,13 +215,13 @@ class ConsoleSession:
             )
         )
 
-    async def _invite(self, rest: str) -> None:
+    async def _newinvite(self, rest: str) -> None:
         parts = rest.split()
         if len(parts) > 1:
-            raise ScriptError("/invite [CODE]")
+            raise ScriptError("/newinvite [CODE]")
         code = invite_code(parts[0]) if parts else invite_code(f"inv{self.adapter.next_id()}")
         if not code or any(c in code for c in "=/#@"):
-            raise ScriptError("/invite [CODE], a code of letters and digits")
+            raise ScriptError("/newinvite [CODE], a code of letters and digits")
         if code in self.adapter.invites:
             raise Refused(f"the invite {code} exists already: /join NAME invite={code}")
         self.adapter.invites[code] = self.actor.user_id

@@ -133,7 +133,7 @@ async def test_the_second_space_and_its_accounts_outlive_a_restart(
 
 async def test_each_space_keeps_its_own_invites_and_reactions(console: ConsoleCommunity) -> None:
     await _second_space(console)
-    await console.run("/as Dana\n/invite dana")
+    await console.run("/as Dana\n/newinvite dana")
     with pytest.raises(Refused, match="the invite dana is one of console, not of tg"):
         await console.run("/join Noa@tg invite=dana")
     await console.run("/say Noa@tg hi\n/as Avi")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console.community import ConsoleCommunity
-from adapters.console.script import LINES, Refused, ScriptError
+from adapters.console.script import DIRECTIVES, LINES, Refused, ScriptError
 from adapters.console.world import ConsoleData
 from bot.actions import Edit, SendDirect
 from bot.config import Config, load_config
@@ -30,7 +30,7 @@ from tests.conftest import START
         ("/react", "nothing to react to: nobody else has posted in #general yet"),
         (
             "/join bob invite=nope",
-            "no invite has the code nope (invites: none yet); make one with /invite, "
+            "no invite has the code nope (invites: none yet); make one with /newinvite, "
             "or /join bob without one",
         ),
         ("/click 1", "no buttons to press: none were shown to owner, privately or in #general"),
@@ -106,18 +106,18 @@ async def test_an_invite_a_member_made_names_them_as_the_inviter(
     console: ConsoleCommunity,
 ) -> None:
     await console.run("/onboarding set welcome Welcome {member}, invited by {inviter}!")
-    await console.run("/join dana\n/as dana\n/invite")
+    await console.run("/join dana\n/as dana\n/newinvite")
     made = console.adapter.notes[-1]
     assert made.startswith("dana made the invite console://join/inv")
     code = made.split("console://join/", 1)[1].split(":", 1)[0]
     # The link as pasted, or the code as typed: the same invite.
     await console.run(
-        f"/join noa invite=console://join/{code}\n/invite cafe\n/join eli invite=cafe"
+        f"/join noa invite=console://join/{code}\n/newinvite cafe\n/join eli invite=cafe"
     )
     welcomes = console.seen_by("#general")
     assert welcomes[-2:] == ["Welcome @noa, invited by dana!", "Welcome @eli, invited by dana!"]
     with pytest.raises(Refused, match="the invite cafe exists already"):
-        await console.run("/invite cafe")
+        await console.run("/newinvite cafe")
 
 
 # --- the console's own lines, inside it --------------------------------------------
@@ -129,10 +129,20 @@ async def test_help_in_the_console_lists_the_consoles_own_lines(
     await console.run("/help")
     assert "What you can do here:" in console.last_text()  # the bot's commands first
     assert console.adapter.notes == [LINES]
-    for line in ("/as NAME", "/in CHANNEL", "/join NAME", "/invite", "/click N", "/advance 3d"):
+    for line in ("/as NAME", "/in CHANNEL", "/join NAME", "/newinvite", "/click N", "/advance 3d"):
         assert line in LINES
     await console.run("/console")
     assert console.adapter.notes == [LINES, LINES]
+
+
+async def test_no_console_line_hides_a_bot_command(console: ConsoleCommunity) -> None:
+    # The console's own lines take the words they start with: a bot command of the same
+    # name could never be sent in a channel (/invite once was the console's).
+    commands = set(console.app.dispatcher.table.commands)
+    assert "invite" in commands
+    assert not DIRECTIVES & commands
+    await console.run("/join dana\n/as dana\n/invite")
+    assert console.last_text().startswith("Your invite link: console://join/")
 
 
 # --- a restart goes on where the last run stopped ----------------------------------

@@ -210,7 +210,7 @@ async def test_an_unanswered_question_is_alerted_once_in_waking_hours(
 async def test_a_raid_is_one_alert_with_its_invites_and_count(console: ConsoleCommunity) -> None:
     await console.run(
         MODS + "/config set moderation.raid on\n/config set moderation.surge_per_minute 3\n"
-        "/invite RAIDX"
+        "/newinvite RAIDX"
     )
     console.clear()
     await console.run("\n".join(f"/join bot{i} invite=RAIDX" for i in range(12)))
