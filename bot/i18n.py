@@ -29,7 +29,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.dates import (
+    format_date,
+    format_skeleton,
+    format_time,
+    get_datetime_format,
+)
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.plurals import get_plural
@@ -202,8 +207,17 @@ def clock(locale: str, value: datetime) -> str:
 
 
 def moment(locale: str, value: datetime, timezone: str) -> str:
-    """A point in time as people of the locale write it, in the community's zone."""
-    return format_datetime(value, format="medium", tzinfo=ZoneInfo(timezone), locale=locale)
+    """A point in time as people of the locale write it, in the community's zone, to the
+    minute ("Mar 17, 2026, 9:00 AM"; the locale's medium date and short time, joined as
+    it joins them): seconds are noise in a log an owner reads."""
+    loc = normalize_locale(locale)
+    zone = ZoneInfo(timezone)
+    local = value.astimezone(zone)
+    return (
+        str(get_datetime_format("medium", locale=loc))
+        .replace("{1}", format_date(local, format="medium", locale=loc))
+        .replace("{0}", format_time(local, format="short", tzinfo=zone, locale=loc))
+    )
 
 
 def number(locale: str, value: float) -> str:

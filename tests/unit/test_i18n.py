@@ -13,7 +13,7 @@ from bot.config import load_config
 from bot.context import Context
 from bot.directory import CommunityInfo
 from bot.events import Actor, MessagePosted
-from bot.i18n import LOCALES, extract, gettext, problems, translate
+from bot.i18n import LOCALES, extract, gettext, moment, problems, translate
 from bot.markup import Bold, Mention, Text, format_text
 
 # A message every community can receive (the dispatcher's error policy).
@@ -60,6 +60,19 @@ def test_numbers_in_a_text_are_written_the_language_s_way(
     # "1,000" in a German text reads as one; a number filled in is the locale's own.
     said = translate(locale, "{a} / {b} / {c}", a=1000, b=2.5, c=True).plain()
     assert said == f"{whole} / {decimal} / True"
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown"),
+    [
+        ("en", "Mar 17, 2026, 9:00\u202fAM"),
+        ("he", "17 במרץ 2026, 9:00"),
+        ("de", "17.03.2026, 09:00"),
+    ],
+)
+def test_a_moment_is_the_community_s_time_to_the_minute(locale: str, shown: str) -> None:
+    at = datetime(2026, 3, 17, 8, 0, 5, tzinfo=UTC)
+    assert moment(locale, at, "Europe/Berlin") == shown
 
 
 def test_unknown_locales_fall_back_to_english() -> None:
