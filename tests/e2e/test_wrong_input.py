@@ -80,4 +80,5 @@ async def test_the_usage_names_a_choice_as_its_first_line_does(console: ConsoleC
         "sometimes is not a choice here: write start, place, title, or capacity."
     )
     assert "/event edit NUMBER [one|series] start|place|title|capacity VALUE" in shown
-    assert "\n  one|series: one or series" in shown and "SCOPE" not in shown
+    assert "\n  one|series: one (this date) or series (this and the later dates)" in shown
+    assert "SCOPE" not in shown

@@ -12,6 +12,13 @@ router = Router()
 
 MOD = Permission.MODERATOR
 NUMBER = OptionSpec("number", N_("The event's number"), "integer", minimum=1, maximum=2**31 - 1)
+SCOPE = OptionSpec(
+    "scope",
+    N_("one (this date) or series (this and the later dates)"),
+    "choice",
+    required=False,
+    choices=SCOPES,
+)
 
 router.command(
     CommandSpec(
@@ -53,9 +60,7 @@ router.command(
                 N_("Cancel one date, or it and the later dates of its series"),
                 options=(
                     NUMBER,
-                    OptionSpec(
-                        "scope", N_("one or series"), "choice", required=False, choices=SCOPES
-                    ),
+                    SCOPE,
                 ),
                 permission=MOD,
             ),
@@ -64,9 +69,7 @@ router.command(
                 N_("Change the start, place, title or capacity of one date or the series"),
                 options=(
                     NUMBER,
-                    OptionSpec(
-                        "scope", N_("one or series"), "choice", required=False, choices=SCOPES
-                    ),
+                    SCOPE,
                     OptionSpec("field", N_("What to change"), "choice", choices=EDITABLE),
                     OptionSpec("value", N_("The new value"), "text"),
                 ),

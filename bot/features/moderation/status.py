@@ -22,7 +22,10 @@ from storage.moderation import ModerationRepo
 router = Router()
 
 DETECTOR = OptionSpec(
-    "detector", N_("raid, flood, watch, reports or questions"), "choice", choices=DETECTORS
+    "detector",
+    N_("raid (joins), flood, watch (watched words), reports or questions (unanswered)"),
+    "choice",
+    choices=DETECTORS,
 )
 router.command(
     CommandSpec(

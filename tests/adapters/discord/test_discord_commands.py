@@ -11,6 +11,7 @@ from adapters.discord.commands import parse_invocation
 from adapters.discord.inbound import DONE
 from bot.commands import CommandSpec, OptionSpec, Permission, merged_commands
 from bot.features import all_features
+from bot.i18n import LOCALES, gettext
 
 GLOBAL = "/applications/{application_id}/commands"
 GUILD_COMMANDS = "/applications/{application_id}/guilds/{guild_id}/commands"
@@ -187,3 +188,25 @@ async def test_a_changed_range_is_synced(api: FakeDiscord) -> None:
     puts = api.find("PUT", GLOBAL)
     assert len(puts) == 2 and puts[-1].json[0]["options"][0]["max_value"] == 28
     await restarted.close()
+
+
+def test_every_description_fits_discord_in_every_language() -> None:
+    """Discord takes at most 100 characters for a command's or option's description:
+    no translation of ours is cut short in its menu."""
+
+    def descriptions(spec: CommandSpec) -> list[str]:
+        out = [spec.description, *(o.description for o in spec.options)]
+        for sub in spec.subcommands:
+            out += descriptions(sub)
+        return out
+
+    specs = merged_commands(s for f in all_features() for s in f.commands)
+    msgids = {d for spec in specs for d in descriptions(spec)}
+    assert len(msgids) > 50
+    too_long = [
+        (locale, gettext(locale, m))
+        for m in msgids
+        for locale in LOCALES
+        if len(gettext(locale, m)) > 100
+    ]
+    assert not too_long
