@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import TypeGuard
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -120,18 +121,21 @@ def translate(locale: str, msgid: str, **values: Value) -> Text:
 
 
 def _numbers(locale: str, values: dict[str, Value]) -> dict[str, Value]:
-    if not any(isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
+    """`values` with each number written the locale's way: a whole one grouped ("1.000"
+    in German), another to one decimal ("2,5")."""
+    if not any(_is_number(v) for v in values.values()):
         return values
-    return {
-        key: (
-            number(locale, value)
-            if isinstance(value, int)
-            else format_decimal(value, format="#,##0.0", locale=normalize_locale(locale))
-        )
-        if isinstance(value, int | float) and not isinstance(value, bool)
-        else value
-        for key, value in values.items()
-    }
+    return {key: _written(locale, v) if _is_number(v) else v for key, v in values.items()}
+
+
+def _is_number(value: Value) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _written(locale: str, value: float) -> str:
+    if isinstance(value, int):
+        return number(locale, value)
+    return format_decimal(value, format="#,##0.0", locale=normalize_locale(locale))
 
 
 def ngettext(locale: str, singular: str, plural: str, n: int) -> str:
