@@ -40,14 +40,16 @@ class ClaimedRun:
             )
 
         if self.claim_first and not await claim():
-            log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
-            self.outcome = "skipped"
+            self._skipped(event)
             return
         await self.handler(ctx, event)
         if not self.claim_first and not await claim():
-            log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
-            self.outcome = "skipped"
+            self._skipped(event)
             await ctx.discard()
             return
         await jobs.ran(event.job, event.key, event.scheduled_for, once=not event.recurring)
         self.outcome = "ran"
+
+    def _skipped(self, event: JobFired) -> None:
+        log.info("job %s:%s for %s already ran", event.job, event.key, event.scheduled_for)
+        self.outcome = "skipped"

@@ -11,6 +11,7 @@ from bot.context import unscope
 from bot.directory import CommunityInfo, Directory, MemberRef
 from bot.events import ButtonPressed, Event
 from bot.services import Services
+from storage.models import Member
 from storage.unit_of_work import UnitOfWork
 
 
@@ -43,12 +44,7 @@ async def find_member(
         row = await uow.members.find(community.id, platform, user_id)
     if row is None:
         return None
-    existing = directory.member(community.id, platform, user_id)
-    if existing is not None:
-        return existing
-    return directory.add_member(
-        MemberRef(row.id, community.id, platform, user_id, row.display_name, row.role)
-    )
+    return _indexed(directory, community, platform, user_id, row)
 
 
 async def ensure_member(
@@ -87,7 +83,14 @@ async def ensure_member(
             row = await uow.members.find(community.id, platform, user_id)
         if row is None:
             raise RuntimeError(f"member {platform}:{user_id} neither new nor found")
-    # Another task may have resolved the same account meanwhile: keep the first.
+    return _indexed(directory, community, platform, user_id, row)
+
+
+def _indexed(
+    directory: Directory, community: CommunityInfo, platform: str, user_id: str, row: Member
+) -> MemberRef:
+    """The stored member `row`, in the index. Another task may have resolved the same
+    account meanwhile: the first one indexed is kept."""
     existing = directory.member(community.id, platform, user_id)
     if existing is not None:
         return existing

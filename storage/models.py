@@ -54,11 +54,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             # SQLite keeps text: SQLAlchemy's own format ("2026-03-04 12:00:00.000000",
             # microseconds always, so times compare as text), in one C call per value.
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC column")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            naive = self.process_bind_param(value, dialect)
+            return None if naive is None else naive.isoformat(" ", "microseconds")
 
         return process
 
