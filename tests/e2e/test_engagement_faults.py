@@ -350,3 +350,48 @@ def test_kehila_run_exits_5_when_the_database_is_gone_at_stop(db_url: str, tmp_p
     assert "Messages: 3 / 3" in again.stdout
     assert "Replies: 1 / 1" in again.stdout
     assert not spill.exists()
+
+
+async def test_a_stop_during_the_periodic_flush_writes_every_count_at_once(
+    config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stop that comes while the periodic flush is writing waits for it: cancelled
+    mid-write, the flush lost the counts it had taken (here every one), without a
+    word. The stop is prompt and nothing is kept for later: it is all written."""
+    often = config.engagement.model_copy(update={"flush_interval_s": 0.05})
+    config = config.model_copy(update={"engagement": often})
+    shop = ConsoleCommunity(config, start=START)
+    await shop.start(migrate=False)
+    await shop.run("/setup Shop\n/join dana\n/join noa")
+    stopping: list[asyncio.Task[None]] = []
+    writing = asyncio.Event()
+
+    def stop_while_writing(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not stopping and statement.startswith("INSERT INTO activity_daily"):
+            stopping.append(asyncio.get_running_loop().create_task(shop.stop()))
+            writing.set()
+
+    engine = shop.app.services.db.engine.sync_engine
+    await shop.run("/say dana hello\n/say dana anyone there?\n/as noa\n/reply dana yes")
+    event.listen(engine, "before_cursor_execute", stop_while_writing)
+    try:
+        with caplog.at_level(logging.WARNING, logger="kehila.engagement"):
+            await asyncio.wait_for(writing.wait(), 10)  # the next periodic flush
+            started = asyncio.get_running_loop().time()
+            await stopping[0]
+            took = asyncio.get_running_loop().time() - started
+    finally:
+        event.remove(engine, "before_cursor_execute", stop_while_writing)
+    assert unwritten(shop.app.services) is None
+    assert not (config.data_dir / "engagement-spill.json").exists()
+    assert "could not be written" not in caplog.text
+    assert took < 10  # not a wait for a lock nobody gives back
+    again = ConsoleCommunity(config, start=START)
+    await again.start(migrate=False)
+    try:
+        await again.run("/as owner\n/stats")
+        stats = owner_stats(again)
+        assert "Messages: 3 / 3" in stats
+        assert "Replies: 1 / 1" in stats
+    finally:
+        await again.stop()

@@ -71,7 +71,7 @@ class Engagement:
         self.max_events = config.flush_max_events
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._flushing: asyncio.Task[int] | None = None  # a flush started by volume
+        self._flushing: asyncio.Task[int] | None = None  # by volume or by the interval
         # Questions for the digest: buffered here, written with each flush.
         self.questions = QuestionTracker()
         # Members' active weeks this process has committed to `active_weeks`.
@@ -162,18 +162,24 @@ class Engagement:
     async def _every_interval(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            try:
-                await self.flush()
-            except Exception:
-                log.exception("engagement flush failed; will retry")
+            # Shielded: a stop cancels this wait, never a write under way. A flush
+            # cancelled mid-statement lost the counts it had taken, and on SQLite its
+            # cancelled write held the lock, so the flush at stop waited for it in vain.
+            await asyncio.shield(self._in_background())
 
     def counted(self) -> None:
         buffer = self.buffer
         buffer.events += 1
         if buffer.events >= self.max_events and self._flushing is None:
-            self._flushing = asyncio.get_running_loop().create_task(self._flush_by_volume())
+            self._in_background()
 
-    async def _flush_by_volume(self) -> int:
+    def _in_background(self) -> asyncio.Task[int]:
+        """The flush under way in the background, started if none is (`stop` waits for it)."""
+        if self._flushing is None:
+            self._flushing = asyncio.get_running_loop().create_task(self._flush_logged())
+        return self._flushing
+
+    async def _flush_logged(self) -> int:
         try:
             return await self.flush()
         except Exception:
