@@ -80,7 +80,7 @@ router.command(
         N_("Download community data as a file"),  # as engagement's, whose group this joins
         permission=Permission.OWNER,
         subcommands=(
-            CommandSpec("referrals", N_("Every referral as CSV"), permission=Permission.OWNER),
+            CommandSpec("referrals", N_("Every join, with its inviter where known, as CSV"), permission=Permission.OWNER),
         ),
     )
 )
@@ -404,7 +404,11 @@ async def export(ctx: Context, args: dict[str, Any]) -> None:
     data = ("\ufeff" + buf.getvalue()).encode("utf-8")
     today = ctx.community.local_day(ctx.now).isoformat()
     ctx.reply(
-        ctx.n_("{n} referral, as CSV.", "{n} referrals, as CSV.", len(rows)),
+        ctx.n_(
+            "{n} join, with its inviter where known, as CSV.",
+            "{n} joins, with their inviters where known, as CSV.",
+            len(rows),
+        ),
         private=True,
         attachments=[Attachment(f"referrals-{ctx.community.id}-{today}.csv", data, "text/csv")],
     )

@@ -297,6 +297,6 @@ async def test_export_is_published_once_with_the_subcommands_of_both_features(
     await bot.settle()
     [answer] = [c for c in bot.api.calls[before:] if c.route == FOLLOWUP]
     assert answer.json["flags"] & 64
-    assert (answer.content or "").endswith("referrals, as CSV.")
+    assert (answer.content or "").endswith("with their inviters where known, as CSV.")
     [file] = answer.files
     assert file.startswith("referrals-") and file.endswith(".csv")
