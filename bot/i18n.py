@@ -114,6 +114,16 @@ def gettext(locale: str, msgid: str) -> str:
     return _catalog(normalize_locale(locale)).get(msgid, msgid)
 
 
+# Someone's words quoted in a message (an alert's excerpt, a digest's question): the
+# language's own quotation marks, „…“ in German, "…" in Hebrew.
+QUOTED = N_("“{text}”")
+
+
+def quoted(locale: str, text: str) -> str:
+    """`text` in the language's quotation marks (plain text: nothing in it is read)."""
+    return gettext(locale, QUOTED).replace("{text}", text)
+
+
 def translate(locale: str, msgid: str, **values: Value) -> Text:
     """Translate and fill placeholders; values may be markup nodes (mentions), and
     numbers are written the locale's way ("1.000" in German)."""

@@ -145,21 +145,21 @@ async def test_the_same_question_asked_again_is_shown_once_with_its_count(
 
 
 @pytest.mark.parametrize(
-    ("locale", "asked", "said", "heading"),
+    ("locale", "asked", "said", "heading", "quote"),
     [
-        ("de", "Wann fängt der Markt an", "Wie schön!", "Unbeantwortete Fragen"),
-        ("he", "מתי השוק נפתח", "כמה טוב לראות אתכם", "שאלות ללא מענה"),
+        ("de", "Wann fängt der Markt an", "Wie schön!", "Unbeantwortete Fragen", "„{}“"),
+        ("he", "מתי השוק נפתח", "כמה טוב לראות אתכם", "שאלות ללא מענה", '"{}"'),
     ],
 )
 async def test_questions_are_told_from_exclamations_in_the_community_s_language(
-    console: ConsoleCommunity, locale: str, asked: str, said: str, heading: str
+    console: ConsoleCommunity, locale: str, asked: str, said: str, heading: str, quote: str
 ) -> None:
     await console.run(f"/config set locale {locale}\n/join dana\n/join noa\n/advance 1d")
     await console.run(f"/say dana {asked}\n/say noa {said}\n/say noa {said}")
     await console.advance(timedelta(days=6, hours=1))
     body = digests_in_any_language(console)[-1].text.plain()
     assert heading in body
-    assert asked in body
+    assert quote.format(asked) in body  # quoted the language's way
     assert said not in body
 
 

@@ -472,3 +472,17 @@ async def test_a_surge_the_raid_detector_leaves_alone_still_gets_onboardings_not
     await console.run("\n".join(f"/join bot{i}" for i in range(8)))
     [note] = alerts(console)
     assert note.startswith("Join surge")
+
+
+async def test_a_flagged_message_is_quoted_the_languages_way(console: ConsoleCommunity) -> None:
+    """The alert and /incidents quote the member's message in German „…“ and in
+    Hebrew "…", as every other reply of theirs does, not in English marks."""
+    await console.run(MODS + "/config set moderation.watch on\n/watch add crypto")
+    await console.run("/config set locale de\n/say dana kauft crypto jetzt")
+    await console.run("/as owner\n/incidents")
+    assert "„kauft crypto jetzt“" in alerts(console)[-1]
+    assert "„kauft crypto jetzt“" in console.last_text()
+    assert "”" not in alerts(console)[-1] + console.last_text()  # English's closing mark
+    await console.run("/config set locale he\n/say noa מי רוצה crypto")
+    assert '"מי רוצה crypto"' in alerts(console)[-1]
+    assert not {"“", "”", "„"} & set(alerts(console)[-1])

@@ -440,6 +440,7 @@ def render(
                 q.message_id,
                 q.excerpt,
                 channel_name=channel(q.channel_id),
+                locale=ctx.locale,
             )
             + (() if n == 1 else (" ", *ctx.n_("(asked {n} time)", "(asked {n} times)", n).nodes))
             for q, n in zip(d.question_refs, times, strict=True)

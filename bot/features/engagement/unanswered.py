@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.events import MessagePosted
+from bot.i18n import quoted
 from bot.markup import Link, Node, message_link
 from bot.questions import is_question
 from storage.engagement import EXCERPT_CHARS
@@ -114,10 +115,11 @@ def question_node(
     text: str,
     *,
     channel_name: str,
+    locale: str,
 ) -> tuple[Node, ...]:
     """A question as a link to it, or, where the platform has no links, with the
     name of its channel (never the id)."""
-    label = f"“{text[:60]}{'…' if len(text) > 60 else ''}”"
+    label = quoted(locale, f"{text[:60]}{'…' if len(text) > 60 else ''}")
     url = message_link(platform, space_id, channel_id, message_id)
     if url is None:
         return (label, f" ({channel_name})")

@@ -35,7 +35,7 @@ from bot.events import ButtonPressed, JobFired
 from bot.feature import Router
 from bot.features.moderation.retention import keep_tidy
 from bot.features.moderation.settings import PER_HOUR
-from bot.i18n import N_, duration, moment
+from bot.i18n import N_, duration, moment, quoted
 from bot.markup import Bold, Link, Node, Text, message_link
 from bot.schedule import ScheduleEntry
 from storage.moderation import (
@@ -275,7 +275,7 @@ def render(ctx: Context, incident: Incident, logs: Sequence[IncidentLog]) -> Tex
     for line in lines:
         nodes += ["\n", line]
     if incident.excerpt:
-        quote = f"“{incident.excerpt}”"
+        quote = quoted(ctx.locale, incident.excerpt)
         nodes += ["\n", Link(incident.link, quote) if incident.link else quote]
     for entry in logs:
         nodes += ["\n", log_line(ctx, entry)]
@@ -475,7 +475,7 @@ async def incidents(ctx: Context, args: dict[str, Any]) -> None:
             ),
         ]
         if incident.excerpt:
-            quote = f"“{incident.excerpt}”"
+            quote = quoted(ctx.locale, incident.excerpt)
             nodes += ["\n", Link(incident.link, quote) if incident.link else quote]
         for entry in logs[incident.id]:
             nodes += ["\n", log_line(ctx, entry)]
