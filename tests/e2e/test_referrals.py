@@ -236,7 +236,9 @@ async def test_export_is_one_command_for_activity_and_referrals(
     referrals = console.actions(Reply)[-1]
     assert isinstance(referrals, Reply) and referrals.attachments
     assert referrals.attachments[0].filename.startswith("referrals-")
-    assert console.last_text().startswith("1 join, with its inviter where known, as CSV.")  # yossi's join
+    assert console.last_text().startswith(
+        "1 join, with its inviter where known, as CSV."
+    )  # yossi's join
 
     await console.run("/export")
     listed = console.last_text().splitlines()
@@ -254,7 +256,10 @@ async def test_export_is_one_command_for_activity_and_referrals(
     assert console.last_text().count("/export") == 1
     assert "/export (referrals, activity)" in console.last_text()
     await console.run("/help export")
-    assert "/export referrals — Every join, with its inviter where known, as CSV" in console.last_text()
+    assert (
+        "/export referrals — Every join, with its inviter where known, as CSV"
+        in console.last_text()
+    )
     assert "/export activity [WEEKS] — Per-member weekly activity as CSV" in console.last_text()
 
     replies = len(console.actions(Reply))

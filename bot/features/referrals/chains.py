@@ -80,7 +80,11 @@ router.command(
         N_("Download community data as a file"),  # as engagement's, whose group this joins
         permission=Permission.OWNER,
         subcommands=(
-            CommandSpec("referrals", N_("Every join, with its inviter where known, as CSV"), permission=Permission.OWNER),
+            CommandSpec(
+                "referrals",
+                N_("Every join, with its inviter where known, as CSV"),
+                permission=Permission.OWNER,
+            ),
         ),
     )
 )
