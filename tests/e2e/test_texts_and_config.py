@@ -132,7 +132,27 @@ async def test_config_show_key_tells_value_default_what_it_takes_and_what_it_mea
         "Accepts: en (English), he (עברית), de (Deutsch)",
     ]
     await console.run("/config show colour")
-    assert console.last_text().startswith("There is no setting colour. Settings: name, timezone")
+    assert console.last_text() == (
+        "There is no setting colour. Besides name, timezone, locale, a setting's name starts "
+        "with its feature: ambassadors, community, digest, events, moderation, onboarding, "
+        "referrals (as moderation.flood). /config show lists them all."
+    )
+    # A typo is answered with the name it is close to, not the sixty settings.
+    await console.run("/config set moderation.retention_days 7")
+    assert console.last_text() == (
+        "There is no setting moderation.retention_days. Did you mean moderation.retention? "
+        "/config show lists them all."
+    )
+    await console.run("/config set digest.hour_of_day 9")
+    assert console.last_text() == (
+        "There is no setting digest.hour_of_day. "
+        "The settings of digest: digest.day, digest.hour, digest.recipients."
+    )
+    await console.run("/config set locale de\n/config reset onbording.nudge")
+    assert console.last_text() == (
+        "Es gibt keine Einstellung onbording.nudge. Meintest du onboarding.nudge? "
+        "/config show zeigt alle."
+    )
 
 
 async def test_config_show_key_in_german(console: ConsoleCommunity) -> None:

@@ -5,6 +5,7 @@ feature's declared settings, shown with /config show, changed with /config set a
 from __future__ import annotations
 
 from datetime import timedelta
+from difflib import get_close_matches
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -383,8 +384,38 @@ def _language_changed(ctx: Context, locale: str) -> None:
 
 
 def _unknown_key(ctx: Context, key: str) -> Text:
-    known = ", ".join([*COMMUNITY_FIELDS, *sorted(_specs(ctx))])
-    return ctx._(N_("There is no setting {key}. Settings: {known}."), key=key, known=known)
+    """The setting `key` was likely meant to be (a typo), else the settings of its
+    feature, else how settings are named: all sixty on one line buried the answer."""
+    known = [*COMMUNITY_FIELDS, *sorted(_specs(ctx))]
+    group, dot, name = key.lower().partition(".")
+    in_group = [k for k in known if k.startswith(group + ".")] if dot else []
+    if in_group:
+        names = [k.partition(".")[2] for k in in_group]
+        close = [f"{group}.{n}" for n in get_close_matches(name, names, n=1, cutoff=0.6)]
+    else:
+        close = get_close_matches(key.lower(), known, n=1, cutoff=0.8)
+    if close:
+        return ctx._(
+            N_("There is no setting {key}. Did you mean {close}? /config show lists them all."),
+            key=key,
+            close=close[0],
+        )
+    if in_group:
+        return ctx._(
+            N_("There is no setting {key}. The settings of {group}: {known}."),
+            key=key,
+            group=group,
+            known=", ".join(in_group),
+        )
+    return ctx._(
+        N_(
+            "There is no setting {key}. Besides {fields}, a setting's name starts with its "
+            "feature: {groups} (as moderation.flood). /config show lists them all."
+        ),
+        key=key,
+        fields=", ".join(COMMUNITY_FIELDS),
+        groups=", ".join(sorted({k.split(".")[0] for k in known if "." in k})),
+    )
 
 
 @router.handles("config reset")
