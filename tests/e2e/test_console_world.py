@@ -166,7 +166,7 @@ async def test_a_restart_goes_on_from_the_kept_clock_and_world(
         await second.run("/advance 26h")
         digests = [a for a in second.actions(SendDirect) if a.attachments]
         assert len(digests) == 1
-        assert "2 Mar – 8 Mar" in digests[0].text.plain()
+        assert "Mar 2\u2009–\u20098" in digests[0].text.plain()
         # Dana is still here, her message can be replied to; her button still works.
         await second.run("/reply dana welcome!\n/as dana\n/click 1")
         assert "Thank you, and welcome" in second.seen_by("@dana")[-1]

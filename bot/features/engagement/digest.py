@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_interval
 
 from bot.channels import SOME_CHANNEL
 from bot.context import Context
@@ -295,9 +295,10 @@ def signed(n: int) -> str:
 
 
 def week_label(locale: str, start: date, end: date) -> str:
-    loc = normalize_locale(locale)
+    """The week as the language writes a range of days: "Mar 2 – 8", "2.–8. März",
+    "30. Nov. – 6. Dez." (one month named once where it can be)."""
     last = end - timedelta(days=1)
-    return f"{format_date(start, 'd MMM', locale=loc)} – {format_date(last, 'd MMM', locale=loc)}"
+    return str(format_interval(start, last, "MMMd", locale=normalize_locale(locale)))
 
 
 def render(
