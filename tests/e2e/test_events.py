@@ -189,6 +189,7 @@ async def test_cancel_one_date_of_a_weekly_series_tells_attendees(
     assert "Cancelled 1 date." in console.seen_by("@owner")[-1]
     assert any("Cancelled: Board games" in t for t in console.seen_by("@dana"))
     assert "Cancelled." in card(console) and "[1] Going" not in card(console)
+    assert "1 going" not in card(console)  # answers to a cancelled date count for nothing
     # The next date is posted when the cancelled one would have ended.
     await console.advance(timedelta(days=3, hours=12))
     assert "Thursday, March 12, 2026" in console.seen_by("#general")[-1]
