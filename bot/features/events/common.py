@@ -50,13 +50,10 @@ def when_text(ctx: Context, occ: EventOccurrence, series: EventSeries) -> Text:
     )
 
 
-def counts_text(
-    ctx: Context, occ: EventOccurrence, counts: dict[str, int], *, seats: bool = True
-) -> Text:
-    """`seats`: say how many seats are left (not once the date is over)."""
+def counts_text(ctx: Context, occ: EventOccurrence, counts: dict[str, int]) -> Text:
     going = counts.get(GOING, 0)
     parts: list[Text] = [ctx.n_("{n} going", "{n} going", going)]
-    if occ.capacity is not None and seats:
+    if occ.capacity is not None:
         free = occ.capacity - going
         parts.append(
             ctx.n_("{n} seat left", "{n} seats left", free) if free > 0 else ctx._(N_("full"))
@@ -81,11 +78,10 @@ def card(
         parts.append(ctx._(N_("Where: {place}"), place=place))
     if series.description:
         parts.append(series.description)
-    over = occ.ends_at <= ctx.now
     if occ.cancelled_at is None:  # a cancelled date's answers stand for nothing now
-        parts.append(counts_text(ctx, occ, counts, seats=not over))
+        parts.append(counts_text(ctx, occ, counts))
     parts.append(ctx._(N_("Event number {number}"), number=occ.id))
-    if occ.cancelled_at is not None or over:
+    if occ.cancelled_at is not None or occ.ends_at <= ctx.now:
         return lines(parts), ()
     buttons = (
         Button(ctx.gettext(N_("Going")), f"{PREFIX}:g:{occ.id}", "primary"),
