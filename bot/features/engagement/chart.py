@@ -143,7 +143,7 @@ def _notes(bottom: Axes, member_share: list[float | None]) -> list[Annotation]:
 
 
 def _figure(data: ChartData, loc: str) -> _Parts:
-    from babel.dates import format_date
+    from babel.dates import format_skeleton
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -154,7 +154,7 @@ def _figure(data: ChartData, loc: str) -> _Parts:
         return shape(gettext(loc, msgid))
 
     def day(d: date) -> str:
-        return shape(format_date(d, "d MMM", locale=loc))
+        return shape(format_skeleton("MMMd", d, locale=loc))  # "Mar 2", "2. März"
 
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     canvas = FigureCanvasAgg(fig)
