@@ -393,6 +393,11 @@ async def test_question_commands_limits_and_removal(console: ConsoleCommunity) -
     assert "Remove one first" in console.last_text()
     await console.run("/onboarding question add Pick | only one")
     assert "at least two choices" in console.last_text()
+    # Choices written with commas are one choice: the answer shows how to write them.
+    await console.run("/onboarding question add Where from? | a friend, Instagram, Google")
+    assert "each after a |: Where did you hear of us? | a friend | Instagram." in (
+        console.last_text()
+    )
     await console.run("/onboarding question remove 2\n/onboarding question list")
     listed = console.last_text()
     assert "Question 1?" not in listed and "Question 0?" in listed and "Question 4?" in listed

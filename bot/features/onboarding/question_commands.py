@@ -39,7 +39,12 @@ def parse_question(raw: str) -> tuple[str, list[dict[str, Any]]]:
             raise ValueError(N_("After -> comes the role or tag the choice gives."))
         choices.append({"label": label, "target": target[:100] or None})
     if len(choices) == 1:
-        raise ValueError(N_("Give at least two choices, or none for a free-text answer."))
+        raise ValueError(
+            N_(
+                "Give at least two choices, each after a |: Where did you hear of us? | a friend "
+                "| Instagram. Or none, for a free-text answer."
+            )
+        )
     if len(choices) > MAX_CHOICES:
         raise ValueError(N_("A question can have at most 8 choices."))
     return text, choices
