@@ -274,12 +274,21 @@ def render(ctx: Context, incident: Incident, logs: Sequence[IncidentLog]) -> Tex
     nodes: list[Node | Text] = [Text((Bold(head.nodes),))]
     for line in lines:
         nodes += ["\n", line]
+    return Text.of(*nodes, *_quote_and_log(ctx, incident, logs))
+
+
+def _quote_and_log(
+    ctx: Context, incident: Incident, logs: Sequence[IncidentLog]
+) -> list[Node | Text]:
+    """The lines under an incident's headline (the alert's, /incidents'): the message
+    quoted, as a link to it where there is one, then who did what."""
+    nodes: list[Node | Text] = []
     if incident.excerpt:
         quote = quoted(ctx.locale, incident.excerpt)
         nodes += ["\n", Link(incident.link, quote) if incident.link else quote]
     for entry in logs:
         nodes += ["\n", log_line(ctx, entry)]
-    return Text.of(*nodes)
+    return nodes
 
 
 def log_line(ctx: Context, entry: IncidentLog) -> Text:
@@ -474,9 +483,5 @@ async def incidents(ctx: Context, args: dict[str, Any]) -> None:
                 status=ctx.gettext(status),
             ),
         ]
-        if incident.excerpt:
-            quote = quoted(ctx.locale, incident.excerpt)
-            nodes += ["\n", Link(incident.link, quote) if incident.link else quote]
-        for entry in logs[incident.id]:
-            nodes += ["\n", log_line(ctx, entry)]
+        nodes += _quote_and_log(ctx, incident, logs[incident.id])
     ctx.reply(Text.of(*nodes), private=True, confidential=True)
