@@ -372,8 +372,12 @@ async def test_a_stop_during_the_periodic_flush_writes_every_count_at_once(
             writing.set()
 
     engine = shop.app.services.db.engine.sync_engine
-    await shop.run("/say dana hello\n/say dana anyone there?\n/as noa\n/reply dana yes")
-    event.listen(engine, "before_cursor_execute", stop_while_writing)
+    counting = engagement(shop.app.services)
+    # Held while the messages come in, so no flush writes them before the listener is
+    # there (then no later flush had anything to write, and the wait below timed out).
+    async with counting._lock:
+        await shop.run("/say dana hello\n/say dana anyone there?\n/as noa\n/reply dana yes")
+        event.listen(engine, "before_cursor_execute", stop_while_writing)
     try:
         with caplog.at_level(logging.WARNING, logger="kehila.engagement"):
             await asyncio.wait_for(writing.wait(), 10)  # the next periodic flush
