@@ -72,25 +72,25 @@ async def sweep(ctx: Context, event: JobFired) -> None:
     asked = state.questions.get(community.id, {})
     wait = timedelta(seconds=after)
     # A question still unsent a whole day after it came due is let go (memory stays small).
-    for key in [k for k, q in asked.items() if ctx.now - q.at > wait + GIVE_UP]:
+    for key in [k for k, q in asked.items() if ctx.now - q[2] > wait + GIVE_UP]:
         asked.pop(key, None)
-    due = [(key, q) for key, q in asked.items() if ctx.now - q.at >= wait][:PER_SWEEP]
+    due = [(key, q) for key, q in asked.items() if ctx.now - q[2] >= wait][:PER_SWEEP]
     directory = ctx.services.directory
-    for _key, question in due:
-        member = directory.by_id.get(question.member_id)
+    for (platform, space_id, message_id), (member_id, channel_id, at, excerpt) in due:
+        member = directory.by_id.get(member_id)
         if member is None:
             continue
         await open_incident(
             ctx,
             Found(
                 kind="question",
-                platform=question.platform,
-                space_id=question.space_id,
+                platform=platform,
+                space_id=space_id,
                 member=member,
-                channel_id=question.channel_id,
-                message_id=question.message_id,
-                excerpt=question.excerpt,
-                detail={"after": _rounded(int((ctx.now - question.at).total_seconds()))},
+                channel_id=channel_id,
+                message_id=message_id,
+                excerpt=excerpt,
+                detail={"after": _rounded(int((ctx.now - at).total_seconds()))},
             ),
         )
 
