@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
@@ -43,8 +43,13 @@ class OptionSpec:
 
     @property
     def label(self) -> str:
-        """How usage, /help and wrong-input answers name it: `WEEKS`, `one|series`."""
+        """How usage, /help and wrong-input answers name it: `WEEKS`, `one|series`.
+        The placeholder (`WEEKS`) is also its msgid: `shown` gives it in a language."""
         return "|".join(self.choices) if self.type == "choice" else self.name.upper()
+
+    def shown(self, translate: Callable[[str], str]) -> str:
+        """The label in the reader's language (`WOCHEN`); choices are typed as they are."""
+        return self.label if self.type == "choice" else translate(self.label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +84,17 @@ class CommandSpec:
     def subcommand(self, name: str) -> CommandSpec | None:
         return next((s for s in self.subcommands if s.name == name), None)
 
-    def usage(self, prefix: str = "/") -> str:
+    def usage(self, prefix: str = "/", translate: Callable[[str], str] = str) -> str:
         parts = [prefix + self.name]
         for opt in self.options:
-            parts.append(opt.label if opt.required else f"[{opt.label}]")
+            label = opt.shown(translate)
+            parts.append(label if opt.required else f"[{label}]")
         return " ".join(parts)
 
-    def usage_of(self, sub: CommandSpec) -> str:
+    def usage_of(self, sub: CommandSpec, translate: Callable[[str], str] = str) -> str:
         """A subcommand's usage after this group's path: the default's name in
         brackets, as it may be left out (`[show] MEMBER`, i.e. `/referrals MEMBER`)."""
-        form = sub.usage(prefix="")
+        form = sub.usage(prefix="", translate=translate)
         return f"[{sub.name}]{form.removeprefix(sub.name)}" if sub.name == self.default else form
 
 

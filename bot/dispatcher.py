@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Sequence
+from difflib import get_close_matches
 from typing import Any
 
 from bot import channels, choices, failure_rules
 from bot.actions import Action, ActionResult, AnswerButton
-from bot.commands import Permission, UsageError, resolve
+from bot.commands import CommandSpec, Permission, UsageError, resolve
 from bot.context import Context, unscope
 from bot.directory import CommunityInfo, MemberRef
 from bot.events import (
@@ -328,13 +329,7 @@ class Dispatcher:
         ctx = self.context(event, community, member)
         root = self.commands.get(event.name.lower())
         if root is None:
-            await self._say(
-                ctx,
-                ctx._(
-                    N_("There is no command /{name}. Send /help to see what I can do."),
-                    name=event.name,
-                ),
-            )
+            await self._say(ctx, self._no_such_command(ctx, event, member))
             return
         if community is None and root.needs_community:
             if not event.space_id and self._unplaced.ask(ctx, self.services.directory, event):
@@ -353,12 +348,44 @@ class Dispatcher:
         try:
             parsed = resolve(root, event.args, dict(event.options))
         except UsageError as exc:
-            await self._say(ctx, misfit(ctx, exc) + usage(ctx, exc.spec, exc.path))
+            other = self._meant(exc, level)
+            if other is not None:  # "/moderation watch add x": /watch is its own command
+                said = ctx._(N_("/{name} is a command of its own:"), name=other.name) + "\n"
+                await self._say(ctx, said + usage(ctx, other, other.name))
+            else:
+                await self._say(ctx, misfit(ctx, exc) + usage(ctx, exc.spec, exc.path))
             return
         if level < parsed.spec.permission:
             await self._refuse(ctx, parsed.path, parsed.spec.permission)
             return
         await self.run(parsed.path, self.table.command_handlers[parsed.path], ctx, parsed.values)
+
+    def _no_such_command(
+        self, ctx: Context, event: CommandInvoked, member: MemberRef | None
+    ) -> Text:
+        """Unknown: the command likely meant, if one of those this person may use is
+        close ("/incident" for /incidents)."""
+        level = self.permission(member, event)
+        mine = [name for name, spec in self.commands.items() if spec.permission <= level]
+        close = get_close_matches(event.name.lower(), mine, n=1, cutoff=0.75)
+        if close:
+            return ctx._(
+                N_("There is no command /{name}. Did you mean /{close}?"),
+                name=event.name,
+                close=close[0],
+            )
+        return ctx._(
+            N_("There is no command /{name}. Send /help to see what I can do."), name=event.name
+        )
+
+    def _meant(self, exc: UsageError, level: Permission) -> CommandSpec | None:
+        """The command a word that fit no subcommand names, if this person may use it."""
+        if exc.option is not None or not exc.reason:
+            return None
+        other = self.commands.get(exc.reason.lower())
+        if other is None or other is exc.spec or other.permission > level:
+            return None
+        return other
 
     async def _refuse(self, ctx: Context, name: str, needed: Permission) -> None:
         """A member without the permission is told who may, and nothing changes."""

@@ -338,7 +338,8 @@ def domain_of(path: str) -> str:
 
 def extract() -> Iterator[tuple[str, Msgid, str]]:
     """(domain, msgid, where) for every marked string in the source; a plural's
-    msgid is its (singular, plural)."""
+    msgid is its (singular, plural). A command option's placeholder in usage lines
+    (`OptionSpec("weeks", ...)`: `WEEKS`) is a msgid too, its name in capitals."""
     for top in SOURCE_DIRS:
         base = ROOT / top
         for filename, lineno, msgid, _comments, _ctx in extract_from_dir(
@@ -349,6 +350,12 @@ def extract() -> Iterator[tuple[str, Msgid, str]]:
                 yield domain_of(rel), msgid, f"{rel}:{lineno}"
             elif isinstance(msgid, tuple) and len(msgid) == 2 and all(msgid):
                 yield domain_of(rel), (str(msgid[0]), str(msgid[1])), f"{rel}:{lineno}"
+        for filename, lineno, name, _comments, _ctx in extract_from_dir(
+            base, method_map=[("**.py", "python")], keywords={"OptionSpec": (1,)}
+        ):
+            if isinstance(name, str) and name:
+                rel = str(Path(top) / filename)
+                yield domain_of(rel), name.upper(), f"{rel}:{lineno}"
 
 
 def _placeholders(text: str) -> set[str]:

@@ -29,7 +29,7 @@ def misfit(ctx: Context, exc: UsageError) -> Text:
         said = ctx._(
             N_("{value} does not fit {option}: {meaning}."),
             value=exc.reason[:40],
-            option=exc.option.label,
+            option=exc.option.shown(ctx.gettext),
             meaning=ctx.gettext(exc.option.description),
         )
     return said + "\n"
@@ -39,11 +39,12 @@ def usage(ctx: Context, spec: CommandSpec, path: str) -> Text:
     """A command's usage: its forms (or its subcommands') with what each word means."""
     if spec.subcommands:
         lines = [
-            f"/{path} {spec.usage_of(sub)}  — {ctx.gettext(sub.description)}"
+            f"/{path} {spec.usage_of(sub, ctx.gettext)}  — {ctx.gettext(sub.description)}"
             for sub in spec.subcommands
         ]
     else:
         head = path.rsplit(" ", 1)[0] + " " if " " in path else ""
-        lines = [f"/{head}{spec.usage(prefix='')}  — {ctx.gettext(spec.description)}"]
-        lines += [f"  {o.label}: {ctx.gettext(o.description)}" for o in spec.options]
+        form = spec.usage(prefix="", translate=ctx.gettext)
+        lines = [f"/{head}{form}  — {ctx.gettext(spec.description)}"]
+        lines += [f"  {o.shown(ctx.gettext)}: {ctx.gettext(o.description)}" for o in spec.options]
     return ctx._(N_("Usage:")) + "\n" + "\n".join(lines)

@@ -54,6 +54,31 @@ async def test_unknown_command_points_to_help(console: ConsoleCommunity) -> None
     ]
 
 
+async def test_a_mistyped_command_is_answered_with_the_one_likely_meant(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/incident")
+    assert private_to(console, "owner")[-1] == (
+        "There is no command /incident. Did you mean /incidents?"
+    )
+    await console.run("/join dana\n/as dana\n/incident\n/stat")
+    # Only a command the member may use is suggested.
+    assert private_to(console, "dana")[-2:] == [
+        "There is no command /incident. Send /help to see what I can do.",
+        "There is no command /stat. Did you mean /stats?",
+    ]
+
+
+async def test_another_commands_name_as_a_subcommand_gets_that_commands_usage(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/config set locale de\n/moderation watch add casino")
+    answer = private_to(console, "owner")[-1]
+    assert answer.startswith("/watch ist ein eigener Befehl:\nVerwendung:\n/watch add EINTRAG")
+    await console.run("/as owner\n/watch list")
+    assert console.last_text() == gettext("de", "No watched words yet. Add one with /watch add.")
+
+
 async def test_wrong_argument_gets_usage_in_the_callers_language(console: ConsoleCommunity) -> None:
     await console.run("/config set locale de")
     console.clear()
@@ -61,7 +86,8 @@ async def test_wrong_argument_gets_usage_in_the_callers_language(console: Consol
     usage = private_to(console, "owner")[-1]
     assert usage.startswith(gettext("de", "Usage:"))
     assert gettext("de", "Usage:") != "Usage:"
-    assert "/config set KEY VALUE" in usage
+    assert "/config set EINSTELLUNG WERT" in usage  # its placeholders in German too
+    assert "WERT: Der neue Wert" in usage
     await console.run("/staff set king dana")
     assert "owner|moderator|member" in console.last_text()
 

@@ -20,7 +20,7 @@ from bot.commands import OptionSpec, convert
         ("de", "/event cancel 1 sometimes", "sometimes ist hier keine Wahl: schreib one oder series."),
         ("he", "/event cancel 1 sometimes", "הערך sometimes אינו אחת האפשרויות כאן: אפשר לכתוב one או series."),
         ("en", "/spaces link nosuch", "I did not understand nosuch."),
-        ("de", "/export activity 0", "0 passt nicht zu WEEKS: Wie viele Wochen (1 bis 52)."),
+        ("de", "/export activity 0", "0 passt nicht zu WOCHEN: Wie viele Wochen (1 bis 52)."),
         ("de", "/spaces link nosuch", "nosuch habe ich nicht verstanden."),
         ("he", "/export activity 0", "הערך 0 לא מתאים ל־WEEKS: כמה שבועות (1 עד 52)."),
         ("he", "/spaces link nosuch", "לא הבנתי את nosuch."),

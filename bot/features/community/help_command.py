@@ -98,7 +98,11 @@ def _help_for(
     head = path.rsplit(" ", 1)[0] + " " if " " in path else ""
     who = SETUP_WHO if spec.name == "setup" else WHO[spec.permission]
     parts: list[Text | str] = [
-        Text.of(Bold((f"/{head}{spec.usage(prefix='')}",)), " — ", ctx.gettext(spec.description)),
+        Text.of(
+            Bold((f"/{head}{spec.usage(prefix='', translate=ctx.gettext)}",)),
+            " — ",
+            ctx.gettext(spec.description),
+        ),
         ctx._(N_("Who may use it: {who}."), who=ctx.gettext(who)),
     ]
     allowed = spec.name == "setup" or spec.permission <= level
@@ -118,7 +122,7 @@ def _sub_help(ctx: Context, path: str, group: CommandSpec, sub: CommandSpec) -> 
         usage = f"/{path} {sub.name} ({names})"
         more = ctx._(N_("more: /help {path}"), path=f"{path} {sub.name}")
         return (Bold((usage,)), " — ", ctx.gettext(sub.description), "; ", *more.nodes)
-    row: list[Node] = [Bold((f"/{path} {group.usage_of(sub)}",)), " — "]
+    row: list[Node] = [Bold((f"/{path} {group.usage_of(sub, ctx.gettext)}",)), " — "]
     row.append(ctx.gettext(sub.description))
     if sub.options:
         row += ["\n", *_options_help(ctx, sub).nodes]
@@ -135,7 +139,7 @@ OPTION_KINDS = {
 def _options_help(ctx: Context, spec: CommandSpec) -> Text:
     rows: list[str] = []
     for opt in spec.options:
-        name = opt.label
+        name = opt.shown(ctx.gettext)
         notes = [ctx.gettext(OPTION_KINDS[opt.type])] if opt.type in OPTION_KINDS else []
         if not opt.required:
             notes.append(ctx.gettext(N_("optional")))
