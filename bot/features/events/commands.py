@@ -106,7 +106,7 @@ router.command(
                 options=(
                     OptionSpec(
                         "action",
-                        N_("reset: a new address"),
+                        N_("Make a new address; the old one stops working"),
                         "choice",
                         required=False,
                         choices=("reset",),
@@ -117,7 +117,11 @@ router.command(
             CommandSpec(
                 "reminders",
                 N_("Reminders before events you go to: on or off"),
-                options=(OptionSpec("state", N_("on or off"), "choice", choices=("on", "off")),),
+                options=(
+                    OptionSpec(
+                        "state", N_("Whether you are reminded"), "choice", choices=("on", "off")
+                    ),
+                ),
             ),
         ),
     )

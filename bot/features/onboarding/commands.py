@@ -70,7 +70,14 @@ router.command(
             CommandSpec(
                 "gate",
                 N_("Turn the verification gate on or off"),
-                options=(OptionSpec("state", N_("on or off"), "choice", choices=("on", "off")),),
+                options=(
+                    OptionSpec(
+                        "state",
+                        N_("Whether new members must accept first"),
+                        "choice",
+                        choices=("on", "off"),
+                    ),
+                ),
                 permission=OWNER,
             ),
             CommandSpec("test", N_("Play the whole flow to yourself, privately"), permission=OWNER),
