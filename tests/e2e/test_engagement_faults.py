@@ -152,7 +152,8 @@ async def test_on_postgresql_a_nul_that_reaches_the_flush_is_set_aside(
 @contextlib.asynccontextmanager
 async def unreachable(url: str, *engines: Database) -> AsyncIterator[None]:
     """The database away, as if dropped, until the block ends: SQLite's file replaced
-    by a folder; PostgreSQL's database renamed (its sessions ended first)."""
+    by a folder; PostgreSQL's database renamed (its sessions ended first, and no new
+    one let in meanwhile: a bot process reconnecting between the two failed the rename)."""
     for db in engines:
         await db.engine.dispose()
     parsed = make_url(url)
@@ -171,23 +172,28 @@ async def unreachable(url: str, *engines: Database) -> AsyncIterator[None]:
     name = parsed.database
     admin = Database(parsed.set(database="postgres").render_as_string(hide_password=False))
 
-    async def rename(old: str, new: str) -> None:
+    async def rename(old: str, new: str, *, connections: bool) -> None:
         async with admin.engine.connect() as conn:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if not connections:
+                await auto.execute(text(f'ALTER DATABASE "{old}" WITH ALLOW_CONNECTIONS false'))
             await auto.execute(
                 text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    # Waits (up to 10 s) for each session to have ended.
+                    "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
                     " WHERE datname = :name AND pid <> pg_backend_pid()"
                 ),
                 {"name": old},
             )
             await auto.execute(text(f'ALTER DATABASE "{old}" RENAME TO "{new}"'))
+            if connections:
+                await auto.execute(text(f'ALTER DATABASE "{new}" WITH ALLOW_CONNECTIONS true'))
 
-    await rename(name, f"{name}_away")
+    await rename(name, f"{name}_away", connections=False)
     try:
         yield
     finally:
-        await rename(f"{name}_away", name)
+        await rename(f"{name}_away", name, connections=True)
         await admin.dispose()
 
 
