@@ -207,6 +207,23 @@ async def test_an_unanswered_question_is_alerted_once_in_waking_hours(
     assert len(alerts(console)) == 1
 
 
+async def test_an_open_question_follows_a_merge_and_goes_with_a_forget(config: Config) -> None:
+    """Open questions are kept in memory only: a merge moves them to the member kept,
+    /forgetme takes them away (no alert about someone who asked to be forgotten)."""
+    console = ConsoleCommunity(config, start=START, features=[*all_features(), merging_feature()])
+    await console.start(migrate=False)
+    try:
+        await console.run("/setup Test Community\n" + MODS + "/config set moderation.questions on")
+        await console.run("/say b How do I change my plan?\n/say c Where is the meetup?")
+        await console.run("/say a hello\n/as owner\n/merge b a\n/as c\n/forgetme\n/click 1")
+        console.clear()
+        await console.advance(timedelta(hours=5))
+        [alert] = alerts(console)
+        assert "a asked 4 hours ago" in alert and "How do I change my plan?" in alert
+    finally:
+        await console.stop()
+
+
 async def test_a_raid_is_one_alert_with_its_invites_and_count(console: ConsoleCommunity) -> None:
     await console.run(
         MODS + "/config set moderation.raid on\n/config set moderation.surge_per_minute 3\n"
