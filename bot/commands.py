@@ -40,6 +40,8 @@ class OptionSpec:
     # min/max). The handler still checks, with a message that names the range.
     minimum: int | None = None
     maximum: int | None = None
+    # A choice written another way ("Montag" for `mon`): the choice meant, or None.
+    aliases: Callable[[str], str | None] | None = None
 
     @property
     def label(self) -> str:
@@ -213,9 +215,13 @@ def convert(opt: OptionSpec, raw: str) -> Any:
             return False
         raise ValueError(raw)
     if opt.type == "choice":
-        if raw.lower() not in opt.choices:
+        low = raw.lower()
+        if low in opt.choices:
+            return low
+        meant = opt.aliases(raw) if opt.aliases is not None else None
+        if meant not in opt.choices:
             raise ValueError(raw)
-        return raw.lower()
+        return meant
     if opt.type == "duration":
         return parse_duration(raw)
     raise AssertionError(opt.type)

@@ -128,6 +128,8 @@ class Setting:
     check: Callable[[Any], None] | None = None
     # Turns what an owner typed into the stored form (a channel mention into its id).
     normalize: Callable[[str], str] | None = None
+    # A choice written another way: as `OptionSpec.aliases`.
+    aliases: Callable[[str], str | None] | None = None
     # English msgid: what the setting takes, as an owner types it, where its type alone
     # does not say (a string with its own `check`: "24h,1h").
     accepts: str | None = None
@@ -153,7 +155,8 @@ class Setting:
                 raw = self.normalize(raw)
             if not raw:
                 raise ValueError(raw)
-        value = convert(OptionSpec(self.key, "", self.type, choices=self.choices), raw)
+        option = OptionSpec(self.key, "", self.type, choices=self.choices, aliases=self.aliases)
+        value = convert(option, raw)
         if self.type == "duration":
             value = int(value.total_seconds())
         return self.validate(value)

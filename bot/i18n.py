@@ -35,6 +35,7 @@ from babel.dates import (
     format_skeleton,
     format_time,
     get_datetime_format,
+    get_day_names,
 )
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -208,6 +209,29 @@ def day(locale: str, value: date) -> str:
     """A date as the locale writes it, with the month's name: "Mar 2, 2026",
     "2. März 2026", "2 במרץ 2026" (never an ISO string in a message)."""
     return str(format_skeleton("yMMMd", value, locale=normalize_locale(locale)))
+
+
+@cache
+def _weekdays() -> dict[str, int]:
+    """Every way the three languages write a weekday (Babel's names, wide and short),
+    case-folded, without a closing point or the Hebrew "יום": 0 is Monday."""
+    found: dict[str, int] = {}
+    for locale in LOCALES:
+        for width in ("wide", "abbreviated", "short"):
+            for index, name in get_day_names(width, locale=locale).items():
+                found[_weekday_key(str(name))] = index
+    return found
+
+
+def _weekday_key(text: str) -> str:
+    key = text.casefold().strip().removesuffix(".").replace("׳", "'")
+    return key.removeprefix("יום ").strip() or key
+
+
+def weekday(text: str) -> int | None:
+    """The weekday `text` names in English, Hebrew or German (0 is Monday), or None:
+    "Monday", "mon", "Montag", "Mo.", "שני", "יום שני", "ב'"."""
+    return _weekdays().get(_weekday_key(text))
 
 
 def full_day(locale: str, value: date) -> str:

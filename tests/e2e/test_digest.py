@@ -263,6 +263,30 @@ async def test_digest_settings_move_the_schedule(console: ConsoleCommunity) -> N
     assert "Usage" in console.last_text()
 
 
+@pytest.mark.parametrize(
+    ("locale", "command", "day"),
+    [
+        ("de", "/digest settings Donnerstag 18", "Donnerstag"),
+        ("de", "/digest settings Do. 18", "Donnerstag"),
+        ("he", "/digest settings חמישי 18", "חמישי"),
+        ("en", "/config set digest.day Thursday\n/digest settings thu 18", "Thursday"),
+        ("he", "/config set digest.day יום חמישי\n/digest settings thu 18", "חמישי"),
+    ],
+)
+async def test_the_digests_weekday_is_understood_in_the_owners_language(
+    console: ConsoleCommunity, locale: str, command: str, day: str
+) -> None:
+    await console.run(f"/config set locale {locale}\n{command}")
+    assert day in console.last_text() and "18:00" in console.last_text()
+    # A digest comes for a week with something in it: this one, sent next Thursday.
+    await console.run("/join dana\n/say dana hi")
+    console.clear()
+    await console.advance(timedelta(days=10, hours=9, minutes=59))  # Thursday 12 March 17:59
+    assert digests_in_any_language(console) == []
+    await console.advance(timedelta(minutes=1))
+    assert len(digests_in_any_language(console)) == 1
+
+
 async def test_digest_now_previews_to_the_caller_only(console: ConsoleCommunity) -> None:
     await console.run("/join dana\n/say dana hello?\n/advance 7d")
     console.clear()

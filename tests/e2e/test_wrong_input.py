@@ -15,7 +15,7 @@ from bot.commands import OptionSpec, convert
         ("en", "/export activity 0", "0 does not fit WEEKS: How many weeks (1 to 52)."),
         ("en", "/export activity 9999", "9999 does not fit WEEKS: How many weeks (1 to 52)."),
         ("en", "/digest settings mon 25", "25 does not fit HOUR: Hour, 0 to 23."),
-        ("en", "/digest settings monday 9", "monday is not a choice here: write mon, tue, wed, thu, fri, sat, or sun."),
+        ("en", "/digest settings weekend 9", "weekend is not a choice here: write mon, tue, wed, thu, fri, sat, or sun."),
         ("en", "/event cancel 1 sometimes", "sometimes is not a choice here: write one or series."),
         ("de", "/event cancel 1 sometimes", "sometimes ist hier keine Wahl: schreib one oder series."),
         ("he", "/event cancel 1 sometimes", "הערך sometimes אינו אחת האפשרויות כאן: אפשר לכתוב one או series."),

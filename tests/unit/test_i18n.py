@@ -13,7 +13,7 @@ from bot.config import load_config
 from bot.context import Context
 from bot.directory import CommunityInfo
 from bot.events import Actor, MessagePosted
-from bot.i18n import LOCALES, extract, gettext, moment, problems, translate
+from bot.i18n import LOCALES, extract, gettext, moment, problems, translate, weekday
 from bot.markup import Bold, Mention, Text, format_text
 
 # A message every community can receive (the dispatcher's error policy).
@@ -128,3 +128,15 @@ def test_format_text_accepts_text_values_as_nodes() -> None:
     inner = Text.of("by ", Mention("1", "Noa"))
     text = format_text("Shared {who}", {"who": inner})
     assert text.nodes == ("Shared ", "by ", Mention("1", "Noa"))
+
+
+@pytest.mark.parametrize(
+    ("text", "index"),
+    [
+        ("Monday", 0), ("mon", 0), ("Montag", 0), ("Mo.", 0), ("שני", 0), ("יום שני", 0),
+        ("ב׳", 0), ("ב'", 0), ("Do", 3), ("SONNTAG", 6), ("שבת", 5), ("ש׳", 5),
+        ("יום", None), ("weekend", None), ("", None),
+    ],
+)  # fmt: skip
+def test_a_weekday_is_read_in_any_of_the_three_languages(text: str, index: int | None) -> None:
+    assert weekday(text) == index

@@ -40,7 +40,7 @@ from bot.features.engagement.digest import (
 )
 from bot.features.engagement.drawing import ChartDrawer
 from bot.features.engagement.export import activity_csv
-from bot.i18n import N_, translate_plural
+from bot.i18n import N_, translate_plural, weekday
 from bot.markup import Text
 from bot.schedule import ScheduleEntry
 from bot.services import Services
@@ -55,6 +55,14 @@ CLEANUP_JOB = "engagement.cleanup"
 CLEANUP_CRON = {"hour": 3, "minute": 30}
 QUESTIONS_KEPT = timedelta(days=30)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _day(text: str) -> str | None:
+    """A weekday as an owner writes it, in any of the three languages ("Montag", "שני")."""
+    index = weekday(text)
+    return DAYS[index] if index is not None else None
+
+
 RECIPIENTS = {"owners": ("owner",), "owners+moderators": ("owner", "moderator")}
 
 router.setting(
@@ -64,6 +72,7 @@ router.setting(
         N_("Weekday of the weekly digest"),
         type="choice",
         choices=DAYS,
+        aliases=_day,
     )
 )
 router.setting(
@@ -327,7 +336,7 @@ router.command(
                 "settings",
                 N_("Change the digest's weekday, hour and recipients"),
                 options=(
-                    OptionSpec("day", N_("Weekday"), "choice", choices=DAYS),
+                    OptionSpec("day", N_("Weekday"), "choice", choices=DAYS, aliases=_day),
                     OptionSpec("hour", N_("Hour, 0 to 23"), "integer", minimum=0, maximum=23),
                     OptionSpec(
                         "recipients",
