@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
+from bot.i18n import duration_in_words
+
 OptionType = Literal["string", "text", "integer", "boolean", "choice", "duration"]
 
 
@@ -178,15 +180,21 @@ class DurationTooLong(ValueError):
 
 
 def parse_duration(value: str) -> timedelta:
-    """`90s`, `15m`, `2h`, `3d`, `1w`. ValueError if malformed, `DurationTooLong` if
+    """`90s`, `15m`, `2h`, `3d`, `1w`, or as English, German or Hebrew write it ("3
+    Stunden", "90 minutes", "שעתיים"). ValueError if malformed, `DurationTooLong` if
     absurdly long (more than nine digits, or beyond what a timedelta holds)."""
     m = _DURATION.match(value.strip().lower())
-    if not m:
-        raise ValueError(value)
-    if len(m.group(1)) > 9:
+    if m:
+        digits, unit = m.group(1), _UNITS[m.group(2)]
+    else:
+        words = duration_in_words(value[:40])
+        if words is None:
+            raise ValueError(value)
+        digits, unit = str(words[0]), words[1]
+    if len(digits) > 9:
         raise DurationTooLong(value)
     try:
-        return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        return timedelta(**{unit: int(digits)})
     except OverflowError:
         raise DurationTooLong(value) from None
 

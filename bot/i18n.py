@@ -228,6 +228,53 @@ def _weekday_key(text: str) -> str:
     return key.removeprefix("יום ").strip() or key
 
 
+# Babel's duration units, by the `timedelta` argument each is.
+_DURATION_UNITS = {
+    "duration-second": "seconds",
+    "duration-minute": "minutes",
+    "duration-hour": "hours",
+    "duration-day": "days",
+    "duration-week": "weeks",
+}
+
+
+@cache
+def _duration_words() -> tuple[dict[str, str], dict[str, tuple[int, str]]]:
+    """How the three languages write a duration's unit after its number, in Babel's
+    long, short and narrow forms ("Stunden", "Std.", "שעות", "hrs"), and the few
+    phrases that hold the number too (Hebrew "שעתיים", two hours)."""
+    units: dict[str, str] = {}
+    phrases: dict[str, tuple[int, str]] = {}
+    for locale in LOCALES:
+        for unit, argument in _DURATION_UNITS.items():
+            for length in ("long", "short", "narrow"):
+                for number in (1, 2, 5, 11, 100):  # one of each plural form
+                    written = str(format_unit(number, unit, length=length, locale=locale))
+                    if str(number) in written:
+                        units[_unit_key(written.replace(str(number), "", 1))] = argument
+                    else:
+                        phrases[_unit_key(written)] = (number, argument)
+    return units, phrases
+
+
+def _unit_key(text: str) -> str:
+    return text.casefold().strip().removesuffix(".").replace("׳", "'").replace("′", "'")
+
+
+_NUMBER_THEN_UNIT = re.compile(r"(\d+)\s*(\D+)")
+
+
+def duration_in_words(text: str) -> tuple[int, str] | None:
+    """A duration as the three languages write it ("3 Stunden", "90 Minuten", "2 hours",
+    "3 ימים", "שעתיים"): its number and `timedelta` argument ("hours"), or None."""
+    units, phrases = _duration_words()
+    found = _NUMBER_THEN_UNIT.fullmatch(text.strip())
+    if found is None:
+        return phrases.get(_unit_key(text))
+    unit = units.get(_unit_key(found.group(2)))
+    return (int(found.group(1)), unit) if unit is not None else None
+
+
 def weekday(text: str) -> int | None:
     """The weekday `text` names in English, Hebrew or German (0 is Monday), or None:
     "Monday", "mon", "Montag", "Mo.", "שני", "יום שני", "ב'"."""

@@ -241,12 +241,22 @@ def test_a_default_that_is_no_subcommand_is_refused_when_declared() -> None:
         ("15m", timedelta(minutes=15)),
         ("3d", timedelta(days=3)),
         (" 2H ", timedelta(hours=2)),
+        # As the three languages write them (Babel's unit names).
+        ("3 days", timedelta(days=3)),
+        ("1 hour", timedelta(hours=1)),
+        ("90 Minuten", timedelta(minutes=90)),
+        ("3 Std.", timedelta(hours=3)),
+        ("1 Woche", timedelta(weeks=1)),
+        ("3 שעות", timedelta(hours=3)),
+        ("שעתיים", timedelta(hours=2)),
+        ("יומיים", timedelta(days=2)),
     ],
 )
 def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-def test_a_malformed_duration_is_refused() -> None:
+@pytest.mark.parametrize("text", ["3 Äpfel", "Stunden", "2 minutes ago", "3", "h", ""])
+def test_a_malformed_duration_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
-        parse_duration("3 days")
+        parse_duration(text)
