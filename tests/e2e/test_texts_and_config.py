@@ -148,6 +148,23 @@ async def test_config_show_key_tells_value_default_what_it_takes_and_what_it_mea
         "There is no setting digest.hour_of_day. "
         "The settings of digest: digest.day, digest.hour, digest.recipients."
     )
+    # A feature's name: its settings (show); mistyped, the name meant.
+    await console.run("/config show digest")
+    assert lines_of(console.last_text())[2:5] == [
+        "• digest.day = mon (default) — Weekday of the weekly digest",
+        "• digest.hour = 9 (default) — Hour of the weekly digest, in the community's time zone",
+        "• digest.recipients = owners (default) — Who gets the weekly digest",
+    ]
+    assert "name =" not in console.last_text() and "moderation." not in console.last_text()
+    await console.run("/config set digest mon")
+    assert console.last_text() == (
+        "There is no setting digest. "
+        "The settings of digest: digest.day, digest.hour, digest.recipients."
+    )
+    await console.run("/config show modaration")
+    assert console.last_text() == (
+        "There is no setting modaration. Did you mean moderation? /config show lists them all."
+    )
     await console.run("/config set locale de\n/config reset onbording.nudge")
     assert console.last_text() == (
         "Es gibt keine Einstellung onbording.nudge. Meintest du onboarding.nudge? "

@@ -141,18 +141,22 @@ def _field_accepts(ctx: Context, key: str) -> str:
 async def config_show(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
-    if args.get("key"):
-        ctx.reply(await _one_setting(ctx, community, str(args["key"]).lower()), private=True)
-        return
+    key = str(args.get("key") or "").lower()
     specs = _specs(ctx)
+    # `/config show moderation`: the settings named `moderation.…`, as in the overview.
+    prefix = f"{key}." if key and any(k.startswith(f"{key}.") for k in specs) else ""
+    if key and not prefix:
+        ctx.reply(await _one_setting(ctx, community, key), private=True)
+        return
     named = await _channel_values(ctx, community)
     groups: dict[str, list[tuple[Node, ...]]] = {"community": []}
-    for key, description in COMMUNITY_FIELDS.items():
-        value = _field_value(community, key)
-        groups["community"].append(_setting_row(ctx, key, value, "", description))
+    for field_key, description in COMMUNITY_FIELDS.items():
+        if not prefix:
+            value = _field_value(community, field_key)
+            groups["community"].append(_setting_row(ctx, field_key, value, "", description))
     for feature in ctx.services.features:
         for spec in feature.settings:
-            if specs.get(spec.key) is not spec:
+            if specs.get(spec.key) is not spec or not spec.key.startswith(prefix):
                 continue
             value = ctx.services.directory.setting(community, spec.key)
             marker = "" if spec.key in community.settings else " " + ctx.gettext(N_("(default)"))
@@ -387,13 +391,17 @@ def _unknown_key(ctx: Context, key: str) -> Text:
     """The setting `key` was likely meant to be (a typo), else the settings of its
     feature, else how settings are named: all sixty on one line buried the answer."""
     known = [*COMMUNITY_FIELDS, *sorted(_specs(ctx))]
+    groups = sorted({k.split(".")[0] for k in known if "." in k})
     group, dot, name = key.lower().partition(".")
-    in_group = [k for k in known if k.startswith(group + ".")] if dot else []
-    if in_group:
+    in_group = [k for k in known if k.startswith(group + ".")] if dot or group in groups else []
+    if in_group and dot:
         names = [k.partition(".")[2] for k in in_group]
         close = [f"{group}.{n}" for n in get_close_matches(name, names, n=1, cutoff=0.6)]
-    else:
-        close = get_close_matches(key.lower(), known, n=1, cutoff=0.8)
+    elif in_group:  # a feature's name alone: its settings
+        close = []
+    else:  # a feature's name mistyped ("modaration"), or a whole one
+        close = get_close_matches(group, groups, n=1, cutoff=0.75) if not dot else []
+        close = close or get_close_matches(key.lower(), known, n=1, cutoff=0.8)
     if close:
         return ctx._(
             N_("There is no setting {key}. Did you mean {close}? /config show lists them all."),
@@ -414,7 +422,7 @@ def _unknown_key(ctx: Context, key: str) -> Text:
         ),
         key=key,
         fields=", ".join(COMMUNITY_FIELDS),
-        groups=", ".join(sorted({k.split(".")[0] for k in known if "." in k})),
+        groups=", ".join(groups),
     )
 
 
