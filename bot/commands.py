@@ -235,6 +235,15 @@ def convert(opt: OptionSpec, raw: str) -> Any:
     raise AssertionError(opt.type)
 
 
+def _fits(opt: OptionSpec, raw: str) -> bool:
+    """Whether `raw` is a value of `opt` (a choice written another way too: "Montag")."""
+    try:
+        convert(opt, raw)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedCommand:
     spec: CommandSpec  # the leaf command that runs
@@ -262,6 +271,7 @@ def resolve(
             raise UsageError(spec, path, rest[0])
         spec, path, rest = sub, f"{path} {sub.name}", rest[1:]
     values: dict[str, Any] = {}
+    skipped: OptionSpec | None = None  # an optional option the current word did not fit
     named = dict(options or {})
     at = 0  # the next word, when options come as words (text platforms)
     for i, opt in enumerate(spec.options):
@@ -276,12 +286,13 @@ def resolve(
             raw = rest[at] if at < len(rest) else None
             if (
                 raw is not None
-                and opt.type == "choice"
                 and not opt.required
-                and raw.lower() not in opt.choices
+                and not _fits(opt, raw)
                 and i + 1 < len(spec.options)
             ):
-                raw = None  # an optional choice left out: the word is the next option's
+                # An optional word left out: this one is the next option's.
+                skipped = skipped or opt
+                raw = None
             else:
                 at += 1
         if raw is None or raw == "":
@@ -292,7 +303,11 @@ def resolve(
         try:
             values[opt.name] = convert(opt, raw)
         except ValueError:
-            raise UsageError(spec, path, raw, opt) from None
+            # A word that fit no optional option is told for the first of them, unless
+            # it stands where a required one is ("/event edit 1 colour": the field).
+            blamed = skipped if skipped is not None and not opt.required else opt
+            raise UsageError(spec, path, raw, blamed) from None
+        skipped = None
     if not named and len(rest) > at:
         raise UsageError(spec, path, rest[at])
     return ParsedCommand(spec=spec, path=path, values=values)

@@ -263,6 +263,29 @@ async def test_digest_settings_move_the_schedule(console: ConsoleCommunity) -> N
     assert "Usage" in console.last_text()
 
 
+async def test_digest_settings_shows_the_schedule_and_changes_what_is_given(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/digest settings")
+    shown = console.last_text().splitlines()
+    assert shown[0] == "The digest comes every Monday at 09:00 (UTC) to the owners."
+    assert shown[2].startswith("/digest settings [mon|tue|wed|thu|fri|sat|sun] [HOUR]")
+    await console.run("/digest settings 7")  # the hour alone: the day stays
+    assert console.last_text() == (
+        "The digest now comes every Monday at 07:00 (UTC) to the owners."
+    )
+    await console.run("/digest settings owners+moderators")
+    assert console.last_text() == (
+        "The digest now comes every Monday at 07:00 (UTC) to the owners and moderators."
+    )
+    await console.run("/digest settings someday")
+    assert console.last_text().startswith(
+        "someday is not a choice here: write mon, tue, wed, thu, fri, sat, or sun."
+    )
+    await console.run("/config show digest.hour")
+    assert "Now: 7" in console.last_text()
+
+
 @pytest.mark.parametrize(
     ("locale", "command", "day"),
     [

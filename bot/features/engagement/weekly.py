@@ -44,6 +44,7 @@ from bot.i18n import N_, translate_plural, weekday
 from bot.markup import Text
 from bot.schedule import ScheduleEntry
 from bot.services import Services
+from bot.usage import usage
 from storage.digest import DigestRepository
 from storage.unit_of_work import UnitOfWork
 
@@ -323,6 +324,25 @@ async def cleanup(ctx: Context, event: JobFired) -> None:
 
 # --- commands ------------------------------------------------------------------------
 
+# Each option is optional: what is given changes, the rest stays; none shows the
+# schedule (on Discord any one may be given alone).
+SETTINGS = CommandSpec(
+    "settings",
+    N_("Show or change the digest's weekday, hour and recipients"),
+    options=(
+        OptionSpec("day", N_("Weekday"), "choice", required=False, choices=DAYS, aliases=_day),
+        OptionSpec("hour", N_("Hour, 0 to 23"), "integer", required=False, minimum=0, maximum=23),
+        OptionSpec(
+            "recipients",
+            N_("Who gets it"),
+            "choice",
+            required=False,
+            choices=tuple(RECIPIENTS),
+        ),
+    ),
+    permission=Permission.OWNER,
+)
+
 router.command(
     CommandSpec(
         "digest",
@@ -332,22 +352,7 @@ router.command(
             CommandSpec(
                 "now", N_("Show the digest of the last full week now"), permission=Permission.OWNER
             ),
-            CommandSpec(
-                "settings",
-                N_("Change the digest's weekday, hour and recipients"),
-                options=(
-                    OptionSpec("day", N_("Weekday"), "choice", choices=DAYS, aliases=_day),
-                    OptionSpec("hour", N_("Hour, 0 to 23"), "integer", minimum=0, maximum=23),
-                    OptionSpec(
-                        "recipients",
-                        N_("Who gets it"),
-                        "choice",
-                        required=False,
-                        choices=tuple(RECIPIENTS),
-                    ),
-                ),
-                permission=Permission.OWNER,
-            ),
+            SETTINGS,
         ),
     )
 )
@@ -393,32 +398,43 @@ async def digest_settings(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
     specs = ctx.services.directory.setting_specs
-    hour = int(args["hour"])
-    if not 0 <= hour <= 23:
-        ctx.reply(
-            ctx._(N_("{value} is not valid for {key}."), value=hour, key="digest.hour"),
-            private=True,
+    given = {
+        key: args[name]
+        for name, key in (
+            ("day", "digest.day"),
+            ("hour", "digest.hour"),
+            ("recipients", "digest.recipients"),
         )
-        return
-    values: dict[str, Any] = {"digest.day": args["day"], "digest.hour": hour}
-    if args.get("recipients"):
-        values["digest.recipients"] = args["recipients"]
-    for key, value in values.items():
-        specs[key].parse(str(value))
+        if args.get(name) is not None
+    }
+    for key, value in given.items():
+        try:
+            specs[key].parse(str(value))
+        except ValueError:  # checked by the platform too; a stale Discord command may not
+            ctx.reply(
+                ctx._(N_("{value} is not valid for {key}."), value=value, key=key), private=True
+            )
+            return
+    for key, value in given.items():
         # The schedule follows (on_setting_changed) once this commits.
         await ctx.set_setting(key, value)
-    day = str(values["digest.day"])
-    who = str(values.get("digest.recipients") or ctx.setting("digest.recipients"))
-    ctx.reply(
-        ctx._(
-            N_("The digest now comes every {day} at {hour}:00 ({timezone}) to {who}."),
-            day=_day_name(ctx, day),
-            hour=f"{hour:02d}",
-            timezone=community.timezone,
-            who=ctx.gettext(WHO[who]),
-        ),
-        private=True,
-    )
+    day = str(given.get("digest.day", ctx.setting("digest.day")))
+    hour = int(given.get("digest.hour", ctx.setting("digest.hour")))
+    who = str(given.get("digest.recipients", ctx.setting("digest.recipients")))
+    when = {
+        "day": _day_name(ctx, day),
+        "hour": f"{hour:02d}",
+        "timezone": community.timezone,
+        "who": ctx.gettext(WHO[who]),
+    }
+    if given:
+        said = ctx._(
+            N_("The digest now comes every {day} at {hour}:00 ({timezone}) to {who}."), **when
+        )
+    else:
+        said = ctx._(N_("The digest comes every {day} at {hour}:00 ({timezone}) to {who}."), **when)
+        said = said + "\n" + usage(ctx, SETTINGS, "digest settings")
+    ctx.reply(said, private=True)
 
 
 WHO = {"owners": N_("the owners"), "owners+moderators": N_("the owners and moderators")}
