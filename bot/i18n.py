@@ -223,8 +223,14 @@ def _weekdays() -> dict[str, int]:
     return found
 
 
+def _word_key(text: str) -> str:
+    """A word as it is looked up, however it was typed: case-folded, without a closing
+    point ("Mo.", "Std."), the Hebrew geresh and prime as an apostrophe ("ב'")."""
+    return text.casefold().strip().removesuffix(".").replace("׳", "'").replace("′", "'")
+
+
 def _weekday_key(text: str) -> str:
-    key = text.casefold().strip().removesuffix(".").replace("׳", "'")
+    key = _word_key(text)
     return key.removeprefix("יום ").strip() or key
 
 
@@ -241,7 +247,7 @@ _DURATION_UNITS = {
 @cache
 def _duration_words() -> tuple[dict[str, str], dict[str, tuple[int, str]]]:
     """How the three languages write a duration's unit after its number, in Babel's
-    long, short and narrow forms ("Stunden", "Std.", "שעות", "hrs"), and the few
+    long, short and narrow forms ("Stunden", "Std.", "שעות", "hr"), and the few
     phrases that hold the number too (Hebrew "שעתיים", two hours)."""
     units: dict[str, str] = {}
     phrases: dict[str, tuple[int, str]] = {}
@@ -251,14 +257,10 @@ def _duration_words() -> tuple[dict[str, str], dict[str, tuple[int, str]]]:
                 for number in (1, 2, 5, 11, 100):  # one of each plural form
                     written = str(format_unit(number, unit, length=length, locale=locale))
                     if str(number) in written:
-                        units[_unit_key(written.replace(str(number), "", 1))] = argument
+                        units[_word_key(written.replace(str(number), "", 1))] = argument
                     else:
-                        phrases[_unit_key(written)] = (number, argument)
+                        phrases[_word_key(written)] = (number, argument)
     return units, phrases
-
-
-def _unit_key(text: str) -> str:
-    return text.casefold().strip().removesuffix(".").replace("׳", "'").replace("′", "'")
 
 
 _NUMBER_THEN_UNIT = re.compile(r"(\d+)\s*(\D+)")
@@ -270,8 +272,8 @@ def duration_in_words(text: str) -> tuple[int, str] | None:
     units, phrases = _duration_words()
     found = _NUMBER_THEN_UNIT.fullmatch(text.strip())
     if found is None:
-        return phrases.get(_unit_key(text))
-    unit = units.get(_unit_key(found.group(2)))
+        return phrases.get(_word_key(text))
+    unit = units.get(_word_key(found.group(2)))
     return (int(found.group(1)), unit) if unit is not None else None
 
 

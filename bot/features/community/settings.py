@@ -150,8 +150,8 @@ async def config_show(ctx: Context, args: dict[str, Any]) -> None:
         return
     named = await _channel_values(ctx, community)
     groups: dict[str, list[tuple[Node, ...]]] = {"community": []}
-    for field_key, description in COMMUNITY_FIELDS.items():
-        if not prefix:
+    if not prefix:
+        for field_key, description in COMMUNITY_FIELDS.items():
             value = _field_value(community, field_key)
             groups["community"].append(_setting_row(ctx, field_key, value, "", description))
     for feature in ctx.services.features:
