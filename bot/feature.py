@@ -130,6 +130,9 @@ class Setting:
     normalize: Callable[[str], str] | None = None
     # A choice written another way: as `OptionSpec.aliases`.
     aliases: Callable[[str], str | None] | None = None
+    # How a stored value reads in a locale where its stored form is a code (the digest's
+    # "thu" reads "Donnerstag"); the words it gives must be ones `aliases` takes back.
+    shown: Callable[[str, Any], str] | None = None
     # English msgid: what the setting takes, as an owner types it, where its type alone
     # does not say (a string with its own `check`: "24h,1h").
     accepts: str | None = None

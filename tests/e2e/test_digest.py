@@ -310,6 +310,25 @@ async def test_the_digests_weekday_is_understood_in_the_owners_language(
     assert len(digests_in_any_language(console)) == 1
 
 
+async def test_config_names_the_digests_weekday_in_the_communitys_language(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/config set locale de\n/config set digest.day thu")
+    assert console.last_text() == "digest.day ist jetzt Donnerstag."
+    await console.run("/config show digest.day")
+    shown = console.last_text().split("\n")
+    assert "Aktuell: Donnerstag" in shown and "Voreinstellung: Montag" in shown
+    assert (
+        "Mögliche Werte: Montag | Dienstag | Mittwoch | Donnerstag | Freitag | Samstag | Sonntag"
+        in shown
+    )
+    # What it shows is what it takes back, in Hebrew too.
+    await console.run("/config set locale he\n/config set digest.day יום שישי")
+    assert "יום שישי" in console.last_text() and "fri" not in console.last_text()
+    await console.run("/digest settings")
+    assert "שישי" in console.last_text()
+
+
 async def test_digest_now_previews_to_the_caller_only(console: ConsoleCommunity) -> None:
     await console.run("/join dana\n/say dana hello?\n/advance 7d")
     console.clear()

@@ -151,7 +151,7 @@ async def test_config_show_key_tells_value_default_what_it_takes_and_what_it_mea
     # A feature's name: its settings (show); mistyped, the name meant.
     await console.run("/config show digest")
     assert lines_of(console.last_text())[2:5] == [
-        "• digest.day = mon (default) — Weekday of the weekly digest",
+        "• digest.day = Monday (default) — Weekday of the weekly digest",
         "• digest.hour = 9 (default) — Hour of the weekly digest, in the community's time zone",
         "• digest.recipients = owners (default) — Who gets the weekly digest",
     ]

@@ -83,7 +83,8 @@ def _accepts(ctx: Context, spec: Setting) -> str:
     if spec.accepts:
         return ctx.gettext(spec.accepts)
     if spec.type == "choice":
-        return " | ".join(spec.choices)
+        shown = spec.shown
+        return " | ".join(c if shown is None else shown(ctx.locale, c) for c in spec.choices)
     if spec.type == "boolean":
         return "on | off"
     if spec.type == "duration":
@@ -247,13 +248,15 @@ def compact_duration(seconds: int) -> str:
 
 def _show(ctx: Context, key: str, value: Any, *, short: bool = False) -> str:
     """A setting's value as people read it: durations in words ("3 days"), numbers
-    the locale's way, on/off and choices as /config set takes them; `short` cuts
-    long texts (the whole list)."""
+    the locale's way, a weekday by its name, on/off and other choices as /config set
+    takes them; `short` cuts long texts (the whole list)."""
     if value is None:
         return ctx.gettext(N_("empty"))
     if isinstance(value, bool):
         return "on" if value else "off"
     spec = _specs(ctx).get(key)
+    if spec is not None and spec.shown is not None:
+        return spec.shown(ctx.locale, value)
     kind = spec.type if spec is not None else "string"
     if kind == "duration" and isinstance(value, int):
         return duration(ctx.locale, timedelta(seconds=value))

@@ -40,7 +40,7 @@ from bot.features.engagement.digest import (
 )
 from bot.features.engagement.drawing import ChartDrawer
 from bot.features.engagement.export import activity_csv
-from bot.i18n import N_, translate_plural, weekday
+from bot.i18n import N_, gettext, translate_plural, weekday
 from bot.markup import Text
 from bot.schedule import ScheduleEntry
 from bot.services import Services
@@ -56,6 +56,22 @@ CLEANUP_JOB = "engagement.cleanup"
 CLEANUP_CRON = {"hour": 3, "minute": 30}
 QUESTIONS_KEPT = timedelta(days=30)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+DAY_NAMES = {
+    "mon": N_("Monday"),
+    "tue": N_("Tuesday"),
+    "wed": N_("Wednesday"),
+    "thu": N_("Thursday"),
+    "fri": N_("Friday"),
+    "sat": N_("Saturday"),
+    "sun": N_("Sunday"),
+}
+
+
+def _day_in(locale: str, day: Any) -> str:
+    """The digest's weekday by its name in `locale` ("Donnerstag" for "thu")."""
+    return gettext(locale, DAY_NAMES[day]) if day in DAY_NAMES else str(day)
 
 
 def _day(text: str) -> str | None:
@@ -74,6 +90,7 @@ router.setting(
         type="choice",
         choices=DAYS,
         aliases=_day,
+        shown=_day_in,
     )
 )
 router.setting(
@@ -438,19 +455,10 @@ async def digest_settings(ctx: Context, args: dict[str, Any]) -> None:
 
 
 WHO = {"owners": N_("the owners"), "owners+moderators": N_("the owners and moderators")}
-DAY_NAMES = {
-    "mon": N_("Monday"),
-    "tue": N_("Tuesday"),
-    "wed": N_("Wednesday"),
-    "thu": N_("Thursday"),
-    "fri": N_("Friday"),
-    "sat": N_("Saturday"),
-    "sun": N_("Sunday"),
-}
 
 
 def _day_name(ctx: Context, day: str) -> str:
-    return ctx.gettext(DAY_NAMES[day])
+    return _day_in(ctx.locale, day)
 
 
 @router.handles("export activity")
