@@ -255,25 +255,31 @@ class ModerationRepo:
             or 0
         )
 
-    async def add_watch(self, community_id: int, entry: str, at: datetime) -> bool:
-        exists = await self.session.scalar(
-            select(WatchEntry.id).where(
-                WatchEntry.community_id == community_id, WatchEntry.entry == entry
-            )
+    async def _watched(self, community_id: int, entry: str) -> tuple[int, str] | None:
+        """The list's entry that is `entry` written in other case, if any: the matcher
+        folds case, so "Krypto*" and "krypto*" are one entry (compared here, not in
+        SQL: SQLite's lower() knows no letters beyond ASCII)."""
+        folded = entry.casefold()
+        rows = await self.session.execute(
+            select(WatchEntry.id, WatchEntry.entry).where(WatchEntry.community_id == community_id)
         )
-        if exists is not None:
-            return False
+        return next(((i, e) for i, e in rows.all() if e.casefold() == folded), None)
+
+    async def add_watch(self, community_id: int, entry: str, at: datetime) -> str | None:
+        """Adds `entry`; or, when the list has it already (in any case), that entry."""
+        same = await self._watched(community_id, entry)
+        if same is not None:
+            return same[1]
         self.session.add(WatchEntry(community_id=community_id, entry=entry, added_at=at))
         await self.session.flush()
-        return True
+        return None
 
-    async def remove_watch(self, community_id: int, entry: str) -> bool:
-        result = await self.session.execute(
-            delete(WatchEntry).where(
-                WatchEntry.community_id == community_id, WatchEntry.entry == entry
-            )
-        )
-        return bool(getattr(result, "rowcount", 0))
+    async def remove_watch(self, community_id: int, entry: str) -> str | None:
+        """The entry removed (as it was written when added), or None if none was it."""
+        same = await self._watched(community_id, entry)
+        if same is not None:
+            await self.session.execute(delete(WatchEntry).where(WatchEntry.id == same[0]))
+        return None if same is None else same[1]
 
     # --- personal data ---
 

@@ -391,6 +391,27 @@ async def test_a_watched_phrase_is_found_across_any_spaces_and_kept_with_one(
     assert "1 entry in the list." in console.last_text()
 
 
+async def test_an_entry_is_one_whatever_its_case_and_a_near_miss_is_named(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run(MODS + "/config set moderation.watch on\n/watch add Krypto*")
+    await console.run("/watch add KRYPTO*")  # the matcher folds case: the same entry
+    assert console.last_text().split("\n") == [
+        "“Krypto*” was already watched.",
+        "1 entry in the list.",
+    ]
+    await console.run("/watch remove Krypto")
+    assert console.last_text().split("\n") == [
+        "“Krypto” is not in the list. Did you mean “Krypto*”?",
+        "1 entry in the list.",
+    ]
+    await console.run("/watch remove krypto*")
+    assert "No longer watching “Krypto*”." in console.last_text()
+    assert "0 entries in the list." in console.last_text()
+    await console.run("/config set locale de\n/watch add Börse\n/watch remove börsen")
+    assert console.last_text().startswith("„börsen“ steht nicht in der Liste. Meintest du „Börse“?")
+
+
 async def test_entries_too_short_to_mean_anything_are_refused(console: ConsoleCommunity) -> None:
     await console.run(MODS + "/config set moderation.watch on")
     for short in ("a", "ab", "x*", "ב"):

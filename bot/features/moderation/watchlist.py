@@ -8,6 +8,7 @@ version notices it on the next message (hot.py) and reloads the list (`reload`).
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from typing import Any
 
 from bot.commands import CommandSpec, OptionSpec, Permission
@@ -133,13 +134,13 @@ async def watch_add(ctx: Context, args: dict[str, Any]) -> None:
             private=True,
         )
         return
-    added = await repo.add_watch(community.id, entry, ctx.now)
-    entries = await _rebuild(ctx)
-    said = (
-        ctx._("Now watching “{entry}”.", entry=entry)
-        if added
-        else ctx._("“{entry}” was already watched.", entry=entry)
-    )
+    had = await repo.add_watch(community.id, entry, ctx.now)
+    if had is None:
+        entries = await _rebuild(ctx)
+        said = ctx._("Now watching “{entry}”.", entry=entry)
+    else:  # nothing changed: no rebuild here, nor in the other processes
+        entries = [e for _, e in await repo.watch_entries(community.id)]
+        said = ctx._("“{entry}” was already watched.", entry=had)
     off = (
         None
         if ctx.setting("moderation.watch")
@@ -154,13 +155,23 @@ async def watch_remove(ctx: Context, args: dict[str, Any]) -> None:
     community = ctx.community
     assert community is not None
     entry = normal_entry(str(args["entry"]))
-    removed = await ctx.uow.repo(ModerationRepo).remove_watch(community.id, entry)
-    entries = await _rebuild(ctx)
-    said = (
-        ctx._("No longer watching “{entry}”.", entry=entry)
-        if removed
-        else ctx._("“{entry}” is not in the list.", entry=entry)
-    )
+    repo = ctx.uow.repo(ModerationRepo)
+    removed = await repo.remove_watch(community.id, entry)
+    if removed is not None:
+        entries = await _rebuild(ctx)
+        said = ctx._("No longer watching “{entry}”.", entry=removed)
+    else:  # nothing changed: no rebuild here, nor in the other processes
+        entries = [e for _, e in await repo.watch_entries(community.id)]
+        meant = get_close_matches(entry.casefold(), [e.casefold() for e in entries], n=1)
+        said = (
+            ctx._(
+                "“{entry}” is not in the list. Did you mean “{meant}”?",
+                entry=entry,
+                meant=next(e for e in entries if e.casefold() == meant[0]),
+            )
+            if meant
+            else ctx._("“{entry}” is not in the list.", entry=entry)
+        )
     count = ctx.n_("{n} entry in the list.", "{n} entries in the list.", len(entries))
     ctx.reply(lines([said, count]), private=True)
 
