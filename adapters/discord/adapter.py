@@ -53,6 +53,27 @@ def required_intents(message_content: bool = True) -> discord.Intents:
     return intents
 
 
+async def _registered_commands(
+    http: discord.http.HTTPClient, app: int, guild_id: int | None
+) -> list[dict[str, Any]]:
+    """The commands Discord has for us, with their localizations: by default it leaves
+    those out, so a command set with any would never compare unchanged and be
+    synced again at every start (discord.py's `get_global_commands` asks without)."""
+    if guild_id is None:
+        route = discord.http.Route(
+            "GET", "/applications/{application_id}/commands", application_id=app
+        )
+    else:
+        route = discord.http.Route(
+            "GET",
+            "/applications/{application_id}/guilds/{guild_id}/commands",
+            application_id=app,
+            guild_id=guild_id,
+        )
+    answer: list[dict[str, Any]] = await http.request(route, params={"with_localizations": "true"})
+    return answer
+
+
 class DiscordAdapter:
     """Kehila's port to Discord.
 
@@ -259,10 +280,7 @@ class DiscordAdapter:
         try:
             targets: list[int | None] = [*self._section.dev_guild_ids] or [None]
             for guild_id in targets:
-                if guild_id is None:
-                    remote = await http.get_global_commands(app)
-                else:
-                    remote = await http.get_guild_commands(app, guild_id)
+                remote = await _registered_commands(http, app, guild_id)
                 where = "globally" if guild_id is None else f"in guild {guild_id}"
                 if slash.digest(remote) == wanted:
                     log.info("Discord: commands unchanged %s, not synced", where)

@@ -111,7 +111,7 @@ class FakeDiscord:
             body = kwargs.get("json")
             if form:
                 body = json.loads(form[0]["value"])
-            return fake.handle(route, body, files or ())
+            return fake.handle(route, body, files or (), kwargs.get("params"))
 
         async def webhook_request(
             adapter: Any,
@@ -204,8 +204,10 @@ class FakeDiscord:
             **extra,
         }
 
-    def handle(self, route: Any, body: Any, files: Any) -> Any:
-        params = _params(route)
+    def handle(self, route: Any, body: Any, files: Any, query: Any = None) -> Any:
+        """`query`: the request's query string, handed to the handler with the path's
+        parameters (`with_localizations`)."""
+        params = _params(route) | {k: str(v) for k, v in (query or {}).items()}
         call = Call(
             route.method,
             route.path,
@@ -268,7 +270,24 @@ def _gateway(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
 
 
 def _get_commands(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
-    return api.commands.get(p.get("guild_id"), [])
+    stored = api.commands.get(p.get("guild_id"), [])
+    if p.get("with_localizations") == "true":
+        return stored
+    # As Discord answers by default: without the localization dictionaries, of the
+    # commands, their options and choices alike.
+    return [_without_localizations(c) for c in stored]
+
+
+def _without_localizations(item: Any) -> Any:
+    if isinstance(item, list):
+        return [_without_localizations(i) for i in item]
+    if not isinstance(item, dict):
+        return item
+    return {
+        k: _without_localizations(v)
+        for k, v in item.items()
+        if k not in ("name_localizations", "description_localizations")
+    }
 
 
 def _put_commands(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
