@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
-from bot.i18n import duration_in_words
+from bot.i18n import duration_in_words, named_choice
 
 OptionType = Literal["string", "text", "integer", "boolean", "choice", "duration"]
 
@@ -44,6 +44,10 @@ class OptionSpec:
     maximum: int | None = None
     # A choice written another way ("Montag" for `mon`): the choice meant, or None.
     aliases: Callable[[str], str | None] | None = None
+    # What each choice is called, for people: (choice, English msgid) pairs. Discord's
+    # list of choices shows the names in the member's language; a text platform takes
+    # a name in any of the three languages as its choice ("Flut" for `flood`).
+    names: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -227,6 +231,8 @@ def convert(opt: OptionSpec, raw: str) -> Any:
         if low in opt.choices:
             return low
         meant = opt.aliases(raw) if opt.aliases is not None else None
+        if meant is None and opt.names:
+            meant = named_choice(opt.names, raw)
         if meant not in opt.choices:
             raise ValueError(raw)
         return meant

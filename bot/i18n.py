@@ -229,6 +229,21 @@ def _word_key(text: str) -> str:
     return text.casefold().strip().removesuffix(".").replace("׳", "'").replace("′", "'")
 
 
+@cache
+def _choice_names(names: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for locale in LOCALES:
+        for choice, msgid in names:
+            found.setdefault(_word_key(gettext(locale, msgid)), choice)
+    return found
+
+
+def named_choice(names: tuple[tuple[str, str], ...], text: str) -> str | None:
+    """The choice whose name (`names`: choice and English msgid) `text` is, in any of
+    the three languages ("Flut", "הצפות", "Floods" are `flood`), or None."""
+    return _choice_names(names).get(_word_key(text))
+
+
 def _weekday_key(text: str) -> str:
     key = _word_key(text)
     return key.removeprefix("יום ").strip() or key

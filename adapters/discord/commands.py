@@ -76,13 +76,24 @@ def _option(opt: OptionSpec) -> dict[str, Any]:
     if localized:
         out["description_localizations"] = localized
     if opt.type == "choice":
-        out["choices"] = [{"name": c, "value": c} for c in opt.choices[:25]]
+        out["choices"] = [_choice(c, dict(opt.names).get(c)) for c in opt.choices[:25]]
     if opt.type == "integer":
         if opt.minimum is not None:
             out["min_value"] = opt.minimum
         if opt.maximum is not None:
             out["max_value"] = opt.maximum
     return out
+
+
+def _choice(value: str, msgid: str | None) -> dict[str, Any]:
+    """A choice in Discord's list: its name in the member's language where it has one."""
+    if msgid is None:
+        return {"name": value, "value": value}
+    name, localized = _description(msgid)
+    choice: dict[str, Any] = {"name": name, "value": value}
+    if localized:
+        choice["name_localizations"] = localized
+    return choice
 
 
 def _options(spec: CommandSpec, depth: int) -> list[dict[str, Any]]:
@@ -168,7 +179,10 @@ def _canon_option(opt: Mapping[str, Any]) -> dict[str, Any]:
         out["options"] = [_canon_option(o) for o in opt.get("options") or ()]
     else:
         out["required"] = bool(opt.get("required", False))
-        out["choices"] = [[c["name"], c["value"]] for c in opt.get("choices") or ()]
+        out["choices"] = [
+            [c["name"], c["value"], dict(c.get("name_localizations") or {})]
+            for c in opt.get("choices") or ()
+        ]
         out["min_value"] = opt.get("min_value")
         out["max_value"] = opt.get("max_value")
     return out

@@ -108,6 +108,11 @@ async def test_owners_turn_detectors_on_and_off(console: ConsoleCommunity) -> No
     await console.run("/moderation on raid\n/config set locale he\n/moderation off raid")
     assert console.seen_by("@owner")[-3] == "Raids: jetzt an."
     assert console.last_text() == "פשיטות: כבוי עכשיו."
+    # A detector by the name the status gives it, in any of the three languages.
+    await console.run("/moderation on הצפות\n/moderation off Meldungen")
+    assert console.seen_by("@owner")[-2:] == ["הצפות: מופעל עכשיו.", "דיווחים: כבוי עכשיו."]
+    await console.run("/config set locale de\n/staff set Eigentümer dana")
+    assert console.last_text() == "dana hat jetzt die Rolle Eigentümer."
 
 
 async def test_the_same_text_in_several_channels_is_one_members_flood_not_a_greeting(

@@ -13,6 +13,8 @@ from bot.naming import named_member
 
 router = Router()
 
+ROLE_NAMES = {"owner": N_("owner"), "moderator": N_("moderator"), "member": N_("member")}
+
 router.command(
     CommandSpec(
         "staff",
@@ -29,6 +31,7 @@ router.command(
                         N_("owner, moderator or member"),
                         "choice",
                         choices=("owner", "moderator", "member"),
+                        names=tuple(ROLE_NAMES.items()),
                     ),
                     OptionSpec("member", N_("The member's name"), "text"),
                 ),
@@ -45,9 +48,6 @@ async def staff_list(ctx: Context, args: dict[str, Any]) -> None:
     staff = await ctx.uow.members.with_role(ctx.community.id, ("owner", "moderator"))
     items = Items(tuple((f"{m.display_name} — {ctx.gettext(ROLE_NAMES[m.role])}",) for m in staff))
     ctx.reply(lines([ctx._(N_("Owners and moderators:")), Text.of(items)]), private=True)
-
-
-ROLE_NAMES = {"owner": N_("owner"), "moderator": N_("moderator"), "member": N_("member")}
 
 
 @router.handles("staff set")

@@ -347,7 +347,15 @@ SETTINGS = CommandSpec(
     "settings",
     N_("Show or change the digest's weekday, hour and recipients"),
     options=(
-        OptionSpec("day", N_("Weekday"), "choice", required=False, choices=DAYS, aliases=_day),
+        OptionSpec(
+            "day",
+            N_("Weekday"),
+            "choice",
+            required=False,
+            choices=DAYS,
+            aliases=_day,
+            names=tuple(DAY_NAMES.items()),
+        ),
         OptionSpec("hour", N_("Hour, 0 to 23"), "integer", required=False, minimum=0, maximum=23),
         OptionSpec(
             "recipients",
@@ -355,6 +363,10 @@ SETTINGS = CommandSpec(
             "choice",
             required=False,
             choices=tuple(RECIPIENTS),
+            names=(
+                ("owners", N_("owners")),
+                ("owners+moderators", N_("owners and moderators")),
+            ),
         ),
     ),
     permission=Permission.OWNER,

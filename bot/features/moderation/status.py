@@ -21,11 +21,19 @@ from storage.moderation import ModerationRepo
 
 router = Router()
 
+DETECTOR_NAMES = (
+    (RAID, N_("Raids")),
+    (FLOOD, N_("Floods")),
+    (WATCH, N_("Watched words")),
+    (REPORTS, N_("Reports")),
+    (QUESTIONS, N_("Unanswered questions")),
+)
 DETECTOR = OptionSpec(
     "detector",
     N_("raid (joins), flood, watch (watched words), reports or questions (unanswered)"),
     "choice",
     choices=DETECTORS,
+    names=tuple((key.removeprefix("moderation."), name) for key, name in DETECTOR_NAMES),
 )
 router.command(
     CommandSpec(
@@ -54,13 +62,6 @@ router.command(
     )
 )
 
-DETECTOR_NAMES = (
-    (RAID, N_("Raids")),
-    (FLOOD, N_("Floods")),
-    (WATCH, N_("Watched words")),
-    (REPORTS, N_("Reports")),
-    (QUESTIONS, N_("Unanswered questions")),
-)
 # What each detector needs, where the platform cannot say what the bot may do now.
 NEEDS = {
     "discord": (

@@ -297,7 +297,7 @@ def _put_commands(api: FakeDiscord, p: dict[str, str], body: Any) -> Any:
             "id": api.next_id(),
             "application_id": APP_ID,
             "version": api.next_id(),
-            "name_localizations": None,
+            "name_localizations": cmd.get("name_localizations"),
             "description_localizations": cmd.get("description_localizations"),
             "dm_permission": True,
         }

@@ -176,6 +176,49 @@ async def test_kehilas_own_commands_declare_ranges_permissions_and_where_they_wo
     await bot.close()
 
 
+def _in_german(choice: dict[str, Any]) -> str:
+    """What Discord shows a German member: the translation, or the name if it has none."""
+    return str(choice.get("name_localizations", {}).get("de", choice["name"]))
+
+
+async def test_choices_are_named_in_the_members_language_and_a_restart_writes_nothing(
+    api: FakeDiscord,
+) -> None:
+    """A German owner picks "Donnerstag" and "Flut" from Discord's list; the value sent
+    back is the choice itself. What Discord then has (translations included) compares
+    unchanged at the next start: no second write."""
+    specs = merged_commands(s for f in all_features() for s in f.commands)
+    bot = await Harness(api).open()
+    await bot.adapter.publish_commands(specs)
+    published = {c["name"]: c for c in api.find("PUT", GLOBAL)[-1].json}
+    day = _option(published["digest"], "settings", "day")
+    assert day["choices"][3] == {
+        "name": "Thursday",
+        "value": "thu",
+        "name_localizations": {"de": "Donnerstag"},
+    }
+    detector = _option(published["moderation"], "on", "detector")
+    assert [(c["value"], _in_german(c)) for c in detector["choices"]] == [
+        ("raid", "Raids"),
+        ("flood", "Flut"),
+        ("watch", "Beobachtete Wörter"),
+        ("reports", "Meldungen"),
+        ("questions", "Unbeantwortete Fragen"),
+    ]
+    role = _option(published["staff"], "set", "role")
+    assert [_in_german(c) for c in role["choices"]] == [
+        "Eigentümer",
+        "Moderator",
+        "Mitglied",
+    ]
+    await bot.close()
+
+    restarted = await Harness(api).open()
+    await restarted.adapter.publish_commands(specs)
+    assert len(api.find("PUT", GLOBAL)) == 1
+    await restarted.close()
+
+
 async def test_a_changed_range_is_synced(api: FakeDiscord) -> None:
     days = OptionSpec("days", "For how long", type="integer", minimum=1, maximum=7)
     first = await Harness(api).open()
