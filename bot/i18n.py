@@ -292,6 +292,15 @@ def duration_in_words(text: str) -> tuple[int, str] | None:
     return (int(found.group(1)), unit) if unit is not None else None
 
 
+def ends_in_duration_unit(text: str) -> bool:
+    """Whether `text` is a word or two ending in a duration's unit in any of the three
+    languages ("zwei Stunden", "an hour", "שלוש שעות"): meant as a duration even where
+    its number is not one a duration reads."""
+    words = text.split()
+    units, phrases = _duration_words()
+    return 0 < len(words) <= 2 and (_word_key(words[-1]) in units or _word_key(text) in phrases)
+
+
 def weekday(text: str) -> int | None:
     """The weekday `text` names in English, Hebrew or German (0 is Monday), or None:
     "Monday", "mon", "Montag", "Mo.", "שני", "יום שני", "ב'"."""

@@ -65,6 +65,26 @@ async def test_create_shows_what_was_understood_and_posts_on_confirm(
     assert "[1] Going" in posted
 
 
+async def test_a_duration_or_capacity_left_out_on_one_line_is_not_taken_for_another_field(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/event create Lunch | Thursday 12:00 | Café Lev | 12 | Bring a friend")
+    preview = console.seen_by("@owner")[-1]
+    assert "Duration: 2 hours" in preview and "Where: Café Lev" in preview
+    assert "Capacity: 12 seats" in preview and "Bring a friend" in preview
+    await console.run("/event create Lunch | Thursday 12:00 | Café Lev | Bring a friend")
+    preview = console.seen_by("@owner")[-1]
+    assert "Where: Café Lev" in preview and "Capacity" not in preview
+    # Meant as a duration or a capacity: told, not taken for the place.
+    for line, expected in [
+        ("/event create Lunch | Thursday 12:00 | zwei Stunden | Café", "The duration “zwei"),
+        ("/event create Lunch | Thursday 12:00 | 2 hourz | Café", "The duration “2 hourz”"),
+        ("/event create Lunch | Thursday 12:00 | Café | 10 seats", "The capacity “10 seats”"),
+    ]:
+        await console.run(line)
+        assert console.seen_by("@owner")[-1].startswith(expected), line
+
+
 async def test_unreadable_past_and_absurd_input_stores_nothing(console: ConsoleCommunity) -> None:
     for line, expected in [
         ("/event create Lunch | someday soon", "could not read"),

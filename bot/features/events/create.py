@@ -24,7 +24,7 @@ from bot.features.events.when import (
     read_start,
     to_rrule,
 )
-from bot.i18n import N_, day, number
+from bot.i18n import N_, day, ends_in_duration_unit, number
 from bot.markup import Text, lines
 from bot.schedule import ScheduleEntry
 from storage.events import EventSeries, EventsRepo
@@ -84,12 +84,35 @@ class Refused(ValueError):
 def split_details(args: dict[str, Any]) -> dict[str, str]:
     """The fields, named (Discord's options) or written on one line with `|` between
     them in FIELDS order (text platforms): `Board games | Thursday 19:00 | 2h | Café |
-    12 | Bring a game | weekly 8`."""
+    12 | Bring a game | weekly 8`. On one line a duration or capacity may be left
+    out: a part that is plainly not one is the next field's (`Board games | Thursday
+    19:00 | Café | 12`); an empty part skips its field."""
     named = {k: str(args[k]).strip() for k in FIELDS if args.get(k) not in (None, "")}
     if set(named) == {"title"} and "|" in named["title"]:
         parts = [p.strip() for p in named["title"].split("|")]
-        return {k: v for k, v in zip(FIELDS, parts, strict=False) if v}
+        fields, rest = list(FIELDS), iter(parts)
+        found: dict[str, str] = {}
+        for key, part in zip(fields[:2], rest, strict=False):  # title and start: always
+            found[key] = part
+        for part in rest:
+            while len(fields) > len(found) + 1 and not _may_be(fields[len(found)], part):
+                fields.pop(len(found))  # left out: this part is the next field's
+            if len(found) < len(fields):
+                found[fields[len(found)]] = part
+        return {k: v for k, v in found.items() if v}
     return named
+
+
+def _may_be(field: str, part: str) -> bool:
+    """Whether `part` may be meant as `field`: anything may be a place, a description
+    or a repeat; a duration or capacity starts with a digit, a duration may also end
+    in its unit (a wrong one is then told, not taken for the place: "2 hourz",
+    "zwei Stunden", "10 Plätze")."""
+    if not part or field not in ("duration", "capacity"):
+        return True
+    if part.lstrip("+-")[:1].isdigit() and len(part.split()) <= 2:
+        return True
+    return field == "duration" and ends_in_duration_unit(part)
 
 
 def read_details(fields: dict[str, str], timezone: str, now: datetime) -> dict[str, Any]:
@@ -214,6 +237,8 @@ async def create(ctx: Context, args: dict[str, Any]) -> None:
         parts.append(ctx.n_("Capacity: {n} seat", "Capacity: {n} seats", series.capacity))
     if series.rrule:
         parts.append(repeat_text(ctx, series.rrule, len(dates)))
+    if series.description:  # as the card will show it
+        parts.append(Text.of(series.description))
     parts.append(ctx._(N_("Post it?")))
     ctx.reply(
         lines(parts),
