@@ -4,6 +4,8 @@ the command's usage, in the community's language (the dispatcher's answer to a
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 from babel.lists import format_list
 
 from bot.commands import CommandSpec, UsageError
@@ -17,7 +19,19 @@ def misfit(ctx: Context, exc: UsageError) -> Text:
     missing: the usage says it)."""
     if not exc.reason:
         return Text.of()
-    if exc.option is None:
+    close = (
+        get_close_matches(exc.reason.lower(), [s.name for s in exc.spec.subcommands], n=1)
+        if exc.option is None
+        else []
+    )
+    if close:  # "/event creat"
+        said = ctx._(
+            N_("There is no /{path} {value}. Did you mean /{path} {close}?"),
+            path=exc.path,
+            value=exc.reason[:40],
+            close=close[0],
+        )
+    elif exc.option is None:
         said = ctx._(N_("I did not understand {value}."), value=exc.reason[:40])
     elif exc.option.type == "choice":  # its label is the choices: name them once
         said = ctx._(

@@ -69,6 +69,19 @@ async def test_a_mistyped_command_is_answered_with_the_one_likely_meant(
     ]
 
 
+async def test_a_mistyped_subcommand_is_answered_with_the_one_likely_meant(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/config sett digest.day fri")
+    said = private_to(console, "owner")[-1].split("\n")
+    assert said[0] == "There is no /config sett. Did you mean /config set?"
+    assert said[1] == "Usage:"
+    await console.run("/config set locale de\n/event lsit")
+    assert console.last_text().startswith("Es gibt kein /event lsit. Meintest du /event list?")
+    await console.run("/event frobnicate")  # nothing close: the usage, as before
+    assert console.last_text().startswith("frobnicate habe ich nicht verstanden.")
+
+
 async def test_another_commands_name_as_a_subcommand_gets_that_commands_usage(
     console: ConsoleCommunity,
 ) -> None:

@@ -138,6 +138,8 @@ async def test_owner_adds_and_removes_and_members_list_their_events(
     await console.run("/as avi\n/events")
     mine = console.seen_by("@avi")[-1]
     assert "Board games" in mine and "you are going" in mine
+    await console.run("/event list")  # the same, where owners look for it
+    assert console.seen_by("@avi")[-1] == mine
 
 
 async def test_every_command_names_members_alike(console: ConsoleCommunity) -> None:

@@ -99,6 +99,8 @@ router.command(
                 ),
                 permission=MOD,
             ),
+            # /events again, where owners look for it beside create and edit.
+            CommandSpec("list", N_("The coming events and your answers")),
             CommandSpec("ics", N_("The event as a calendar file"), options=(NUMBER,)),
             CommandSpec(
                 "feed",

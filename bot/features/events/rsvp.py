@@ -81,6 +81,7 @@ async def pressed(ctx: Context, event: ButtonPressed, payload: str) -> None:
 
 
 @router.handles("events")
+@router.handles("event list")
 async def my_events(ctx: Context, args: dict[str, Any]) -> None:
     """The coming dates, with the member's own answer."""
     assert ctx.community is not None and ctx.member is not None
