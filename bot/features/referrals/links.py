@@ -105,6 +105,12 @@ async def invite(ctx: Context, args: dict[str, Any]) -> None:
                     "{n} person you brought has stayed and taken part.",
                     "{n} people you brought have stayed and taken part.",
                     qualified,
+                )
+                if qualified
+                else ctx._(
+                    N_(
+                        "Share it: someone who joins through it counts for you once they have stayed and taken part."
+                    )
                 ),
             ]
         ),
