@@ -41,7 +41,10 @@ async def _referral(console: ConsoleCommunity, user_id: str) -> Referral:
 async def test_a_members_link_is_made_once_and_reused(console: ConsoleCommunity) -> None:
     await console.run("/join yossi\n/as yossi\nhello")
     code = await _link(console, "yossi")
-    assert "someone who joins through it counts for you once they have stayed and taken part." in console.last_text()
+    assert (
+        "someone who joins through it counts for you once they have stayed and taken part."
+        in console.last_text()
+    )
     assert await _link(console, "yossi") == code  # the same link, not a new one
     assert len([c for c in console.adapter.invites if c == code]) == 1
     assert len(console.adapter.invites) == 1

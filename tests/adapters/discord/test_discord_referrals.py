@@ -134,7 +134,9 @@ async def test_invite_makes_one_link_and_reuses_it(core: tuple[App, Harness]) ->
     first = bot.api.find("POST", FOLLOWUP)[-1]
     assert first.json["flags"] & 64  # only Yossi sees it
     assert "Your invite link: <https://discord.gg/k" in (first.content or "")
-    assert "someone who joins through it counts for you once they have stayed and taken part." in (first.content or "")
+    assert "someone who joins through it counts for you once they have stayed and taken part." in (
+        first.content or ""
+    )
     bot.gateway("INTERACTION_CREATE", _slash("invite", yossi))
     await bot.settle()
     assert len(bot.api.find("POST", INVITES)) == 1  # reused, not made again

@@ -71,7 +71,10 @@ async def test_invite_makes_a_named_link_once_and_a_join_through_it_credits_the_
     assert made.params["name"] == "Bartholomew Alexander Montgomery-Fitzwilliam"[:32]
     answer = core.texts_to(555)[-1]
     assert ">https://t.me/+Fk0001aZbQ9xYz</a>" in answer
-    assert "someone who joins through it counts for you once they have stayed and taken part." in answer
+    assert (
+        "someone who joins through it counts for you once they have stayed and taken part."
+        in answer
+    )
     await core.feed(message(LONG, private_chat(LONG), "/invite"))
     assert len(core.api.of("createChatInviteLink")) == 1  # reused
     assert "https://t.me/+Fk0001aZbQ9xYz" in core.texts_to(555)[-1]
