@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
-from bot.i18n import duration_in_words, named_choice
+from bot.i18n import N_, duration_in_words, named_choice
 
 OptionType = Literal["string", "text", "integer", "boolean", "choice", "duration"]
 
@@ -205,6 +205,9 @@ def parse_duration(value: str) -> timedelta:
 
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
+# On and off as people of the three languages write them ("an", "aus", "פועל"): the
+# names of an on|off choice, and what a yes-or-no option takes besides _TRUE/_FALSE.
+ON_OFF = (("on", N_("on")), ("off", N_("off")))
 
 
 def convert(opt: OptionSpec, raw: str) -> Any:
@@ -225,7 +228,10 @@ def convert(opt: OptionSpec, raw: str) -> Any:
             return True
         if low in _FALSE:
             return False
-        raise ValueError(raw)
+        named = named_choice(ON_OFF, raw)
+        if named is None:
+            raise ValueError(raw)
+        return named == "on"
     if opt.type == "choice":
         low = raw.lower()
         if low in opt.choices:

@@ -456,3 +456,20 @@ async def test_hebrew_lines_that_begin_with_a_latin_word_are_marked_right_to_lef
     await console.run("/config set onboarding.welcome Hello {member}, welcome!\n/join dana")
     [welcome] = console.seen_by("#general")[-1:]
     assert welcome == "Hello @dana, welcome!"
+
+
+async def test_on_and_off_are_written_and_shown_in_the_communitys_language(
+    console: ConsoleCommunity,
+) -> None:
+    await console.run("/config set locale de\n/config set moderation.flood an")
+    assert console.last_text() == "moderation.flood ist jetzt an."
+    await console.run("/config show moderation.flood")
+    assert "Mögliche Werte: an | aus" in lines_of(console.last_text())
+    await console.run("/onboarding gate an")
+    assert console.last_text().startswith("Die Zugangsprüfung ist an.")
+    await console.run("/config set moderation.flood vielleicht")
+    assert console.last_text().startswith("vielleicht ist für moderation.flood nicht gültig.")
+    await console.run("/config set locale he\n/config set moderation.flood כבוי")
+    assert "כבוי" in console.last_text()
+    await console.run("/config set locale en\n/config show moderation")
+    assert "• moderation.flood = off — " in console.last_text()

@@ -86,7 +86,7 @@ def _accepts(ctx: Context, spec: Setting) -> str:
         shown = spec.shown
         return " | ".join(c if shown is None else shown(ctx.locale, c) for c in spec.choices)
     if spec.type == "boolean":
-        return "on | off"
+        return f"{ctx.gettext(N_('on'))} | {ctx.gettext(N_('off'))}"
     if spec.type == "duration":
         return ctx._(
             N_("a duration from {low} to {high}, such as 30m, 2h or 3d"),
@@ -253,7 +253,7 @@ def _show(ctx: Context, key: str, value: Any, *, short: bool = False) -> str:
     if value is None:
         return ctx.gettext(N_("empty"))
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return ctx.gettext(N_("on") if value else N_("off"))
     spec = _specs(ctx).get(key)
     if spec is not None and spec.shown is not None:
         return spec.shown(ctx.locale, value)

@@ -3,7 +3,7 @@ get a date's `.ics` and choose reminders) and `/events` (members: what is coming
 
 from __future__ import annotations
 
-from bot.commands import CommandSpec, OptionSpec, Permission
+from bot.commands import ON_OFF, CommandSpec, OptionSpec, Permission
 from bot.feature import Router
 from bot.features.events.manage import EDITABLE, SCOPES
 from bot.i18n import N_
@@ -121,7 +121,11 @@ router.command(
                 N_("Reminders before events you go to: on or off"),
                 options=(
                     OptionSpec(
-                        "state", N_("Whether you are reminded"), "choice", choices=("on", "off")
+                        "state",
+                        N_("Whether you are reminded"),
+                        "choice",
+                        choices=("on", "off"),
+                        names=ON_OFF,
                     ),
                 ),
             ),

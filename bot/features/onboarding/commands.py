@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.commands import CommandSpec, OptionSpec, Permission
+from bot.commands import ON_OFF, CommandSpec, OptionSpec, Permission
 from bot.context import Context
 from bot.feature import Router
 from bot.features.onboarding.gate import capabilities
@@ -76,6 +76,7 @@ router.command(
                         N_("Whether new members must accept first"),
                         "choice",
                         choices=("on", "off"),
+                        names=ON_OFF,
                     ),
                 ),
                 permission=OWNER,
