@@ -130,9 +130,9 @@ class Setting:
     normalize: Callable[[str], str] | None = None
     # A choice written another way: as `OptionSpec.aliases`.
     aliases: Callable[[str], str | None] | None = None
-    # How a stored value reads in a locale where its stored form is a code (the digest's
-    # "thu" reads "Donnerstag"); the words it gives must be ones `aliases` takes back.
-    shown: Callable[[str, Any], str] | None = None
+    # A choice's name for people, as `OptionSpec.names`: /config shows the stored code
+    # by it in the reader's language ("thu" as "Donnerstag") and takes it back.
+    names: tuple[tuple[str, str], ...] = ()
     # English msgid: what the setting takes, as an owner types it, where its type alone
     # does not say (a string with its own `check`: "24h,1h").
     accepts: str | None = None
@@ -158,7 +158,9 @@ class Setting:
                 raw = self.normalize(raw)
             if not raw:
                 raise ValueError(raw)
-        option = OptionSpec(self.key, "", self.type, choices=self.choices, aliases=self.aliases)
+        option = OptionSpec(
+            self.key, "", self.type, choices=self.choices, aliases=self.aliases, names=self.names
+        )
         value = convert(option, raw)
         if self.type == "duration":
             value = int(value.total_seconds())

@@ -83,8 +83,7 @@ def _accepts(ctx: Context, spec: Setting) -> str:
     if spec.accepts:
         return ctx.gettext(spec.accepts)
     if spec.type == "choice":
-        shown = spec.shown
-        return " | ".join(c if shown is None else shown(ctx.locale, c) for c in spec.choices)
+        return " | ".join(_named(ctx, spec, c) for c in spec.choices)
     if spec.type == "boolean":
         return f"{ctx.gettext(N_('on'))} | {ctx.gettext(N_('off'))}"
     if spec.type == "duration":
@@ -246,6 +245,12 @@ def compact_duration(seconds: int) -> str:
     return f"{seconds}s"
 
 
+def _named(ctx: Context, spec: Setting, choice: Any) -> str:
+    """A choice by its name in the reader's language, where it has one."""
+    name = dict(spec.names).get(choice)
+    return str(choice) if name is None else ctx.gettext(name)
+
+
 def _show(ctx: Context, key: str, value: Any, *, short: bool = False) -> str:
     """A setting's value as people read it: durations in words ("3 days"), numbers
     the locale's way, a weekday by its name, on/off and other choices as /config set
@@ -255,8 +260,8 @@ def _show(ctx: Context, key: str, value: Any, *, short: bool = False) -> str:
     if isinstance(value, bool):
         return ctx.gettext(N_("on") if value else N_("off"))
     spec = _specs(ctx).get(key)
-    if spec is not None and spec.shown is not None:
-        return spec.shown(ctx.locale, value)
+    if spec is not None and spec.names:
+        return _named(ctx, spec, value)
     kind = spec.type if spec is not None else "string"
     if kind == "duration" and isinstance(value, int):
         return duration(ctx.locale, timedelta(seconds=value))

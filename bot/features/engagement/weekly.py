@@ -40,7 +40,7 @@ from bot.features.engagement.digest import (
 )
 from bot.features.engagement.drawing import ChartDrawer
 from bot.features.engagement.export import activity_csv
-from bot.i18n import N_, gettext, translate_plural, weekday
+from bot.i18n import N_, translate_plural, weekday
 from bot.markup import Text
 from bot.schedule import ScheduleEntry
 from bot.services import Services
@@ -69,11 +69,6 @@ DAY_NAMES = {
 }
 
 
-def _day_in(locale: str, day: Any) -> str:
-    """The digest's weekday by its name in `locale` ("Donnerstag" for "thu")."""
-    return gettext(locale, DAY_NAMES[day]) if day in DAY_NAMES else str(day)
-
-
 def _day(text: str) -> str | None:
     """A weekday as an owner writes it, in any of the three languages ("Montag", "שני")."""
     index = weekday(text)
@@ -81,6 +76,7 @@ def _day(text: str) -> str | None:
 
 
 RECIPIENTS = {"owners": ("owner",), "owners+moderators": ("owner", "moderator")}
+RECIPIENT_NAMES = (("owners", N_("owners")), ("owners+moderators", N_("owners and moderators")))
 
 router.setting(
     Setting(
@@ -90,7 +86,7 @@ router.setting(
         type="choice",
         choices=DAYS,
         aliases=_day,
-        shown=_day_in,
+        names=tuple(DAY_NAMES.items()),
     )
 )
 router.setting(
@@ -110,6 +106,7 @@ router.setting(
         N_("Who gets the weekly digest"),
         type="choice",
         choices=tuple(RECIPIENTS),
+        names=RECIPIENT_NAMES,
     )
 )
 
@@ -363,10 +360,7 @@ SETTINGS = CommandSpec(
             "choice",
             required=False,
             choices=tuple(RECIPIENTS),
-            names=(
-                ("owners", N_("owners")),
-                ("owners+moderators", N_("owners and moderators")),
-            ),
+            names=RECIPIENT_NAMES,
         ),
     ),
     permission=Permission.OWNER,
@@ -470,7 +464,7 @@ WHO = {"owners": N_("the owners"), "owners+moderators": N_("the owners and moder
 
 
 def _day_name(ctx: Context, day: str) -> str:
-    return _day_in(ctx.locale, day)
+    return ctx.gettext(DAY_NAMES[day])
 
 
 @router.handles("export activity")
