@@ -285,6 +285,14 @@ class OutboxRepo:
         ).one()
         return int(row[0]), row[1]
 
+    async def states(self) -> dict[str, int]:
+        """How many rows are in each state, counted by the database (the rows' payloads,
+        charts among them, are not read)."""
+        counted = await self.session.execute(
+            select(OutboxRow.state, func.count()).group_by(OutboxRow.state)
+        )
+        return {state: int(n) for state, n in counted.all()}
+
     async def rows(self) -> list[OutboxRow]:
         """Every row, oldest first (tests and inspection)."""
         return list((await self.session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all())

@@ -253,6 +253,8 @@ async def test_bulk_waits_for_the_worker_and_the_reply_does_not(
     assert await bulk.app.outbox.drain() == 3
     assert delivered(attempts) == ["notice 0", "notice 1", "notice 2"]
     assert [r.state for r in await outbox_rows(bulk)] == ["sent"] * 3
+    async with UnitOfWork(bulk.app.services.db) as uow:  # counted without the payloads
+        assert await uow.outbox.states() == {"sent": 3}
 
 
 async def test_a_handler_that_fails_queues_nothing(

@@ -195,7 +195,7 @@ def states(db_url: str) -> Counter[str]:
         db = Database(db_url)
         try:
             async with UnitOfWork(db) as uow:
-                return Counter(row.state for row in await uow.outbox.rows())
+                return Counter(await uow.outbox.states())
         finally:
             await db.dispose()
 
