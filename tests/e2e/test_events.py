@@ -246,6 +246,14 @@ async def test_edit_place_of_the_series_and_ics(console: ConsoleCommunity, tmp_p
     await console.run("/events")
     listed = console.seen_by("@owner")[-1]
     assert "Chess night" in listed and listed.count("Board games") == 2
+    # What to change, and how much, by their names in the community's language.
+    await console.run("/config set locale de\n/event edit 3 Reihe Ort Bibliothek")
+    assert console.seen_by("@owner")[-1] == "1 Termin geändert."  # the series' last date
+    await console.run("/config set locale he\n/event edit 2 מקום ספרייה")
+    await console.run("/event ics 2")
+    reply = [a for a in console.actions(Reply) if isinstance(a, Reply) and a.attachments][-1]
+    (second,) = Calendar.from_ical(reply.attachments[0].data).walk("VEVENT")
+    assert str(second["location"]) == "ספרייה"
 
 
 async def test_editing_the_rest_of_a_series_leaves_the_dates_before_it(

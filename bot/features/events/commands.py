@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.commands import ON_OFF, CommandSpec, OptionSpec, Permission
 from bot.feature import Router
-from bot.features.events.manage import EDITABLE, SCOPES
+from bot.features.events.manage import EDITABLE, EDITABLE_NAMES, SCOPE_NAMES, SCOPES
 from bot.i18n import N_
 
 router = Router()
@@ -18,6 +18,7 @@ SCOPE = OptionSpec(
     "choice",
     required=False,
     choices=SCOPES,
+    names=SCOPE_NAMES,
 )
 
 router.command(
@@ -70,7 +71,13 @@ router.command(
                 options=(
                     NUMBER,
                     SCOPE,
-                    OptionSpec("field", N_("What to change"), "choice", choices=EDITABLE),
+                    OptionSpec(
+                        "field",
+                        N_("What to change"),
+                        "choice",
+                        choices=EDITABLE,
+                        names=EDITABLE_NAMES,
+                    ),
                     OptionSpec("value", N_("The new value"), "text"),
                 ),
                 permission=MOD,

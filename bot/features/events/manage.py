@@ -37,6 +37,14 @@ router = Router()
 
 SCOPES = ("one", "series")
 EDITABLE = ("start", "place", "title", "capacity")
+# Their names for people (Discord's lists; typed in any of the three languages).
+SCOPE_NAMES = (("one", N_("this date")), ("series", N_("series")))
+EDITABLE_NAMES = (
+    ("start", N_("start")),
+    ("place", N_("place")),
+    ("title", N_("title")),
+    ("capacity", N_("capacity")),
+)
 
 
 async def _dates(
