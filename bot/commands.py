@@ -296,6 +296,10 @@ def resolve(
             rest, at = rest[: at + 1], at + 1
         else:
             raw = rest[at] if at < len(rest) else None
+            if opt.names and i + 1 == len(spec.options) and len(rest) - at > 1:
+                joined = " ".join(rest[at:])
+                if _fits(opt, joined):  # the last word a name of several: "offene Fragen"
+                    raw, rest = joined, rest[: at + 1]
             if (
                 raw is not None
                 and not opt.required

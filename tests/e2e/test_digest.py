@@ -315,6 +315,11 @@ async def test_config_names_the_digests_weekday_in_the_communitys_language(
 ) -> None:
     await console.run("/config set locale de\n/config set digest.day thu")
     assert console.last_text() == "digest.day ist jetzt Donnerstag."
+    await console.run("/digest settings Eigentümer und Moderatoren")  # the names as words
+    assert console.last_text() == (
+        "Die Übersicht kommt jetzt jeden Donnerstag um 09:00 Uhr (UTC) "
+        "an die Eigentümer und Moderatoren."
+    )
     await console.run("/config show digest.day")
     shown = console.last_text().split("\n")
     assert "Aktuell: Donnerstag" in shown and "Voreinstellung: Montag" in shown

@@ -113,6 +113,14 @@ async def test_owners_turn_detectors_on_and_off(console: ConsoleCommunity) -> No
     assert console.seen_by("@owner")[-2:] == ["הצפות: מופעל עכשיו.", "דיווחים: כבוי עכשיו."]
     await console.run("/config set locale de\n/staff set Eigentümer dana")
     assert console.last_text() == "dana hat jetzt die Rolle Eigentümer."
+    # A name of several words, as the last word of the command.
+    await console.run("/moderation on beobachtete Wörter\n/moderation on offene fragen")
+    assert console.seen_by("@owner")[-2:] == [
+        "Beobachtete Wörter: schon an.",
+        "Offene Fragen: jetzt an.",
+    ]
+    await console.run("/moderation on offene Fragen bitte")  # not a name: refused
+    assert console.last_text().startswith("offene ist hier keine Wahl")
 
 
 async def test_the_same_text_in_several_channels_is_one_members_flood_not_a_greeting(

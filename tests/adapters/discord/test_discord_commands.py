@@ -203,7 +203,7 @@ async def test_choices_are_named_in_the_members_language_and_a_restart_writes_no
         ("flood", "Flut"),
         ("watch", "Beobachtete Wörter"),
         ("reports", "Meldungen"),
-        ("questions", "Unbeantwortete Fragen"),
+        ("questions", "Offene Fragen"),
     ]
     role = _option(published["staff"], "set", "role")
     assert [_in_german(c) for c in role["choices"]] == [
