@@ -76,7 +76,8 @@ def _option(opt: OptionSpec) -> dict[str, Any]:
     if localized:
         out["description_localizations"] = localized
     if opt.type == "choice":
-        out["choices"] = [_choice(c, dict(opt.names).get(c)) for c in opt.choices[:25]]
+        names = dict(opt.names)
+        out["choices"] = [_choice(c, names.get(c)) for c in opt.choices[:25]]
     if opt.type == "integer":
         if opt.minimum is not None:
             out["min_value"] = opt.minimum

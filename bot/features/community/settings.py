@@ -14,7 +14,7 @@ from babel import Locale
 from bot import channels
 from bot.actions import Reply
 from bot.channels import is_channel_setting
-from bot.commands import CommandSpec, OptionSpec, Permission
+from bot.commands import ON_OFF, CommandSpec, OptionSpec, Permission
 from bot.context import Context
 from bot.directory import CommunityInfo
 from bot.events import SettingChanged
@@ -85,7 +85,7 @@ def _accepts(ctx: Context, spec: Setting) -> str:
     if spec.type == "choice":
         return " | ".join(_named(ctx, spec, c) for c in spec.choices)
     if spec.type == "boolean":
-        return f"{ctx.gettext(N_('on'))} | {ctx.gettext(N_('off'))}"
+        return " | ".join(ctx.gettext(name) for _, name in ON_OFF)
     if spec.type == "duration":
         return ctx._(
             N_("a duration from {low} to {high}, such as 30m, 2h or 3d"),
@@ -252,13 +252,14 @@ def _named(ctx: Context, spec: Setting, choice: Any) -> str:
 
 
 def _show(ctx: Context, key: str, value: Any, *, short: bool = False) -> str:
-    """A setting's value as people read it: durations in words ("3 days"), numbers
-    the locale's way, a weekday by its name, on/off and other choices as /config set
-    takes them; `short` cuts long texts (the whole list)."""
+    """A setting's value as people read it, in words /config set takes back:
+    durations in words ("3 days"), numbers the locale's way, on/off and named choices
+    in the reader's language ("an", "Donnerstag"), other choices as they are; `short`
+    cuts long texts (the whole list)."""
     if value is None:
         return ctx.gettext(N_("empty"))
     if isinstance(value, bool):
-        return ctx.gettext(N_("on") if value else N_("off"))
+        return ctx.gettext(dict(ON_OFF)["on" if value else "off"])
     spec = _specs(ctx).get(key)
     if spec is not None and spec.names:
         return _named(ctx, spec, value)

@@ -162,12 +162,13 @@ async def watch_remove(ctx: Context, args: dict[str, Any]) -> None:
         said = ctx._("No longer watching “{entry}”.", entry=removed)
     else:  # nothing changed: no rebuild here, nor in the other processes
         entries = [e for _, e in await repo.watch_entries(community.id)]
-        meant = get_close_matches(entry.casefold(), [e.casefold() for e in entries], n=1)
+        folded = {e.casefold(): e for e in entries}
+        meant = get_close_matches(entry.casefold(), list(folded), n=1)
         said = (
             ctx._(
                 "“{entry}” is not in the list. Did you mean “{meant}”?",
                 entry=entry,
-                meant=next(e for e in entries if e.casefold() == meant[0]),
+                meant=folded[meant[0]],
             )
             if meant
             else ctx._("“{entry}” is not in the list.", entry=entry)
